@@ -1,0 +1,239 @@
+//! Which columns a query produces, in order, by the API's naming rules.
+//!
+//! The order-by picker, validation, the grid and the demo server all use
+//! [`result_columns`], so a name is spelled one way everywhere:
+//! `count`, `sum_userMessageCount`, `countDistinct_userProperties.userId`,
+//! `firstMessageTime_day`, `type`, `properties.source`.
+//!
+//! Order: the selections, in the order given; then each group-by key with
+//! `includeInSelect` (default true) that is not already a column. A query with
+//! neither selections nor grouping returns raw conversation rows: every field, with
+//! `properties` and `userProperties` as JSON objects.
+
+use super::query::{Aggregation, Field, FieldMode, QueryBody, Selection, TimeUnit};
+
+/// Where a result column's values come from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ColumnSource {
+    /// A raw conversation field as stored (JSON fields as objects).
+    Raw(Field),
+    /// A plain field, or the value at a JSON path inside a JSON field.
+    Field {
+        /// The field.
+        field: Field,
+        /// Path inside the JSON field; empty for plain fields.
+        path: Vec<String>,
+    },
+    /// A whole JSON field with `mode:"unpack"`: expands at run time into one
+    /// `<field>.<key>` column per top-level key present in the result.
+    Unpacked(Field),
+    /// A whole JSON field with `mode:"json"`: one stringified column.
+    JsonText(Field),
+    /// An aggregate.
+    Aggregation {
+        /// The function.
+        aggregation: Aggregation,
+        /// The field aggregated; none for `count` of rows.
+        field: Option<Field>,
+        /// Path inside the JSON field.
+        path: Vec<String>,
+    },
+    /// A time bucket: the bucket start as an RFC 3339 string.
+    TimeBucket {
+        /// Bucket width.
+        unit: TimeUnit,
+        /// The timestamp field bucketed.
+        field: Field,
+    },
+}
+
+/// One column of a result.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResultColumn {
+    /// The column name; for [`ColumnSource::Unpacked`] the prefix (`properties`)
+    /// of the `properties.<key>` columns it expands to.
+    pub name: String,
+    /// Where its values come from.
+    pub source: ColumnSource,
+}
+
+impl ResultColumn {
+    /// True when the column stands for a family of `<name>.<key>` columns.
+    pub fn is_unpacked(&self) -> bool {
+        matches!(self.source, ColumnSource::Unpacked(_))
+    }
+
+    /// True when `column` is this column, or one of the columns it unpacks into.
+    pub fn matches(&self, column: &str) -> bool {
+        if self.is_unpacked() {
+            column
+                .strip_prefix(self.name.as_str())
+                .and_then(|rest| rest.strip_prefix('.'))
+                .is_some_and(|key| !key.is_empty())
+        } else {
+            self.name == column
+        }
+    }
+
+    /// True when the values are numbers whatever the data (counts, sums, averages,
+    /// numeric fields).
+    pub fn is_numeric(&self) -> bool {
+        match &self.source {
+            ColumnSource::Raw(field) => field.is_numeric(),
+            ColumnSource::Field { field, path } => path.is_empty() && field.is_numeric(),
+            ColumnSource::Aggregation { aggregation, field, path } => match aggregation {
+                Aggregation::Count | Aggregation::CountDistinct | Aggregation::Sum | Aggregation::Avg => true,
+                Aggregation::Min | Aggregation::Max => {
+                    path.is_empty() && field.is_some_and(Field::is_numeric)
+                }
+            },
+            ColumnSource::Unpacked(_) | ColumnSource::JsonText(_) | ColumnSource::TimeBucket { .. } => false,
+        }
+    }
+}
+
+/// The name of a field, or of a path inside it: `type`, `properties.source`.
+pub fn field_column_name(field: Field, path: &[String]) -> String {
+    if path.is_empty() {
+        field.as_str().to_string()
+    } else {
+        format!("{}.{}", field.as_str(), path.join("."))
+    }
+}
+
+/// The column name of an aggregation: `count`, `sum_userMessageCount`,
+/// `countDistinct_userProperties.userId`.
+pub fn aggregation_column_name(aggregation: Aggregation, field: Option<Field>, path: &[String]) -> String {
+    match field {
+        None => aggregation.as_str().to_string(),
+        Some(field) => format!("{}_{}", aggregation.as_str(), field_column_name(field, path)),
+    }
+}
+
+/// The column name of a time bucket: `firstMessageTime_day`.
+pub fn time_column_name(unit: TimeUnit, field: Field) -> String {
+    format!("{}_{}", field.as_str(), unit.as_str())
+}
+
+/// The column a single selection produces.
+pub fn selection_column(selection: &Selection) -> ResultColumn {
+    match selection {
+        Selection::Field { field, path, mode } => {
+            let path = path.clone().unwrap_or_default();
+            let name = field_column_name(*field, &path);
+            let source = if field.is_json() && path.is_empty() {
+                match mode.unwrap_or_default() {
+                    FieldMode::Unpack => ColumnSource::Unpacked(*field),
+                    FieldMode::Json => ColumnSource::JsonText(*field),
+                }
+            } else {
+                ColumnSource::Field { field: *field, path }
+            };
+            ResultColumn { name, source }
+        }
+        Selection::Aggregation { aggregation, field, path } => {
+            let path = path.clone().unwrap_or_default();
+            ResultColumn {
+                name: aggregation_column_name(*aggregation, *field, &path),
+                source: ColumnSource::Aggregation { aggregation: *aggregation, field: *field, path },
+            }
+        }
+        Selection::Time { time_unit, field } => {
+            let field = field.unwrap_or(Field::FirstMessageTime);
+            ResultColumn {
+                name: time_column_name(*time_unit, field),
+                source: ColumnSource::TimeBucket { unit: *time_unit, field },
+            }
+        }
+    }
+}
+
+/// The columns `query` produces, in order (see the module docs for the rules).
+///
+/// Duplicate names collapse into the first occurrence: the API answers with JSON
+/// objects, so two columns of one name cannot both come back.
+pub fn result_columns(query: &QueryBody) -> Vec<ResultColumn> {
+    if query.select.is_empty() && query.group_by.is_empty() {
+        return Field::ALL
+            .into_iter()
+            .map(|field| ResultColumn { name: field.as_str().to_string(), source: ColumnSource::Raw(field) })
+            .collect();
+    }
+    let mut columns: Vec<ResultColumn> = Vec::new();
+    let mut push = |column: ResultColumn| {
+        if !columns.iter().any(|c| c.name == column.name) {
+            columns.push(column);
+        }
+    };
+    for selection in &query.select {
+        push(selection_column(selection));
+    }
+    for group in query.group_by.iter().filter(|g| g.includes_in_select()) {
+        let path = group.path.clone().unwrap_or_default();
+        push(ResultColumn {
+            name: field_column_name(group.field, &path),
+            source: ColumnSource::Field { field: group.field, path },
+        });
+    }
+    columns
+}
+
+/// True when `name` is a column `query` produces (including `properties.<key>` under an
+/// unpacked JSON selection). Order-by entries must pass this.
+pub fn produces_column(query: &QueryBody, name: &str) -> bool {
+    result_columns(query).iter().any(|c| c.matches(name))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::query::GroupBy;
+
+    fn names(q: &QueryBody) -> Vec<String> {
+        result_columns(q).into_iter().map(|c| c.name).collect()
+    }
+
+    #[test]
+    fn raw_rows_have_every_field() {
+        assert_eq!(names(&QueryBody::default()).len(), 9);
+    }
+
+    #[test]
+    fn names_follow_the_api_rules() {
+        let q = QueryBody {
+            select: vec![
+                Selection::time(TimeUnit::Day),
+                Selection::count(),
+                Selection::aggregate(Aggregation::Sum, Field::UserMessageCount),
+                Selection::Aggregation {
+                    aggregation: Aggregation::CountDistinct,
+                    field: Some(Field::UserProperties),
+                    path: Some(vec!["userId".into()]),
+                },
+                Selection::field_path(Field::Properties, &["source"]),
+            ],
+            group_by: vec![GroupBy::field(Field::Type), GroupBy::path(Field::Properties, &["source"])],
+            ..QueryBody::default()
+        };
+        assert_eq!(
+            names(&q),
+            [
+                "firstMessageTime_day",
+                "count",
+                "sum_userMessageCount",
+                "countDistinct_userProperties.userId",
+                "properties.source",
+                "type"
+            ]
+        );
+    }
+
+    #[test]
+    fn unpacked_selection_matches_its_keys() {
+        let q = QueryBody { select: vec![Selection::field(Field::Properties)], ..QueryBody::default() };
+        assert!(produces_column(&q, "properties.source"));
+        assert!(!produces_column(&q, "properties"));
+        assert!(!produces_column(&q, "properties."));
+        assert!(!produces_column(&q, "userProperties.id"));
+    }
+}

@@ -1,0 +1,9 @@
+//! The wire contract of the Inkeep Analytics query API: the query model, the
+//! result column names, client-side validation, the response envelope and the
+//! HTTP client. Nothing here knows about egui.
+
+pub mod client;
+pub mod columns;
+pub mod query;
+pub mod response;
+pub mod validate;

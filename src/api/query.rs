@@ -1,0 +1,833 @@
+//! The query body of `POST /query/conversations` (and `/export`), as `API.md` documents it.
+//!
+//! Serialising produces exactly the documented JSON: camelCase keys, `type` tags on
+//! selections, absent optionals omitted. Deserialising accepts every documented shape
+//! and rejects anything else; [`parse_query`] reports the offending part as a path such
+//! as `where.and[2].condition.operator`.
+
+use std::fmt;
+
+use serde::de::{self, Deserializer};
+use serde::{Deserialize, Serialize, Serializer};
+use serde_json::{Map, Number, Value};
+
+/// The whole request body. `QueryBody::default()` (`{}`) asks for raw conversation rows.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct QueryBody {
+    /// Columns to return: fields, aggregations and time buckets, in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub select: Vec<Selection>,
+    /// Grouping keys.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub group_by: Vec<GroupBy>,
+    /// The filter tree (`where` on the wire).
+    #[serde(rename = "where", default, skip_serializing_if = "Option::is_none")]
+    pub filter: Option<Filter>,
+    /// Sort keys, most significant first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub order_by: Vec<OrderBy>,
+    /// A free-text note of at most 80 characters; the server does not persist it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notes: Option<String>,
+}
+
+/// A field of a conversation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Field {
+    /// Conversation id (string).
+    Id,
+    /// Number of user messages (number).
+    UserMessageCount,
+    /// Organization id (string).
+    OrganizationId,
+    /// Project id (string).
+    ProjectId,
+    /// Integration id (string or null).
+    IntegrationId,
+    /// Time of the first message (ISO-8601 timestamp).
+    FirstMessageTime,
+    /// `openai`, `support_ticket`, `support_copilot` or null.
+    Type,
+    /// Free-form JSON object (or null).
+    Properties,
+    /// JSON object describing the user (or null).
+    UserProperties,
+}
+
+impl Field {
+    /// Every field, in the order raw conversation rows carry them.
+    pub const ALL: [Field; 9] = [
+        Field::Id,
+        Field::UserMessageCount,
+        Field::OrganizationId,
+        Field::ProjectId,
+        Field::IntegrationId,
+        Field::FirstMessageTime,
+        Field::Type,
+        Field::Properties,
+        Field::UserProperties,
+    ];
+
+    /// The name used on the wire and in column names.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Field::Id => "id",
+            Field::UserMessageCount => "userMessageCount",
+            Field::OrganizationId => "organizationId",
+            Field::ProjectId => "projectId",
+            Field::IntegrationId => "integrationId",
+            Field::FirstMessageTime => "firstMessageTime",
+            Field::Type => "type",
+            Field::Properties => "properties",
+            Field::UserProperties => "userProperties",
+        }
+    }
+
+    /// Looks a field up by its wire name.
+    pub fn from_name(name: &str) -> Option<Field> {
+        Field::ALL.into_iter().find(|f| f.as_str() == name)
+    }
+
+    /// `properties` and `userProperties`: the only fields with JSON paths and JSON operators.
+    pub fn is_json(self) -> bool {
+        matches!(self, Field::Properties | Field::UserProperties)
+    }
+
+    /// Fields whose values are numbers (`sum` and `avg` accept these).
+    pub fn is_numeric(self) -> bool {
+        matches!(self, Field::UserMessageCount)
+    }
+
+    /// Fields whose values are timestamps (time buckets accept these).
+    pub fn is_timestamp(self) -> bool {
+        matches!(self, Field::FirstMessageTime)
+    }
+}
+
+impl fmt::Display for Field {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// How a JSON field selection comes back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum FieldMode {
+    /// Flatten the object into one `field.<key>` column per key (the default).
+    #[default]
+    Unpack,
+    /// Keep it as one stringified JSON column.
+    Json,
+}
+
+/// An aggregate function.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Aggregation {
+    /// Sum of a numeric field or JSON path.
+    Sum,
+    /// Number of rows (no field) or of non-null values.
+    Count,
+    /// Number of distinct non-null values.
+    CountDistinct,
+    /// Mean of a numeric field or JSON path (a float).
+    Avg,
+    /// Smallest value.
+    Min,
+    /// Largest value.
+    Max,
+}
+
+impl Aggregation {
+    /// Every aggregation, in the order the forms offer them.
+    pub const ALL: [Aggregation; 6] = [
+        Aggregation::Count,
+        Aggregation::CountDistinct,
+        Aggregation::Sum,
+        Aggregation::Avg,
+        Aggregation::Min,
+        Aggregation::Max,
+    ];
+
+    /// The wire name, also the column-name prefix.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Aggregation::Sum => "sum",
+            Aggregation::Count => "count",
+            Aggregation::CountDistinct => "countDistinct",
+            Aggregation::Avg => "avg",
+            Aggregation::Min => "min",
+            Aggregation::Max => "max",
+        }
+    }
+
+    /// `sum` and `avg` need numbers; the others work on any field.
+    pub fn needs_numeric(self) -> bool {
+        matches!(self, Aggregation::Sum | Aggregation::Avg)
+    }
+}
+
+impl fmt::Display for Aggregation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The width of a time bucket. Buckets are in UTC; weeks start on Monday.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum TimeUnit {
+    /// One hour.
+    Hour,
+    /// One calendar day.
+    Day,
+    /// One ISO week, Monday to Sunday.
+    Week,
+    /// One calendar month.
+    Month,
+}
+
+impl TimeUnit {
+    /// Every unit, shortest first.
+    pub const ALL: [TimeUnit; 4] = [TimeUnit::Hour, TimeUnit::Day, TimeUnit::Week, TimeUnit::Month];
+
+    /// The wire name, also the column-name suffix.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TimeUnit::Hour => "hour",
+            TimeUnit::Day => "day",
+            TimeUnit::Week => "week",
+            TimeUnit::Month => "month",
+        }
+    }
+
+    /// Looks a unit up by its wire name.
+    pub fn from_name(name: &str) -> Option<TimeUnit> {
+        TimeUnit::ALL.into_iter().find(|u| u.as_str() == name)
+    }
+}
+
+impl fmt::Display for TimeUnit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One entry of `select`, told apart on the wire by `type`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "camelCase", deny_unknown_fields)]
+pub enum Selection {
+    /// `{type:"field", field, path?, mode?}`.
+    Field {
+        /// The field.
+        field: Field,
+        /// A path into a JSON field (`["userId"]` gives `properties.userId`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        path: Option<Vec<String>>,
+        /// Unpack (default) or keep as one JSON column; JSON fields only.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        mode: Option<FieldMode>,
+    },
+    /// `{type:"aggregation", aggregation, field?, path?}`.
+    Aggregation {
+        /// The function.
+        aggregation: Aggregation,
+        /// What it aggregates; none means rows (`count` only).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        field: Option<Field>,
+        /// A path into a JSON field.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        path: Option<Vec<String>>,
+    },
+    /// `{type:"time", timeUnit, field?}`.
+    #[serde(rename_all = "camelCase")]
+    Time {
+        /// Bucket width.
+        time_unit: TimeUnit,
+        /// The timestamp field; `firstMessageTime` when absent.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        field: Option<Field>,
+    },
+}
+
+impl Selection {
+    /// A plain field selection without path or mode.
+    pub fn field(field: Field) -> Selection {
+        Selection::Field { field, path: None, mode: None }
+    }
+
+    /// A field selection with a JSON path.
+    pub fn field_path(field: Field, path: &[&str]) -> Selection {
+        Selection::Field { field, path: Some(path.iter().map(|s| s.to_string()).collect()), mode: None }
+    }
+
+    /// `count` of rows.
+    pub fn count() -> Selection {
+        Selection::Aggregation { aggregation: Aggregation::Count, field: None, path: None }
+    }
+
+    /// An aggregation over a field (no path).
+    pub fn aggregate(aggregation: Aggregation, field: Field) -> Selection {
+        Selection::Aggregation { aggregation, field: Some(field), path: None }
+    }
+
+    /// A time bucket over `firstMessageTime`.
+    pub fn time(time_unit: TimeUnit) -> Selection {
+        Selection::Time { time_unit, field: None }
+    }
+
+    /// True for aggregations (which turn the query into a grouped one).
+    pub fn is_aggregation(&self) -> bool {
+        matches!(self, Selection::Aggregation { .. })
+    }
+}
+
+/// One entry of `groupBy`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct GroupBy {
+    /// The field to group by.
+    pub field: Field,
+    /// A path into a JSON field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<Vec<String>>,
+    /// Whether the key becomes a result column; `true` when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub include_in_select: Option<bool>,
+}
+
+impl GroupBy {
+    /// Group by a plain field, key included in the result.
+    pub fn field(field: Field) -> GroupBy {
+        GroupBy { field, path: None, include_in_select: None }
+    }
+
+    /// Group by a JSON path, key included in the result.
+    pub fn path(field: Field, path: &[&str]) -> GroupBy {
+        GroupBy { field, path: Some(path.iter().map(|s| s.to_string()).collect()), include_in_select: None }
+    }
+
+    /// The effective `includeInSelect` (default `true`).
+    pub fn includes_in_select(&self) -> bool {
+        self.include_in_select.unwrap_or(true)
+    }
+}
+
+/// The filter tree: a condition, or an AND / OR of sub-filters.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub enum Filter {
+    /// `{condition:{field, operator, value?}}`.
+    Condition(Condition),
+    /// `{and:[Filter…]}`: every sub-filter matches.
+    And(Vec<Filter>),
+    /// `{or:[Filter…]}`: at least one sub-filter matches.
+    Or(Vec<Filter>),
+}
+
+/// One comparison.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Condition {
+    /// The field compared.
+    pub field: Field,
+    /// The comparison.
+    pub operator: Operator,
+    /// What it is compared with; none for `isNull` / `isNotNull`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<FilterValue>,
+}
+
+/// A filter operator. The JSON ones mirror PostgreSQL's JSONB operators.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Operator {
+    /// Equal.
+    Eq,
+    /// Not equal (never matches null).
+    Neq,
+    /// Greater than.
+    Gt,
+    /// Greater than or equal.
+    Gte,
+    /// Less than.
+    Lt,
+    /// Less than or equal.
+    Lte,
+    /// One of a list.
+    In,
+    /// None of a list (never matches null).
+    NotIn,
+    /// An array value contains the scalar.
+    ArrayContains,
+    /// JSON containment, `@>`.
+    JsonContains,
+    /// JSON contained by, `<@`.
+    JsonContainedBy,
+    /// Top-level key present, `?`.
+    JsonHasKey,
+    /// A JSON array holds an object containing the given one.
+    JsonArrayContainsObject,
+    /// Any of the keys present, `?|`.
+    JsonHasAnyKey,
+    /// All of the keys present, `?&`.
+    JsonHasAllKeys,
+    /// The value is null.
+    IsNull,
+    /// The value is not null.
+    IsNotNull,
+}
+
+impl Operator {
+    /// All 17 operators, in the order the forms offer them.
+    pub const ALL: [Operator; 17] = [
+        Operator::Eq,
+        Operator::Neq,
+        Operator::Gt,
+        Operator::Gte,
+        Operator::Lt,
+        Operator::Lte,
+        Operator::In,
+        Operator::NotIn,
+        Operator::IsNull,
+        Operator::IsNotNull,
+        Operator::ArrayContains,
+        Operator::JsonContains,
+        Operator::JsonContainedBy,
+        Operator::JsonHasKey,
+        Operator::JsonHasAnyKey,
+        Operator::JsonHasAllKeys,
+        Operator::JsonArrayContainsObject,
+    ];
+
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Operator::Eq => "eq",
+            Operator::Neq => "neq",
+            Operator::Gt => "gt",
+            Operator::Gte => "gte",
+            Operator::Lt => "lt",
+            Operator::Lte => "lte",
+            Operator::In => "in",
+            Operator::NotIn => "notIn",
+            Operator::ArrayContains => "arrayContains",
+            Operator::JsonContains => "jsonContains",
+            Operator::JsonContainedBy => "jsonContainedBy",
+            Operator::JsonHasKey => "jsonHasKey",
+            Operator::JsonArrayContainsObject => "jsonArrayContainsObject",
+            Operator::JsonHasAnyKey => "jsonHasAnyKey",
+            Operator::JsonHasAllKeys => "jsonHasAllKeys",
+            Operator::IsNull => "isNull",
+            Operator::IsNotNull => "isNotNull",
+        }
+    }
+
+    /// What kind of value the operator takes (for a condition without a JSON path).
+    pub fn arity(self) -> OperatorArity {
+        match self {
+            Operator::IsNull | Operator::IsNotNull => OperatorArity::None,
+            Operator::In | Operator::NotIn | Operator::JsonHasAnyKey | Operator::JsonHasAllKeys => {
+                OperatorArity::List
+            }
+            Operator::JsonContains | Operator::JsonContainedBy | Operator::JsonArrayContainsObject => {
+                OperatorArity::JsonObject
+            }
+            _ => OperatorArity::Scalar,
+        }
+    }
+
+    /// Operators that only make sense on `properties` / `userProperties`.
+    pub fn is_json_only(self) -> bool {
+        matches!(
+            self,
+            Operator::ArrayContains
+                | Operator::JsonContains
+                | Operator::JsonContainedBy
+                | Operator::JsonHasKey
+                | Operator::JsonArrayContainsObject
+                | Operator::JsonHasAnyKey
+                | Operator::JsonHasAllKeys
+        )
+    }
+
+    /// Ordering comparisons (`gt gte lt lte`).
+    pub fn is_ordering(self) -> bool {
+        matches!(self, Operator::Gt | Operator::Gte | Operator::Lt | Operator::Lte)
+    }
+
+    /// A short human label for menus ("=", "≠", "is one of", …).
+    pub fn label(self) -> &'static str {
+        match self {
+            Operator::Eq => "=",
+            Operator::Neq => "≠",
+            Operator::Gt => ">",
+            Operator::Gte => "≥",
+            Operator::Lt => "<",
+            Operator::Lte => "≤",
+            Operator::In => "is one of",
+            Operator::NotIn => "is none of",
+            Operator::ArrayContains => "array contains",
+            Operator::JsonContains => "contains JSON",
+            Operator::JsonContainedBy => "contained in JSON",
+            Operator::JsonHasKey => "has key",
+            Operator::JsonArrayContainsObject => "array has object",
+            Operator::JsonHasAnyKey => "has any key of",
+            Operator::JsonHasAllKeys => "has all keys of",
+            Operator::IsNull => "is empty",
+            Operator::IsNotNull => "is not empty",
+        }
+    }
+}
+
+impl fmt::Display for Operator {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The value shape an operator expects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OperatorArity {
+    /// No value (`isNull`, `isNotNull`).
+    None,
+    /// One scalar.
+    Scalar,
+    /// A list of scalars.
+    List,
+    /// A JSON object.
+    JsonObject,
+}
+
+/// Sort direction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Direction {
+    /// Smallest first; nulls last.
+    #[default]
+    Asc,
+    /// Largest first.
+    Desc,
+}
+
+/// One entry of `orderBy`: any column the query produces.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct OrderBy {
+    /// A result column name (`count`, `firstMessageTime_day`, `properties.source`…).
+    pub field: String,
+    /// Direction.
+    pub direction: Direction,
+}
+
+/// A scalar filter value.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Scalar {
+    /// A string.
+    String(String),
+    /// A number, kept exactly as written.
+    Number(Number),
+    /// A boolean.
+    Bool(bool),
+}
+
+impl Scalar {
+    /// The scalar as a JSON value.
+    pub fn to_json(&self) -> Value {
+        match self {
+            Scalar::String(s) => Value::String(s.clone()),
+            Scalar::Number(n) => Value::Number(n.clone()),
+            Scalar::Bool(b) => Value::Bool(*b),
+        }
+    }
+
+    /// Reads a JSON scalar; `None` for null, arrays and objects.
+    pub fn from_json(value: &Value) -> Option<Scalar> {
+        match value {
+            Value::String(s) => Some(Scalar::String(s.clone())),
+            Value::Number(n) => Some(Scalar::Number(n.clone())),
+            Value::Bool(b) => Some(Scalar::Bool(*b)),
+            Value::Null | Value::Array(_) | Value::Object(_) => None,
+        }
+    }
+}
+
+impl fmt::Display for Scalar {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Scalar::String(s) => f.write_str(s),
+            Scalar::Number(n) => write!(f, "{n}"),
+            Scalar::Bool(b) => write!(f, "{b}"),
+        }
+    }
+}
+
+impl From<&str> for Scalar {
+    fn from(s: &str) -> Scalar {
+        Scalar::String(s.to_string())
+    }
+}
+
+impl From<i64> for Scalar {
+    fn from(n: i64) -> Scalar {
+        Scalar::Number(n.into())
+    }
+}
+
+impl From<bool> for Scalar {
+    fn from(b: bool) -> Scalar {
+        Scalar::Bool(b)
+    }
+}
+
+/// What the value at a JSON path is compared with.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PathTarget {
+    /// A scalar.
+    Scalar(Scalar),
+    /// A list of scalars.
+    List(Vec<Scalar>),
+    /// JSON null.
+    Null,
+}
+
+/// Every value form a condition can carry.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FilterValue {
+    /// A string, number or boolean.
+    Scalar(Scalar),
+    /// A list of scalars (`in`, `notIn`, `jsonHasAnyKey`, `jsonHasAllKeys`).
+    List(Vec<Scalar>),
+    /// A JSON object (`jsonContains`, `jsonContainedBy`, `jsonArrayContainsObject`).
+    Json(Map<String, Value>),
+    /// `{path, value}`: compare the value at `path` inside a JSON field.
+    Path {
+        /// Keys from the root of the JSON field.
+        path: Vec<String>,
+        /// What the value there is compared with.
+        value: PathTarget,
+    },
+}
+
+impl FilterValue {
+    /// The value as the JSON the API documents.
+    pub fn to_json(&self) -> Value {
+        match self {
+            FilterValue::Scalar(s) => s.to_json(),
+            FilterValue::List(items) => Value::Array(items.iter().map(Scalar::to_json).collect()),
+            FilterValue::Json(map) => Value::Object(map.clone()),
+            FilterValue::Path { path, value } => {
+                let target = match value {
+                    PathTarget::Scalar(s) => s.to_json(),
+                    PathTarget::List(items) => Value::Array(items.iter().map(Scalar::to_json).collect()),
+                    PathTarget::Null => Value::Null,
+                };
+                let mut map = Map::new();
+                map.insert(
+                    "path".to_string(),
+                    Value::Array(path.iter().cloned().map(Value::String).collect()),
+                );
+                map.insert("value".to_string(), target);
+                Value::Object(map)
+            }
+        }
+    }
+
+    /// Classifies a JSON value into one of the documented forms, or says why it fits none.
+    ///
+    /// An object whose keys are exactly `path` (an array of strings) and `value`
+    /// (scalar, scalar list or null) is the `{path, value}` pair; any other object is
+    /// a JSON document for the containment operators.
+    pub fn from_json(value: &Value) -> Result<FilterValue, String> {
+        match value {
+            Value::Null => {
+                Err("a value of null is not allowed here; leave `value` out for isNull/isNotNull".to_string())
+            }
+            Value::String(_) | Value::Number(_) | Value::Bool(_) => Scalar::from_json(value)
+                .map(FilterValue::Scalar)
+                .ok_or_else(|| "expected a scalar".to_string()),
+            Value::Array(items) => scalar_list(items).map(FilterValue::List),
+            Value::Object(map) => {
+                let is_pair = map.len() == 2 && map.contains_key("path") && map.contains_key("value");
+                if !is_pair {
+                    return Ok(FilterValue::Json(map.clone()));
+                }
+                let path = match map.get("path") {
+                    Some(Value::Array(keys)) => keys
+                        .iter()
+                        .map(|k| k.as_str().map(str::to_string))
+                        .collect::<Option<Vec<String>>>()
+                        .ok_or_else(|| "`path` must be an array of strings".to_string())?,
+                    _ => return Err("`path` must be an array of strings".to_string()),
+                };
+                let target = match map.get("value") {
+                    None | Some(Value::Null) => PathTarget::Null,
+                    Some(Value::Array(items)) => PathTarget::List(scalar_list(items)?),
+                    Some(Value::Object(_)) => {
+                        // A nested object under `value` is a JSON document, not a pair.
+                        return Ok(FilterValue::Json(map.clone()));
+                    }
+                    Some(other) => PathTarget::Scalar(
+                        Scalar::from_json(other).ok_or_else(|| "expected a scalar".to_string())?,
+                    ),
+                };
+                Ok(FilterValue::Path { path, value: target })
+            }
+        }
+    }
+}
+
+fn scalar_list(items: &[Value]) -> Result<Vec<Scalar>, String> {
+    items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| {
+            Scalar::from_json(item)
+                .ok_or_else(|| format!("list item [{i}] must be a string, number or boolean"))
+        })
+        .collect()
+}
+
+impl Serialize for FilterValue {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.to_json().serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for FilterValue {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let value = Value::deserialize(deserializer)?;
+        FilterValue::from_json(&value).map_err(de::Error::custom)
+    }
+}
+
+/// Why a body could not be read as a [`QueryBody`].
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{message}{}", location(path, *line, *column))]
+pub struct ParseError {
+    /// Where in the document: `where.and[2].condition.operator`; empty at the root.
+    pub path: String,
+    /// What was wrong.
+    pub message: String,
+    /// 1-based line of the error in the text, when known.
+    pub line: usize,
+    /// 1-based column of the error in the text, when known.
+    pub column: usize,
+}
+
+fn location(path: &str, line: usize, column: usize) -> String {
+    let mut out = String::new();
+    if !path.is_empty() && path != "." {
+        out.push_str(&format!(" at `{path}`"));
+    }
+    if line > 0 {
+        out.push_str(&format!(" (line {line}, column {column})"));
+    }
+    out
+}
+
+/// Parses a query body from JSON text, reporting the path, line and column of the first problem.
+pub fn parse_query(text: &str) -> Result<QueryBody, ParseError> {
+    let mut de = serde_json::Deserializer::from_str(text);
+    let result: Result<QueryBody, _> = serde_path_to_error::deserialize(&mut de);
+    match result {
+        Ok(body) => match de.end() {
+            Ok(()) => Ok(body),
+            Err(err) => Err(ParseError {
+                path: String::new(),
+                message: "trailing characters after the JSON document".to_string(),
+                line: err.line(),
+                column: err.column(),
+            }),
+        },
+        Err(err) => {
+            let path = err.path().to_string();
+            let inner = err.into_inner();
+            Err(ParseError {
+                path: if path == "." { String::new() } else { path },
+                message: strip_serde_position(&inner.to_string()),
+                line: inner.line(),
+                column: inner.column(),
+            })
+        }
+    }
+}
+
+/// Reads a query body from an already-parsed JSON value (no line/column information).
+pub fn query_from_value(value: &Value) -> Result<QueryBody, ParseError> {
+    let result: Result<QueryBody, _> = serde_path_to_error::deserialize(value);
+    result.map_err(|err| {
+        let path = err.path().to_string();
+        ParseError {
+            path: if path == "." { String::new() } else { path },
+            message: strip_serde_position(&err.into_inner().to_string()),
+            line: 0,
+            column: 0,
+        }
+    })
+}
+
+/// serde_json appends " at line L column C" to its messages; we report those separately.
+fn strip_serde_position(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(idx) => message[..idx].to_string(),
+        None => message.to_string(),
+    }
+}
+
+impl QueryBody {
+    /// The body as pretty-printed JSON, as the request inspector shows it.
+    pub fn to_pretty_json(&self) -> String {
+        serde_json::to_string_pretty(self).unwrap_or_else(|_| "{}".to_string())
+    }
+
+    /// True when any selection is an aggregation or the query groups: rows are then groups.
+    pub fn is_grouped(&self) -> bool {
+        !self.group_by.is_empty() || self.select.iter().any(Selection::is_aggregation)
+    }
+}
+
+impl Filter {
+    /// A condition leaf.
+    pub fn condition(field: Field, operator: Operator, value: Option<FilterValue>) -> Filter {
+        Filter::Condition(Condition { field, operator, value })
+    }
+
+    /// Number of conditions in the tree.
+    pub fn condition_count(&self) -> usize {
+        match self {
+            Filter::Condition(_) => 1,
+            Filter::And(items) | Filter::Or(items) => items.iter().map(Filter::condition_count).sum(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn error_paths_name_the_offending_part() {
+        let text = r#"{"where":{"and":[{"condition":{"field":"type","operator":"eq","value":"openai"}},{"condition":{"field":"type","operator":"eq","value":"x"}},{"condition":{"field":"type","operator":"bogus","value":1}}]}}"#;
+        let err = parse_query(text).unwrap_err();
+        assert_eq!(err.path, "where.and[2].condition.operator");
+        assert!(err.message.contains("bogus"), "{}", err.message);
+        assert_eq!(err.line, 1);
+    }
+
+    #[test]
+    fn pair_and_object_values_are_told_apart() {
+        let pair = FilterValue::from_json(&json!({"path":["source"],"value":"slack"})).unwrap();
+        assert_eq!(
+            pair,
+            FilterValue::Path { path: vec!["source".into()], value: PathTarget::Scalar("slack".into()) }
+        );
+        let obj = FilterValue::from_json(&json!({"source":"slack"})).unwrap();
+        assert!(matches!(obj, FilterValue::Json(_)));
+        assert!(FilterValue::from_json(&json!([1, [2]])).is_err());
+    }
+}
