@@ -17,4 +17,9 @@
 //! a temporary file and renamed into place only when complete.
 
 pub mod api;
+pub mod app;
+pub mod data;
 pub mod demo;
+pub mod secrets;
+pub mod settings;
+pub mod worker;

@@ -1,1 +1,743 @@
-//! TODO
+//! Client-side validation of a [`QueryBody`]: the rules the server applies, checked before
+//! anything is sent.
+//!
+//! The embedded demo server calls [`validate`] too, so this module *is* its rule set. Each
+//! [`Problem`] names the part of the query it concerns by its wire path, spelled the way
+//! `serde_path_to_error` prints it (`select[1].field`, `where.and[2].condition.value`,
+//! empty for the whole body), so the form can point at the offending input and the server
+//! can report it.
+//!
+//! Where `API.md` is silent, the rules follow what a careful server over a SQL store would
+//! refuse rather than silently answer wrongly:
+//! - a whole JSON field (no `path`) can be selected, counted and compared with the JSON
+//!   operators, but not grouped by, summed, averaged, compared for order or `countDistinct`-ed:
+//!   whole objects have no meaningful order and their equality depends on key order in the store;
+//! - comparisons on plain fields must use the field's type (numbers for `userMessageCount`,
+//!   RFC 3339 timestamps or `YYYY-MM-DD` dates for `firstMessageTime`, one of the documented
+//!   values for `type`, text for the ids);
+//! - two selections may not produce the same result column, the same group-by key may not
+//!   appear twice, and the same column may not be sorted by twice;
+//! - a query must produce at least one column.
+
+use std::fmt;
+use std::io;
+
+use chrono::{DateTime, NaiveDate};
+
+use super::columns::{produces_column, result_columns, selection_column};
+use super::query::{
+    Aggregation, Condition, Field, FieldMode, Filter, FilterValue, GroupBy, Operator, PathTarget, QueryBody,
+    Scalar, Selection,
+};
+
+/// One problem found in a query, with the path to the part it concerns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// Wire path of the offending part (`where.and[2].condition.value`); empty for the whole body.
+    pub path: String,
+    /// A sentence a support manager can act on.
+    pub message: String,
+}
+
+impl Problem {
+    /// A problem at `path` (empty for the whole body).
+    pub fn new(path: impl Into<String>, message: impl Into<String>) -> Problem {
+        Problem { path: path.into(), message: message.into() }
+    }
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.path.is_empty() {
+            f.write_str(&self.message)
+        } else {
+            write!(f, "`{}`: {}", self.path, self.message)
+        }
+    }
+}
+
+/// The most characters (not bytes) `notes` may hold.
+pub const MAX_NOTES_CHARS: usize = 80;
+
+/// The largest serialized body, in bytes, the API accepts.
+pub const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
+
+/// The values `type` can take, as `API.md` documents them.
+const CONVERSATION_TYPES: [&str; 3] = ["openai", "support_ticket", "support_copilot"];
+
+/// All problems, in document order; empty = valid.
+pub fn validate(query: &QueryBody) -> Vec<Problem> {
+    let mut out = Vec::new();
+    if result_columns(query).is_empty() {
+        out.push(Problem::new(
+            "",
+            "This query returns no columns: nothing is selected and every group-by key has \
+             includeInSelect set to false. Select something or include a group-by key.",
+        ));
+    }
+    check_selections(&query.select, &mut out);
+    check_group_by(&query.group_by, &mut out);
+    if let Some(filter) = &query.filter {
+        check_filter(filter, "where", &mut out);
+    }
+    check_order_by(query, &mut out);
+    if let Some(notes) = &query.notes {
+        let char_count = notes.chars().count();
+        if char_count > MAX_NOTES_CHARS {
+            out.push(Problem::new(
+                "notes",
+                format!("Notes may be at most {MAX_NOTES_CHARS} characters; these have {char_count}."),
+            ));
+        }
+    }
+    out
+}
+
+/// [`validate`] plus the serialized-size check (body at most 2 MB).
+pub fn validate_for_send(query: &QueryBody) -> Result<(), Vec<Problem>> {
+    let mut problems = Vec::new();
+    // The whole body comes first in document order, so its size problem leads the list.
+    match serialized_byte_count(query) {
+        Ok(byte_count) if byte_count > MAX_BODY_BYTES => problems.push(Problem::new(
+            "",
+            format!(
+                "The query is {:.1} MB ({byte_count} bytes) when sent, but the API accepts at most 2 MB \
+                 ({MAX_BODY_BYTES} bytes). Shorten the longest lists of values.",
+                mebibytes(byte_count)
+            ),
+        )),
+        Ok(_) => {}
+        Err(error) => {
+            problems.push(Problem::new("", format!("The query could not be written as JSON: {error}.")))
+        }
+    }
+    problems.extend(validate(query));
+    if problems.is_empty() { Ok(()) } else { Err(problems) }
+}
+
+/// The size of the compact JSON the client sends, counted without building it.
+fn serialized_byte_count(query: &QueryBody) -> Result<usize, serde_json::Error> {
+    let mut counter = ByteCounter { byte_count: 0 };
+    serde_json::to_writer(&mut counter, query)?;
+    Ok(counter.byte_count)
+}
+
+struct ByteCounter {
+    byte_count: usize,
+}
+
+impl io::Write for ByteCounter {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.byte_count = self.byte_count.saturating_add(buf.len());
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+fn mebibytes(byte_count: usize) -> f64 {
+    // Precision loss is irrelevant for a one-decimal size in a message.
+    #[allow(clippy::cast_precision_loss)]
+    let bytes = byte_count as f64;
+    bytes / (1024.0 * 1024.0)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Selections and group-by
+// ---------------------------------------------------------------------------------------------
+
+fn check_selections(select: &[Selection], out: &mut Vec<Problem>) {
+    let names: Vec<String> = select.iter().map(|s| selection_column(s).name).collect();
+    for (index, selection) in select.iter().enumerate() {
+        let at = format!("select[{index}]");
+        let name = names.get(index).map(String::as_str).unwrap_or_default();
+        if let Some(first) = names.iter().take(index).position(|earlier| earlier == name) {
+            out.push(Problem::new(
+                at.as_str(),
+                format!(
+                    "This selection produces the column `{name}`, which select[{first}] already produces; \
+                     remove one of them."
+                ),
+            ));
+        }
+        match selection {
+            Selection::Field { field, path, mode } => {
+                check_field_selection(&at, *field, path.as_deref(), *mode, out);
+            }
+            Selection::Aggregation { aggregation, field, path } => {
+                check_aggregation(&at, *aggregation, *field, path.as_deref(), out);
+            }
+            Selection::Time { time_unit: _, field } => {
+                if let Some(field) = field
+                    && !field.is_timestamp()
+                {
+                    out.push(Problem::new(
+                        format!("{at}.field"),
+                        format!("Time buckets need a timestamp field (firstMessageTime), not `{field}`."),
+                    ));
+                }
+            }
+        }
+    }
+}
+
+fn check_field_selection(
+    at: &str,
+    field: Field,
+    path: Option<&[String]>,
+    mode: Option<FieldMode>,
+    out: &mut Vec<Problem>,
+) {
+    if let Some(keys) = path {
+        let path_at = format!("{at}.path");
+        if field.is_json() {
+            check_json_path(&path_at, keys, out);
+            if mode == Some(FieldMode::Json) {
+                out.push(Problem::new(
+                    path_at,
+                    "A path cannot be combined with mode \"json\", which returns the whole field as one \
+                     column; remove the path or the mode.",
+                ));
+            }
+        } else {
+            out.push(not_json_path(path_at, field));
+        }
+    }
+    if mode.is_some() && !field.is_json() {
+        out.push(Problem::new(
+            format!("{at}.mode"),
+            format!(
+                "`mode` only applies to the JSON fields properties and userProperties, not to `{field}`."
+            ),
+        ));
+    }
+}
+
+fn check_aggregation(
+    at: &str,
+    aggregation: Aggregation,
+    field: Option<Field>,
+    path: Option<&[String]>,
+    out: &mut Vec<Problem>,
+) {
+    let field_at = format!("{at}.field");
+    let path_at = format!("{at}.path");
+    let Some(field) = field else {
+        let missing = match aggregation {
+            Aggregation::Count => None,
+            Aggregation::Sum | Aggregation::Avg => Some(format!(
+                "`{aggregation}` needs a number: userMessageCount or a JSON path. Choose a field to aggregate."
+            )),
+            Aggregation::CountDistinct => {
+                Some("`countDistinct` needs a field whose distinct values it counts.".to_string())
+            }
+            Aggregation::Min => Some("`min` needs a field to take the smallest value of.".to_string()),
+            Aggregation::Max => Some("`max` needs a field to take the largest value of.".to_string()),
+        };
+        if let Some(message) = missing {
+            out.push(Problem::new(field_at, message));
+        }
+        if path.is_some() {
+            out.push(Problem::new(
+                path_at,
+                "A path needs a JSON field: set `field` to properties or userProperties.",
+            ));
+        }
+        return;
+    };
+    let whole_json = field.is_json() && path.is_none();
+    if aggregation.needs_numeric() && !field.is_numeric() && !(field.is_json() && path.is_some()) {
+        let detail = if field.is_json() {
+            format!("give a path inside `{field}` to a numeric value")
+        } else {
+            format!("`{field}` is not a number")
+        };
+        out.push(Problem::new(
+            field_at,
+            format!("`{aggregation}` needs a number: userMessageCount or a JSON path ({detail})."),
+        ));
+    } else if whole_json && aggregation != Aggregation::Count {
+        out.push(Problem::new(
+            field_at,
+            format!(
+                "`{aggregation}` cannot work on whole JSON objects; give a path inside `{field}` \
+                 (e.g. [\"source\"]), or use `count`."
+            ),
+        ));
+    }
+    if let Some(keys) = path {
+        if field.is_json() {
+            check_json_path(&path_at, keys, out);
+        } else {
+            out.push(not_json_path(path_at, field));
+        }
+    }
+}
+
+fn check_group_by(group_by: &[GroupBy], out: &mut Vec<Problem>) {
+    for (index, group) in group_by.iter().enumerate() {
+        let at = format!("groupBy[{index}]");
+        let same_key = |other: &GroupBy| other.field == group.field && other.path == group.path;
+        if let Some(first) = group_by.iter().take(index).position(same_key) {
+            out.push(Problem::new(
+                at.as_str(),
+                format!("groupBy[{first}] already groups by this key; remove one of them."),
+            ));
+        }
+        match &group.path {
+            Some(keys) if group.field.is_json() => check_json_path(&format!("{at}.path"), keys, out),
+            Some(_) => out.push(not_json_path(format!("{at}.path"), group.field)),
+            None if group.field.is_json() => out.push(Problem::new(
+                format!("{at}.field"),
+                format!(
+                    "Grouping by a whole JSON object is not supported; give a path inside `{}` \
+                     (e.g. [\"source\"]).",
+                    group.field
+                ),
+            )),
+            None => {}
+        }
+    }
+}
+
+/// A path must have at least one key, and no key may be empty.
+fn check_json_path(path_at: &str, keys: &[String], out: &mut Vec<Problem>) {
+    if keys.is_empty() {
+        out.push(Problem::new(
+            path_at,
+            "A path needs at least one key, e.g. [\"source\"]; leave `path` out to use the whole field.",
+        ));
+    }
+    for (index, key) in keys.iter().enumerate() {
+        if key.is_empty() {
+            out.push(Problem::new(format!("{path_at}[{index}]"), "A path key may not be empty."));
+        }
+    }
+}
+
+fn not_json_path(path_at: String, field: Field) -> Problem {
+    Problem::new(
+        path_at,
+        format!(
+            "`{field}` is not a JSON field, so it has no path; paths work on properties and userProperties."
+        ),
+    )
+}
+
+// ---------------------------------------------------------------------------------------------
+// The filter tree
+// ---------------------------------------------------------------------------------------------
+
+fn check_filter(filter: &Filter, at: &str, out: &mut Vec<Problem>) {
+    let (key, items) = match filter {
+        Filter::Condition(condition) => {
+            check_condition(condition, &format!("{at}.condition"), out);
+            return;
+        }
+        Filter::And(items) => ("and", items),
+        Filter::Or(items) => ("or", items),
+    };
+    let at = format!("{at}.{key}");
+    if items.is_empty() {
+        out.push(Problem::new(
+            at.as_str(),
+            format!("An empty `{key}` has nothing to combine; add a condition to it or remove it."),
+        ));
+    }
+    for (index, item) in items.iter().enumerate() {
+        check_filter(item, &format!("{at}[{index}]"), out);
+    }
+}
+
+/// Operators whose value is a list of keys.
+fn takes_key_list(operator: Operator) -> bool {
+    matches!(operator, Operator::JsonHasAnyKey | Operator::JsonHasAllKeys)
+}
+
+/// Operators whose value is a list (`in`, `notIn` and the key lists).
+fn takes_list(operator: Operator) -> bool {
+    matches!(operator, Operator::In | Operator::NotIn) || takes_key_list(operator)
+}
+
+/// The JSON containment operators, which take a JSON object (or a pair).
+fn is_containment(operator: Operator) -> bool {
+    matches!(operator, Operator::JsonContains | Operator::JsonContainedBy | Operator::JsonArrayContainsObject)
+}
+
+/// What `operator` expects as its value on `field`, as a phrase for messages.
+fn expected_value(operator: Operator, field: Field) -> &'static str {
+    match operator {
+        Operator::IsNull | Operator::IsNotNull => "no value",
+        Operator::In | Operator::NotIn if field.is_json() => {
+            "a {path, value} pair with a list, e.g. {\"path\": [\"source\"], \"value\": [\"slack\", \"web\"]}"
+        }
+        Operator::In | Operator::NotIn => "a list of values, e.g. [\"a\", \"b\"]",
+        Operator::JsonHasAnyKey | Operator::JsonHasAllKeys => "a list of keys, e.g. [\"source\", \"userId\"]",
+        Operator::JsonHasKey => "a key name, e.g. \"source\"",
+        Operator::JsonContains | Operator::JsonContainedBy => {
+            "a JSON object, e.g. {\"source\": \"slack\"}, or a {path, value} pair"
+        }
+        Operator::JsonArrayContainsObject => "a JSON object, e.g. {\"id\": \"42\"}",
+        Operator::ArrayContains => "one value, or a {path, value} pair",
+        Operator::Eq | Operator::Neq | Operator::Gt | Operator::Gte | Operator::Lt | Operator::Lte
+            if field.is_json() =>
+        {
+            "a {path, value} pair, e.g. {\"path\": [\"source\"], \"value\": \"slack\"}"
+        }
+        Operator::Eq | Operator::Neq | Operator::Gt | Operator::Gte | Operator::Lt | Operator::Lte => {
+            "one value"
+        }
+    }
+}
+
+fn check_condition(condition: &Condition, at: &str, out: &mut Vec<Problem>) {
+    let Condition { field, operator, value } = condition;
+    let (field, operator) = (*field, *operator);
+    if operator.is_json_only() && !field.is_json() {
+        out.push(Problem::new(
+            format!("{at}.operator"),
+            format!(
+                "`{operator}` only works on the JSON fields properties and userProperties, not on `{field}`."
+            ),
+        ));
+        return;
+    }
+    let value_at = format!("{at}.value");
+    let takes_none = matches!(operator, Operator::IsNull | Operator::IsNotNull);
+    let Some(value) = value else {
+        if !takes_none {
+            out.push(Problem::new(
+                value_at,
+                format!("`{operator}` needs a value: {}.", expected_value(operator, field)),
+            ));
+        }
+        return;
+    };
+    if takes_none {
+        out.push(Problem::new(value_at, format!("`{operator}` takes no value; remove it.")));
+        return;
+    }
+    match value {
+        FilterValue::Scalar(scalar) => check_scalar_value(field, operator, scalar, &value_at, out),
+        FilterValue::List(items) => check_list_value(field, operator, items, &value_at, out),
+        FilterValue::Json(_) => {
+            if !is_containment(operator) {
+                out.push(Problem::new(
+                    value_at,
+                    format!(
+                        "`{operator}` needs {}; a JSON object only works with jsonContains, \
+                         jsonContainedBy and jsonArrayContainsObject.",
+                        expected_value(operator, field)
+                    ),
+                ));
+            }
+        }
+        FilterValue::Path { path, value: target } => {
+            check_pair(field, operator, path, target, &value_at, out);
+        }
+    }
+}
+
+fn check_scalar_value(field: Field, operator: Operator, scalar: &Scalar, at: &str, out: &mut Vec<Problem>) {
+    if takes_list(operator) || is_containment(operator) {
+        out.push(Problem::new(at, format!("`{operator}` needs {}.", expected_value(operator, field))));
+        return;
+    }
+    if field.is_json() {
+        match operator {
+            // The two operators that take a plain scalar on a whole JSON field.
+            Operator::JsonHasKey => check_key(scalar, at, out),
+            Operator::ArrayContains => {}
+            _ => out.push(Problem::new(
+                at,
+                format!(
+                    "To compare a value inside `{field}`, give a {{path, value}} pair such as \
+                     {{\"path\": [\"source\"], \"value\": \"slack\"}}; `{operator}` cannot compare the whole \
+                     object with one value."
+                ),
+            )),
+        }
+        return;
+    }
+    if operator.is_ordering() && matches!(scalar, Scalar::Bool(_)) {
+        out.push(ordering_bool(operator, at));
+        return;
+    }
+    check_scalar_type(field, scalar, at, out);
+}
+
+fn check_list_value(field: Field, operator: Operator, items: &[Scalar], at: &str, out: &mut Vec<Problem>) {
+    if !takes_list(operator) {
+        let hint = match operator {
+            Operator::Eq => "; use `in` for several values",
+            Operator::Neq => "; use `notIn` for several values",
+            _ => "",
+        };
+        out.push(Problem::new(
+            at,
+            format!("`{operator}` needs {}, not a list{hint}.", expected_value(operator, field)),
+        ));
+        return;
+    }
+    if takes_key_list(operator) {
+        check_list_items(operator, items, at, out, |item, item_at, out| check_key(item, item_at, out));
+        return;
+    }
+    if field.is_json() {
+        out.push(Problem::new(
+            at,
+            format!(
+                "To compare a value inside `{field}` with a list, give a {{path, value}} pair such as \
+                 {{\"path\": [\"source\"], \"value\": [\"slack\", \"web\"]}}."
+            ),
+        ));
+        return;
+    }
+    check_list_items(operator, items, at, out, |item, item_at, out| {
+        check_scalar_type(field, item, item_at, out)
+    });
+}
+
+/// A list must not be empty; each item is checked with `check_item` at `at[index]`.
+fn check_list_items(
+    operator: Operator,
+    items: &[Scalar],
+    at: &str,
+    out: &mut Vec<Problem>,
+    check_item: impl Fn(&Scalar, &str, &mut Vec<Problem>),
+) {
+    if items.is_empty() {
+        let what = if takes_key_list(operator) { "key" } else { "value" };
+        out.push(Problem::new(at, format!("`{operator}` needs at least one {what} in its list.")));
+    }
+    for (index, item) in items.iter().enumerate() {
+        check_item(item, &format!("{at}[{index}]"), out);
+    }
+}
+
+/// A `{path, value}` pair: JSON fields only, a well-formed path, a target the operator accepts.
+fn check_pair(
+    field: Field,
+    operator: Operator,
+    path: &[String],
+    target: &PathTarget,
+    at: &str,
+    out: &mut Vec<Problem>,
+) {
+    if !field.is_json() {
+        out.push(Problem::new(
+            at,
+            format!(
+                "A {{path, value}} pair only works on the JSON fields properties and userProperties; \
+                 `{field}` takes a plain value."
+            ),
+        ));
+        return;
+    }
+    check_json_path(&format!("{at}.path"), path, out);
+    let target_at = format!("{at}.value");
+    let needs_one = |out: &mut Vec<Problem>| {
+        let hint = match operator {
+            Operator::Eq => "; use `in` for several values",
+            Operator::Neq => "; use `notIn` for several values",
+            _ => "",
+        };
+        out.push(Problem::new(
+            target_at.as_str(),
+            format!("`{operator}` compares with one value, not a list{hint}."),
+        ));
+    };
+    match operator {
+        Operator::In | Operator::NotIn | Operator::JsonHasAnyKey | Operator::JsonHasAllKeys => match target {
+            PathTarget::List(items) if takes_key_list(operator) => {
+                check_list_items(operator, items, &target_at, out, |item, item_at, out| {
+                    check_key(item, item_at, out);
+                });
+            }
+            // Values inside JSON fields have no declared type to check list items against.
+            PathTarget::List(items) => check_list_items(operator, items, &target_at, out, |_, _, _| {}),
+            PathTarget::Scalar(_) | PathTarget::Null => out.push(Problem::new(
+                target_at.as_str(),
+                format!("`{operator}` needs a list here, e.g. [\"slack\", \"web\"]."),
+            )),
+        },
+        Operator::JsonArrayContainsObject => out.push(Problem::new(
+            at,
+            format!("`{operator}` needs {}, not a {{path, value}} pair.", expected_value(operator, field)),
+        )),
+        Operator::JsonContains | Operator::JsonContainedBy | Operator::ArrayContains => {
+            if *target == PathTarget::Null {
+                out.push(Problem::new(
+                    target_at.as_str(),
+                    format!("`{operator}` needs something to look for, not null."),
+                ));
+            } else if operator == Operator::ArrayContains && matches!(target, PathTarget::List(_)) {
+                needs_one(out);
+            }
+        }
+        Operator::Eq | Operator::Neq => {
+            if matches!(target, PathTarget::List(_)) {
+                needs_one(out);
+            }
+        }
+        Operator::Gt | Operator::Gte | Operator::Lt | Operator::Lte => match target {
+            PathTarget::List(_) => needs_one(out),
+            PathTarget::Null => out.push(Problem::new(
+                target_at.as_str(),
+                format!(
+                    "`{operator}` cannot compare with null; use eq or neq with null to test for a missing \
+                     value."
+                ),
+            )),
+            PathTarget::Scalar(scalar) => {
+                if operator_is_ordering_bool(operator, scalar) {
+                    out.push(ordering_bool(operator, &target_at));
+                }
+            }
+        },
+        Operator::JsonHasKey => match target {
+            PathTarget::Scalar(scalar) => check_key(scalar, &target_at, out),
+            PathTarget::List(_) | PathTarget::Null => out.push(Problem::new(
+                target_at.as_str(),
+                format!("`{operator}` needs {}.", expected_value(operator, field)),
+            )),
+        },
+        // Handled before any value is looked at.
+        Operator::IsNull | Operator::IsNotNull => {}
+    }
+}
+
+fn operator_is_ordering_bool(operator: Operator, scalar: &Scalar) -> bool {
+    operator.is_ordering() && matches!(scalar, Scalar::Bool(_))
+}
+
+fn ordering_bool(operator: Operator, at: &str) -> Problem {
+    Problem::new(at, format!("`{operator}` cannot put true and false in order; use eq or neq instead."))
+}
+
+/// JSON object keys are text.
+fn check_key(scalar: &Scalar, at: &str, out: &mut Vec<Problem>) {
+    if !matches!(scalar, Scalar::String(_)) {
+        out.push(Problem::new(at, format!("A key is text, e.g. \"source\"; `{scalar}` is not.")));
+    }
+}
+
+/// A scalar compared with a plain field must have the field's type.
+fn check_scalar_type(field: Field, scalar: &Scalar, at: &str, out: &mut Vec<Problem>) {
+    let problem = match field {
+        Field::UserMessageCount => match scalar {
+            Scalar::Number(_) => None,
+            Scalar::String(_) | Scalar::Bool(_) => {
+                Some(format!("userMessageCount is a number; `{scalar}` is not a number."))
+            }
+        },
+        Field::FirstMessageTime => match scalar {
+            Scalar::String(text) if is_timestamp(text) || is_date(text) => None,
+            _ => Some(format!(
+                "firstMessageTime needs a timestamp in RFC 3339 form such as 2024-05-01T09:30:00Z, or a date \
+                 such as 2024-05-01; `{scalar}` is neither."
+            )),
+        },
+        Field::Type => match scalar {
+            Scalar::String(text) if CONVERSATION_TYPES.contains(&text.as_str()) => None,
+            _ => Some(format!(
+                "type is one of {}; `{scalar}` is not one of them.",
+                CONVERSATION_TYPES.join(", ")
+            )),
+        },
+        Field::Id | Field::OrganizationId | Field::ProjectId | Field::IntegrationId => match scalar {
+            Scalar::String(_) => None,
+            Scalar::Number(_) | Scalar::Bool(_) => Some(format!(
+                "`{field}` holds text, so compare it with text (\"{scalar}\"), not with {scalar}."
+            )),
+        },
+        // Values inside JSON fields have no declared type.
+        Field::Properties | Field::UserProperties => None,
+    };
+    if let Some(message) = problem {
+        out.push(Problem::new(at, message));
+    }
+}
+
+/// An RFC 3339 timestamp: `2024-05-01T09:30:00Z`, `2024-05-01T09:30:00.5+02:00`.
+fn is_timestamp(text: &str) -> bool {
+    DateTime::parse_from_rfc3339(text).is_ok()
+}
+
+/// A calendar date written exactly `YYYY-MM-DD`.
+fn is_date(text: &str) -> bool {
+    text.len() == 10
+        && NaiveDate::parse_from_str(text, "%Y-%m-%d")
+            .is_ok_and(|date| date.format("%Y-%m-%d").to_string() == text)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Order-by
+// ---------------------------------------------------------------------------------------------
+
+fn check_order_by(query: &QueryBody, out: &mut Vec<Problem>) {
+    for (index, order) in query.order_by.iter().enumerate() {
+        let at = format!("orderBy[{index}].field");
+        let column = order.field.as_str();
+        if !produces_column(query, column) {
+            out.push(Problem::new(
+                at,
+                format!(
+                    "This query has no column `{column}` to sort by; it produces {}.",
+                    produced_columns(query)
+                ),
+            ));
+        } else if let Some(first) =
+            query.order_by.iter().take(index).position(|earlier| earlier.field == column)
+        {
+            out.push(Problem::new(
+                at,
+                format!(
+                    "The results are already sorted by `{column}` (orderBy[{first}]); remove one of them."
+                ),
+            ));
+        }
+    }
+}
+
+/// The columns of `query` as a list for messages: `` `count`, `type` ``, with unpacked JSON
+/// selections as `` `properties.<key>` ``.
+fn produced_columns(query: &QueryBody) -> String {
+    let names: Vec<String> = result_columns(query)
+        .iter()
+        .map(|column| {
+            if column.is_unpacked() {
+                format!("`{}.<key>`", column.name)
+            } else {
+                format!("`{}`", column.name)
+            }
+        })
+        .collect();
+    if names.is_empty() { "no columns".to_string() } else { names.join(", ") }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_and_timestamps_are_told_apart_from_other_text() {
+        assert!(is_timestamp("2024-05-01T09:30:00Z"));
+        assert!(is_timestamp("2024-05-01T09:30:00.250+02:00"));
+        assert!(!is_timestamp("2024-05-01"));
+        assert!(is_date("2024-05-01"));
+        assert!(!is_date("2024-5-1"));
+        assert!(!is_date("2024-02-30"));
+        assert!(!is_date("yesterday"));
+    }
+
+    #[test]
+    fn byte_counter_matches_serde_json() {
+        let query = QueryBody { notes: Some("é".repeat(10)), ..QueryBody::default() };
+        let expected = serde_json::to_vec(&query).unwrap().len();
+        assert_eq!(serialized_byte_count(&query).unwrap(), expected);
+        assert_eq!(expected, r#"{"notes":""}"#.len() + 20);
+    }
+}

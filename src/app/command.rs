@@ -1,0 +1,500 @@
+//! Every change of the window's state, as a [`Command`] and its single [`AppState::handle`]
+//! match. UI functions only push commands (and edit their own drafts); worker events
+//! arrive here too, as [`Command::Worker`].
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use crate::api::client::{ApiKey, ClientError};
+use crate::api::query::{QueryBody, parse_query};
+use crate::app::draft::QueryDraft;
+use crate::app::query_form::SuggestionRequest;
+use crate::app::state::{
+    AppState, ConnectionStatus, DerivedQuery, ErrorDetails, NoticeKind, RunFailure, RunOutcome, RunState, Tab,
+    TestOutcome, thousands,
+};
+use crate::secrets::KeySource;
+use crate::settings::{ConnectionChoice, Settings, ThemeSetting};
+use crate::worker::{ConnectTarget, ConnectionKind, Event, Job, RemoteKey};
+
+/// A change the user (or the worker) asks for.
+#[derive(Debug)]
+pub enum Command {
+    /// Run the current query (Run button, Ctrl+Enter).
+    Run,
+    /// Cancel the run in flight (Cancel button, Esc).
+    Cancel,
+    /// Go back one query edit (Ctrl+Z).
+    Undo,
+    /// Go forward one query edit (Ctrl+Shift+Z).
+    Redo,
+    /// The form edited the draft in place; record it for undo and re-derive.
+    DraftEdited {
+        /// Edits with the same key in quick succession are one undo step (the focused
+        /// text field's id); `None` for clicks.
+        coalesce_key: Option<u64>,
+    },
+    /// Replace the query (a file, a preset).
+    LoadQuery(Box<QueryBody>),
+    /// Parse the inspector's text and, if it fits the model, load it into the form.
+    ApplyRequestJson,
+    /// Throw away the inspector's edits and follow the form again.
+    RevertRequestJson,
+    /// The user typed in the inspector.
+    InspectorEdited,
+    /// Show a tab.
+    SetTab(Tab),
+    /// Flip between light and dark.
+    ToggleTheme,
+    /// Choose a theme (including following the system).
+    SetTheme(ThemeSetting),
+    /// Fetch a suggestion list for the form.
+    FetchSuggestion(SuggestionRequest),
+    /// Show the connection dialog.
+    OpenConnectionDialog,
+    /// Hide the connection dialog (the typed key is forgotten).
+    CloseConnectionDialog,
+    /// Connect to the server URL of the dialog with the key typed there (or the current one).
+    ConnectFromDialog,
+    /// Switch to the embedded demo API.
+    UseDemo,
+    /// Run a cheap query on the current connection and explain the outcome.
+    TestConnection,
+    /// Delete the key saved in the keychain.
+    ForgetSavedKey,
+    /// Put text on the clipboard.
+    CopyText {
+        /// The text.
+        text: String,
+        /// What it is, for the "Copied …" notice.
+        what: &'static str,
+    },
+    /// Unfold or fold the error details.
+    ToggleErrorDetails,
+    /// Something the worker reported.
+    Worker(Event),
+    /// The screenshot for `--screenshot` arrived.
+    ScreenshotCaptured(Arc<egui::ColorImage>),
+}
+
+impl AppState {
+    /// Applies one command. The only place the window's state changes.
+    pub fn handle(&mut self, ctx: &egui::Context, command: Command) {
+        match command {
+            Command::Run => self.start_run(),
+            Command::Cancel => {
+                if let Some(request_id) = self.run.pending_id() {
+                    self.worker.send(Job::Cancel { request_id });
+                    self.end_pending_without_answer();
+                    self.notify(NoticeKind::Info, "Run cancelled; the previous result is still shown.");
+                }
+            }
+            Command::Undo => {
+                if let Some(previous) = self.history.undo(&self.draft) {
+                    self.replace_draft_without_history(previous);
+                } else {
+                    self.notify(NoticeKind::Info, "Nothing to undo.");
+                }
+            }
+            Command::Redo => {
+                if let Some(next) = self.history.redo(&self.draft) {
+                    self.replace_draft_without_history(next);
+                } else {
+                    self.notify(NoticeKind::Info, "Nothing to redo.");
+                }
+            }
+            Command::DraftEdited { coalesce_key } => {
+                if self.draft != self.committed {
+                    let before = std::mem::replace(&mut self.committed, self.draft.clone());
+                    self.history.record(before, coalesce_key, Instant::now());
+                    self.draft_changed();
+                }
+            }
+            Command::LoadQuery(body) => self.replace_draft(QueryDraft::from_body(&body)),
+            Command::ApplyRequestJson => match parse_query(&self.inspector.text) {
+                Ok(body) => {
+                    self.inspector.edited = false;
+                    self.inspector.error = None;
+                    self.replace_draft(QueryDraft::from_body(&body));
+                    // The text is re-filled from the (normalised) draft on the next frame.
+                    self.inspector.synced_generation = None;
+                    self.notify(NoticeKind::Info, "The request JSON was applied to the form.");
+                }
+                // The form stays exactly as it was; the error says where the text is wrong.
+                Err(error) => self.inspector.error = Some(error),
+            },
+            Command::RevertRequestJson => {
+                self.inspector.edited = false;
+                self.inspector.error = None;
+                self.inspector.synced_generation = None;
+                self.inspector.sync(&self.derived);
+            }
+            Command::InspectorEdited => {
+                self.inspector.edited = true;
+            }
+            Command::SetTab(tab) => {
+                if self.tab != tab {
+                    self.tab = tab;
+                    self.mark_settings_dirty();
+                }
+            }
+            Command::ToggleTheme => {
+                let next = match ctx.theme() {
+                    egui::Theme::Dark => ThemeSetting::Light,
+                    egui::Theme::Light => ThemeSetting::Dark,
+                };
+                self.handle(ctx, Command::SetTheme(next));
+            }
+            Command::SetTheme(theme) => {
+                self.theme = theme;
+                apply_theme(ctx, theme);
+                self.mark_settings_dirty();
+            }
+            Command::FetchSuggestion(request) => {
+                let job = match request {
+                    SuggestionRequest::Keys { field } => Job::FetchKeys { field },
+                    SuggestionRequest::Values { field, key } => Job::FetchValues { field, key },
+                };
+                self.worker.send(job);
+            }
+            Command::OpenConnectionDialog => {
+                self.dialog.open = true;
+                self.dialog.server_url.clone_from(&self.server_url);
+                self.dialog.key_text.clear();
+            }
+            Command::CloseConnectionDialog => {
+                self.dialog.open = false;
+                self.dialog.key_text.clear();
+            }
+            Command::ConnectFromDialog => {
+                let base_url = self.dialog.server_url.trim().to_string();
+                if base_url.is_empty() {
+                    self.notify(NoticeKind::Warning, "Enter the server URL first.");
+                    return;
+                }
+                // The typed key goes to the worker and is gone from the window's state at once.
+                let typed = std::mem::take(&mut self.dialog.key_text);
+                let key = if typed.trim().is_empty() {
+                    RemoteKey::Current
+                } else {
+                    RemoteKey::Entered { key: ApiKey::new(typed), remember: self.dialog.remember_key }
+                };
+                self.server_url = base_url.clone();
+                self.connection_choice = ConnectionChoice::Remote;
+                self.connect(ConnectTarget::Remote { base_url, key });
+                self.mark_settings_dirty();
+            }
+            Command::UseDemo => {
+                self.dialog.key_text.clear();
+                self.connection_choice = ConnectionChoice::Demo;
+                self.connect(ConnectTarget::Demo);
+                self.mark_settings_dirty();
+            }
+            Command::TestConnection => {
+                self.test_outcome = Some(TestOutcome::Running);
+                self.worker.send(Job::TestConnection);
+            }
+            Command::ForgetSavedKey => {
+                self.worker.send(Job::ForgetSavedKey);
+            }
+            Command::CopyText { text, what } => {
+                ctx.copy_text(text);
+                self.notify(NoticeKind::Info, format!("Copied {what} to the clipboard."));
+            }
+            Command::ToggleErrorDetails => self.show_error_details = !self.show_error_details,
+            Command::Worker(event) => self.on_worker_event(ctx, event),
+            Command::ScreenshotCaptured(image) => {
+                let Some(path) = self.automation.screenshot.clone() else { return };
+                let [width, height] = image.size;
+                let rgba: Vec<u8> = image.pixels.iter().flat_map(|pixel| pixel.to_srgba_unmultiplied()).collect();
+                let (Ok(width), Ok(height)) = (u32::try_from(width), u32::try_from(height)) else { return };
+                self.worker.send(Job::SavePng { path, width, height, rgba });
+            }
+        }
+    }
+
+    fn start_run(&mut self) {
+        let Some(body) = self.derived.body.clone() else {
+            let reason = self.derived.blocked_reason().unwrap_or_default();
+            self.notify(NoticeKind::Warning, reason);
+            return;
+        };
+        if let Some(reason) = self.run_blocked_reason() {
+            self.notify(NoticeKind::Warning, reason);
+            return;
+        }
+        let request_id = self.next_request_id;
+        self.next_request_id += 1;
+        let previous = self.run.take_previous();
+        self.run = RunState::Pending { request_id, started: Instant::now(), body: body.clone(), previous };
+        self.show_error_details = false;
+        self.notice = None;
+        self.worker.send(Job::Run { request_id, body });
+    }
+
+    /// Leaves the pending state for the previous result (cancel, or a cancelled answer).
+    fn end_pending_without_answer(&mut self) {
+        self.run = match self.run.take_previous() {
+            Some(previous) => RunState::Done(previous),
+            None => RunState::NotRequested,
+        };
+    }
+
+    fn on_worker_event(&mut self, ctx: &egui::Context, event: Event) {
+        match event {
+            Event::Started { .. } => {}
+            Event::Finished { request_id, duration_ms, result } => {
+                // An answer for anything but the run waited for is stale: never shown.
+                if self.run.pending_id() != Some(request_id) {
+                    return;
+                }
+                let RunState::Pending { body, previous, .. } = std::mem::take(&mut self.run) else { return };
+                match result {
+                    Ok(response) => {
+                        self.run = RunState::Done(Box::new(RunOutcome::new(request_id, body, response, duration_ms)));
+                    }
+                    Err(ClientError::Cancelled) => {
+                        self.run = previous.map_or(RunState::NotRequested, RunState::Done);
+                    }
+                    Err(error) => {
+                        let failure = RunFailure {
+                            request_id,
+                            body,
+                            summary: error.user_message(),
+                            details: ErrorDetails::from_client_error(&error),
+                            duration_ms,
+                        };
+                        if self.automation.run_id == Some(request_id) {
+                            self.automation.failure = Some(failure.summary.clone());
+                        }
+                        self.run = RunState::Failed { error: Box::new(failure), previous };
+                    }
+                }
+                if self.automation.run_id == Some(request_id) {
+                    self.automation.run_id = None;
+                }
+            }
+            Event::Cancelled { request_id } => {
+                if self.run.pending_id() == Some(request_id) {
+                    self.end_pending_without_answer();
+                    self.notify(NoticeKind::Info, "Run cancelled; the previous result is still shown.");
+                }
+            }
+            Event::Connected(info) => {
+                if let Some(notice) = &info.notice {
+                    self.notify(NoticeKind::Warning, notice.clone());
+                }
+                if info.kind == ConnectionKind::Remote {
+                    self.server_url.clone_from(&info.base_url);
+                }
+                self.suggestions = Default::default();
+                self.test_outcome = None;
+                self.connection = ConnectionStatus::Connected(info);
+                if self.automation.run_pending {
+                    self.automation.run_pending = false;
+                    self.start_run();
+                    match self.run.pending_id() {
+                        Some(id) => self.automation.run_id = Some(id),
+                        None => {
+                            let reason = self.run_blocked_reason().unwrap_or_else(|| "the run did not start".into());
+                            self.automation.failure = Some(reason);
+                        }
+                    }
+                }
+            }
+            Event::ConnectFailed { message } => {
+                if matches!(self.connection, ConnectionStatus::Connected(_)) {
+                    self.notify(NoticeKind::Warning, format!("{message} The previous connection is still used."));
+                } else {
+                    self.connection = ConnectionStatus::Failed { message: message.clone() };
+                }
+                if self.automation.run_pending {
+                    self.automation.run_pending = false;
+                    self.automation.failure = Some(message);
+                }
+            }
+            Event::Keys { connection_id, field, result } => {
+                if self.connection_info().is_some_and(|info| info.id == connection_id) {
+                    // An empty list on failure: the form stops asking, and shows "nothing known".
+                    self.suggestions.keys.insert(field, result.unwrap_or_default());
+                }
+            }
+            Event::Values { connection_id, field, key, result } => {
+                if self.connection_info().is_some_and(|info| info.id == connection_id) {
+                    self.suggestions.values.insert((field, key), result.unwrap_or_default());
+                }
+            }
+            Event::ConnectionTested { connection_id, result } => {
+                let Some(info) = self.connection_info() else { return };
+                if info.id != connection_id {
+                    return;
+                }
+                let outcome = match result {
+                    Ok(count) => TestOutcome::Passed(format!(
+                        "It works: {} answered and holds {} conversations.",
+                        if info.kind == ConnectionKind::Demo { "the demo API" } else { "the server" },
+                        thousands(count)
+                    )),
+                    Err(error) => TestOutcome::Failed {
+                        summary: explain_connection_error(&error),
+                        details: ErrorDetails::from_client_error(&error),
+                    },
+                };
+                self.test_outcome = Some(outcome);
+            }
+            Event::KeyForgotten(result) => match result {
+                Ok(()) => {
+                    if let ConnectionStatus::Connected(info) = &mut self.connection
+                        && info.key_source == Some(KeySource::Keychain)
+                    {
+                        info.key_source = Some(KeySource::SessionOnly);
+                    }
+                    self.notify(NoticeKind::Info, "The saved key was removed from the keychain.");
+                }
+                Err(error) => self.notify(NoticeKind::Warning, format!("The saved key could not be removed: {error}")),
+            },
+            Event::SettingsSaved(result) => {
+                if let Err(message) = result {
+                    self.notify(NoticeKind::Warning, message);
+                }
+            }
+            Event::PngSaved { path, result } => {
+                match result {
+                    Ok(()) => self.notify(NoticeKind::Info, format!("Screenshot saved to {}", path.display())),
+                    Err(message) => {
+                        self.automation.failure.get_or_insert_with(|| message.clone());
+                        self.notify(NoticeKind::Warning, message);
+                    }
+                }
+                self.automation.screenshot = None;
+                self.automation.screenshot_requested = false;
+                self.finish_automation(ctx);
+            }
+        }
+    }
+
+    /// Marks the automation done, closing the window when `--exit` asked for it.
+    pub fn finish_automation(&mut self, ctx: &egui::Context) {
+        self.automation.finished = true;
+        if self.automation.exit {
+            ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+        }
+    }
+
+    /// Sends a connect job and shows "connecting" until it answers.
+    pub fn connect(&mut self, target: ConnectTarget) {
+        if let Some(request_id) = self.run.pending_id() {
+            self.worker.send(Job::Cancel { request_id });
+            self.end_pending_without_answer();
+        }
+        if !matches!(self.connection, ConnectionStatus::Connected(_)) {
+            self.connection = ConnectionStatus::Connecting;
+        }
+        self.test_outcome = None;
+        self.worker.send(Job::Connect(target));
+    }
+
+    /// The connect target for the saved connection choice.
+    pub fn startup_target(&self) -> ConnectTarget {
+        match self.connection_choice {
+            ConnectionChoice::Demo => ConnectTarget::Demo,
+            ConnectionChoice::Automatic => {
+                ConnectTarget::Automatic { base_url: self.server_url.clone(), env_key: self.env_key.clone() }
+            }
+            ConnectionChoice::Remote => ConnectTarget::Remote {
+                base_url: self.server_url.clone(),
+                key: match &self.env_key {
+                    Some(key) => RemoteKey::FromEnvironment(key.clone()),
+                    None => RemoteKey::Current,
+                },
+            },
+        }
+    }
+
+    /// Replaces the draft as one undoable step.
+    fn replace_draft(&mut self, draft: QueryDraft) {
+        if draft == self.draft {
+            return;
+        }
+        let before = std::mem::replace(&mut self.draft, draft);
+        self.history.record(before, None, Instant::now());
+        self.committed = self.draft.clone();
+        self.draft_changed();
+    }
+
+    /// Replaces the draft from the undo history itself.
+    fn replace_draft_without_history(&mut self, draft: QueryDraft) {
+        self.draft = draft;
+        self.committed = self.draft.clone();
+        self.draft_changed();
+    }
+
+    /// Re-derives body, problems and JSON once for the new draft.
+    fn draft_changed(&mut self) {
+        self.generation += 1;
+        self.derived = DerivedQuery::compute(&self.draft, self.generation);
+        self.mark_settings_dirty();
+    }
+
+    /// Settings will be written shortly (debounced, on the worker).
+    pub fn mark_settings_dirty(&mut self) {
+        if self.settings_dirty_since.is_none() {
+            self.settings_dirty_since = Some(Instant::now());
+        }
+    }
+
+    /// What would be written to the settings file now.
+    pub fn current_settings(&self) -> Settings {
+        Settings {
+            server_url: Some(self.server_url.clone()),
+            connection: self.connection_choice,
+            theme: self.theme,
+            last_query: Some(self.draft.best_effort_body()),
+            last_draft: serde_json::to_value(&self.draft).ok(),
+            tab: Some(self.tab.as_str().to_string()),
+        }
+    }
+
+    /// Sends the settings to the worker for writing, if they changed at least `delay` ago.
+    pub fn save_settings_if_due(&mut self, delay: std::time::Duration) {
+        let Some(since) = self.settings_dirty_since else { return };
+        if since.elapsed() < delay {
+            return;
+        }
+        self.settings_dirty_since = None;
+        if let Some(dir) = self.config_dir.clone() {
+            self.worker.send(Job::SaveSettings { dir, settings: Box::new(self.current_settings()) });
+        }
+    }
+}
+
+/// Applies a theme setting to egui.
+pub fn apply_theme(ctx: &egui::Context, theme: ThemeSetting) {
+    let preference = match theme {
+        ThemeSetting::System => egui::ThemePreference::System,
+        ThemeSetting::Light => egui::ThemePreference::Light,
+        ThemeSetting::Dark => egui::ThemePreference::Dark,
+    };
+    ctx.set_theme(preference);
+}
+
+/// What a failed connection test means, in words: wrong key, wrong kind of key, or no network.
+pub fn explain_connection_error(error: &ClientError) -> String {
+    match error.status() {
+        Some(401) => "The server rejected the API key (HTTP 401): the key is wrong, expired or revoked. \
+                      Paste the current key of an API integration."
+            .to_string(),
+        Some(403) => "The key was recognised but may not read analytics (HTTP 403): it belongs to an \
+                      integration that is not an API integration. Create an API integration in the Inkeep \
+                      dashboard and use its key."
+            .to_string(),
+        Some(_) => error.user_message(),
+        None => match error {
+            ClientError::Connect { .. } | ClientError::Timeout { .. } => {
+                let url = error.url().unwrap_or("the server URL");
+                format!("Cannot reach the server at {url}: check the address and the network connection.")
+            }
+            _ => error.user_message(),
+        },
+    }
+}

@@ -1,0 +1,674 @@
+//! The window's state: the query draft with its undo history and derived values, the run
+//! (an async state that keeps the previous result), the connection, the suggestion cache
+//! and the request inspector. UI functions read it; only [`super::command`] changes it.
+
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::api::client::{ApiKey, ClientError};
+use crate::api::columns::result_columns;
+use crate::api::query::{ParseError, QueryBody};
+use crate::api::response::QueryResponse;
+use crate::api::validate::Problem;
+use crate::app::draft::QueryDraft;
+use crate::app::query_form::Suggestions;
+use crate::settings::{ConnectionChoice, ThemeSetting};
+use crate::worker::{ConnectionInfo, Worker};
+
+/// The result tabs of the centre panel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Tab {
+    /// The result rows.
+    #[default]
+    Table,
+    /// Charts over time buckets (a later issue).
+    Chart,
+    /// The request body, editable, and Copy as curl.
+    Request,
+    /// The raw answer or problem details.
+    Response,
+}
+
+impl Tab {
+    /// Every tab, in display order.
+    pub const ALL: [Tab; 4] = [Tab::Table, Tab::Chart, Tab::Request, Tab::Response];
+
+    /// The name used on the command line and in settings.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Tab::Table => "table",
+            Tab::Chart => "chart",
+            Tab::Request => "request",
+            Tab::Response => "response",
+        }
+    }
+
+    /// The title shown on the tab.
+    pub fn title(self) -> &'static str {
+        match self {
+            Tab::Table => "Table",
+            Tab::Chart => "Chart",
+            Tab::Request => "Request",
+            Tab::Response => "Response",
+        }
+    }
+
+    /// Looks a tab up by [`Tab::as_str`] name, ignoring case.
+    pub fn from_name(name: &str) -> Option<Tab> {
+        Tab::ALL.into_iter().find(|tab| tab.as_str().eq_ignore_ascii_case(name.trim()))
+    }
+}
+
+impl FromStr for Tab {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Tab, String> {
+        Tab::from_name(text).ok_or_else(|| format!("unknown tab `{text}`: expected table, chart, request or response"))
+    }
+}
+
+impl std::fmt::Display for Tab {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A successful run, with what the table needs precomputed once.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunOutcome {
+    /// The window's id of the run.
+    pub request_id: u64,
+    /// The body that was sent.
+    pub body: QueryBody,
+    /// The answer.
+    pub response: QueryResponse,
+    /// Column names in display order: the keys of the rows, first seen first.
+    pub columns: Vec<String>,
+    /// Wall time of the request.
+    pub duration_ms: u64,
+}
+
+impl RunOutcome {
+    /// Wraps an answer, working out its columns once.
+    pub fn new(request_id: u64, body: QueryBody, response: QueryResponse, duration_ms: u64) -> RunOutcome {
+        let columns = columns_of(&body, &response);
+        RunOutcome { request_id, body, response, columns, duration_ms }
+    }
+}
+
+/// The columns of an answer: the keys of its rows in the server's order (later rows may add
+/// keys, e.g. unpacked JSON fields); for an empty answer, the columns the query would produce.
+pub fn columns_of(body: &QueryBody, response: &QueryResponse) -> Vec<String> {
+    if response.rows.is_empty() {
+        return result_columns(body).into_iter().filter(|c| !c.is_unpacked()).map(|c| c.name).collect();
+    }
+    let mut columns: Vec<String> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for row in &response.rows {
+        for key in row.keys() {
+            if !seen.contains(key.as_str()) {
+                seen.insert(key.clone());
+                columns.push(key.clone());
+            }
+        }
+    }
+    columns
+}
+
+/// Everything known about a failed request, for the details view and the clipboard.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ErrorDetails {
+    /// HTTP status, when the server answered.
+    pub status: Option<u16>,
+    /// The problem's `code` (`bad_request`, `unauthorized`…).
+    pub code: Option<String>,
+    /// The problem's `title`.
+    pub title: Option<String>,
+    /// The problem's `detail` (or the start of a non-JSON error body).
+    pub detail: Option<String>,
+    /// The server's request id, for support.
+    pub request_id: Option<String>,
+    /// The endpoint.
+    pub url: Option<String>,
+    /// The full technical message.
+    pub technical: String,
+    /// The raw problem document, pretty-printed, when there was one.
+    pub raw_problem: Option<String>,
+}
+
+impl ErrorDetails {
+    /// Collects the details of a client error.
+    pub fn from_client_error(error: &ClientError) -> ErrorDetails {
+        let problem = error.problem();
+        let detail = match error {
+            ClientError::Http { body_excerpt, .. } => Some(body_excerpt.clone()),
+            _ => problem.and_then(|p| p.detail.clone()),
+        };
+        ErrorDetails {
+            status: error.status(),
+            code: problem.and_then(|p| p.code().map(str::to_string)),
+            title: problem.and_then(|p| p.title.clone()),
+            detail,
+            request_id: error.request_id().map(str::to_string),
+            url: error.url().map(str::to_string),
+            technical: error.to_string(),
+            raw_problem: problem.and_then(|p| serde_json::to_string_pretty(p).ok()),
+        }
+    }
+
+    /// The labelled rows shown in the details view (only those that are known).
+    pub fn rows(&self) -> Vec<(&'static str, String)> {
+        let mut rows = Vec::new();
+        if let Some(status) = self.status {
+            rows.push(("Status", status.to_string()));
+        }
+        let optional = [
+            ("Code", &self.code),
+            ("Title", &self.title),
+            ("Detail", &self.detail),
+            ("Request id", &self.request_id),
+            ("URL", &self.url),
+        ];
+        for (label, value) in optional {
+            if let Some(value) = value {
+                rows.push((label, value.clone()));
+            }
+        }
+        rows.push(("Message", self.technical.clone()));
+        rows
+    }
+
+    /// All details as plain text, for the clipboard and support tickets.
+    pub fn to_text(&self) -> String {
+        self.rows().into_iter().map(|(label, value)| format!("{label}: {value}")).collect::<Vec<_>>().join("\n")
+    }
+}
+
+/// A failed run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunFailure {
+    /// The window's id of the run.
+    pub request_id: u64,
+    /// The body that was sent.
+    pub body: QueryBody,
+    /// What went wrong, in words a support manager understands.
+    pub summary: String,
+    /// Status, code, title, detail, request id…
+    pub details: ErrorDetails,
+    /// Wall time until the failure.
+    pub duration_ms: u64,
+}
+
+/// The run, as an async state that never loses the last good result.
+#[derive(Debug, Default)]
+pub enum RunState {
+    /// Nothing run yet.
+    #[default]
+    NotRequested,
+    /// Waiting for the worker.
+    Pending {
+        /// The run waited for; events of any other id are stale.
+        request_id: u64,
+        /// When it was sent.
+        started: Instant,
+        /// The body sent.
+        body: QueryBody,
+        /// The last good result, shown dimmed meanwhile.
+        previous: Option<Box<RunOutcome>>,
+    },
+    /// The answer.
+    Done(Box<RunOutcome>),
+    /// The error, with the last good result still shown.
+    Failed {
+        /// What went wrong.
+        error: Box<RunFailure>,
+        /// The last good result.
+        previous: Option<Box<RunOutcome>>,
+    },
+}
+
+impl RunState {
+    /// The result to show: the answer, or the last good one while pending or failed.
+    pub fn outcome(&self) -> Option<&RunOutcome> {
+        match self {
+            RunState::NotRequested => None,
+            RunState::Done(outcome) => Some(outcome),
+            RunState::Pending { previous, .. } | RunState::Failed { previous, .. } => previous.as_deref(),
+        }
+    }
+
+    /// Takes the last good result out, leaving [`RunState::NotRequested`].
+    pub fn take_previous(&mut self) -> Option<Box<RunOutcome>> {
+        match std::mem::take(self) {
+            RunState::NotRequested => None,
+            RunState::Done(outcome) => Some(outcome),
+            RunState::Pending { previous, .. } | RunState::Failed { previous, .. } => previous,
+        }
+    }
+
+    /// The id of the run waited for.
+    pub fn pending_id(&self) -> Option<u64> {
+        match self {
+            RunState::Pending { request_id, .. } => Some(*request_id),
+            _ => None,
+        }
+    }
+
+    /// The failure, when the last run failed.
+    pub fn failure(&self) -> Option<&RunFailure> {
+        match self {
+            RunState::Failed { error, .. } => Some(error),
+            _ => None,
+        }
+    }
+}
+
+/// Undo / redo of query edits. Each entry is the draft as it was before a change; rapid
+/// typing into one field is one step.
+#[derive(Debug, Default)]
+pub struct UndoHistory {
+    undo: Vec<QueryDraft>,
+    redo: Vec<QueryDraft>,
+    /// The key and time of the last recorded edit, for coalescing.
+    last_edit: Option<(u64, Instant)>,
+}
+
+/// The most undo steps kept.
+pub const UNDO_LIMIT: usize = 200;
+
+/// Edits to the same field closer together than this are one undo step.
+pub const COALESCE_WINDOW: Duration = Duration::from_millis(1000);
+
+impl UndoHistory {
+    /// Records `before`, the draft as it was before an edit. Edits with the same
+    /// `coalesce_key` (e.g. the id of the focused text field) within [`COALESCE_WINDOW`]
+    /// of the previous one extend the previous step instead of adding one.
+    pub fn record(&mut self, before: QueryDraft, coalesce_key: Option<u64>, now: Instant) {
+        let coalesce = match (coalesce_key, self.last_edit) {
+            (Some(key), Some((last_key, at))) => {
+                key == last_key && now.saturating_duration_since(at) < COALESCE_WINDOW && !self.undo.is_empty()
+            }
+            _ => false,
+        };
+        if !coalesce {
+            self.undo.push(before);
+            if self.undo.len() > UNDO_LIMIT {
+                self.undo.remove(0);
+            }
+        }
+        self.last_edit = coalesce_key.map(|key| (key, now));
+        self.redo.clear();
+    }
+
+    /// The draft to go back to, given the current one (which becomes redoable).
+    pub fn undo(&mut self, current: &QueryDraft) -> Option<QueryDraft> {
+        let previous = self.undo.pop()?;
+        self.redo.push(current.clone());
+        self.last_edit = None;
+        Some(previous)
+    }
+
+    /// The draft to go forward to, given the current one (which becomes undoable).
+    pub fn redo(&mut self, current: &QueryDraft) -> Option<QueryDraft> {
+        let next = self.redo.pop()?;
+        self.undo.push(current.clone());
+        self.last_edit = None;
+        Some(next)
+    }
+
+    /// True when there is something to undo.
+    pub fn can_undo(&self) -> bool {
+        !self.undo.is_empty()
+    }
+
+    /// True when there is something to redo.
+    pub fn can_redo(&self) -> bool {
+        !self.redo.is_empty()
+    }
+}
+
+/// What the window derives from the draft, computed once per change (never per frame).
+#[derive(Debug, Clone, PartialEq)]
+pub struct DerivedQuery {
+    /// The draft generation these values belong to.
+    pub generation: u64,
+    /// The body, when the draft is valid.
+    pub body: Option<QueryBody>,
+    /// Every problem of the draft, with paths.
+    pub problems: Vec<Problem>,
+    /// The body as far as it can be built, pretty-printed, for the inspector.
+    pub preview_json: String,
+}
+
+impl DerivedQuery {
+    /// Validates and serialises `draft`.
+    pub fn compute(draft: &QueryDraft, generation: u64) -> DerivedQuery {
+        match draft.to_body() {
+            Ok(body) => {
+                let preview_json = body.to_pretty_json();
+                DerivedQuery { generation, body: Some(body), problems: Vec::new(), preview_json }
+            }
+            Err(problems) => {
+                let preview_json = draft.best_effort_body().to_pretty_json();
+                DerivedQuery { generation, body: None, problems, preview_json }
+            }
+        }
+    }
+
+    /// Why the query cannot run, or `None` when it can.
+    pub fn blocked_reason(&self) -> Option<String> {
+        let first = self.problems.first()?;
+        let place = if first.path.is_empty() { String::new() } else { format!(" ({})", first.path) };
+        let more = match self.problems.len() {
+            1 => String::new(),
+            2 => " One more problem is shown in the form.".to_string(),
+            n => format!(" {} more problems are shown in the form.", n - 1),
+        };
+        Some(format!("Fix the query first: {}{place}.{more}", first.message.trim_end_matches('.')))
+    }
+}
+
+/// The state of the connection to the API.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ConnectionStatus {
+    /// A connect job is on its way.
+    Connecting,
+    /// Connected.
+    Connected(ConnectionInfo),
+    /// The last connect failed and there is no connection.
+    Failed {
+        /// Why.
+        message: String,
+    },
+}
+
+/// The outcome of "Test connection", in words.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TestOutcome {
+    /// The test query is on its way.
+    Running,
+    /// The server answered.
+    Passed(String),
+    /// It did not work, and why.
+    Failed {
+        /// In words a support manager understands.
+        summary: String,
+        /// Technical details.
+        details: ErrorDetails,
+    },
+}
+
+/// The connection dialog's own draft (what is typed before Connect is pressed).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ConnectionDialog {
+    /// The dialog is shown.
+    pub open: bool,
+    /// The server URL being edited.
+    pub server_url: String,
+    /// The key being typed; cleared as soon as it was handed to the worker.
+    pub key_text: String,
+    /// Save the typed key in the keychain.
+    pub remember_key: bool,
+}
+
+/// The request inspector's text buffer.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct InspectorState {
+    /// The JSON shown and edited.
+    pub text: String,
+    /// The user changed the text: stop following the form until applied or reverted.
+    pub edited: bool,
+    /// Why the last Apply failed.
+    pub error: Option<ParseError>,
+    /// The draft generation the text was last filled from.
+    pub synced_generation: Option<u64>,
+}
+
+impl InspectorState {
+    /// Follows the draft unless the user is editing the text.
+    pub fn sync(&mut self, derived: &DerivedQuery) {
+        if !self.edited && self.synced_generation != Some(derived.generation) {
+            self.text.clone_from(&derived.preview_json);
+            self.synced_generation = Some(derived.generation);
+        }
+    }
+}
+
+/// How serious a notice is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoticeKind {
+    /// For information.
+    Info,
+    /// Something the user should know.
+    Warning,
+}
+
+/// A short message in the status bar (cancelled, copied, saved…).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Notice {
+    /// The text.
+    pub text: String,
+    /// How serious.
+    pub kind: NoticeKind,
+    /// When it was posted.
+    pub at: Instant,
+}
+
+/// What `--run`, `--screenshot` and `--exit` still have to do.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Automation {
+    /// Run the query once connected.
+    pub run_pending: bool,
+    /// The run started by automation (its id), until it ends.
+    pub run_id: Option<u64>,
+    /// The automated run (or the query) failed: the message, for the exit status.
+    pub failure: Option<String>,
+    /// Write a PNG here once the result is drawn.
+    pub screenshot: Option<PathBuf>,
+    /// Frames drawn since the automation had nothing left to wait for.
+    pub settled_frames: u32,
+    /// The screenshot was requested; waiting for the image and the file.
+    pub screenshot_requested: bool,
+    /// Close the window when done.
+    pub exit: bool,
+    /// Nothing left to do.
+    pub finished: bool,
+}
+
+/// The window's whole state.
+pub struct AppState {
+    /// The query being edited.
+    pub draft: QueryDraft,
+    /// The draft as of the last recorded change (the "before" of the next one).
+    pub committed: QueryDraft,
+    /// Increases with every change of the draft.
+    pub generation: u64,
+    /// Values derived from the draft at `generation`.
+    pub derived: DerivedQuery,
+    /// Undo / redo.
+    pub history: UndoHistory,
+    /// The run.
+    pub run: RunState,
+    /// The id the next run gets.
+    pub next_request_id: u64,
+    /// The tab shown.
+    pub tab: Tab,
+    /// Light, dark or system.
+    pub theme: ThemeSetting,
+    /// The connection.
+    pub connection: ConnectionStatus,
+    /// Test connection's outcome, for the connection shown.
+    pub test_outcome: Option<TestOutcome>,
+    /// The connection dialog.
+    pub dialog: ConnectionDialog,
+    /// The server URL for real connections (settings, environment or default).
+    pub server_url: String,
+    /// JSON keys and values fetched for this connection.
+    pub suggestions: Suggestions,
+    /// The request inspector.
+    pub inspector: InspectorState,
+    /// The error details are unfolded.
+    pub show_error_details: bool,
+    /// A short message for the status bar.
+    pub notice: Option<Notice>,
+    /// Command-line automation.
+    pub automation: Automation,
+    /// Settings changed since this instant and are not saved yet.
+    pub settings_dirty_since: Option<Instant>,
+    /// Where settings are kept; `None` keeps nothing (tests).
+    pub config_dir: Option<PathBuf>,
+    /// The key from `INKEEPANALYTICS_API_INTEGRATION_KEY`, when set.
+    pub env_key: Option<ApiKey>,
+    /// How the window connects at startup and after "Use demo data" / "Connect".
+    pub connection_choice: ConnectionChoice,
+    /// The background worker.
+    pub worker: Worker,
+}
+
+impl AppState {
+    /// Posts a status-bar notice.
+    pub fn notify(&mut self, kind: NoticeKind, text: impl Into<String>) {
+        self.notice = Some(Notice { text: text.into(), kind, at: Instant::now() });
+    }
+
+    /// The connection, when there is one.
+    pub fn connection_info(&self) -> Option<&ConnectionInfo> {
+        match &self.connection {
+            ConnectionStatus::Connected(info) => Some(info),
+            _ => None,
+        }
+    }
+
+    /// Why Run is disabled, or `None` when it is enabled.
+    pub fn run_blocked_reason(&self) -> Option<String> {
+        if let Some(reason) = self.derived.blocked_reason() {
+            return Some(reason);
+        }
+        match &self.connection {
+            ConnectionStatus::Connected(_) => None,
+            ConnectionStatus::Connecting => Some("Connecting to the server…".to_string()),
+            ConnectionStatus::Failed { message } => Some(format!("Not connected: {message}")),
+        }
+    }
+}
+
+/// A cell's text: strings as they are, numbers and booleans as written, JSON compactly,
+/// null as empty.
+pub fn cell_text(value: &Value) -> String {
+    match value {
+        Value::Null => String::new(),
+        Value::String(text) => text.clone(),
+        Value::Number(number) => number.to_string(),
+        Value::Bool(flag) => flag.to_string(),
+        Value::Array(_) | Value::Object(_) => value.to_string(),
+    }
+}
+
+/// `12345` → `12,345`.
+pub fn thousands(number: u64) -> String {
+    let digits = number.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (index, digit) in digits.chars().enumerate() {
+        if index > 0 && (digits.len() - index) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    out
+}
+
+/// A duration for the status bar: `850 ms`, `2.4 s`, `1 min 05 s`.
+pub fn format_duration_ms(duration_ms: u64) -> String {
+    if duration_ms < 1000 {
+        format!("{duration_ms} ms")
+    } else if duration_ms < 60_000 {
+        format!("{:.1} s", duration_ms as f64 / 1000.0)
+    } else {
+        format!("{} min {:02} s", duration_ms / 60_000, (duration_ms % 60_000) / 1000)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::query::{Selection, TimeUnit};
+    use serde_json::json;
+
+    fn draft_with_notes(notes: &str) -> QueryDraft {
+        QueryDraft { notes: Some(notes.to_string()), ..QueryDraft::default() }
+    }
+
+    #[test]
+    fn typing_into_one_field_is_one_undo_step_but_other_edits_are_not() {
+        let mut history = UndoHistory::default();
+        let t0 = Instant::now();
+        history.record(draft_with_notes(""), Some(1), t0);
+        history.record(draft_with_notes("a"), Some(1), t0 + Duration::from_millis(200));
+        history.record(draft_with_notes("ab"), Some(1), t0 + Duration::from_millis(400));
+        // Another field: a new step.
+        history.record(draft_with_notes("abc"), Some(2), t0 + Duration::from_millis(500));
+        // Same field after a pause: a new step.
+        history.record(draft_with_notes("abcd"), Some(2), t0 + Duration::from_millis(3000));
+        // A click (no key) is always its own step.
+        history.record(draft_with_notes("abcde"), None, t0 + Duration::from_millis(3100));
+        let current = draft_with_notes("final");
+        assert_eq!(history.undo(&current), Some(draft_with_notes("abcde")));
+        assert_eq!(history.undo(&draft_with_notes("abcde")), Some(draft_with_notes("abcd")));
+        assert_eq!(history.undo(&draft_with_notes("abcd")), Some(draft_with_notes("abc")));
+        assert_eq!(history.undo(&draft_with_notes("abc")), Some(draft_with_notes("")));
+        assert_eq!(history.undo(&draft_with_notes("")), None);
+        assert_eq!(history.redo(&draft_with_notes("")), Some(draft_with_notes("abc")));
+        // A new edit clears the redo stack.
+        history.record(draft_with_notes("abc"), None, t0 + Duration::from_secs(10));
+        assert!(!history.can_redo());
+    }
+
+    #[test]
+    fn columns_follow_rows_and_fall_back_to_the_query() {
+        let body = QueryBody { select: vec![Selection::time(TimeUnit::Day), Selection::count()], ..Default::default() };
+        let empty = QueryResponse::default();
+        assert_eq!(columns_of(&body, &empty), vec!["firstMessageTime_day", "count"]);
+        let rows = vec![
+            json!({"a": 1, "properties.x": "p"}).as_object().unwrap().clone(),
+            json!({"a": 2, "properties.y": "q"}).as_object().unwrap().clone(),
+        ];
+        let response = QueryResponse { rows, total: 2, page_size: 1000, count: 2, request_id: None };
+        assert_eq!(columns_of(&body, &response), vec!["a", "properties.x", "properties.y"]);
+    }
+
+    #[test]
+    fn blocked_reason_names_the_first_problem_and_counts_the_rest() {
+        let derived = DerivedQuery {
+            generation: 1,
+            body: None,
+            problems: vec![
+                Problem { path: "where.condition.value".into(), message: "Not a number: 12a.".into() },
+                Problem { path: "notes".into(), message: "Too long".into() },
+                Problem { path: "select[0]".into(), message: "x".into() },
+            ],
+            preview_json: String::new(),
+        };
+        assert_eq!(
+            derived.blocked_reason().unwrap(),
+            "Fix the query first: Not a number: 12a (where.condition.value). 2 more problems are shown in the form."
+        );
+    }
+
+    #[test]
+    fn formatting_helpers() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1000), "1,000");
+        assert_eq!(thousands(1234567), "1,234,567");
+        assert_eq!(format_duration_ms(850), "850 ms");
+        assert_eq!(format_duration_ms(2400), "2.4 s");
+        assert_eq!(format_duration_ms(65_000), "1 min 05 s");
+        assert_eq!(cell_text(&json!(null)), "");
+        assert_eq!(cell_text(&json!({"a":[1]})), r#"{"a":[1]}"#);
+        assert_eq!("Request".parse::<Tab>(), Ok(Tab::Request));
+        assert!("nope".parse::<Tab>().is_err());
+    }
+}

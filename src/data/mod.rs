@@ -1,0 +1,28 @@
+//! The result model: typed, compact columns built from a response, with sorting,
+//! quick search and copy working on row-index views. Nothing here knows egui or
+//! tokio; everything is a pure function of an immutable [`ResultTable`], so the UI
+//! and the worker can share one behind an `Arc`.
+//!
+//! - [`table`]: [`ResultTable`], [`Column`], [`ColumnType`], [`CellRef`];
+//! - [`parse`]: building a table from JSON rows, response bytes or CSV;
+//! - [`sort`]: [`sort_view`](sort::sort_view) by [`SortKey`](sort::SortKey)s;
+//! - [`search`]: [`search_view`](search::search_view) and the incremental
+//!   [`SearchCursor`](search::SearchCursor);
+//! - [`copy`]: TSV and JSON for the clipboard.
+
+mod builder;
+pub mod copy;
+pub mod parse;
+pub mod search;
+pub mod sort;
+pub mod storage;
+pub mod table;
+pub mod time;
+
+pub use parse::{LoadProgress, Meta, TableError};
+pub use search::{SearchCursor, search_view};
+pub use sort::{SortKey, sort_view};
+pub use table::{CellRef, Column, ColumnType, ResultTable};
+
+#[cfg(test)]
+mod tests;

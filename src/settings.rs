@@ -1,0 +1,221 @@
+//! Persisted settings of the window: server URL, connection choice, theme and the last
+//! query. Never a secret: the API key lives in the environment or the OS keychain
+//! (see [`crate::secrets`]).
+//!
+//! The file is JSON in the platform config dir (`settings.json`), written atomically
+//! (a temporary file in the same directory, synced, then renamed over the old one) so
+//! a crash mid-write leaves either the old or the new file, never half of one. Every
+//! field has a default and a field that no longer parses falls back to its default,
+//! so an old or partly damaged file still loads.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::Value;
+
+use crate::api::query::QueryBody;
+
+/// The name of the settings file inside the config dir.
+pub const SETTINGS_FILE_NAME: &str = "settings.json";
+
+/// Which API the window talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum ConnectionChoice {
+    /// The real API when a key is configured, otherwise the embedded demo API.
+    #[default]
+    Automatic,
+    /// Always the embedded demo API, even when a key exists.
+    Demo,
+    /// The server URL below, with the configured key.
+    Remote,
+}
+
+/// The colour theme.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum ThemeSetting {
+    /// Follow the operating system's light / dark setting.
+    #[default]
+    System,
+    /// Always light.
+    Light,
+    /// Always dark.
+    Dark,
+}
+
+/// Everything the window remembers across restarts, apart from what eframe keeps
+/// (window size, panel widths).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct Settings {
+    /// The server URL chosen in the connection dialog; `None` means the default (or
+    /// `INKEEPANALYTICS_SERVER_URL`).
+    #[serde(deserialize_with = "lenient")]
+    pub server_url: Option<String>,
+    /// Demo, remote, or automatic.
+    #[serde(deserialize_with = "lenient")]
+    pub connection: ConnectionChoice,
+    /// Light, dark or system.
+    #[serde(deserialize_with = "lenient")]
+    pub theme: ThemeSetting,
+    /// The last query as the API reads it (stable across versions).
+    #[serde(deserialize_with = "lenient", skip_serializing_if = "Option::is_none")]
+    pub last_query: Option<QueryBody>,
+    /// The last form state, which may hold half-typed values the body cannot; kept as
+    /// raw JSON so a change of the form model never makes the whole file unreadable.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_draft: Option<Value>,
+    /// The result tab shown last (`table`, `chart`, `request`, `response`).
+    #[serde(deserialize_with = "lenient", skip_serializing_if = "Option::is_none")]
+    pub tab: Option<String>,
+}
+
+/// Why the settings could not be read or written. Messages say what failed, why, then the path.
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    /// The file exists but could not be read.
+    #[error("could not read the settings: {source} ({})", path.display())]
+    Read {
+        /// The settings file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The file is not a JSON object.
+    #[error("could not understand the settings file: {source} ({})", path.display())]
+    Parse {
+        /// The settings file.
+        path: PathBuf,
+        /// The JSON error.
+        source: serde_json::Error,
+    },
+    /// The file could not be written.
+    #[error("could not save the settings: {source} ({})", path.display())]
+    Write {
+        /// The settings file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+}
+
+/// The platform config dir of the app (`~/.config/inkeep-explorer` on Linux), when the
+/// platform has one.
+pub fn default_config_dir() -> Option<PathBuf> {
+    directories::ProjectDirs::from("com", "Inkeep", "inkeep-explorer")
+        .map(|dirs| dirs.config_dir().to_path_buf())
+}
+
+impl Settings {
+    /// The settings file inside `config_dir`.
+    pub fn path_in(config_dir: &Path) -> PathBuf {
+        config_dir.join(SETTINGS_FILE_NAME)
+    }
+
+    /// Reads the settings from `config_dir`; a missing file gives the defaults.
+    pub fn load(config_dir: &Path) -> Result<Settings, SettingsError> {
+        let path = Settings::path_in(config_dir);
+        let bytes = match std::fs::read(&path) {
+            Ok(bytes) => bytes,
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(Settings::default()),
+            Err(source) => return Err(SettingsError::Read { path, source }),
+        };
+        serde_json::from_slice(&bytes).map_err(|source| SettingsError::Parse { path, source })
+    }
+
+    /// Writes the settings into `config_dir` atomically, creating the directory if needed.
+    pub fn save(&self, config_dir: &Path) -> Result<(), SettingsError> {
+        let path = Settings::path_in(config_dir);
+        let bytes = match serde_json::to_vec_pretty(self) {
+            Ok(bytes) => bytes,
+            Err(err) => return Err(SettingsError::Write { path, source: std::io::Error::other(err) }),
+        };
+        write_atomically(&path, &bytes).map_err(|source| SettingsError::Write { path, source })
+    }
+}
+
+/// Writes `bytes` to `path` so that readers see either the old file or the complete new
+/// one: a temporary file in the same directory, flushed and synced, then renamed.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    std::fs::create_dir_all(dir)?;
+    let mut file = tempfile::NamedTempFile::new_in(dir)?;
+    file.write_all(bytes)?;
+    file.as_file().sync_all()?;
+    file.persist(path).map_err(|err| err.error)?;
+    Ok(())
+}
+
+/// Deserialises a field, falling back to its default when the stored value no longer fits
+/// (an enum variant renamed, a query model changed): one stale field must not cost the user
+/// every other setting.
+fn lenient<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: DeserializeOwned + Default,
+{
+    let value = Value::deserialize(deserializer)?;
+    Ok(serde_json::from_value(value).unwrap_or_default())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::query::{Selection, TimeUnit};
+
+    #[test]
+    fn missing_file_gives_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(Settings::load(dir.path()).unwrap(), Settings::default());
+    }
+
+    #[test]
+    fn round_trips_through_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let nested = dir.path().join("a").join("b");
+        let settings = Settings {
+            server_url: Some("http://127.0.0.1:9".to_string()),
+            connection: ConnectionChoice::Remote,
+            theme: ThemeSetting::Dark,
+            last_query: Some(QueryBody {
+                select: vec![Selection::time(TimeUnit::Day)],
+                ..QueryBody::default()
+            }),
+            last_draft: Some(serde_json::json!({"anything": [1, 2]})),
+            tab: Some("request".to_string()),
+        };
+        settings.save(&nested).unwrap();
+        assert_eq!(Settings::load(&nested).unwrap(), settings);
+        // Only the settings file is left behind: the temporary file was renamed, not copied.
+        let names: Vec<_> = std::fs::read_dir(&nested).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(names, vec![std::ffi::OsString::from(SETTINGS_FILE_NAME)]);
+    }
+
+    #[test]
+    fn stale_fields_fall_back_without_losing_the_others() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            Settings::path_in(dir.path()),
+            r#"{"serverUrl":"http://x","theme":"purple","lastQuery":{"bogus":1},"unknownNewField":true}"#,
+        )
+        .unwrap();
+        let settings = Settings::load(dir.path()).unwrap();
+        assert_eq!(settings.server_url.as_deref(), Some("http://x"));
+        assert_eq!(settings.theme, ThemeSetting::System);
+        assert_eq!(settings.last_query, None);
+    }
+
+    #[test]
+    fn a_file_that_is_not_json_is_an_error_naming_the_path() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(Settings::path_in(dir.path()), "not json").unwrap();
+        let err = Settings::load(dir.path()).unwrap_err();
+        assert!(err.to_string().contains(SETTINGS_FILE_NAME), "{err}");
+    }
+}

@@ -1,0 +1,291 @@
+//! The query builder driven as a user would: by the names of its widgets, through
+//! egui_kittest, with the draft's body checked against literal JSON.
+
+use egui_kittest::Harness;
+use egui_kittest::kittest::{NodeT as _, Queryable as _};
+use inkeep_explorer::api::query::{Field, parse_query};
+use inkeep_explorer::api::validate::Problem;
+use inkeep_explorer::app::draft::QueryDraft;
+use inkeep_explorer::app::query_form::{FormContext, SuggestionRequest, Suggestions, query_form_ui};
+use serde_json::json;
+
+/// What the shell would keep: the draft, the problems computed once per change, the
+/// suggestion cache, and every request the form made.
+#[derive(Default)]
+struct Shell {
+    draft: QueryDraft,
+    problems: Vec<Problem>,
+    suggestions: Suggestions,
+    requests: Vec<SuggestionRequest>,
+    change_count: usize,
+}
+
+impl Shell {
+    fn with_body(body: serde_json::Value) -> Shell {
+        let draft = QueryDraft::from_body(&parse_query(&body.to_string()).unwrap());
+        let problems = draft.to_body().err().unwrap_or_default();
+        Shell { draft, problems, ..Shell::default() }
+    }
+}
+
+fn harness(shell: Shell) -> Harness<'static, Shell> {
+    Harness::builder().with_size(egui::vec2(1000.0, 1000.0)).build_ui_state(
+        |ui, shell: &mut Shell| {
+            let ctx = FormContext { problems: &shell.problems, suggestions: &shell.suggestions };
+            let output = query_form_ui(ui, &mut shell.draft, &ctx);
+            if output.changed {
+                shell.change_count += 1;
+                shell.problems = shell.draft.to_body().err().unwrap_or_default();
+            }
+            shell.requests.extend(output.requests);
+        },
+        shell,
+    )
+}
+
+/// Opens the `index`-th combo box named `name` and picks `option` in it.
+fn pick(harness: &mut Harness<'_, Shell>, name: &str, index: usize, option: &str) {
+    harness.get_all_by_label(name).nth(index).unwrap_or_else(|| panic!("no {name} #{index}")).click();
+    harness.run();
+    harness.get_by_label(option).click();
+    harness.run();
+}
+
+fn body_json(harness: &Harness<'_, Shell>) -> serde_json::Value {
+    let body = harness.state().draft.to_body().unwrap_or_else(|p| panic!("problems: {p:?}"));
+    serde_json::to_value(body).unwrap()
+}
+
+#[test]
+fn building_a_query_by_clicks_gives_the_expected_body() {
+    let mut harness = harness(Shell::default());
+    harness.run();
+
+    harness.get_by_label("Add aggregation").click();
+    harness.run();
+    pick(&mut harness, "Aggregation", 0, "max");
+    pick(&mut harness, "Aggregation", 0, "count");
+    // `max` needed a field; `count` keeps it (a count of ids) until rows are chosen.
+    pick(&mut harness, "Field", 0, "(rows)");
+
+    harness.get_by_label("Add time bucket").click();
+    harness.run();
+    pick(&mut harness, "Time unit", 0, "month");
+    pick(&mut harness, "Time unit", 0, "day");
+
+    harness.get_by_label("Add group").click();
+    harness.run();
+    // Field combos so far: aggregation (0), time bucket (1), group (2).
+    pick(&mut harness, "Field", 2, "projectId");
+    pick(&mut harness, "Field", 2, "type");
+
+    harness.get_by_label("Add condition").click();
+    harness.run();
+    pick(&mut harness, "Field", 3, "userMessageCount");
+    pick(&mut harness, "Operator", 0, "≥");
+    harness.get_by_label("Value").click();
+    harness.run();
+    harness.get_by_label("Value").type_text("3");
+    harness.run();
+
+    assert_eq!(
+        body_json(&harness),
+        json!({
+            "select": [
+                {"type": "aggregation", "aggregation": "count"},
+                {"type": "time", "timeUnit": "day"}
+            ],
+            "groupBy": [{"field": "type"}],
+            "where": {"condition": {"field": "userMessageCount", "operator": "gte", "value": 3}}
+        })
+    );
+    assert!(harness.state().change_count >= 10, "every edit is reported");
+    // Each select and group row names the column it produces.
+    for column in ["→ count", "→ firstMessageTime_day", "→ type"] {
+        harness.get_by_label(column);
+    }
+}
+
+#[test]
+fn a_bad_number_is_flagged_next_to_its_condition_as_you_type() {
+    let mut harness = harness(Shell::with_body(json!({
+        "where": {"and": [
+            {"condition": {"field": "type", "operator": "eq", "value": "openai"}},
+            {"condition": {"field": "userMessageCount", "operator": "gt", "value": 1}}
+        ]}
+    })));
+    harness.run();
+    let value = harness.get_all_by_label("Value").nth(1).unwrap();
+    value.click();
+    harness.run();
+    harness.get_all_by_label("Value").nth(1).unwrap().type_text("2a");
+    harness.run();
+    let problems = &harness.state().problems;
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert_eq!(problems[0].path, "where.and[1].condition.value");
+    harness.get_by_label(&problems[0].message.clone());
+    // Nothing is lost: the text typed stays in the draft.
+    assert_eq!(harness.state().draft.best_effort_body().filter.map(|f| f.condition_count()), Some(2));
+}
+
+#[test]
+fn filter_groups_nest_wrap_and_switch() {
+    let mut harness = harness(Shell::default());
+    harness.run();
+    harness.get_by_label("Add condition").click();
+    harness.run();
+    harness.get_by_label("Value").click();
+    harness.run();
+    harness.get_by_label("Value").type_text("openai");
+    harness.run();
+    harness.get_by_label("Wrap in group").click();
+    harness.run();
+    // Now the root is an AND group holding the condition: add an OR group inside it,
+    // and a condition inside that.
+    harness.get_by_label("Add OR group").click();
+    harness.run();
+    // The inner group's buttons come before the outer group's (which close it).
+    harness.get_all_by_label("Add condition").next().unwrap().click();
+    harness.run();
+    pick(&mut harness, "Operator", 1, "is empty");
+    pick(&mut harness, "Group type", 0, "OR");
+    assert_eq!(
+        body_json(&harness),
+        json!({"where": {"or": [
+            {"condition": {"field": "type", "operator": "eq", "value": "openai"}},
+            {"or": [{"condition": {"field": "type", "operator": "isNull"}}]}
+        ]}})
+    );
+    // Move the inner group above the condition, then remove the condition.
+    harness.get_all_by_label("Move up").nth(1).unwrap().click();
+    harness.run();
+    harness.get_all_by_label("Remove").nth(3).unwrap().click();
+    harness.run();
+    assert_eq!(
+        body_json(&harness),
+        json!({"where": {"or": [{"or": [{"condition": {"field": "type", "operator": "isNull"}}]}]}})
+    );
+}
+
+#[test]
+fn the_order_by_picker_offers_exactly_the_produced_columns() {
+    let mut harness = harness(Shell::with_body(json!({
+        "select": [
+            {"type": "aggregation", "aggregation": "count"},
+            {"type": "time", "timeUnit": "week"},
+            {"type": "field", "field": "properties"},
+            {"type": "aggregation", "aggregation": "sum", "field": "userMessageCount"}
+        ],
+        "groupBy": [
+            {"field": "type"},
+            {"field": "userProperties", "path": ["userType"], "includeInSelect": false}
+        ]
+    })));
+    harness.run();
+    harness.get_by_label("Add sort").click();
+    harness.run();
+    harness.get_by_label("Column").click();
+    harness.run();
+    // Without cached keys the unpacked JSON field asks for them, once.
+    let keys = SuggestionRequest::Keys { field: Field::Properties };
+    assert_eq!(harness.state().requests, [keys.clone()]);
+    harness.run();
+    assert_eq!(harness.state().requests, [keys.clone()]);
+
+    harness.state_mut().suggestions.keys.insert(Field::Properties, vec!["source".into(), "plan".into()]);
+    harness.run();
+    let offered = popup_options(&harness);
+    assert_eq!(
+        offered,
+        [
+            "count",
+            "firstMessageTime_week",
+            "properties.source",
+            "properties.plan",
+            "sum_userMessageCount",
+            "type"
+        ]
+    );
+    harness.get_by_label("properties.plan").click();
+    harness.run();
+    pick(&mut harness, "Direction", 0, "desc");
+    assert_eq!(body_json(&harness)["orderBy"], json!([{"field": "properties.plan", "direction": "desc"}]));
+    assert_eq!(harness.state().requests.len(), 1, "cached keys are not asked for again");
+}
+
+/// The labels of the items of the open combo box popup, in order.
+fn popup_options(harness: &Harness<'_, Shell>) -> Vec<String> {
+    let list = harness.get_by_role(egui::accesskit::Role::ListBox);
+    list.children_recursive()
+        .filter(|n| n.accesskit_node().role() == egui::accesskit::Role::Button)
+        .filter_map(|n| n.accesskit_node().label())
+        .collect()
+}
+
+#[test]
+fn a_stale_order_by_entry_is_flagged() {
+    let mut harness = harness(Shell::with_body(json!({
+        "select": [{"type": "aggregation", "aggregation": "count"}],
+        "orderBy": [{"field": "count", "direction": "desc"}]
+    })));
+    harness.run();
+    assert!(harness.query_by_label("⚠").is_none(), "a produced column is not flagged");
+
+    // The user swaps the aggregation; the sort key now names a column that is gone.
+    pick(&mut harness, "Aggregation", 0, "countDistinct");
+    harness.get_by_label("⚠").hover();
+    harness.run();
+    harness.get_by_label("no longer produced by the query");
+    assert!(harness.state().problems.iter().any(|p| p.path.starts_with("orderBy[0]")), "validation agrees");
+}
+
+#[test]
+fn the_notes_counter_turns_red_over_80() {
+    let mut harness = harness(Shell::with_body(json!({"notes": "n".repeat(80)})));
+    harness.run();
+    assert_eq!(counter_colour(&harness, "80/80"), Some(false));
+    harness.get_by_role_and_label(egui::accesskit::Role::TextInput, "Notes").click();
+    harness.run();
+    harness.key_press(egui::Key::End);
+    harness.get_by_role_and_label(egui::accesskit::Role::TextInput, "Notes").type_text("!");
+    harness.run();
+    assert_eq!(harness.state().draft.notes.as_deref().map(|n| n.chars().count()), Some(81));
+    assert_eq!(counter_colour(&harness, "81/80"), Some(true));
+    assert!(harness.state().problems.iter().any(|p| p.path == "notes"));
+}
+
+/// Whether the text `text` was painted in the error colour (`None` when not painted).
+fn counter_colour(harness: &Harness<'_, Shell>, text: &str) -> Option<bool> {
+    let error = harness.ctx.global_style().visuals.error_fg_color;
+    harness.output().shapes.iter().find_map(|clipped| match &clipped.shape {
+        egui::Shape::Text(shape) if shape.galley.text() == text => {
+            Some(shape.galley.job.sections.iter().all(|s| s.format.color == error))
+        }
+        _ => None,
+    })
+}
+
+#[test]
+fn json_path_keys_are_requested_once_and_offered() {
+    let mut harness = harness(Shell::with_body(json!({
+        "where": {"condition": {"field": "properties", "operator": "eq", "value": {"path": ["so"], "value": "x"}}}
+    })));
+    harness.run();
+    harness.get_by_label("Path").click();
+    harness.run();
+    harness.run();
+    assert_eq!(harness.state().requests, [SuggestionRequest::Keys { field: Field::Properties }]);
+    harness.state_mut().suggestions.keys.insert(Field::Properties, vec!["source".into()]);
+    harness.get_by_label("Suggested keys").click();
+    harness.run();
+    harness.get_by_label("source").click();
+    harness.run();
+    assert_eq!(body_json(&harness)["where"]["condition"]["value"], json!({"path": ["source"], "value": "x"}));
+    // The value editor now asks for the values at that key when its menu opens.
+    harness.get_by_label("Suggested values").click();
+    harness.run();
+    assert_eq!(
+        harness.state().requests.last(),
+        Some(&SuggestionRequest::Values { field: Field::Properties, key: "source".into() })
+    );
+}
