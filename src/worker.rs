@@ -34,6 +34,9 @@ use crate::demo::server::{DemoServer, ServerConfig};
 use crate::secrets::{KeySource, Keychain, SecretError};
 use crate::settings::{Settings, write_atomically};
 
+/// The bearer token sent to the embedded demo API, which accepts any token. Not a secret.
+pub const DEMO_TOKEN: &str = "demo";
+
 /// Wakes the window up after an event was sent (the window passes `ctx.request_repaint`).
 pub type RepaintFn = Arc<dyn Fn() + Send + Sync>;
 
@@ -551,11 +554,13 @@ impl Core {
                 }
             },
         };
-        let config = ClientConfig {
-            base_url: base_url.clone(),
-            api_key: key.as_ref().map(|(key, _)| key.clone()),
-            ..self.client_defaults.clone()
+        // The demo API, like the real one, wants a bearer token, but accepts any.
+        let api_key = match (&key, kind) {
+            (Some((key, _)), _) => Some(key.clone()),
+            (None, ConnectionKind::Demo) => Some(ApiKey::new(DEMO_TOKEN.to_string())),
+            (None, ConnectionKind::Remote) => None,
         };
+        let config = ClientConfig { base_url: base_url.clone(), api_key, ..self.client_defaults.clone() };
         match AnalyticsClient::new(config) {
             Ok(client) => {
                 self.client = Some(client.clone());

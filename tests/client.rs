@@ -862,3 +862,31 @@ async fn raw_query_bytes_survive_a_large_grouped_result() {
     assert_eq!(response.rows.len(), 5000);
     assert_eq!(response.rows[4999]["sum_userMessageCount"], json!(4999));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn calls_run_on_spawned_tasks_with_a_shared_client() {
+    // The worker spawns client calls on a multi-threaded runtime: the futures must be `Send`
+    // and clones must share the client.
+    let server = TestServer::start(|_| async { ok_envelope() }).await;
+    let client = client(config(&server.url));
+    let tasks: Vec<_> = (0..4)
+        .map(|_| {
+            let client = client.clone();
+            tokio::spawn(async move { client.query(&QueryBody::default()).await })
+        })
+        .collect();
+    let export_client = client.clone();
+    let export = tokio::spawn(async move {
+        let mut out = Vec::new();
+        let result = export_client.export_csv(&QueryBody::default(), &mut out, |_| {}).await;
+        // The server answers JSON on every path, which an export refuses.
+        (result, out)
+    });
+    for task in tasks {
+        assert_eq!(bounded(task).await.unwrap().unwrap().total, 1);
+    }
+    let (result, out) = bounded(export).await.unwrap();
+    assert!(matches!(result, Err(ClientError::Envelope { .. })), "{result:?}");
+    assert!(out.is_empty());
+    assert_eq!(server.attempts(), 5);
+}

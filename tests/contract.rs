@@ -3,6 +3,9 @@
 //! part; validation reports each rule's problem at the right path; result columns are named
 //! by the API's rules.
 
+// The helpers below are test code too; clippy's allow-unwrap-in-tests only covers `#[test]` fns.
+#![allow(clippy::unwrap_used)]
+
 use inkeep_explorer::api::columns::{ColumnSource, produces_column, result_columns};
 use inkeep_explorer::api::query::{
     Aggregation, Condition, Direction, Field, FieldMode, Filter, FilterValue, GroupBy, Operator, OrderBy,

@@ -9,9 +9,10 @@
 //!
 //! Where `API.md` is silent, the rules follow what a careful server over a SQL store would
 //! refuse rather than silently answer wrongly:
-//! - a whole JSON field (no `path`) can be selected, counted and compared with the JSON
-//!   operators, but not grouped by, summed, averaged, compared for order or `countDistinct`-ed:
-//!   whole objects have no meaningful order and their equality depends on key order in the store;
+//! - a whole JSON field (no `path`) can be selected, counted and tested with the JSON
+//!   operators, but not grouped by, aggregated other than by `count`, or compared with a plain
+//!   value (`eq`, `gt`, `in`…: those need a `{path, value}` pair): whole objects have no
+//!   meaningful order, and their equality depends on how the store writes them;
 //! - comparisons on plain fields must use the field's type (numbers for `userMessageCount`,
 //!   RFC 3339 timestamps or `YYYY-MM-DD` dates for `firstMessageTime`, one of the documented
 //!   values for `type`, text for the ids);
@@ -139,7 +140,6 @@ impl io::Write for ByteCounter {
 
 fn mebibytes(byte_count: usize) -> f64 {
     // Precision loss is irrelevant for a one-decimal size in a message.
-    #[allow(clippy::cast_precision_loss)]
     let bytes = byte_count as f64;
     bytes / (1024.0 * 1024.0)
 }
@@ -482,7 +482,7 @@ fn check_list_value(field: Field, operator: Operator, items: &[Scalar], at: &str
         return;
     }
     if takes_key_list(operator) {
-        check_list_items(operator, items, at, out, |item, item_at, out| check_key(item, item_at, out));
+        check_list_items(operator, items, at, out, check_key);
         return;
     }
     if field.is_json() {
@@ -552,9 +552,7 @@ fn check_pair(
     match operator {
         Operator::In | Operator::NotIn | Operator::JsonHasAnyKey | Operator::JsonHasAllKeys => match target {
             PathTarget::List(items) if takes_key_list(operator) => {
-                check_list_items(operator, items, &target_at, out, |item, item_at, out| {
-                    check_key(item, item_at, out);
-                });
+                check_list_items(operator, items, &target_at, out, check_key);
             }
             // Values inside JSON fields have no declared type to check list items against.
             PathTarget::List(items) => check_list_items(operator, items, &target_at, out, |_, _, _| {}),

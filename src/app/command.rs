@@ -10,8 +10,8 @@ use crate::api::query::{QueryBody, parse_query};
 use crate::app::draft::QueryDraft;
 use crate::app::query_form::SuggestionRequest;
 use crate::app::state::{
-    AppState, ConnectionStatus, DerivedQuery, ErrorDetails, NoticeKind, RunFailure, RunOutcome, RunState, Tab,
-    TestOutcome, thousands,
+    AppState, ConnectionStatus, DerivedQuery, ErrorDetails, NoticeKind, RunFailure, RunOutcome, RunState,
+    Tab, TestOutcome, thousands,
 };
 use crate::secrets::KeySource;
 use crate::settings::{ConnectionChoice, Settings, ThemeSetting};
@@ -116,8 +116,9 @@ impl AppState {
                     self.inspector.edited = false;
                     self.inspector.error = None;
                     self.replace_draft(QueryDraft::from_body(&body));
-                    // The text is re-filled from the (normalised) draft on the next frame.
+                    // Show the normalised JSON of the form, even when the draft did not change.
                     self.inspector.synced_generation = None;
+                    self.inspector.sync(&self.derived);
                     self.notify(NoticeKind::Info, "The request JSON was applied to the form.");
                 }
                 // The form stays exactly as it was; the error says where the text is wrong.
@@ -206,7 +207,8 @@ impl AppState {
             Command::ScreenshotCaptured(image) => {
                 let Some(path) = self.automation.screenshot.clone() else { return };
                 let [width, height] = image.size;
-                let rgba: Vec<u8> = image.pixels.iter().flat_map(|pixel| pixel.to_srgba_unmultiplied()).collect();
+                let rgba: Vec<u8> =
+                    image.pixels.iter().flat_map(|pixel| pixel.to_srgba_unmultiplied()).collect();
                 let (Ok(width), Ok(height)) = (u32::try_from(width), u32::try_from(height)) else { return };
                 self.worker.send(Job::SavePng { path, width, height, rgba });
             }
@@ -251,7 +253,12 @@ impl AppState {
                 let RunState::Pending { body, previous, .. } = std::mem::take(&mut self.run) else { return };
                 match result {
                     Ok(response) => {
-                        self.run = RunState::Done(Box::new(RunOutcome::new(request_id, body, response, duration_ms)));
+                        self.run = RunState::Done(Box::new(RunOutcome::new(
+                            request_id,
+                            body,
+                            response,
+                            duration_ms,
+                        )));
                     }
                     Err(ClientError::Cancelled) => {
                         self.run = previous.map_or(RunState::NotRequested, RunState::Done);
@@ -296,7 +303,8 @@ impl AppState {
                     match self.run.pending_id() {
                         Some(id) => self.automation.run_id = Some(id),
                         None => {
-                            let reason = self.run_blocked_reason().unwrap_or_else(|| "the run did not start".into());
+                            let reason =
+                                self.run_blocked_reason().unwrap_or_else(|| "the run did not start".into());
                             self.automation.failure = Some(reason);
                         }
                     }
@@ -304,7 +312,10 @@ impl AppState {
             }
             Event::ConnectFailed { message } => {
                 if matches!(self.connection, ConnectionStatus::Connected(_)) {
-                    self.notify(NoticeKind::Warning, format!("{message} The previous connection is still used."));
+                    self.notify(
+                        NoticeKind::Warning,
+                        format!("{message} The previous connection is still used."),
+                    );
                 } else {
                     self.connection = ConnectionStatus::Failed { message: message.clone() };
                 }
@@ -351,7 +362,9 @@ impl AppState {
                     }
                     self.notify(NoticeKind::Info, "The saved key was removed from the keychain.");
                 }
-                Err(error) => self.notify(NoticeKind::Warning, format!("The saved key could not be removed: {error}")),
+                Err(error) => {
+                    self.notify(NoticeKind::Warning, format!("The saved key could not be removed: {error}"))
+                }
             },
             Event::SettingsSaved(result) => {
                 if let Err(message) = result {
@@ -360,7 +373,9 @@ impl AppState {
             }
             Event::PngSaved { path, result } => {
                 match result {
-                    Ok(()) => self.notify(NoticeKind::Info, format!("Screenshot saved to {}", path.display())),
+                    Ok(()) => {
+                        self.notify(NoticeKind::Info, format!("Screenshot saved to {}", path.display()))
+                    }
                     Err(message) => {
                         self.automation.failure.get_or_insert_with(|| message.clone());
                         self.notify(NoticeKind::Warning, message);
@@ -433,6 +448,7 @@ impl AppState {
     fn draft_changed(&mut self) {
         self.generation += 1;
         self.derived = DerivedQuery::compute(&self.draft, self.generation);
+        self.inspector.sync(&self.derived);
         self.mark_settings_dirty();
     }
 

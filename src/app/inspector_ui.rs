@@ -14,9 +14,20 @@ pub fn shell_quote(text: &str) -> String {
     format!("'{}'", text.replace('\'', r"'\''"))
 }
 
+/// How the curl command authenticates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CurlAuth {
+    /// `Authorization: Bearer $INKEEPANALYTICS_API_INTEGRATION_KEY` (expanded by the shell).
+    KeyFromEnvironment,
+    /// A token that is not a secret (the demo API's).
+    Token(&'static str),
+    /// No `Authorization` header.
+    Without,
+}
+
 /// A curl command that sends exactly the request the window sends: same URL, headers and
 /// body bytes. The key is `$INKEEPANALYTICS_API_INTEGRATION_KEY`, never the key itself.
-pub fn curl_command(base_url: &str, body: &QueryBody, with_key: bool) -> String {
+pub fn curl_command(base_url: &str, body: &QueryBody, auth: CurlAuth) -> String {
     let url = format!("{}{}", base_url.trim_end_matches('/'), QUERY_PATH);
     // The client sends compact JSON (serde_json::to_vec), so does this.
     let json = serde_json::to_string(body).unwrap_or_else(|_| "{}".to_string());
@@ -25,9 +36,13 @@ pub fn curl_command(base_url: &str, body: &QueryBody, with_key: bool) -> String 
         "  -H 'Content-Type: application/json'".to_string(),
         "  -H 'Accept: application/json, application/problem+json'".to_string(),
     ];
-    if with_key {
+    match auth {
         // Double quotes so the shell expands the variable; the key never enters the clipboard.
-        lines.push(format!("  -H \"Authorization: Bearer ${KEY_ENV}\""));
+        CurlAuth::KeyFromEnvironment => lines.push(format!("  -H \"Authorization: Bearer ${KEY_ENV}\"")),
+        CurlAuth::Token(token) => {
+            lines.push(format!("  -H {}", shell_quote(&format!("Authorization: Bearer {token}"))))
+        }
+        CurlAuth::Without => {}
     }
     lines.push(format!("  --data-raw {}", shell_quote(&json)));
     lines.join(" \\\n")
@@ -39,8 +54,8 @@ pub struct InspectorContext<'a> {
     pub derived: &'a DerivedQuery,
     /// The base URL of the connection (for curl).
     pub base_url: &'a str,
-    /// Whether requests carry a key (for curl).
-    pub with_key: bool,
+    /// How requests authenticate (for curl).
+    pub auth: CurlAuth,
 }
 
 /// Draws the Request tab. Edits only the inspector's own text; everything else is a command.
@@ -75,7 +90,7 @@ pub fn inspector_ui(
                 crate::api::query::parse_query(&ctx.derived.preview_json).unwrap_or_default()
             });
             commands.push(Command::CopyText {
-                text: curl_command(ctx.base_url, &body, ctx.with_key),
+                text: curl_command(ctx.base_url, &body, ctx.auth),
                 what: "the curl command",
             });
         }
@@ -126,7 +141,7 @@ pub fn inspector_ui(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::query::{Field, Filter, Operator, Scalar, FilterValue, Selection};
+    use crate::api::query::{Field, Filter, FilterValue, Operator, Scalar, Selection};
 
     #[test]
     fn curl_reproduces_the_body_exactly_and_never_the_key() {
@@ -139,15 +154,20 @@ mod tests {
             )),
             ..QueryBody::default()
         };
-        let command = curl_command("https://api.analytics.inkeep.com/", &body, true);
-        assert!(command.starts_with("curl -sS -X POST 'https://api.analytics.inkeep.com/query/conversations' \\\n"));
+        let command = curl_command("https://api.analytics.inkeep.com/", &body, CurlAuth::KeyFromEnvironment);
+        assert!(
+            command
+                .starts_with("curl -sS -X POST 'https://api.analytics.inkeep.com/query/conversations' \\\n")
+        );
         assert!(command.contains("-H \"Authorization: Bearer $INKEEPANALYTICS_API_INTEGRATION_KEY\""));
         // The body, unquoted by a shell, is exactly the compact JSON the client sends.
         let quoted = command.rsplit("--data-raw ").next().unwrap();
         assert_eq!(unquote(quoted), serde_json::to_string(&body).unwrap());
         assert!(quoted.contains(r"it'\''s"));
-        let keyless = curl_command("http://127.0.0.1:8787", &body, false);
+        let keyless = curl_command("http://127.0.0.1:8787", &body, CurlAuth::Without);
         assert!(!keyless.contains("Authorization"));
+        let demo = curl_command("http://127.0.0.1:8787", &body, CurlAuth::Token("demo"));
+        assert!(demo.contains("-H 'Authorization: Bearer demo'"));
     }
 
     /// Undoes [`shell_quote`] the way a POSIX shell would.

@@ -1,4 +1,585 @@
 //! The egui window: the query builder and, around it, the shell (worker, state, commands, tabs).
+//!
+//! Each frame [`ExplorerApp`] drains the worker's events, reads the keyboard shortcuts,
+//! lays out the panels (top bar, status bar, query builder on the left, result tabs in the
+//! centre) and then applies the [`Command`]s the UI pushed, all through
+//! [`AppState::handle`]. The query form edits its own draft; everything derived from the
+//! draft (body, problems, JSON) is computed once per change, never per frame.
 
+pub mod command;
+pub mod connection_ui;
 pub mod draft;
+pub mod inspector_ui;
 pub mod query_form;
+pub mod response_ui;
+pub mod results_ui;
+pub mod state;
+pub mod status_ui;
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, mpsc};
+use std::time::Duration;
+
+use anyhow::Context as _;
+use egui::{Key, Modifiers, RichText, Ui};
+
+use crate::api::client::{ApiKey, ClientConfig, DEFAULT_BASE_URL, SERVER_URL_ENV};
+use crate::api::query::{QueryBody, parse_query};
+use crate::app::command::{Command, apply_theme};
+use crate::app::draft::QueryDraft;
+use crate::app::inspector_ui::{CurlAuth, InspectorContext, inspector_ui};
+use crate::app::query_form::{FormContext, query_form_ui};
+use crate::app::state::{
+    AppState, Automation, ConnectionDialog, ConnectionStatus, DerivedQuery, InspectorState, NoticeKind,
+    RunState, Tab, UndoHistory,
+};
+use crate::demo::dataset::DatasetParams;
+use crate::secrets::Keychain;
+use crate::settings::{Settings, default_config_dir};
+use crate::worker::{ConnectionKind, DEMO_TOKEN, Worker, WorkerConfig};
+
+/// The window title, also eframe's app id (where it keeps window size and panel widths).
+pub const APP_NAME: &str = "Inkeep Explorer";
+
+/// Settings are written this long after the last change (and on exit).
+const SETTINGS_SAVE_DELAY: Duration = Duration::from_millis(1500);
+
+/// Frames drawn after a run before `--screenshot` / `--exit` act, so the result is on screen.
+const SETTLE_FRAMES: u32 = 3;
+
+/// The automation flags of the command line:
+/// `inkeep-explorer [--query FILE | --preset NAME] [--run] [--tab T] [--screenshot FILE] [--exit]`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LaunchOptions {
+    /// Load this query (a JSON body) instead of the last one.
+    pub query_file: Option<PathBuf>,
+    /// Load this preset (presets arrive in a later issue; see [`resolve_preset`]).
+    pub preset: Option<String>,
+    /// Run the query once connected.
+    pub run: bool,
+    /// Show this tab.
+    pub tab: Option<Tab>,
+    /// Write a PNG of the window once the run finished and a frame was drawn.
+    pub screenshot: Option<PathBuf>,
+    /// Close the window when done; the exit status is non-zero if the run failed.
+    pub exit: bool,
+}
+
+/// Where the window gets its environment from; tests inject everything here so they never
+/// touch the real keychain, config dir or environment.
+pub struct AppEnv {
+    /// Where settings are read and written; `None` keeps nothing.
+    pub config_dir: Option<PathBuf>,
+    /// The keychain for the API key.
+    pub keychain: Arc<Keychain>,
+    /// `INKEEPANALYTICS_API_INTEGRATION_KEY`.
+    pub env_key: Option<ApiKey>,
+    /// `INKEEPANALYTICS_SERVER_URL`.
+    pub env_server_url: Option<String>,
+    /// The dataset of the embedded demo API.
+    pub demo_dataset: DatasetParams,
+    /// Timeouts and retries of the client.
+    pub client_defaults: ClientConfig,
+}
+
+impl std::fmt::Debug for AppEnv {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppEnv")
+            .field("config_dir", &self.config_dir)
+            .field("keychain", &self.keychain)
+            .field("env_key", &self.env_key)
+            .field("env_server_url", &self.env_server_url)
+            .field("demo_dataset", &self.demo_dataset)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AppEnv {
+    /// The real environment: the platform config dir, the OS keychain, the process's
+    /// environment variables, the full demo dataset.
+    pub fn from_process() -> AppEnv {
+        AppEnv {
+            config_dir: default_config_dir(),
+            keychain: Arc::new(Keychain::system()),
+            env_key: ApiKey::from_env(),
+            env_server_url: std::env::var(SERVER_URL_ENV)
+                .ok()
+                .map(|url| url.trim().to_string())
+                .filter(|u| !u.is_empty()),
+            demo_dataset: DatasetParams::default(),
+            client_defaults: ClientConfig::default(),
+        }
+    }
+
+    /// Nothing from the machine: no config dir, an in-memory mock keychain, no environment
+    /// variables, a demo dataset of `demo_rows` conversations, no retries (fail fast).
+    pub fn isolated(demo_rows: u64) -> AppEnv {
+        let keychain = match keyring_core::mock::Store::new() {
+            Ok(store) => Keychain::with_store(store),
+            Err(_) => Keychain::disabled(),
+        };
+        AppEnv {
+            config_dir: None,
+            keychain: Arc::new(keychain),
+            env_key: None,
+            env_server_url: None,
+            demo_dataset: DatasetParams { rows: demo_rows, ..DatasetParams::default() },
+            client_defaults: ClientConfig { max_retries: 0, ..ClientConfig::default() },
+        }
+    }
+}
+
+/// Everything the window starts from, prepared before it opens (files are read here, not
+/// on the UI thread).
+#[derive(Debug)]
+pub struct Startup {
+    /// The environment.
+    pub env: AppEnv,
+    /// The saved settings (defaults when there were none).
+    pub settings: Settings,
+    /// The command-line flags.
+    pub launch: LaunchOptions,
+    /// The query from `--query` / `--preset`, which replaces the last one.
+    pub query: Option<QueryBody>,
+    /// A problem to tell the user about once the window is up (unreadable settings…).
+    pub notice: Option<String>,
+}
+
+impl Startup {
+    /// Reads the settings and the query file. A query file that cannot be read or parsed is
+    /// an error (the user asked for it); unreadable settings are not (defaults are used).
+    pub fn prepare(launch: LaunchOptions, env: AppEnv) -> anyhow::Result<Startup> {
+        let (settings, notice) = match &env.config_dir {
+            Some(dir) => match Settings::load(dir) {
+                Ok(settings) => (settings, None),
+                Err(err) => (Settings::default(), Some(format!("{err}; starting with default settings."))),
+            },
+            None => (Settings::default(), None),
+        };
+        let query = match (&launch.query_file, &launch.preset) {
+            (Some(path), _) => Some(load_query_file(path)?),
+            (None, Some(name)) => Some(resolve_preset(name)?),
+            (None, None) => None,
+        };
+        Ok(Startup { env, settings, launch, query, notice })
+    }
+}
+
+/// Reads a query body from a JSON file, with the path and the position of any error.
+pub fn load_query_file(path: &std::path::Path) -> anyhow::Result<QueryBody> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("could not read the query file ({})", path.display()))?;
+    parse_query(&text)
+        .map_err(|err| anyhow::anyhow!("the query file is not a valid query: {err} ({})", path.display()))
+}
+
+/// Looks up a preset by name.
+///
+/// Presets arrive with their own issue (`src/presets.rs`); this is the hook it fills. Until
+/// then every name is unknown.
+pub fn resolve_preset(name: &str) -> anyhow::Result<QueryBody> {
+    anyhow::bail!("no preset named `{name}`: presets are not available in this version yet; use --query FILE")
+}
+
+/// Opens the window and runs it until it is closed.
+///
+/// With `--exit` the window closes by itself once the automation is done, and an `Err`
+/// is returned when the run failed (so the process exits non-zero).
+pub fn run_native(options: LaunchOptions) -> anyhow::Result<()> {
+    let exit_on_done = options.exit;
+    let startup = Startup::prepare(options, AppEnv::from_process())?;
+    let failure_slot: Arc<Mutex<Option<String>>> = Arc::new(Mutex::new(None));
+    let slot = Arc::clone(&failure_slot);
+    let native_options = eframe::NativeOptions {
+        viewport: egui::ViewportBuilder::default()
+            .with_title(APP_NAME)
+            .with_app_id("inkeep-explorer")
+            .with_inner_size([1280.0, 800.0])
+            .with_min_inner_size([720.0, 420.0]),
+        ..eframe::NativeOptions::default()
+    };
+    eframe::run_native(
+        APP_NAME,
+        native_options,
+        Box::new(move |cc| {
+            let app = ExplorerApp::new(&cc.egui_ctx, startup)?.with_failure_slot(slot);
+            Ok(Box::new(app))
+        }),
+    )
+    .map_err(|err| anyhow::anyhow!("the window could not be opened: {err}"))?;
+    let failure = failure_slot.lock().map(|mut slot| slot.take()).unwrap_or(None);
+    match failure {
+        Some(message) if exit_on_done => anyhow::bail!("the run failed: {message}"),
+        _ => Ok(()),
+    }
+}
+
+/// The eframe application.
+pub struct ExplorerApp {
+    state: AppState,
+    screenshots: mpsc::Receiver<Arc<egui::ColorImage>>,
+    screenshot_sender: mpsc::Sender<Arc<egui::ColorImage>>,
+    failure_slot: Option<Arc<Mutex<Option<String>>>>,
+}
+
+impl std::fmt::Debug for ExplorerApp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ExplorerApp").finish_non_exhaustive()
+    }
+}
+
+impl ExplorerApp {
+    /// Builds the app and starts its worker (which connects in the background).
+    pub fn new(ctx: &egui::Context, startup: Startup) -> std::io::Result<ExplorerApp> {
+        let Startup { env, settings, launch, query, notice } = startup;
+        let repaint_ctx = ctx.clone();
+        let worker = Worker::spawn(
+            WorkerConfig {
+                keychain: Arc::clone(&env.keychain),
+                demo_dataset: env.demo_dataset,
+                client_defaults: env.client_defaults.clone(),
+            },
+            Arc::new(move || repaint_ctx.request_repaint()),
+        )?;
+        let draft = match &query {
+            Some(body) => QueryDraft::from_body(body),
+            None => initial_draft(&settings),
+        };
+        let server_url = env
+            .env_server_url
+            .clone()
+            .or_else(|| settings.server_url.clone().filter(|url| !url.trim().is_empty()))
+            .unwrap_or_else(|| DEFAULT_BASE_URL.to_string());
+        let tab = launch.tab.or_else(|| settings.tab.as_deref().and_then(Tab::from_name)).unwrap_or_default();
+        apply_theme(ctx, settings.theme);
+        let derived = DerivedQuery::compute(&draft, 0);
+        let mut inspector = InspectorState::default();
+        inspector.sync(&derived);
+        let automation = Automation {
+            run_pending: launch.run,
+            screenshot: launch.screenshot.clone(),
+            exit: launch.exit,
+            finished: !launch.run && launch.screenshot.is_none() && !launch.exit,
+            ..Automation::default()
+        };
+        let mut state = AppState {
+            committed: draft.clone(),
+            draft,
+            generation: 0,
+            derived,
+            history: UndoHistory::default(),
+            run: RunState::NotRequested,
+            next_request_id: 1,
+            tab,
+            theme: settings.theme,
+            connection: ConnectionStatus::Connecting,
+            test_outcome: None,
+            dialog: ConnectionDialog { remember_key: true, ..ConnectionDialog::default() },
+            server_url,
+            suggestions: Default::default(),
+            inspector,
+            show_error_details: false,
+            notice: None,
+            automation,
+            settings_dirty_since: None,
+            config_dir: env.config_dir.clone(),
+            env_key: env.env_key.clone(),
+            connection_choice: settings.connection,
+            worker,
+        };
+        if let Some(notice) = notice {
+            state.notify(NoticeKind::Warning, notice);
+        }
+        let target = state.startup_target();
+        state.connect(target);
+        let (screenshot_sender, screenshots) = mpsc::channel();
+        Ok(ExplorerApp { state, screenshots, screenshot_sender, failure_slot: None })
+    }
+
+    /// Where the automation's failure is reported for the exit status.
+    pub fn with_failure_slot(mut self, slot: Arc<Mutex<Option<String>>>) -> ExplorerApp {
+        self.failure_slot = Some(slot);
+        self
+    }
+
+    /// The state, for tests and benches.
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Applies a command from outside the UI (tests, benches).
+    pub fn handle(&mut self, ctx: &egui::Context, command: Command) {
+        self.state.handle(ctx, command);
+    }
+
+    /// One frame: events, shortcuts, layout, commands, automation.
+    fn frame(&mut self, ui: &mut Ui) {
+        let ctx = ui.ctx().clone();
+        let mut commands = Vec::new();
+        while let Some(event) = self.state.worker.try_recv() {
+            commands.push(Command::Worker(event));
+        }
+        while let Ok(image) = self.screenshots.try_recv() {
+            commands.push(Command::ScreenshotCaptured(image));
+        }
+        self.shortcuts(&ctx, &mut commands);
+        for command in commands.drain(..) {
+            self.state.handle(&ctx, command);
+        }
+
+        egui::Panel::top("top_bar").show(ui, |ui| top_bar_ui(ui, &self.state, &mut commands));
+        egui::Panel::bottom("status_bar").show(ui, |ui| {
+            status_ui::status_ui(ui, &self.state.run, self.state.notice.as_ref(), &mut commands);
+        });
+        egui::Panel::left("query_panel")
+            .resizable(true)
+            .default_size(470.0)
+            .size_range(320.0..=900.0)
+            .show(ui, |ui| self.query_panel_ui(ui, &ctx, &mut commands));
+        egui::CentralPanel::default().show(ui, |ui| self.centre_ui(ui, &mut commands));
+
+        let mut dialog = std::mem::take(&mut self.state.dialog);
+        connection_ui::connection_dialog_ui(&ctx, &mut dialog, &self.state, &mut commands);
+        self.state.dialog = dialog;
+
+        for command in commands {
+            self.state.handle(&ctx, command);
+        }
+        self.automation_step(&ctx);
+        self.state.save_settings_if_due(SETTINGS_SAVE_DELAY);
+        if let Some(since) = self.state.settings_dirty_since {
+            ctx.request_repaint_after(SETTINGS_SAVE_DELAY.saturating_sub(since.elapsed()));
+        }
+    }
+
+    fn shortcuts(&self, ctx: &egui::Context, commands: &mut Vec<Command>) {
+        let pending = self.state.run.pending_id().is_some();
+        // A focused text field keeps Ctrl+Z for its own text; elsewhere it undoes query edits.
+        let text_focused = ctx.text_edit_focused();
+        ctx.input_mut(|input| {
+            if input.consume_key(Modifiers::COMMAND, Key::Enter) {
+                commands.push(Command::Run);
+            }
+            if pending && input.consume_key(Modifiers::NONE, Key::Escape) {
+                commands.push(Command::Cancel);
+            }
+            if !text_focused {
+                // Most specific first: Ctrl+Z also matches Ctrl+Shift+Z logically.
+                if input.consume_key(Modifiers::COMMAND | Modifiers::SHIFT, Key::Z)
+                    || input.consume_key(Modifiers::COMMAND, Key::Y)
+                {
+                    commands.push(Command::Redo);
+                } else if input.consume_key(Modifiers::COMMAND, Key::Z) {
+                    commands.push(Command::Undo);
+                }
+            }
+        });
+    }
+
+    fn query_panel_ui(&mut self, ui: &mut Ui, ctx: &egui::Context, commands: &mut Vec<Command>) {
+        ui.add_space(4.0);
+        ui.horizontal(|ui| {
+            ui.label(RichText::new("Query").heading());
+            let problem_count = self.state.derived.problems.len();
+            if problem_count > 0 {
+                ui.label(
+                    RichText::new(format!("⚠ {problem_count} problem(s)")).color(ui.visuals().warn_fg_color),
+                );
+            }
+        });
+        ui.separator();
+        egui::ScrollArea::vertical().id_salt("query_form_scroll").auto_shrink([false, false]).show(
+            ui,
+            |ui| {
+                let form_ctx = FormContext {
+                    problems: &self.state.derived.problems,
+                    suggestions: &self.state.suggestions,
+                };
+                let output = query_form_ui(ui, &mut self.state.draft, &form_ctx);
+                if output.changed {
+                    let coalesce_key = if ctx.text_edit_focused() {
+                        ctx.memory(|memory| memory.focused()).map(|id| id.value())
+                    } else {
+                        None
+                    };
+                    commands.push(Command::DraftEdited { coalesce_key });
+                }
+                commands.extend(output.requests.into_iter().map(Command::FetchSuggestion));
+            },
+        );
+    }
+
+    fn centre_ui(&mut self, ui: &mut Ui, commands: &mut Vec<Command>) {
+        ui.horizontal(|ui| {
+            for tab in Tab::ALL {
+                if ui.selectable_label(self.state.tab == tab, tab.title()).clicked() {
+                    commands.push(Command::SetTab(tab));
+                }
+            }
+        });
+        if self.state.tab != Tab::Response
+            && let Some(failure) = self.state.run.failure()
+        {
+            response_ui::failure_banner_ui(ui, failure, self.state.show_error_details, commands);
+        }
+        ui.separator();
+        match self.state.tab {
+            Tab::Table => results_ui::results_ui(ui, &self.state.run),
+            Tab::Chart => {
+                ui.add_space(24.0);
+                ui.vertical_centered(|ui| {
+                    ui.label(RichText::new("Charts are coming").heading());
+                    ui.label(
+                        "Charts over time buckets arrive in a later version; the Table tab shows the result.",
+                    );
+                });
+            }
+            Tab::Request => {
+                let (base_url, auth) = match self.state.connection_info() {
+                    Some(info) if info.kind == ConnectionKind::Demo => {
+                        (info.base_url.clone(), CurlAuth::Token(DEMO_TOKEN))
+                    }
+                    Some(info) if info.key_source.is_none() => (info.base_url.clone(), CurlAuth::Without),
+                    Some(info) => (info.base_url.clone(), CurlAuth::KeyFromEnvironment),
+                    None => (self.state.server_url.clone(), CurlAuth::KeyFromEnvironment),
+                };
+                let inspector_ctx =
+                    InspectorContext { derived: &self.state.derived, base_url: &base_url, auth };
+                inspector_ui(ui, &mut self.state.inspector, &inspector_ctx, commands);
+            }
+            Tab::Response => response_ui::response_ui(ui, &self.state.run, commands),
+        }
+    }
+
+    /// Advances `--run` / `--screenshot` / `--exit`.
+    fn automation_step(&mut self, ctx: &egui::Context) {
+        if let (Some(slot), Some(failure)) = (&self.failure_slot, &self.state.automation.failure)
+            && let Ok(mut slot) = slot.lock()
+            && slot.is_none()
+        {
+            *slot = Some(failure.clone());
+        }
+        let automation = &self.state.automation;
+        if automation.finished || automation.screenshot_requested {
+            return;
+        }
+        let waiting = automation.run_pending
+            || automation.run_id.is_some()
+            || matches!(self.state.connection, ConnectionStatus::Connecting);
+        if waiting {
+            self.state.automation.settled_frames = 0;
+            return;
+        }
+        self.state.automation.settled_frames += 1;
+        ctx.request_repaint();
+        if self.state.automation.settled_frames < SETTLE_FRAMES {
+            return;
+        }
+        if self.state.automation.screenshot.is_some() {
+            self.state.automation.screenshot_requested = true;
+            let sender = self.screenshot_sender.clone();
+            let repaint = ctx.clone();
+            ctx.request_screenshot(move |image| {
+                let _ = sender.send(image);
+                repaint.request_repaint();
+            });
+        } else {
+            self.state.finish_automation(ctx);
+        }
+    }
+}
+
+impl eframe::App for ExplorerApp {
+    fn ui(&mut self, ui: &mut Ui, _frame: &mut eframe::Frame) {
+        self.frame(ui);
+    }
+
+    fn save(&mut self, _storage: &mut dyn eframe::Storage) {
+        // eframe keeps window size and panel widths; our settings go to their own file.
+        if self.state.settings_dirty_since.is_some() {
+            self.state.save_settings_if_due(Duration::ZERO);
+        }
+    }
+
+    fn on_exit(&mut self, _gl: Option<&eframe::glow::Context>) {
+        // The worker may be gone by the time a job would run: write directly, once, at exit.
+        if let Some(dir) = &self.state.config_dir
+            && let Err(err) = self.state.current_settings().save(dir)
+        {
+            tracing::warn!("{err}");
+        }
+    }
+}
+
+/// The draft to start with: the last form state, else the last query, else an empty query.
+fn initial_draft(settings: &Settings) -> QueryDraft {
+    if let Some(draft) =
+        settings.last_draft.as_ref().and_then(|value| serde_json::from_value(value.clone()).ok())
+    {
+        return draft;
+    }
+    settings.last_query.as_ref().map(QueryDraft::from_body).unwrap_or_default()
+}
+
+/// Title, Run / Cancel, undo / redo, presets, theme, connection.
+fn top_bar_ui(ui: &mut Ui, state: &AppState, commands: &mut Vec<Command>) {
+    ui.horizontal(|ui| {
+        ui.label(RichText::new(APP_NAME).strong().size(16.0));
+        ui.separator();
+        let blocked = state.run_blocked_reason();
+        let run = ui
+            .add_enabled(blocked.is_none(), egui::Button::new(RichText::new("▶ Run").strong()))
+            .on_hover_text("Run the query (Ctrl+Enter)")
+            .on_disabled_hover_text(blocked.as_deref().unwrap_or_default())
+            .accessible_name("Run");
+        if run.clicked() {
+            commands.push(Command::Run);
+        }
+        let pending = state.run.pending_id().is_some();
+        let cancel = ui
+            .add_enabled(pending, egui::Button::new("■ Cancel"))
+            .on_hover_text("Cancel the run (Esc); the previous result stays")
+            .on_disabled_hover_text("Nothing is running")
+            .accessible_name("Cancel");
+        if cancel.clicked() {
+            commands.push(Command::Cancel);
+        }
+        ui.separator();
+        let undo = ui
+            .add_enabled(state.history.can_undo(), egui::Button::new("↶"))
+            .on_hover_text("Undo the last query edit (Ctrl+Z)")
+            .on_disabled_hover_text("Nothing to undo")
+            .accessible_name("Undo");
+        if undo.clicked() {
+            commands.push(Command::Undo);
+        }
+        let redo = ui
+            .add_enabled(state.history.can_redo(), egui::Button::new("↷"))
+            .on_hover_text("Redo (Ctrl+Shift+Z)")
+            .on_disabled_hover_text("Nothing to redo")
+            .accessible_name("Redo");
+        if redo.clicked() {
+            commands.push(Command::Redo);
+        }
+        ui.separator();
+        ui.menu_button("Presets", |ui| {
+            // Filled by the presets feature (a later issue).
+            ui.label(RichText::new("Saved queries will be listed here.").weak());
+        });
+        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+            let (icon, next) = if ui.visuals().dark_mode { ("☀", "light") } else { ("🌙", "dark") };
+            let theme = ui
+                .button(icon)
+                .on_hover_text(format!("Switch to the {next} theme (right-click: follow the system)"))
+                .accessible_name("Toggle theme");
+            if theme.clicked() {
+                commands.push(Command::ToggleTheme);
+            }
+            if theme.secondary_clicked() {
+                commands.push(Command::SetTheme(crate::settings::ThemeSetting::System));
+            }
+            ui.separator();
+            connection_ui::connection_bar_ui(ui, state, commands);
+        });
+    });
+}

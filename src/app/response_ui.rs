@@ -60,11 +60,13 @@ pub fn response_ui(ui: &mut Ui, run: &RunState, commands: &mut Vec<Command>) {
         );
     }
     // Pretty-printing is done once per result and kept in egui's memory, not every frame.
-    let cache_id = egui::Id::new(("response_json", outcome.request_id));
+    let cache_id = egui::Id::unique(("response_json", outcome.request_id));
     let text: Arc<String> = match ui.data(|data| data.get_temp::<Arc<String>>(cache_id)) {
         Some(text) => text,
         None => {
-            let text = Arc::new(serde_json::to_string_pretty(&envelope_json(outcome, PREVIEW_ROWS)).unwrap_or_default());
+            let text = Arc::new(
+                serde_json::to_string_pretty(&envelope_json(outcome, PREVIEW_ROWS)).unwrap_or_default(),
+            );
             ui.data_mut(|data| data.insert_temp(cache_id, Arc::clone(&text)));
             text
         }
@@ -133,7 +135,8 @@ pub fn failure_banner_ui(ui: &mut Ui, failure: &RunFailure, show_details: bool, 
                 commands.push(Command::ToggleErrorDetails);
             }
             if ui.button("Copy details").clicked() {
-                commands.push(Command::CopyText { text: failure.details.to_text(), what: "the error details" });
+                commands
+                    .push(Command::CopyText { text: failure.details.to_text(), what: "the error details" });
             }
         });
         if show_details {

@@ -49,11 +49,13 @@ fn summary_line(ui: &mut Ui, outcome: &RunOutcome, run: &RunState) {
         ui.label(RichText::new(format!("{} rows", thousands(shown))).strong());
         if total > shown {
             ui.label(format!("of {} matching", thousands(total)));
-            ui.label(RichText::new(format!(
-                "(the API returns at most {} rows per answer; export for the rest)",
-                thousands(outcome.response.page_size)
-            ))
-            .weak());
+            ui.label(
+                RichText::new(format!(
+                    "(the API returns at most {} rows per answer; export for the rest)",
+                    thousands(outcome.response.page_size)
+                ))
+                .weak(),
+            );
         }
         match run {
             RunState::Pending { .. } => {

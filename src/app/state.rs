@@ -66,7 +66,8 @@ impl FromStr for Tab {
     type Err = String;
 
     fn from_str(text: &str) -> Result<Tab, String> {
-        Tab::from_name(text).ok_or_else(|| format!("unknown tab `{text}`: expected table, chart, request or response"))
+        Tab::from_name(text)
+            .ok_or_else(|| format!("unknown tab `{text}`: expected table, chart, request or response"))
     }
 }
 
@@ -183,7 +184,11 @@ impl ErrorDetails {
 
     /// All details as plain text, for the clipboard and support tickets.
     pub fn to_text(&self) -> String {
-        self.rows().into_iter().map(|(label, value)| format!("{label}: {value}")).collect::<Vec<_>>().join("\n")
+        self.rows()
+            .into_iter()
+            .map(|(label, value)| format!("{label}: {value}"))
+            .collect::<Vec<_>>()
+            .join("\n")
     }
 }
 
@@ -289,7 +294,9 @@ impl UndoHistory {
     pub fn record(&mut self, before: QueryDraft, coalesce_key: Option<u64>, now: Instant) {
         let coalesce = match (coalesce_key, self.last_edit) {
             (Some(key), Some((last_key, at))) => {
-                key == last_key && now.saturating_duration_since(at) < COALESCE_WINDOW && !self.undo.is_empty()
+                key == last_key
+                    && now.saturating_duration_since(at) < COALESCE_WINDOW
+                    && !self.undo.is_empty()
             }
             _ => false,
         };
@@ -628,7 +635,10 @@ mod tests {
 
     #[test]
     fn columns_follow_rows_and_fall_back_to_the_query() {
-        let body = QueryBody { select: vec![Selection::time(TimeUnit::Day), Selection::count()], ..Default::default() };
+        let body = QueryBody {
+            select: vec![Selection::time(TimeUnit::Day), Selection::count()],
+            ..Default::default()
+        };
         let empty = QueryResponse::default();
         assert_eq!(columns_of(&body, &empty), vec!["firstMessageTime_day", "count"]);
         let rows = vec![

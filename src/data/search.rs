@@ -132,47 +132,26 @@ impl SearchCursor {
                 }
             },
             ColumnData::Timestamp { millis, text: TimestampText::Layout(layout) } => {
-                if !needle.could_be_in(b"0123456789-:.tz") {
-                    return;
-                }
-                let mut out = String::with_capacity(24);
-                for row in start..end {
-                    if column.is_null(row) {
-                        continue;
-                    }
-                    out.clear();
-                    time::format_strict(millis.get(row).copied().unwrap_or(0), *layout, &mut out);
-                    if needle.is_in_ascii(out.as_bytes()) {
-                        matched.set(row, true);
-                    }
+                if needle.could_be_in(b"0123456789-:.tz") {
+                    search_formatted(column, start, end, needle, matched, |row, out| {
+                        time::format_strict(millis.get(row).copied().unwrap_or(0), *layout, out)
+                    });
                 }
             }
             ColumnData::Int(values) => {
-                if !needle.could_be_in(b"0123456789-") {
-                    return;
-                }
-                let mut buf = [0u8; 24];
-                for row in start..end {
-                    if column.is_null(row) {
-                        continue;
-                    }
-                    let digits = format_i64(values.get(row).copied().unwrap_or(0), &mut buf);
-                    if needle.is_in_ascii(digits) {
-                        matched.set(row, true);
-                    }
+                if needle.could_be_in(b"0123456789-") {
+                    let mut buf = [0u8; 24];
+                    search_formatted(column, start, end, needle, matched, |row, out| {
+                        let digits = format_i64(values.get(row).copied().unwrap_or(0), &mut buf);
+                        out.push_str(std::str::from_utf8(digits).unwrap_or_default());
+                    });
                 }
             }
             ColumnData::Float(values) => {
-                let mut out = String::with_capacity(24);
-                for row in start..end {
-                    if column.is_null(row) {
-                        continue;
-                    }
-                    out.clear();
-                    write_float(values.get(row).copied().unwrap_or(0.0), &mut out);
-                    if needle.is_in_ascii(out.as_bytes()) {
-                        matched.set(row, true);
-                    }
+                if needle.could_be_in(b"0123456789-+.e") {
+                    search_formatted(column, start, end, needle, matched, |row, out| {
+                        write_float(values.get(row).copied().unwrap_or(0.0), out)
+                    });
                 }
             }
             ColumnData::Bool(values) => {
@@ -196,6 +175,8 @@ struct Needle {
     ascii: bool,
     /// Index in `lower` of the byte the scan looks for (the rarest one).
     anchor: usize,
+    /// For ASCII needles without letters, where case does not matter: a SIMD substring finder.
+    exact: Option<memchr::memmem::Finder<'static>>,
 }
 
 impl Needle {
@@ -204,7 +185,9 @@ impl Needle {
         let ascii = lower.is_ascii();
         let anchor =
             lower.bytes().enumerate().min_by_key(|&(_, byte)| commonness(byte)).map_or(0, |(index, _)| index);
-        Needle { original: text.to_string(), lower, ascii, anchor }
+        let caseless = ascii && !lower.bytes().any(|b| b.is_ascii_alphabetic());
+        let exact = caseless.then(|| memchr::memmem::Finder::new(lower.as_bytes()).into_owned());
+        Needle { original: text.to_string(), lower, ascii, anchor, exact }
     }
 
     /// True when a cell made only of `alphabet` (lowercase) bytes could contain the needle.
@@ -222,15 +205,12 @@ impl Needle {
         }
     }
 
-    /// Case-insensitive containment in short ASCII text (formatted numbers).
-    fn is_in_ascii(&self, haystack: &[u8]) -> bool {
-        let needle = self.lower.as_bytes();
-        self.ascii && haystack.windows(needle.len()).any(|window| window.eq_ignore_ascii_case(needle))
-    }
-
     /// The first match at or after `from` in `haystack`, ASCII case-insensitively.
     #[inline]
     fn find_ascii(&self, haystack: &[u8], from: usize) -> Option<usize> {
+        if let Some(finder) = &self.exact {
+            return finder.find(haystack.get(from..)?).map(|found| from + found);
+        }
         let needle = self.lower.as_bytes();
         let anchor_byte = *needle.get(self.anchor)?;
         let upper = anchor_byte.to_ascii_uppercase();
@@ -257,9 +237,6 @@ impl Needle {
 
 /// Scans the rows `start..end` of a plain text column as one buffer.
 fn search_plain(buf: &StrBuf, needle: &Needle, start: usize, end: usize, matched: &mut Bitmap) {
-    let offsets = buf.offsets();
-    let (Some(&low), Some(&high)) = (offsets.get(start), offsets.get(end)) else { return };
-    let (low, high) = (low as usize, high as usize);
     if !needle.ascii {
         for row in start..end {
             if needle.is_in(buf.get(row)) {
@@ -268,26 +245,54 @@ fn search_plain(buf: &StrBuf, needle: &Needle, start: usize, end: usize, matched
         }
         return;
     }
-    let Some(haystack) = buf.bytes().as_bytes().get(low..high) else { return };
-    let needle_len = needle.lower.len();
-    let mut row = start;
+    let Some(offsets) = buf.offsets().get(start..=end) else { return };
+    let (Some(&low), Some(&high)) = (offsets.first(), offsets.last()) else { return };
+    let Some(haystack) = buf.bytes().as_bytes().get(low as usize..high as usize) else { return };
+    scan_rows(haystack, offsets, start, needle, matched);
+}
+
+/// Writes the text of rows `start..end` (nulls empty) into one buffer and scans it.
+fn search_formatted(
+    column: &Column,
+    start: usize,
+    end: usize,
+    needle: &Needle,
+    matched: &mut Bitmap,
+    mut format: impl FnMut(usize, &mut String),
+) {
+    let mut text = String::with_capacity((end - start) * 8);
+    let mut offsets: Vec<u64> = Vec::with_capacity(end - start + 1);
+    offsets.push(0);
+    for row in start..end {
+        if !column.is_null(row) {
+            format(row, &mut text);
+        }
+        offsets.push(text.len() as u64);
+    }
+    scan_rows(text.as_bytes(), &offsets, start, needle, matched);
+}
+
+/// Marks the rows whose text holds the (ASCII) needle. The rows' texts lie back to
+/// back in `haystack`, row `first_row + i` at `offsets[i]..offsets[i + 1]`, with
+/// offsets counted from where `haystack` is `offsets[0]`.
+fn scan_rows(haystack: &[u8], offsets: &[u64], first_row: usize, needle: &Needle, matched: &mut Bitmap) {
+    let Some(&base) = offsets.first() else { return };
+    let row_count = offsets.len().saturating_sub(1);
+    let needle_len = needle.lower.len() as u64;
+    let mut index = 0;
     let mut from = 0;
     while let Some(found) = needle.find_ascii(haystack, from) {
-        let at = low + found;
+        let at = base + found as u64;
         // Move to the row holding the match start (rows are contiguous and ordered).
-        while row < end && offsets.get(row + 1).is_some_and(|&row_end| row_end as usize <= at) {
-            row += 1;
+        while index < row_count && offsets.get(index + 1).is_some_and(|&row_end| row_end <= at) {
+            index += 1;
         }
-        let Some(&row_end) = offsets.get(row + 1) else { break };
-        if row >= end {
-            break;
-        }
-        let row_end = row_end as usize;
+        let Some(&row_end) = offsets.get(index + 1) else { break };
         if at + needle_len <= row_end {
-            matched.set(row, true);
+            matched.set(first_row + index, true);
             // One match per row is enough: continue with the next row.
-            from = row_end - low;
-            row += 1;
+            from = (row_end - base) as usize;
+            index += 1;
         } else {
             // The match straddles two rows: not a match; look further.
             from = found + 1;

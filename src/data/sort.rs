@@ -16,7 +16,7 @@
 use std::cmp::Ordering;
 
 use super::storage::TextColumn;
-use super::table::{Column, ColumnData, ResultTable, TimestampText};
+use super::table::{Column, ColumnData, ResultTable};
 
 /// One sort key: a column and a direction.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -61,43 +61,105 @@ pub fn sort_rows(table: &ResultTable, rows: &[u32], keys: &[SortKey]) -> Vec<u32
 
     let mut items: Vec<(u64, u32)> = Vec::with_capacity(rows.len());
     let mut nulls: Vec<u32> = Vec::new();
-    for (position, (&key, &row)) in primary.keys.iter().zip(rows).enumerate() {
-        if primary.column.is_null(row as usize) {
+    for position in 0..rows.len() {
+        if primary.is_null(position) {
             nulls.push(position as u32);
         } else {
-            items.push((if primary.descending { !key } else { key }, position as u32));
+            items.push((primary.chunk(position, 0), position as u32));
         }
     }
     radix_sort(&mut items);
+    if let KeyData::Text { .. } = primary.data {
+        refine_text(primary, &mut items);
+    }
 
     let mut order: Vec<u32> = Vec::with_capacity(rows.len());
     order.extend(items.iter().map(|&(_, position)| position));
     order.extend_from_slice(&nulls);
 
-    let needs_refining = prepared.len() > 1 || !primary.exact;
-    if needs_refining {
-        let mut scratch = Scratch::default();
+    if prepared.len() > 1 {
+        // Later keys only order the runs the first key leaves equal (nulls included).
+        let non_null = items.len();
         let mut start = 0;
-        while start < items.len() {
-            let key = items.get(start).map_or(0, |item| item.0);
-            let end = items.get(start..).map_or(start + 1, |rest| {
-                start + rest.iter().position(|item| item.0 != key).unwrap_or(rest.len())
-            });
-            if end - start > 1
-                && let Some(run) = order.get_mut(start..end)
+        while start < non_null {
+            let mut end = start + 1;
+            while end < non_null
+                && primary.equal(
+                    order.get(start).copied().unwrap_or(0) as usize,
+                    order.get(end).copied().unwrap_or(0) as usize,
+                )
             {
-                run.sort_by(|&a, &b| compare(&prepared, a as usize, b as usize, &mut scratch));
+                end += 1;
+            }
+            if let Some(run) = order.get_mut(start..end).filter(|run| run.len() > 1) {
+                run.sort_by(|&a, &b| compare(&prepared, a as usize, b as usize));
             }
             start = end;
         }
-        if prepared.len() > 1
-            && let Some(run) = order.get_mut(items.len()..)
-        {
-            run.sort_by(|&a, &b| compare(&prepared, a as usize, b as usize, &mut scratch));
+        if let Some(run) = order.get_mut(non_null..) {
+            run.sort_by(|&a, &b| compare(&prepared, a as usize, b as usize));
         }
     }
 
     order.into_iter().map(|position| rows.get(position as usize).copied().unwrap_or(0)).collect()
+}
+
+/// Runs shorter than this are finished with a comparison sort instead of another radix pass.
+const SMALL_RUN: usize = 64;
+
+/// Finishes a text sort: `items` are radix-sorted on the first eight key bytes;
+/// each run of equal bytes is sorted on the next eight (most significant digit
+/// first) until keys differ or end.
+fn refine_text(key: &Prepared<'_>, items: &mut [(u64, u32)]) {
+    let mut pending: Vec<(usize, usize, usize)> = Vec::new();
+    push_runs(items, 0, items.len(), 0, &mut pending);
+    while let Some((start, end, depth)) = pending.pop() {
+        let Some(run) = items.get_mut(start..end) else { continue };
+        // Keys that ended within the bytes compared so far are equal: nothing to do.
+        let compared = (depth + 1) * 8;
+        if run.iter().all(|&(_, position)| key.key_len(position as usize) <= compared) {
+            continue;
+        }
+        if run.len() <= SMALL_RUN {
+            run.sort_by(|a, b| key.compare_from(a.1 as usize, b.1 as usize, compared));
+            continue;
+        }
+        for item in run.iter_mut() {
+            item.0 = key.chunk(item.1 as usize, depth + 1);
+        }
+        radix_sort(run);
+        push_runs(items, start, end, depth + 1, &mut pending);
+    }
+}
+
+/// Queues the runs of equal chunks within `items[start..end]`.
+fn push_runs(
+    items: &[(u64, u32)],
+    start: usize,
+    end: usize,
+    depth: usize,
+    pending: &mut Vec<(usize, usize, usize)>,
+) {
+    let Some(slice) = items.get(start..end) else { return };
+    let mut run_start = 0;
+    for i in 1..=slice.len() {
+        let boundary = i == slice.len() || slice.get(i).map(|x| x.0) != slice.get(run_start).map(|x| x.0);
+        if boundary {
+            if i - run_start > 1 {
+                pending.push((start + run_start, start + i, depth));
+            }
+            run_start = i;
+        }
+    }
+}
+
+/// A key's values over the view's positions.
+enum KeyData {
+    /// An ascending order-preserving `u64` per position (numbers, timestamps,
+    /// booleans, dictionary ranks).
+    Fixed(Vec<u64>),
+    /// A sort key per position ([`natural_key`]), back to back.
+    Text { arena: Vec<u8>, offsets: Vec<usize> },
 }
 
 /// One key, prepared over the view's positions.
@@ -105,97 +167,107 @@ struct Prepared<'t> {
     column: &'t Column,
     rows: &'t [u32],
     descending: bool,
-    /// Ascending order-preserving key per position (placeholder for nulls).
-    keys: Vec<u64>,
-    /// False when `keys` are only prefixes: equal keys must be settled on `text`.
-    exact: bool,
-    text: Option<&'t TextColumn>,
+    data: KeyData,
 }
 
 impl<'t> Prepared<'t> {
     fn new(column: &'t Column, descending: bool, rows: &'t [u32]) -> Prepared<'t> {
-        let mut exact = true;
-        let mut text = None;
-        let keys: Vec<u64> = match &column.data {
-            ColumnData::Int(values) | ColumnData::Timestamp { millis: values, .. } => rows
-                .iter()
-                .map(|&row| values.get(row as usize).map_or(0, |&v| (v as u64) ^ SIGN_BIT))
-                .collect(),
-            ColumnData::Float(values) => {
-                rows.iter().map(|&row| values.get(row as usize).map_or(0, |&v| float_key(v))).collect()
+        let fixed =
+            |f: &dyn Fn(usize) -> u64| KeyData::Fixed(rows.iter().map(|&row| f(row as usize)).collect());
+        let data = match &column.data {
+            ColumnData::Int(values) | ColumnData::Timestamp { millis: values, .. } => {
+                fixed(&|row| values.get(row).map_or(0, |&v| (v as u64) ^ SIGN_BIT))
             }
-            ColumnData::Bool(values) => rows.iter().map(|&row| u64::from(values.get(row as usize))).collect(),
-            ColumnData::Text(column_text) | ColumnData::Json(column_text) => match column_text {
+            ColumnData::Float(values) => fixed(&|row| values.get(row).map_or(0, |&v| float_key(v))),
+            ColumnData::Bool(values) => fixed(&|row| u64::from(values.get(row))),
+            ColumnData::Text(text) | ColumnData::Json(text) => match text {
                 TextColumn::Dict { values, codes } => {
                     let ranks = dictionary_ranks(values);
-                    rows.iter()
-                        .map(|&row| {
-                            codes
-                                .get(row as usize)
-                                .and_then(|&code| ranks.get(code as usize))
-                                .map_or(0, |&rank| u64::from(rank))
-                        })
-                        .collect()
+                    fixed(&|row| {
+                        codes
+                            .get(row)
+                            .and_then(|&code| ranks.get(code as usize))
+                            .map_or(0, |&rank| u64::from(rank))
+                    })
                 }
-                TextColumn::Plain(_) => {
-                    exact = false;
-                    text = Some(column_text);
-                    let mut buf = Vec::with_capacity(16);
-                    rows.iter()
-                        .map(|&row| {
-                            buf.clear();
-                            natural_key(column_text.get(row as usize), &mut buf, 8);
-                            prefix_u64(&buf)
-                        })
-                        .collect()
+                TextColumn::Plain(buf) => {
+                    let mut arena = Vec::with_capacity(buf.bytes().len() + buf.bytes().len() / 4);
+                    let mut offsets = Vec::with_capacity(rows.len() + 1);
+                    offsets.push(0);
+                    for &row in rows {
+                        natural_key(buf.get(row as usize), &mut arena, usize::MAX);
+                        offsets.push(arena.len());
+                    }
+                    KeyData::Text { arena, offsets }
                 }
             },
         };
-        // A timestamp column with stored text still sorts by its milliseconds.
-        if let ColumnData::Timestamp { text: TimestampText::Stored(_), .. } = &column.data {
-            exact = true;
-            text = None;
-        }
-        Prepared { column, rows, descending, keys, exact, text }
+        Prepared { column, rows, descending, data }
     }
 
     fn is_null(&self, position: usize) -> bool {
         self.rows.get(position).is_none_or(|&row| self.column.is_null(row as usize))
     }
 
-    fn text(&self, position: usize) -> &str {
-        match (self.text, self.rows.get(position)) {
-            (Some(text), Some(&row)) => text.get(row as usize),
-            _ => "",
+    fn text_key(&self, position: usize) -> &[u8] {
+        match &self.data {
+            KeyData::Text { arena, offsets } => match (offsets.get(position), offsets.get(position + 1)) {
+                (Some(&start), Some(&end)) => arena.get(start..end).unwrap_or_default(),
+                _ => &[],
+            },
+            KeyData::Fixed(_) => &[],
+        }
+    }
+
+    fn key_len(&self, position: usize) -> usize {
+        self.text_key(position).len()
+    }
+
+    /// Bytes `8 * depth ..` of the key as a number, in the key's direction: the
+    /// whole value for fixed keys, zero-padded past the end for text keys.
+    fn chunk(&self, position: usize, depth: usize) -> u64 {
+        let ascending = match &self.data {
+            KeyData::Fixed(values) => values.get(position).copied().unwrap_or(0),
+            KeyData::Text { .. } => {
+                let key = self.text_key(position);
+                prefix_u64(key.get(depth * 8..).unwrap_or_default())
+            }
+        };
+        if self.descending { !ascending } else { ascending }
+    }
+
+    /// Compares two non-null positions in the key's direction, from byte `from` of
+    /// text keys.
+    fn compare_from(&self, a: usize, b: usize, from: usize) -> Ordering {
+        let ordering = match &self.data {
+            KeyData::Fixed(values) => values.get(a).cmp(&values.get(b)),
+            KeyData::Text { .. } => {
+                let (ka, kb) = (self.text_key(a), self.text_key(b));
+                ka.get(from..).unwrap_or_default().cmp(kb.get(from..).unwrap_or_default())
+            }
+        };
+        if self.descending { ordering.reverse() } else { ordering }
+    }
+
+    /// True when two positions have equal keys (both null counts as equal).
+    fn equal(&self, a: usize, b: usize) -> bool {
+        match (self.is_null(a), self.is_null(b)) {
+            (true, true) => true,
+            (false, false) => self.compare_from(a, b, 0) == Ordering::Equal,
+            _ => false,
         }
     }
 }
 
-#[derive(Default)]
-struct Scratch {
-    a: Vec<u8>,
-    b: Vec<u8>,
-}
-
 /// Compares two positions on every key: nulls last whatever the direction, then
 /// by value in the key's direction.
-fn compare(keys: &[Prepared<'_>], a: usize, b: usize, scratch: &mut Scratch) -> Ordering {
+fn compare(keys: &[Prepared<'_>], a: usize, b: usize) -> Ordering {
     for key in keys {
         let ordering = match (key.is_null(a), key.is_null(b)) {
             (true, true) => Ordering::Equal,
             (true, false) => return Ordering::Greater,
             (false, true) => return Ordering::Less,
-            (false, false) => {
-                let mut ordering = key.keys.get(a).cmp(&key.keys.get(b));
-                if ordering == Ordering::Equal && !key.exact {
-                    scratch.a.clear();
-                    scratch.b.clear();
-                    natural_key(key.text(a), &mut scratch.a, usize::MAX);
-                    natural_key(key.text(b), &mut scratch.b, usize::MAX);
-                    ordering = scratch.a.cmp(&scratch.b);
-                }
-                if key.descending { ordering.reverse() } else { ordering }
-            }
+            (false, false) => key.compare_from(a, b, 0),
         };
         if ordering != Ordering::Equal {
             return ordering;
@@ -259,8 +331,9 @@ fn prefix_u64(key: &[u8]) -> u64 {
 /// The key is the text lowercased and with accents folded (`Éclair` → `eclair`),
 /// each digit run written as `'0'`, its length without leading zeros, and the
 /// digits (so a longer number sorts after a shorter one); for non-ASCII text a
-/// zero byte and the lowercased text with its accents follow, to order `eclair`
-/// before `éclair` without separating either from `eclairs`.
+/// byte 1 and the lowercased text with its accents follow, to order `eclair`
+/// before `éclair` without separating either from `eclairs`. Keys never contain
+/// byte 0, so zero-padding a key sorts it before any longer key it prefixes.
 pub fn natural_key(text: &str, out: &mut Vec<u8>, limit: usize) {
     let bytes = text.as_bytes();
     let mut i = 0;
@@ -279,8 +352,9 @@ pub fn natural_key(text: &str, out: &mut Vec<u8>, limit: usize) {
             out.extend_from_slice(digits);
             i += run_len;
         } else if byte < 0x80 {
-            // Byte 0 separates the accent tie-breaker; a NUL in the text must not look like it.
-            out.push(if byte == 0 { 1 } else { byte.to_ascii_lowercase() });
+            // Keys never hold byte 0 (it pads chunks past a key's end) and hold byte 1
+            // only as the accent tie-breaker's separator.
+            out.push(if byte < 2 { 2 } else { byte.to_ascii_lowercase() });
             i += 1;
         } else {
             let Some(ch) = text.get(i..).and_then(|rest| rest.chars().next()) else { return };
@@ -293,7 +367,7 @@ pub fn natural_key(text: &str, out: &mut Vec<u8>, limit: usize) {
         }
     }
     if !text.is_ascii() && out.len() < limit {
-        out.push(0);
+        out.push(1);
         for ch in text.chars().flat_map(char::to_lowercase) {
             let mut utf8 = [0u8; 4];
             out.extend_from_slice(ch.encode_utf8(&mut utf8).as_bytes());
@@ -333,9 +407,12 @@ fn fold_accent(ch: char) -> char {
 
 /// Stable LSD radix sort on the key, one byte per pass, skipping bytes that are
 /// the same in every item (small integers need one or two passes, not eight).
-fn radix_sort(items: &mut Vec<(u64, u32)>) {
+/// A radix-sort item: the key and the position it belongs to.
+type Item = (u64, u32);
+
+fn radix_sort(items: &mut [Item]) {
     let len = items.len();
-    if len <= 256 {
+    if len <= SMALL_RUN {
         items.sort_by_key(|&(key, _)| key);
         return;
     }
@@ -357,9 +434,10 @@ fn radix_sort(items: &mut Vec<(u64, u32)>) {
             *slot = sum;
             sum += c;
         }
-        let (source, target) = if in_scratch { (&scratch, &mut *items) } else { (&*items, &mut scratch) };
+        let (source, target): (&[Item], &mut [Item]) =
+            if in_scratch { (&scratch, &mut *items) } else { (&*items, &mut scratch) };
         let shift = digit * 8;
-        for &item in source.iter() {
+        for &item in source {
             let bucket = (item.0 >> shift) as u8 as usize;
             if let Some(slot) = target.get_mut(next[bucket]) {
                 *slot = item;
@@ -369,7 +447,7 @@ fn radix_sort(items: &mut Vec<(u64, u32)>) {
         in_scratch = !in_scratch;
     }
     if in_scratch {
-        std::mem::swap(items, &mut scratch);
+        items.copy_from_slice(&scratch);
     }
 }
 

@@ -574,3 +574,34 @@ fn memory_stays_within_three_times_the_json() {
     assert!(ratio < 3.0, "ratio {ratio}");
     assert!(ratio > 0.1, "heap size looks uncounted: {ratio}");
 }
+
+#[test]
+fn long_shared_prefixes_sort_like_a_comparison_sort() {
+    // Many rows sharing long prefixes force the radix refinement several levels deep.
+    let mut state = 7u64;
+    let values: Vec<Value> = (0..6000)
+        .map(|i| {
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            let n = (state >> 40) % 3000;
+            match i % 5 {
+                0 => json!(format!("https://docs.example.com/guides/page-{n}")),
+                1 => json!(format!("HTTPS://docs.example.com/guides/Page-{n}/x")),
+                2 => json!(format!("https://docs.example.com/guides/page-{n}é")),
+                3 => json!(format!("https://docs.example.com/guides/{}", n % 7)),
+                _ => json!(format!("https://docs.example.com/guides/page-{n}")),
+            }
+        })
+        .collect();
+    let table = single_column("properties.x", Value::Array(values));
+    let key = |row: u32| {
+        let mut k = Vec::new();
+        super::sort::natural_key(&table.cell_text(row as usize, 0), &mut k, usize::MAX);
+        k
+    };
+    for descending in [false, true] {
+        let view = sort_view(&table, &[SortKey { column: 0, descending }]);
+        let mut expected = table.all_rows();
+        expected.sort_by(|&a, &b| if descending { key(b).cmp(&key(a)) } else { key(a).cmp(&key(b)) });
+        assert_eq!(view, expected, "descending: {descending}");
+    }
+}

@@ -77,7 +77,8 @@ impl DatasetParams {
 /// One generated conversation, as stored in the `conversations` table.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Conversation {
-    /// `conv_` and 16 hex digits; unique within a dataset.
+    /// `conv_` and 16 hex digits, time-ordered like a ULID (44 bits of epoch milliseconds,
+    /// 20 random); unique within a dataset, increasing in generation order.
     pub id: String,
     /// Messages the user sent: mostly 1–5, up to 40.
     pub user_message_count: i64,
@@ -301,8 +302,8 @@ pub fn populate(conn: &mut Connection, params: &DatasetParams) -> rusqlite::Resu
     conn.pragma_update(None, "page_size", 16_384)?;
     conn.pragma_update(None, "journal_mode", "OFF")?;
     conn.pragma_update(None, "synchronous", "OFF")?;
-    // Random primary keys touch pages all over the id index; a large cache keeps a file
-    // database from re-reading them for every insert. Negative means KiB, so 128 MiB.
+    // The index builds sort in cache-sized runs; a large cache keeps them from spilling to
+    // temporary files. Negative means KiB, so up to 128 MiB while loading.
     conn.pragma_update(None, "cache_size", -131_072)?;
     let loaded = load(conn, params);
     let restored = conn
@@ -810,7 +811,7 @@ fn make_articles(rng: &mut Rng) -> Value {
             picked.push((55 + rng.below(44), title));
         }
     }
-    picked.sort_by(|a, b| b.0.cmp(&a.0));
+    picked.sort_by_key(|&(score, _)| std::cmp::Reverse(score));
     let articles = picked.into_iter().map(|(score, title)| {
         let mut article = Map::with_capacity(2);
         article.insert("title".into(), Value::from(title));

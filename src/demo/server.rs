@@ -1063,3 +1063,96 @@ async fn shutdown_signal() {
         () = terminate => {}
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Serves `router` on a free loopback port of the current runtime; returns the base URL.
+    async fn serve_router(router: Router) -> String {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, router).await });
+        format!("http://{addr}")
+    }
+
+    async fn boom() -> &'static str {
+        panic!("kaboom")
+    }
+
+    #[tokio::test]
+    async fn a_panicking_handler_is_answered_500_and_the_server_survives() {
+        let router =
+            with_layers(Router::new().route("/boom", post(boom)).route("/fine", post(|| async { "fine" })));
+        let url = serve_router(router).await;
+        let client = reqwest::Client::new();
+        let answer = client.post(format!("{url}/boom")).send().await.unwrap();
+        assert_eq!(answer.status(), 500);
+        let request_id = answer.headers()["x-request-id"].to_str().unwrap().to_string();
+        assert_eq!(answer.headers()["content-type"], PROBLEM_CONTENT_TYPE);
+        let problem: serde_json::Value = answer.json().await.unwrap();
+        assert_eq!(problem["code"], "internal_server_error");
+        assert_eq!(problem["status"], 500);
+        assert_eq!(problem["requestId"], request_id.as_str());
+        assert_eq!(problem["instance"], "/boom");
+        assert!(problem["detail"].as_str().unwrap().contains("kaboom"));
+        for _ in 0..3 {
+            let answer = client.post(format!("{url}/fine")).send().await.unwrap();
+            assert_eq!(answer.status(), 200);
+            assert_eq!(answer.text().await.unwrap(), "fine");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_failed_dataset_is_answered_503_not_500() {
+        let state = AppState::new(None, 10);
+        state.store.send_replace(StoreState::Failed(Arc::from("disk full")));
+        let url = serve_router(router(state)).await;
+        let answer = reqwest::Client::new()
+            .post(format!("{url}/query/conversations"))
+            .header("authorization", "Bearer t")
+            .body("{}")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), 503);
+        let problem: serde_json::Value = answer.json().await.unwrap();
+        assert_eq!(problem["code"], "service_unavailable");
+        assert!(problem["detail"].as_str().unwrap().contains("disk full"));
+    }
+
+    #[test]
+    fn constant_time_eq_compares_exactly() {
+        assert!(constant_time_eq(b"secret", b"secret"));
+        assert!(!constant_time_eq(b"secret", b"secreT"));
+        assert!(!constant_time_eq(b"secret", b"secret!"));
+        assert!(!constant_time_eq(b"secret", b"secre"));
+        assert!(!constant_time_eq(b"secret", b""));
+        assert!(!constant_time_eq(b"", b"x"));
+        // "ab" repeated must not pass as "abab": the length differs.
+        assert!(!constant_time_eq(b"ab", b"abab"));
+    }
+
+    #[test]
+    fn content_types() {
+        let with = |value: &'static str| {
+            let mut headers = HeaderMap::new();
+            headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(value));
+            check_content_type(&headers).map_err(|e| e.status)
+        };
+        assert_eq!(check_content_type(&HeaderMap::new()).map_err(|e| e.status), Ok(()));
+        assert_eq!(with("application/json"), Ok(()));
+        assert_eq!(with("Application/JSON; charset=utf-8"), Ok(()));
+        assert_eq!(with("application/problem+json"), Ok(()));
+        assert_eq!(with("text/plain"), Err(StatusCode::UNSUPPORTED_MEDIA_TYPE));
+        assert_eq!(with("application/x-www-form-urlencoded"), Err(StatusCode::UNSUPPORTED_MEDIA_TYPE));
+    }
+
+    #[test]
+    fn request_ids_are_distinct() {
+        let first = next_request_id();
+        let second = next_request_id();
+        assert!(first.starts_with("req_") && first.len() == 20, "{first}");
+        assert_ne!(first, second);
+    }
+}

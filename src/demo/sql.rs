@@ -995,22 +995,11 @@ fn typed_in_sql(column: &str, path: &str, items: &[&Scalar], params: &mut Vec<Sq
     if parts.is_empty() { "(0)".to_string() } else { join_balanced(&parts, "OR") }
 }
 
-/// The path (bound) and target of a condition on a JSON field; no pair means the whole field.
-fn json_target<'a>(
-    value: Option<&'a FilterValue>,
-    params: &mut Vec<SqlValue>,
-) -> (Option<String>, Option<&'a FilterValue>) {
+/// The keys of a condition's `{path, value}` pair; none (the whole field) without a pair.
+fn pair_path(value: Option<&FilterValue>) -> Option<&[String]> {
     match value {
-        Some(FilterValue::Path { path, .. }) if !path.is_empty() => (Some(bind_path(params, path)), value),
-        _ => (None, value),
-    }
-}
-
-/// The JSON text of the value at a pair's path, or the whole field.
-fn doc_sql(column: &str, path: Option<&str>) -> String {
-    match path {
-        Some(p) => format!("({column} -> {p})"),
-        None => column.to_string(),
+        Some(FilterValue::Path { path, .. }) if !path.is_empty() => Some(path),
+        _ => None,
     }
 }
 
@@ -1018,16 +1007,24 @@ fn json_condition_sql(c: &Condition, params: &mut Vec<SqlValue>, loc: &str) -> R
     let column = column_sql(c.field);
     let operator = c.operator;
     let vloc = value_loc(loc);
-    let (path, value) = json_target(c.value.as_ref(), params);
-    let path_or_root = path.clone().unwrap_or_else(|| "'$'".to_string());
-    let doc = doc_sql(column, path.as_deref());
+    let value = c.value.as_ref();
+    let keys = pair_path(value);
+    // Bound only where the SQL uses it: every bound parameter must appear in the SQL.
+    let path_sql = |params: &mut Vec<SqlValue>| match keys {
+        Some(keys) => bind_path(params, keys),
+        None => "'$'".to_string(),
+    };
+    let doc_sql = |params: &mut Vec<SqlValue>| match keys {
+        Some(keys) => format!("({column} -> {})", bind_path(params, keys)),
+        None => column.to_string(),
+    };
     let missing = |what: &str| CompileError::new(vloc.clone(), format!("`{operator}` needs {what}"));
 
     match operator {
         Operator::IsNull | Operator::IsNotNull => {
             let is = if operator == Operator::IsNull { "IS NULL" } else { "IS NOT NULL" };
             return Ok(match value {
-                Some(FilterValue::Path { .. }) => format!("(({column} ->> {path_or_root}) {is})"),
+                Some(FilterValue::Path { .. }) => format!("(({column} ->> {}) {is})", path_sql(params)),
                 _ => format!("({column} {is})"),
             });
         }
@@ -1048,7 +1045,10 @@ fn json_condition_sql(c: &Condition, params: &mut Vec<SqlValue>, loc: &str) -> R
                     ),
                 ));
             };
-            let p = path_or_root.as_str();
+            if operator == Operator::In && matches!(target, PathTarget::List(items) if items.is_empty()) {
+                return Ok("(0)".to_string());
+            }
+            let p = &path_sql(params);
             let present = format!("(({column} ->> {p}) IS NOT NULL)");
             return match (operator, target) {
                 (Operator::Eq | Operator::In, PathTarget::Null) => {
@@ -1116,7 +1116,7 @@ fn json_condition_sql(c: &Condition, params: &mut Vec<SqlValue>, loc: &str) -> R
                     format!("je.type IN {types} AND je.value = {b}")
                 }
             };
-            let p = path_or_root.as_str();
+            let p = path_sql(params);
             Ok(format!(
                 "(json_type({column}, {p}) = 'array' AND EXISTS (SELECT 1 FROM json_each({column}, {p}) AS je WHERE {element}))"
             ))
@@ -1127,6 +1127,7 @@ fn json_condition_sql(c: &Condition, params: &mut Vec<SqlValue>, loc: &str) -> R
             } else {
                 "inkeep_jsonb_contained_by"
             };
+            let doc = doc_sql(params);
             let b = bind(params, SqlValue::Text(operand.to_string()));
             Ok(format!("({function}({doc}, {b}) = 1)"))
         }
@@ -1137,6 +1138,7 @@ fn json_condition_sql(c: &Condition, params: &mut Vec<SqlValue>, loc: &str) -> R
                 Value::Bool(b) => b.to_string(),
                 _ => return Err(missing("one key (a string)")),
             };
+            let doc = doc_sql(params);
             let b = bind(params, SqlValue::Text(Value::String(key).to_string()));
             Ok(format!("(inkeep_jsonb_exists({doc}, {b}) = 1)"))
         }
@@ -1160,6 +1162,7 @@ fn json_condition_sql(c: &Condition, params: &mut Vec<SqlValue>, loc: &str) -> R
             } else {
                 "inkeep_jsonb_exists_all"
             };
+            let doc = doc_sql(params);
             let b = bind(params, SqlValue::Text(Value::Array(keys).to_string()));
             Ok(format!("({function}({doc}, {b}) = 1)"))
         }
@@ -1327,4 +1330,393 @@ pub fn register_functions(conn: &Connection) -> rusqlite::Result<()> {
         _ => false,
     })?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{Datelike, Duration, Timelike};
+    use rusqlite::params_from_iter;
+    use serde_json::json;
+
+    use super::*;
+    use crate::demo::store::fixture;
+
+    fn body(value: Value) -> QueryBody {
+        serde_json::from_value(value).unwrap()
+    }
+
+    fn fixture_conn() -> Connection {
+        let mut conn = Connection::open_in_memory().unwrap();
+        fixture::setup(&mut conn).unwrap();
+        register_functions(&conn).unwrap();
+        conn
+    }
+
+    /// Prepares and runs a compiled statement; checks that it binds exactly its parameters.
+    fn run(conn: &Connection, compiled: &CompiledQuery) -> usize {
+        let mut stmt = conn.prepare(&compiled.sql).unwrap_or_else(|e| panic!("{e}: {}", compiled.sql));
+        assert_eq!(stmt.parameter_count(), compiled.params.len(), "{}", compiled.sql);
+        let mut rows = stmt.query(params_from_iter(compiled.params.iter())).unwrap();
+        let mut count = 0;
+        while rows.next().unwrap_or_else(|e| panic!("{e}: {}", compiled.sql)).is_some() {
+            count += 1;
+        }
+        count
+    }
+
+    #[test]
+    fn json_paths_escape_keys() {
+        let keys = |list: &[&str]| list.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(json_path(&[]), "$");
+        assert_eq!(json_path(&keys(&["a", "b"])), r#"$."a"."b""#);
+        assert_eq!(json_path(&keys(&["a\"b", "c\\d", "x.y", ""])), r#"$."a\"b"."c\\d"."x.y"."""#);
+        assert_eq!(json_path(&keys(&["n\nl\u{1}", "ключ"])), "$.\"n\\u000al\\u0001\".\"ключ\"");
+    }
+
+    #[test]
+    fn jsonb_containment_follows_postgresql() {
+        let c = |l: Value, r: Value| jsonb_contains(&l, &r);
+        assert!(c(json!({"a": 1, "b": 2}), json!({"a": 1})));
+        assert!(c(json!({"a": 1}), json!({})));
+        assert!(!c(json!({"a": 1}), json!({"a": 2})));
+        assert!(!c(json!({"a": 1}), json!({"b": null})));
+        assert!(c(json!({"a": {"b": 1, "c": 2}}), json!({"a": {"b": 1}})));
+        assert!(c(json!({"a": [1, 2, 3]}), json!({"a": [3, 1, 1]})));
+        assert!(!c(json!({"a": [1, 2]}), json!({"a": 1})), "nested arrays do not contain bare scalars");
+        assert!(c(json!([1, 2, [1, 3]]), json!([[3]])));
+        assert!(!c(json!([1, 2, [1, 3]]), json!([[4]])));
+        assert!(c(json!([{"a": 1, "b": 2}, 3]), json!([{"a": 1}])));
+        assert!(!c(json!([[1]]), json!([1])));
+        assert!(c(json!(["a", "b"]), json!("a")), "top-level array contains a scalar");
+        assert!(!c(json!("a"), json!(["a"])));
+        assert!(c(json!("a"), json!("a")));
+        assert!(c(json!(1), json!(1.0)));
+        assert!(c(json!(null), json!(null)));
+        assert!(!c(json!(1), json!("1")));
+        assert!(!c(json!(true), json!(1)));
+        assert!(!c(json!({"a": 1}), json!([])));
+        assert!(!c(json!([]), json!({})));
+        assert!(c(json!([]), json!([])));
+    }
+
+    #[test]
+    fn jsonb_key_existence_follows_postgresql() {
+        assert!(jsonb_exists(&json!({"a": null}), "a"));
+        assert!(!jsonb_exists(&json!({"a": {"b": 1}}), "b"));
+        assert!(jsonb_exists(&json!(["a", 1]), "a"));
+        assert!(!jsonb_exists(&json!([1]), "1"));
+        assert!(jsonb_exists(&json!("a"), "a"));
+        assert!(!jsonb_exists(&json!(null), "a"));
+        let doc = json!({"articles": [{"title": "T", "score": 1}, 3], "x": {"title": "T"}});
+        let object = |v: Value| v.as_object().unwrap().clone();
+        assert!(json_array_contains_object(&doc, &object(json!({"title": "T"}))));
+        assert!(json_array_contains_object(&doc, &object(json!({"score": 1.0}))));
+        assert!(!json_array_contains_object(&doc, &object(json!({"title": "U"}))));
+        assert!(!json_array_contains_object(&json!({"x": {"title": "T"}}), &object(json!({"title": "T"}))));
+        assert!(json_array_contains_object(&json!([{"a": 1}]), &object(json!({"a": 1}))));
+    }
+
+    #[test]
+    fn registered_functions_handle_nulls_and_bad_json() {
+        let conn = Connection::open_in_memory().unwrap();
+        register_functions(&conn).unwrap();
+        let eval = |sql: &str| conn.query_row(sql, [], |row| row.get::<_, Option<i64>>(0)).unwrap();
+        assert_eq!(eval(r#"SELECT inkeep_jsonb_contains('{"a":[1,2]}', '{"a":[2]}')"#), Some(1));
+        assert_eq!(eval(r#"SELECT inkeep_jsonb_contained_by('{"a":1}', '{"a":1,"b":2}')"#), Some(1));
+        assert_eq!(eval(r#"SELECT inkeep_jsonb_contained_by('{"a":1,"b":2}', '{"a":1}')"#), Some(0));
+        assert_eq!(eval(r#"SELECT inkeep_jsonb_exists('{"a":1}', '"a"')"#), Some(1));
+        assert_eq!(eval(r#"SELECT inkeep_jsonb_exists_any('{"a":1}', '["b","a"]')"#), Some(1));
+        assert_eq!(eval(r#"SELECT inkeep_jsonb_exists_all('{"a":1}', '["b","a"]')"#), Some(0));
+        assert_eq!(eval(r#"SELECT inkeep_jsonb_exists_all('{"a":1}', '[]')"#), Some(1));
+        assert_eq!(
+            eval(r#"SELECT inkeep_json_array_contains_object('{"l":[{"a":1,"b":2}]}', '{"b":2}')"#),
+            Some(1)
+        );
+        assert_eq!(eval(r#"SELECT inkeep_jsonb_contains(NULL, '{}')"#), None);
+        assert_eq!(eval(r#"SELECT inkeep_jsonb_contains('{}', NULL)"#), None);
+        assert_eq!(eval(r#"SELECT inkeep_jsonb_contains('not json', '{}')"#), None);
+        // Evaluated per row with a constant second argument (parsed once).
+        let count: i64 = conn
+            .query_row(
+                r#"WITH t(d) AS (VALUES ('{"a":1}'), ('{"a":2}'), (NULL), ('{"a":1,"b":0}'))
+                   SELECT count(*) FROM t WHERE inkeep_jsonb_contains(d, ?1) = 1"#,
+                [r#"{"a":1}"#],
+                |row| row.get(0),
+            )
+            .unwrap();
+        assert_eq!(count, 2);
+    }
+
+    #[test]
+    fn instants_parse_in_the_accepted_forms() {
+        let at = |s: &str| parse_instant(s).map(|t| t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string());
+        assert_eq!(at("2024-05-01").as_deref(), Some("2024-05-01T00:00:00.000Z"));
+        assert_eq!(at("2024-05-01T12:30:00Z").as_deref(), Some("2024-05-01T12:30:00.000Z"));
+        assert_eq!(at("2024-05-01T12:30:00.25-02:00").as_deref(), Some("2024-05-01T14:30:00.250Z"));
+        assert_eq!(at("2024-05-01T12:30:00").as_deref(), Some("2024-05-01T12:30:00.000Z"));
+        assert_eq!(at("2024-02-30"), None);
+        assert_eq!(at("yesterday"), None);
+        assert_eq!(at(""), None);
+    }
+
+    #[test]
+    fn time_bucket_formulas_match_chrono_across_boundaries() {
+        let conn = Connection::open_in_memory().unwrap();
+        let mut epochs: Vec<i64> = Vec::new();
+        // Every 7 hours 13 minutes over six years (crossing 2024-02-29 and year ends), plus
+        // instants before 1970 and exact bucket edges.
+        let start = DateTime::parse_from_rfc3339("2019-12-25T00:00:00Z").unwrap().timestamp();
+        epochs.extend((0..7000).map(|i| start + i * (7 * 3600 + 13 * 60 + 7)));
+        epochs.extend([
+            -1,
+            0,
+            1,
+            -86_400,
+            -86_401,
+            -604_800 * 3 + 5,
+            345_600,
+            345_599,
+            951_782_400,
+            1_709_164_800,
+        ]);
+        for unit in TimeUnit::ALL {
+            let sql = format!("SELECT {}", time_bucket_sql(unit, "?1"));
+            let mut stmt = conn.prepare(&sql).unwrap();
+            for &epoch in &epochs {
+                let bucket: i64 = stmt.query_row([epoch], |row| row.get(0)).unwrap();
+                let t = DateTime::<Utc>::from_timestamp(epoch, 0).unwrap();
+                let date = t.date_naive();
+                let expected = match unit {
+                    TimeUnit::Hour => date.and_hms_opt(t.hour(), 0, 0).unwrap(),
+                    TimeUnit::Day => date.and_hms_opt(0, 0, 0).unwrap(),
+                    TimeUnit::Week => (date
+                        - Duration::days(i64::from(date.weekday().num_days_from_monday())))
+                    .and_hms_opt(0, 0, 0)
+                    .unwrap(),
+                    TimeUnit::Month => date.with_day(1).unwrap().and_hms_opt(0, 0, 0).unwrap(),
+                };
+                assert_eq!(bucket, expected.and_utc().timestamp(), "{unit} of {t}");
+            }
+        }
+        assert_eq!(format_bucket(1_709_164_800), "2024-02-29T00:00:00Z");
+        assert_eq!(format_bucket(-1), "1969-12-31T23:59:59Z");
+    }
+
+    #[test]
+    fn column_names_follow_result_columns() {
+        let queries = [
+            json!({}),
+            json!({"select": [{"type": "time", "timeUnit": "day"}, {"type": "aggregation", "aggregation": "count"}],
+                   "groupBy": [{"field": "type"}, {"field": "properties", "path": ["source"], "includeInSelect": false},
+                               {"field": "properties", "path": ["x"]}]}),
+            json!({"select": [{"type": "field", "field": "type"}, {"type": "field", "field": "type"},
+                              {"type": "field", "field": "userProperties"},
+                              {"type": "field", "field": "properties", "mode": "json"}]}),
+        ];
+        for query in queries {
+            let q = body(query);
+            let compiled = compile_query(&q).unwrap();
+            let names: Vec<&str> = compiled.columns.iter().map(|c| c.name.as_str()).collect();
+            let expected: Vec<String> = columns::result_columns(&q).into_iter().map(|c| c.name).collect();
+            assert_eq!(names, expected);
+            for (i, column) in compiled.columns.iter().enumerate() {
+                assert_eq!(column.alias, format!("c{i}"));
+            }
+        }
+    }
+
+    #[test]
+    fn hostile_input_never_reaches_the_sql_text() {
+        let hostile = "x'); DROP TABLE conversations; -- \"]) ключ ;";
+        let template = |key: &str, value: &str| {
+            json!({
+                "select": [{"type": "field", "field": "properties", "path": [key]},
+                           {"type": "aggregation", "aggregation": "sum", "field": "properties", "path": [key, key]},
+                           {"type": "field", "field": "userProperties"}],
+                "groupBy": [{"field": "properties", "path": [key], "includeInSelect": false}],
+                "where": {"or": [
+                    {"condition": {"field": "type", "operator": "in", "value": [value, value]}},
+                    {"condition": {"field": "properties", "operator": "eq", "value": {"path": [key], "value": value}}},
+                    {"condition": {"field": "properties", "operator": "jsonContains", "value": {key: value}}},
+                    {"condition": {"field": "properties", "operator": "jsonHasAnyKey", "value": [key]}},
+                    {"condition": {"field": "firstMessageTime", "operator": "gt", "value": "2024-01-01"}}
+                ]},
+                "orderBy": [{"field": format!("properties.{key}"), "direction": "desc"},
+                            {"field": format!("userProperties.{key}"), "direction": "asc"}]
+            })
+        };
+        let benign = compile_query(&body(template("k", "v"))).unwrap();
+        let evil = compile_query(&body(template(hostile, hostile))).unwrap();
+        // Same shape: only the bound values differ.
+        assert_eq!(benign.sql, evil.sql);
+        assert_eq!(benign.params.len(), evil.params.len());
+        for needle in ["DROP", "ключ", "--", "x'"] {
+            assert!(!evil.sql.contains(needle), "{needle} in {}", evil.sql);
+        }
+        assert!(evil.params.iter().any(|p| matches!(p, SqlValue::Text(t) if t.contains("DROP TABLE"))));
+        let count_benign = compile_count(&body(template("k", "v"))).unwrap();
+        let count_evil = compile_count(&body(template(hostile, hostile))).unwrap();
+        assert_eq!(count_benign.sql, count_evil.sql);
+        let conn = fixture_conn();
+        run(&conn, &evil);
+        run(&conn, &count_evil);
+        let rows: i64 = conn.query_row("SELECT count(*) FROM conversations", [], |r| r.get(0)).unwrap();
+        assert_eq!(rows, 12);
+    }
+
+    /// Every field × operator × value form: each either compiles into SQL that prepares,
+    /// binds exactly its parameters and runs (page and count, plain and grouped), or is a
+    /// [`CompileError`] pointing into `where`.
+    #[test]
+    fn every_condition_compiles_to_runnable_sql_or_a_located_error() {
+        let values = [
+            None,
+            Some(json!("openai")),
+            Some(json!(3)),
+            Some(json!(2.5)),
+            Some(json!(true)),
+            Some(json!("2024-02-29")),
+            Some(json!(["a", 1, false])),
+            Some(json!([])),
+            Some(json!({"source": "widget"})),
+            Some(json!({"path": ["csat"], "value": 3})),
+            Some(json!({"path": ["browser", "name"], "value": "Firefox"})),
+            Some(json!({"path": ["tags"], "value": ["billing", 2, true]})),
+            Some(json!({"path": ["tags"], "value": []})),
+            Some(json!({"path": ["source"], "value": null})),
+            Some(json!({"path": [], "value": "x"})),
+        ];
+        let conn = fixture_conn();
+        let shapes = [
+            json!({}),
+            json!({"select": [{"type": "time", "timeUnit": "week"}, {"type": "aggregation", "aggregation": "count"}],
+                   "groupBy": [{"field": "properties", "path": ["source"]}]}),
+        ];
+        let (mut compiled_count, mut error_count) = (0, 0);
+        for field in Field::ALL {
+            for operator in Operator::ALL {
+                for value in &values {
+                    let mut condition = json!({"field": field, "operator": operator});
+                    if let Some(value) = value {
+                        condition["value"] = value.clone();
+                    }
+                    for shape in &shapes {
+                        let mut query = shape.clone();
+                        query["where"] = json!({"and": [{"condition": condition.clone()}]});
+                        let q = body(query);
+                        match (compile_query(&q), compile_count(&q)) {
+                            (Ok(page), Ok(count)) => {
+                                compiled_count += 1;
+                                run(&conn, &page);
+                                assert_eq!(run(&conn, &count), 1);
+                            }
+                            (Err(a), Err(b)) => {
+                                error_count += 1;
+                                assert_eq!(a, b);
+                                assert!(a.location.starts_with("where.and[0].condition"), "{a}");
+                            }
+                            (a, b) => panic!("page and count disagree for {condition}: {a:?} / {b:?}"),
+                        }
+                    }
+                }
+            }
+        }
+        assert!(compiled_count > 300 && error_count > 100, "{compiled_count} / {error_count}");
+    }
+
+    #[test]
+    fn selection_and_order_errors_say_where() {
+        let err = |query: Value| compile_query(&body(query)).unwrap_err();
+        let e = err(
+            json!({"select": [{"type": "field", "field": "id"}, {"type": "field", "field": "type", "path": ["x"]}]}),
+        );
+        assert_eq!(e.location, "select[1]");
+        let e = err(json!({"select": [{"type": "aggregation", "aggregation": "sum", "field": "id"}]}));
+        assert_eq!(e.location, "select[0]");
+        assert!(e.message.contains("not numeric"), "{e}");
+        let e = err(json!({"select": [{"type": "aggregation", "aggregation": "avg"}]}));
+        assert_eq!(e.location, "select[0]");
+        let e =
+            err(json!({"select": [{"type": "aggregation", "aggregation": "max", "field": "properties"}]}));
+        assert_eq!(e.location, "select[0]");
+        let e = err(json!({"select": [{"type": "time", "timeUnit": "day", "field": "type"}]}));
+        assert_eq!(e.location, "select[0]");
+        let e =
+            err(json!({"select": [{"type": "field", "field": "properties", "path": ["a"], "mode": "json"}]}));
+        assert_eq!(e.location, "select[0].mode");
+        let e = err(json!({"groupBy": [{"field": "id"}, {"field": "type", "path": ["a"]}]}));
+        assert_eq!(e.location, "groupBy[1]");
+        let e = err(json!({"select": [{"type": "field", "field": "properties", "mode": "json"}],
+                           "orderBy": [{"field": "properties.a", "direction": "asc"}]}));
+        assert_eq!(e.location, "orderBy[0].field");
+        let e = err(json!({"select": [{"type": "field", "field": "properties"}],
+                           "orderBy": [{"field": "properties", "direction": "asc"}]}));
+        assert_eq!(e.location, "orderBy[0].field");
+        assert!(e.message.contains("properties.<key>"), "{e}");
+        // Unknown order columns are errors; known ones compile.
+        assert!(
+            compile_query(&body(json!({"orderBy": [{"field": "properties", "direction": "asc"}]}))).is_ok()
+        );
+    }
+
+    #[test]
+    fn oversized_filters_are_errors_not_sqlite_failures() {
+        let mut deep = json!({"condition": {"field": "id", "operator": "eq", "value": "x"}});
+        for _ in 0..MAX_FILTER_DEPTH {
+            deep = json!({"and": [deep]});
+        }
+        let e = compile_filter(&serde_json::from_value(deep).unwrap(), &mut Vec::new()).unwrap_err();
+        assert!(e.message.contains("deeper"), "{e}");
+        // A programmatic tree far deeper than JSON parsing allows: no stack overflow.
+        let mut filter = Filter::condition(Field::Id, Operator::IsNull, None);
+        for _ in 0..100_000 {
+            filter = Filter::Or(vec![filter]);
+        }
+        assert!(compile_filter(&filter, &mut Vec::new()).is_err());
+        std::mem::forget(filter); // dropping it would recurse 100 000 levels deep
+        let wide = Filter::Or(
+            (0..=MAX_FILTER_CONDITIONS)
+                .map(|_| Filter::condition(Field::Id, Operator::IsNull, None))
+                .collect(),
+        );
+        assert!(compile_filter(&wide, &mut Vec::new()).unwrap_err().message.contains("conditions"));
+        // At the limits it compiles and runs.
+        let mut ok = json!({"condition": {"field": "id", "operator": "eq", "value": "r01"}});
+        for _ in 1..MAX_FILTER_DEPTH {
+            ok = json!({"or": [ok, {"condition": {"field": "type", "operator": "eq", "value": "nope"}}]});
+        }
+        let q = body(json!({"where": ok}));
+        assert_eq!(run(&fixture_conn(), &compile_query(&q).unwrap()), 1);
+        let wide = Filter::Or(
+            (0..MAX_FILTER_CONDITIONS)
+                .map(|i| {
+                    Filter::condition(
+                        Field::UserMessageCount,
+                        Operator::Eq,
+                        Some(FilterValue::Scalar(Scalar::from(i as i64))),
+                    )
+                })
+                .collect(),
+        );
+        let q = QueryBody { filter: Some(wide), ..QueryBody::default() };
+        assert_eq!(run(&fixture_conn(), &compile_query(&q).unwrap()), 12);
+    }
+
+    #[test]
+    fn count_binds_only_what_it_uses() {
+        let q = body(json!({
+            "select": [{"type": "aggregation", "aggregation": "sum", "field": "properties", "path": ["csat"]}],
+            "where": {"condition": {"field": "properties", "operator": "eq", "value": {"path": ["source"], "value": "slack"}}}
+        }));
+        let count = compile_count(&q).unwrap();
+        assert_eq!(count.sql, "SELECT 1");
+        assert!(count.params.is_empty());
+        let q = body(json!({"where": {"condition": {"field": "type", "operator": "eq", "value": "openai"}}}));
+        let count = compile_count(&q).unwrap();
+        assert_eq!(count.params, vec![SqlValue::Text("openai".into())]);
+        assert_eq!(run(&fixture_conn(), &count), 1);
+        let (sql, params) = compile_query(&q).unwrap().with_limit(2);
+        assert!(sql.ends_with("LIMIT ?2"), "{sql}");
+        assert_eq!(params.last(), Some(&SqlValue::Integer(2)));
+    }
 }

@@ -889,7 +889,9 @@ pub(crate) mod fixture {
             "2024-01-08T00:00:00.000Z",
             Some("support_copilot"),
             Some(r#"{"source":"widget","resolved":true,"csat":true}"#),
-            Some(r#"{"id":"u7","identificationType":"COOKIED","userType":"customer","supportAgentName":"Dana"}"#),
+            Some(
+                r#"{"id":"u7","identificationType":"COOKIED","userType":"customer","supportAgentName":"Dana"}"#,
+            ),
         ),
         (
             "r08",
@@ -913,7 +915,9 @@ pub(crate) mod fixture {
             Some(
                 r#"{"source":"zendesk","tags":["pricing",["nested"]],"articles":[{"title":"Pricing","score":0.2}],"nested":{"a":{"b":1}}}"#,
             ),
-            Some(r#"{"id":"u9","identificationType":"ID_PROVIDED","userId":"alice","supportAgentName":"Bob"}"#),
+            Some(
+                r#"{"id":"u9","identificationType":"ID_PROVIDED","userId":"alice","supportAgentName":"Bob"}"#,
+            ),
         ),
         (
             "r10",
@@ -963,11 +967,1232 @@ pub(crate) mod fixture {
     /// of the SQL under test).
     pub(crate) fn setup(conn: &mut Connection) -> rusqlite::Result<()> {
         conn.execute_batch(SCHEMA)?;
-        let mut stmt = conn.prepare("INSERT INTO conversations VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)")?;
+        let mut stmt =
+            conn.prepare("INSERT INTO conversations VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)")?;
         for (id, count, org, project, integration, time, kind, props, user) in ROWS {
             let epoch = chrono::DateTime::parse_from_rfc3339(time).unwrap().timestamp();
             stmt.execute(params![id, count, org, project, integration, time, epoch, kind, props, user])?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use serde_json::json;
+
+    use super::*;
+
+    fn store() -> DemoStore {
+        DemoStore::from_setup(fixture::setup).unwrap()
+    }
+
+    fn body(value: Value) -> QueryBody {
+        serde_json::from_value(value).unwrap()
+    }
+
+    fn rows(store: &DemoStore, query: Value) -> Vec<Value> {
+        store.query(&body(query), 1000).unwrap().rows.into_iter().map(Value::Object).collect()
+    }
+
+    /// The ids of the rows matching `filter`, sorted.
+    fn ids_where(store: &DemoStore, filter: Value) -> Vec<String> {
+        let query = json!({
+            "select": [{"type": "field", "field": "id"}],
+            "where": filter,
+            "orderBy": [{"field": "id", "direction": "asc"}]
+        });
+        let page = store.query(&body(query), 1000).unwrap();
+        page.rows.iter().map(|row| row["id"].as_str().unwrap().to_string()).collect()
+    }
+
+    fn ids(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| s.to_string()).collect()
+    }
+
+    fn cond(field: &str, operator: &str, value: Value) -> Value {
+        json!({"condition": {"field": field, "operator": operator, "value": value}})
+    }
+
+    fn cond_no_value(field: &str, operator: &str) -> Value {
+        json!({"condition": {"field": field, "operator": operator}})
+    }
+
+    fn all_ids() -> Vec<String> {
+        fixture::ROWS.iter().map(|r| r.0.to_string()).collect()
+    }
+
+    #[test]
+    fn raw_rows_carry_every_field_in_order() {
+        let store = store();
+        let page = store.query(&QueryBody::default(), 1000).unwrap();
+        assert_eq!(page.total, 12);
+        // Default order: firstMessageTime desc, then id desc (r11 and r01 share an instant).
+        let order: Vec<&str> = page.rows.iter().map(|r| r["id"].as_str().unwrap()).collect();
+        assert_eq!(
+            order,
+            ["r10", "r09", "r08", "r02", "r03", "r11", "r01", "r07", "r06", "r05", "r04", "r12"]
+        );
+        let r01 = page.rows.iter().find(|r| r["id"] == "r01").unwrap();
+        let keys: Vec<&str> = r01.keys().map(String::as_str).collect();
+        assert_eq!(
+            keys,
+            [
+                "id",
+                "userMessageCount",
+                "organizationId",
+                "projectId",
+                "integrationId",
+                "firstMessageTime",
+                "type",
+                "properties",
+                "userProperties"
+            ]
+        );
+        assert_eq!(r01["userMessageCount"], json!(3));
+        assert_eq!(r01["firstMessageTime"], json!("2024-02-29T10:15:30.250Z"));
+        assert_eq!(r01["properties"]["browser"], json!({"name": "Firefox", "version": 120}));
+        assert_eq!(
+            r01["userProperties"],
+            json!({"id":"u1","identificationType":"COOKIED","userType":"customer"})
+        );
+        let r04 = page.rows.iter().find(|r| r["id"] == "r04").unwrap();
+        assert_eq!(r04["properties"], Value::Null);
+        assert_eq!(r04["integrationId"], Value::Null);
+        assert_eq!(r04["type"], Value::Null);
+    }
+
+    #[test]
+    fn total_is_independent_of_the_page_size() {
+        let store = store();
+        let page = store.query(&QueryBody::default(), 5).unwrap();
+        assert_eq!((page.rows.len(), page.total), (5, 12));
+        let page = store.query(&QueryBody::default(), 0).unwrap();
+        assert_eq!((page.rows.len(), page.total), (0, 12));
+        let filtered = body(json!({"where": cond("type", "eq", json!("openai"))}));
+        let page = store.query(&filtered, 2).unwrap();
+        assert_eq!((page.rows.len(), page.total), (2, 5));
+        let grouped = body(json!({
+            "select": [{"type": "time", "timeUnit": "day"}, {"type": "aggregation", "aggregation": "count"}],
+            "groupBy": [{"field": "type"}]
+        }));
+        let page = store.query(&grouped, 3).unwrap();
+        assert_eq!((page.rows.len(), page.total), (3, 11));
+        let count_only = body(json!({"select": [{"type": "aggregation", "aggregation": "count"}]}));
+        let page = store.query(&count_only, 10).unwrap();
+        assert_eq!(page.rows, vec![json!({"count": 12}).as_object().unwrap().clone()]);
+        assert_eq!(page.total, 1);
+        // Aggregates over no rows: still one row (PostgreSQL), count 0, sum null.
+        let none = body(json!({
+            "select": [{"type": "aggregation", "aggregation": "count"},
+                       {"type": "aggregation", "aggregation": "sum", "field": "userMessageCount"}],
+            "where": cond("id", "eq", json!("nope"))
+        }));
+        let page = store.query(&none, 10).unwrap();
+        assert_eq!(rows_to_values(page.rows), vec![json!({"count": 0, "sum_userMessageCount": null})]);
+        assert_eq!(page.total, 1);
+    }
+
+    fn rows_to_values(rows: Vec<Map<String, Value>>) -> Vec<Value> {
+        rows.into_iter().map(Value::Object).collect()
+    }
+
+    #[test]
+    fn field_selections_with_paths_keep_json_types() {
+        let store = store();
+        let result = rows(
+            &store,
+            json!({
+                "select": [{"type": "field", "field": "id"},
+                           {"type": "field", "field": "properties", "path": ["csat"]},
+                           {"type": "field", "field": "properties", "path": ["browser"]},
+                           {"type": "field", "field": "properties", "path": ["browser", "version"]},
+                           {"type": "field", "field": "properties", "path": ["tags"]}],
+                "where": cond("id", "in", json!(["r01", "r03", "r05", "r06", "r07", "r08", "r10"])),
+                "orderBy": [{"field": "id", "direction": "asc"}]
+            }),
+        );
+        let c = "properties.csat";
+        let b = "properties.browser";
+        let v = "properties.browser.version";
+        let t = "properties.tags";
+        assert_eq!(
+            result,
+            vec![
+                json!({"id": "r01", c: 5, b: {"name": "Firefox", "version": 120}, v: 120, t: ["billing", "auth"]}),
+                json!({"id": "r03", c: null, b: null, v: null, t: []}),
+                json!({"id": "r05", c: 4.5, b: null, v: null, t: ["bug", "billing"]}),
+                json!({"id": "r06", c: "5", b: null, v: null, t: null}),
+                json!({"id": "r07", c: true, b: null, v: null, t: null}),
+                json!({"id": "r08", c: null, b: null, v: null, t: null}),
+                json!({"id": "r10", c: null, b: null, v: null, t: "billing"}),
+            ]
+        );
+    }
+
+    #[test]
+    fn unpacked_and_json_mode_selections() {
+        let store = store();
+        let result = rows(
+            &store,
+            json!({
+                "select": [{"type": "field", "field": "id"}, {"type": "field", "field": "properties"}],
+                "where": cond("id", "in", json!(["r02", "r08", "r10", "r04"])),
+                "orderBy": [{"field": "id", "direction": "asc"}]
+            }),
+        );
+        // Keys: the union over the page, first seen first; null where a row lacks one.
+        assert_eq!(
+            result,
+            vec![
+                json!({"id": "r02", "properties.source": "slack", "properties.tags": ["api"],
+                       "properties.resolved": false, "properties.csat": 3}),
+                json!({"id": "r04", "properties.source": null, "properties.tags": null,
+                       "properties.resolved": null, "properties.csat": null}),
+                json!({"id": "r08", "properties.source": null, "properties.tags": null,
+                       "properties.resolved": null, "properties.csat": null}),
+                json!({"id": "r10", "properties.source": null, "properties.tags": "billing",
+                       "properties.resolved": null, "properties.csat": null}),
+            ]
+        );
+        let key_order: Vec<&str> = result[0].as_object().unwrap().keys().map(String::as_str).collect();
+        assert_eq!(
+            key_order,
+            ["id", "properties.source", "properties.tags", "properties.resolved", "properties.csat"]
+        );
+
+        let result = rows(
+            &store,
+            json!({
+                "select": [{"type": "field", "field": "id"},
+                           {"type": "field", "field": "properties", "mode": "json"}],
+                "where": cond("id", "in", json!(["r02", "r04", "r08"])),
+                "orderBy": [{"field": "id", "direction": "asc"}]
+            }),
+        );
+        assert_eq!(
+            result,
+            vec![
+                json!({"id": "r02", "properties": r#"{"source":"slack","tags":["api"],"resolved":false,"csat":3}"#}),
+                json!({"id": "r04", "properties": null}),
+                json!({"id": "r08", "properties": "{}"}),
+            ]
+        );
+    }
+
+    #[test]
+    fn unpacked_keys_do_not_shadow_an_explicit_path_column() {
+        let store = store();
+        let result = rows(
+            &store,
+            json!({
+                "select": [{"type": "field", "field": "properties", "path": ["source"]},
+                           {"type": "field", "field": "properties"}],
+                "where": cond("id", "eq", json!("r02")),
+            }),
+        );
+        assert_eq!(
+            result,
+            vec![json!({"properties.source": "slack", "properties.tags": ["api"],
+                        "properties.resolved": false, "properties.csat": 3})]
+        );
+    }
+
+    #[test]
+    fn aggregations_without_grouping() {
+        let store = store();
+        let agg = |aggregation: &str, field: Option<&str>, path: Option<Vec<&str>>| {
+            let mut selection = json!({"type": "aggregation", "aggregation": aggregation});
+            if let Some(field) = field {
+                selection["field"] = json!(field);
+            }
+            if let Some(path) = path {
+                selection["path"] = json!(path);
+            }
+            let result = rows(&store, json!({"select": [selection]}));
+            assert_eq!(result.len(), 1);
+            result[0].as_object().unwrap().values().next().unwrap().clone()
+        };
+        assert_eq!(agg("count", None, None), json!(12));
+        assert_eq!(agg("sum", Some("userMessageCount"), None), json!(50));
+        assert!(agg("sum", Some("userMessageCount"), None).is_i64());
+        assert_eq!(agg("avg", Some("userMessageCount"), None), json!(50.0 / 12.0));
+        assert_eq!(agg("min", Some("userMessageCount"), None), json!(1));
+        assert_eq!(agg("max", Some("userMessageCount"), None), json!(10));
+        assert_eq!(agg("min", Some("firstMessageTime"), None), json!("2021-01-03T08:00:00.000Z"));
+        assert_eq!(agg("max", Some("type"), None), json!("support_ticket"));
+        assert_eq!(agg("count", Some("integrationId"), None), json!(10));
+        assert_eq!(agg("countDistinct", Some("integrationId"), None), json!(5));
+        assert_eq!(agg("count", Some("type"), None), json!(10));
+        assert_eq!(agg("countDistinct", Some("type"), None), json!(3));
+        assert_eq!(agg("count", Some("properties"), None), json!(11));
+        assert_eq!(agg("count", Some("userProperties"), Some(vec!["userId"])), json!(6));
+        assert_eq!(agg("countDistinct", Some("userProperties"), Some(vec!["userId"])), json!(3));
+        // csat: 5, 3, null, 4.5, "5", true, 2 — sum/avg see only the numbers.
+        assert_eq!(agg("sum", Some("properties"), Some(vec!["csat"])), json!(14.5));
+        assert_eq!(agg("avg", Some("properties"), Some(vec!["csat"])), json!(3.625));
+        assert_eq!(agg("count", Some("properties"), Some(vec!["csat"])), json!(6));
+        assert_eq!(agg("countDistinct", Some("properties"), Some(vec!["csat"])), json!(6));
+        assert_eq!(agg("min", Some("properties"), Some(vec!["csat"])), json!(2));
+        assert_eq!(agg("min", Some("userProperties"), Some(vec!["userId"])), json!("alice"));
+        assert_eq!(agg("max", Some("userProperties"), Some(vec!["userId"])), json!("carol"));
+        assert_eq!(agg("sum", Some("properties"), Some(vec!["browser", "version"])), json!(120));
+        assert!(agg("avg", Some("properties"), Some(vec!["browser", "version"])).is_f64());
+        assert_eq!(agg("sum", Some("properties"), Some(vec!["nope"])), Value::Null);
+        assert_eq!(agg("avg", Some("properties"), Some(vec!["nope"])), Value::Null);
+        assert_eq!(agg("count", Some("properties"), Some(vec!["nope"])), json!(0));
+    }
+
+    #[test]
+    fn group_by_with_and_without_include_in_select() {
+        let store = store();
+        let count = json!({"type": "aggregation", "aggregation": "count"});
+        let result = rows(&store, json!({"select": [count], "groupBy": [{"field": "type"}]}));
+        assert_eq!(
+            result,
+            vec![
+                json!({"count": 5, "type": "openai"}),
+                json!({"count": 3, "type": "support_copilot"}),
+                json!({"count": 2, "type": "support_ticket"}),
+                json!({"count": 2, "type": null}),
+            ]
+        );
+        let hidden = rows(
+            &store,
+            json!({"select": [count], "groupBy": [{"field": "type", "includeInSelect": false}]}),
+        );
+        assert_eq!(
+            hidden,
+            vec![json!({"count": 5}), json!({"count": 3}), json!({"count": 2}), json!({"count": 2})]
+        );
+        // Only hidden keys: one empty row per group.
+        let page = store
+            .query(&body(json!({"groupBy": [{"field": "organizationId", "includeInSelect": false}]})), 10)
+            .unwrap();
+        assert_eq!(page.total, 2);
+        assert_eq!(rows_to_values(page.rows), vec![json!({}), json!({})]);
+        // Grouping without aggregation: distinct keys.
+        let distinct =
+            rows(&store, json!({"groupBy": [{"field": "organizationId"}, {"field": "projectId"}]}));
+        assert_eq!(
+            distinct,
+            vec![
+                json!({"organizationId": "org_a", "projectId": "proj_1"}),
+                json!({"organizationId": "org_a", "projectId": "proj_2"}),
+                json!({"organizationId": "org_b", "projectId": "proj_3"}),
+                json!({"organizationId": "org_b", "projectId": "proj_4"}),
+            ]
+        );
+    }
+
+    #[test]
+    fn json_path_group_keys_put_both_kinds_of_null_in_one_group() {
+        let store = store();
+        let result = rows(
+            &store,
+            json!({
+                "select": [{"type": "aggregation", "aggregation": "count"},
+                           {"type": "aggregation", "aggregation": "sum", "field": "userMessageCount"}],
+                "groupBy": [{"field": "properties", "path": ["source"]}]
+            }),
+        );
+        let s = "properties.source";
+        let sum = "sum_userMessageCount";
+        assert_eq!(
+            result,
+            vec![
+                json!({"count": 1, sum: 1, s: "api"}),
+                json!({"count": 1, sum: 5, s: "discord"}),
+                json!({"count": 2, sum: 2, s: "slack"}),
+                json!({"count": 3, sum: 14, s: "widget"}),
+                json!({"count": 1, sum: 2, s: "zendesk"}),
+                // r04 (NULL field), r08 and r12 (no key), r10 (JSON null).
+                json!({"count": 4, sum: 26, s: null}),
+            ]
+        );
+        // Mixed JSON types at one path are different keys and sort like JSONB:
+        // strings, numbers, booleans, then nulls.
+        let result = rows(
+            &store,
+            json!({
+                "select": [{"type": "field", "field": "properties", "path": ["csat"]},
+                           {"type": "aggregation", "aggregation": "count"}],
+                "groupBy": [{"field": "properties", "path": ["csat"]}]
+            }),
+        );
+        let c = "properties.csat";
+        assert_eq!(
+            result,
+            vec![
+                json!({c: "5", "count": 1}),
+                json!({c: 2, "count": 1}),
+                json!({c: 3, "count": 1}),
+                json!({c: 4.5, "count": 1}),
+                json!({c: 5, "count": 1}),
+                json!({c: true, "count": 1}),
+                json!({c: null, "count": 6}),
+            ]
+        );
+    }
+
+    #[test]
+    fn time_buckets_at_week_month_and_year_boundaries() {
+        let store = store();
+        let bucket = |unit: &str| {
+            let result = rows(
+                &store,
+                json!({"select": [{"type": "time", "timeUnit": unit},
+                                  {"type": "aggregation", "aggregation": "count"}]}),
+            );
+            let name = format!("firstMessageTime_{unit}");
+            result
+                .iter()
+                .map(|r| (r[&name].as_str().unwrap().to_string(), r["count"].as_i64().unwrap()))
+                .collect::<Vec<_>>()
+        };
+        let owned = |list: &[(&str, i64)]| list.iter().map(|(s, n)| (s.to_string(), *n)).collect::<Vec<_>>();
+        assert_eq!(
+            bucket("week"),
+            owned(&[
+                ("2020-12-28T00:00:00Z", 1), // Sunday 2021-01-03 → Monday of the previous year
+                ("2023-12-25T00:00:00Z", 1), // Sunday 2023-12-31
+                ("2024-01-01T00:00:00Z", 2), // Monday 00:00 and Sunday 23:59:59
+                ("2024-01-08T00:00:00Z", 1),
+                ("2024-02-26T00:00:00Z", 4), // leap day and 1 March share a week
+                ("2024-03-04T00:00:00Z", 3),
+            ])
+        );
+        assert_eq!(
+            bucket("month"),
+            owned(&[
+                ("2021-01-01T00:00:00Z", 1),
+                ("2023-12-01T00:00:00Z", 1),
+                ("2024-01-01T00:00:00Z", 3),
+                ("2024-02-01T00:00:00Z", 3), // 29 February 23:59:59.999 is still February
+                ("2024-03-01T00:00:00Z", 4),
+            ])
+        );
+        assert_eq!(
+            bucket("day"),
+            owned(&[
+                ("2021-01-03T00:00:00Z", 1),
+                ("2023-12-31T00:00:00Z", 1),
+                ("2024-01-01T00:00:00Z", 1),
+                ("2024-01-07T00:00:00Z", 1),
+                ("2024-01-08T00:00:00Z", 1),
+                ("2024-02-29T00:00:00Z", 3),
+                ("2024-03-01T00:00:00Z", 1),
+                ("2024-03-04T00:00:00Z", 3),
+            ])
+        );
+        let hours = bucket("hour");
+        assert_eq!(hours.len(), 10);
+        assert!(hours.contains(&("2024-02-29T10:00:00Z".to_string(), 2)));
+        assert!(hours.contains(&("2024-02-29T23:00:00Z".to_string(), 1)));
+        assert!(hours.contains(&("2024-03-04T12:00:00Z".to_string(), 2)));
+        assert!(hours.contains(&("2024-03-04T13:00:00Z".to_string(), 1)));
+        assert!(hours.contains(&("2023-12-31T23:00:00Z".to_string(), 1)));
+    }
+
+    #[test]
+    fn count_by_day_by_type() {
+        let store = store();
+        let result = rows(
+            &store,
+            json!({
+                "select": [{"type": "time", "timeUnit": "day"}, {"type": "aggregation", "aggregation": "count"}],
+                "groupBy": [{"field": "type"}]
+            }),
+        );
+        let d = "firstMessageTime_day";
+        assert_eq!(
+            result,
+            vec![
+                json!({d: "2021-01-03T00:00:00Z", "count": 1, "type": "openai"}),
+                json!({d: "2023-12-31T00:00:00Z", "count": 1, "type": null}),
+                json!({d: "2024-01-01T00:00:00Z", "count": 1, "type": "support_copilot"}),
+                json!({d: "2024-01-07T00:00:00Z", "count": 1, "type": "openai"}),
+                json!({d: "2024-01-08T00:00:00Z", "count": 1, "type": "support_copilot"}),
+                json!({d: "2024-02-29T00:00:00Z", "count": 2, "type": "openai"}),
+                json!({d: "2024-02-29T00:00:00Z", "count": 1, "type": "support_copilot"}),
+                json!({d: "2024-03-01T00:00:00Z", "count": 1, "type": "support_ticket"}),
+                json!({d: "2024-03-04T00:00:00Z", "count": 1, "type": "openai"}),
+                json!({d: "2024-03-04T00:00:00Z", "count": 1, "type": "support_ticket"}),
+                json!({d: "2024-03-04T00:00:00Z", "count": 1, "type": null}),
+            ]
+        );
+    }
+
+    #[test]
+    fn the_day_by_type_query_reads_the_bucket_index_without_sorting_rows() {
+        let store = store();
+        let compiled = sql::compile_query(&body(json!({
+            "select": [{"type": "time", "timeUnit": "day"}, {"type": "aggregation", "aggregation": "count"}],
+            "groupBy": [{"field": "type"}]
+        })))
+        .unwrap();
+        let lease = store.pool.lease().unwrap();
+        let conn = lease.conn.as_ref().unwrap();
+        let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {}", compiled.sql)).unwrap();
+        let plan: Vec<String> = stmt
+            .query_map(params_from_iter(compiled.params.iter()), |row| row.get::<_, String>(3))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        assert!(plan.iter().any(|step| step.contains("conversations_day_type")), "{plan:?}");
+        assert!(!plan.iter().any(|step| step.contains("GROUP BY")), "{plan:?}");
+    }
+
+    #[test]
+    fn ordering_multi_key_with_nulls_like_postgresql() {
+        let store = store();
+        let order = |order_by: Value| -> Vec<String> {
+            let result = rows(
+                &store,
+                json!({"select": [{"type": "field", "field": "id"}, {"type": "field", "field": "type"},
+                                  {"type": "field", "field": "userMessageCount"},
+                                  {"type": "field", "field": "properties", "path": ["csat"]}],
+                       "orderBy": order_by}),
+            );
+            result.iter().map(|r| r["id"].as_str().unwrap().to_string()).collect()
+        };
+        // Descending puts nulls first; ties broken by the second key.
+        assert_eq!(
+            order(
+                json!([{"field": "type", "direction": "desc"}, {"field": "userMessageCount", "direction": "asc"}])
+            ),
+            ids(&["r04", "r10", "r02", "r09", "r11", "r07", "r05", "r06", "r01", "r03", "r12", "r08"])
+        );
+        // Ascending puts nulls last.
+        assert_eq!(
+            order(
+                json!([{"field": "type", "direction": "asc"}, {"field": "userMessageCount", "direction": "desc"}])
+            ),
+            ids(&["r08", "r12", "r03", "r01", "r06", "r05", "r07", "r11", "r09", "r02", "r10", "r04"])
+        );
+        // JSON values: strings < numbers (numerically) < booleans, then nulls; ties (the
+        // nulls) in the default order, firstMessageTime desc.
+        assert_eq!(
+            order(json!([{"field": "properties.csat", "direction": "asc"}])),
+            ids(&["r06", "r11", "r02", "r05", "r01", "r07", "r10", "r09", "r08", "r03", "r04", "r12"])
+        );
+        assert_eq!(
+            order(json!([{"field": "properties.csat", "direction": "desc"}])),
+            ids(&["r10", "r09", "r08", "r03", "r04", "r12", "r07", "r01", "r05", "r02", "r11", "r06"])
+        );
+    }
+
+    #[test]
+    fn ordering_by_unpacked_keys_and_aggregates() {
+        let store = store();
+        let result = rows(
+            &store,
+            json!({"select": [{"type": "field", "field": "id"}, {"type": "field", "field": "properties"}],
+                   "where": cond("id", "in", json!(["r01", "r02", "r05", "r11", "r04"])),
+                   "orderBy": [{"field": "properties.csat", "direction": "desc"}]}),
+        );
+        let order: Vec<&str> = result.iter().map(|r| r["id"].as_str().unwrap()).collect();
+        assert_eq!(order, ["r04", "r01", "r05", "r02", "r11"]);
+
+        let result = rows(
+            &store,
+            json!({"select": [{"type": "aggregation", "aggregation": "count"}],
+                   "groupBy": [{"field": "type"}],
+                   "orderBy": [{"field": "count", "direction": "desc"}]}),
+        );
+        assert_eq!(
+            result,
+            vec![
+                json!({"count": 5, "type": "openai"}),
+                json!({"count": 3, "type": "support_copilot"}),
+                json!({"count": 2, "type": "support_ticket"}),
+                json!({"count": 2, "type": null}),
+            ]
+        );
+        let result = rows(
+            &store,
+            json!({"select": [{"type": "aggregation", "aggregation": "avg", "field": "userMessageCount"}],
+                   "groupBy": [{"field": "organizationId"}],
+                   "orderBy": [{"field": "avg_userMessageCount", "direction": "asc"}]}),
+        );
+        // org_a: 3+1+7+1+10+6+1 = 29 / 7; org_b: 2+5+4+2+8 = 21 / 5.
+        assert_eq!(
+            result,
+            vec![
+                json!({"avg_userMessageCount": 29.0 / 7.0, "organizationId": "org_a"}),
+                json!({"avg_userMessageCount": 21.0 / 5.0, "organizationId": "org_b"}),
+            ]
+        );
+        let err = store
+            .query(
+                &body(json!({"select": [{"type": "field", "field": "id"}],
+                                "orderBy": [{"field": "type", "direction": "asc"}]})),
+                10,
+            )
+            .unwrap_err();
+        assert!(err.is_invalid_query());
+        assert!(err.to_string().contains("orderBy[0].field"), "{err}");
+    }
+
+    #[test]
+    fn plain_field_operators() {
+        let store = store();
+        assert_eq!(
+            ids_where(&store, cond("type", "eq", json!("openai"))),
+            ids(&["r01", "r03", "r06", "r08", "r12"])
+        );
+        // neq never matches a null type (r04, r10).
+        assert_eq!(
+            ids_where(&store, cond("type", "neq", json!("openai"))),
+            ids(&["r02", "r05", "r07", "r09", "r11"])
+        );
+        assert_eq!(
+            ids_where(&store, cond("userMessageCount", "gt", json!(5))),
+            ids(&["r03", "r08", "r10", "r12"])
+        );
+        assert_eq!(
+            ids_where(&store, cond("userMessageCount", "gte", json!(5))),
+            ids(&["r03", "r05", "r08", "r10", "r12"])
+        );
+        assert_eq!(ids_where(&store, cond("userMessageCount", "lt", json!(2))), ids(&["r02", "r06", "r11"]));
+        assert_eq!(
+            ids_where(&store, cond("userMessageCount", "lte", json!(2))),
+            ids(&["r02", "r04", "r06", "r09", "r11"])
+        );
+        assert_eq!(
+            ids_where(&store, cond("userMessageCount", "lt", json!(1.5))),
+            ids(&["r02", "r06", "r11"])
+        );
+        assert_eq!(
+            ids_where(&store, cond("userMessageCount", "in", json!([1, 10]))),
+            ids(&["r02", "r06", "r08", "r11"])
+        );
+        assert_eq!(
+            ids_where(&store, cond("type", "in", json!(["openai", "support_ticket"]))),
+            ids(&["r01", "r02", "r03", "r06", "r08", "r09", "r12"])
+        );
+        assert_eq!(
+            ids_where(&store, cond("type", "notIn", json!(["openai"]))),
+            ids(&["r02", "r05", "r07", "r09", "r11"])
+        );
+        assert_eq!(
+            ids_where(&store, cond("integrationId", "notIn", json!(["int_widget"]))),
+            ids(&["r02", "r05", "r06", "r09", "r11", "r12"])
+        );
+        assert_eq!(ids_where(&store, cond("integrationId", "notIn", json!([]))).len(), 10);
+        assert_eq!(ids_where(&store, cond("integrationId", "in", json!([]))), ids(&[]));
+        assert_eq!(ids_where(&store, cond_no_value("integrationId", "isNull")), ids(&["r04", "r10"]));
+        assert_eq!(ids_where(&store, cond_no_value("integrationId", "isNotNull")).len(), 10);
+        assert_eq!(
+            ids_where(&store, cond("organizationId", "gt", json!("org_a"))),
+            ids(&["r04", "r05", "r07", "r09", "r12"])
+        );
+        assert_eq!(ids_where(&store, cond("id", "lte", json!("r02"))), ids(&["r01", "r02"]));
+        for op in
+            ["arrayContains", "jsonContains", "jsonContainedBy", "jsonHasKey", "jsonArrayContainsObject"]
+        {
+            let err = store.query(&body(json!({"where": cond("type", op, json!("x"))})), 10).unwrap_err();
+            assert!(err.is_invalid_query(), "{op}");
+            assert!(err.to_string().contains("where.condition.operator"), "{err}");
+        }
+        for op in ["jsonHasAnyKey", "jsonHasAllKeys"] {
+            assert!(
+                store
+                    .query(&body(json!({"where": cond("type", op, json!(["x"]))})), 10)
+                    .unwrap_err()
+                    .is_invalid_query()
+            );
+        }
+        let err = store.query(&body(json!({"where": cond("type", "eq", json!(3))})), 10).unwrap_err();
+        assert!(err.is_invalid_query());
+        let err = store
+            .query(&body(json!({"where": cond("type", "eq", json!({"path": ["a"], "value": 1}))})), 10)
+            .unwrap_err();
+        assert!(err.is_invalid_query());
+    }
+
+    #[test]
+    fn time_filters_compare_instants_at_millisecond_precision() {
+        let store = store();
+        let t = |op: &str, value: &str| ids_where(&store, cond("firstMessageTime", op, json!(value)));
+        assert_eq!(t("gte", "2024-03-01"), ids(&["r02", "r08", "r09", "r10"]));
+        assert_eq!(t("lt", "2024-01-01"), ids(&["r04", "r12"]));
+        assert_eq!(t("eq", "2024-02-29T10:15:30.250Z"), ids(&["r01", "r11"]));
+        assert_eq!(t("eq", "2024-02-29T11:15:30.250+01:00"), ids(&["r01", "r11"]));
+        assert_eq!(t("eq", "2024-02-29T10:15:30Z"), ids(&[]));
+        // 12:00:00.500 is after 12:00:00 even though it is the same second.
+        assert_eq!(t("gt", "2024-03-04T12:00:00Z"), ids(&["r08", "r09", "r10"]));
+        assert_eq!(t("gt", "2024-03-04T12:00:00.500Z"), ids(&["r09", "r10"]));
+        assert_eq!(t("gte", "2024-03-04T12:00:00.500Z"), ids(&["r08", "r09", "r10"]));
+        // Finer than a millisecond: 23:59:59.999 ≤ 23:59:59.9995 < 00:00:00.
+        assert_eq!(
+            t("lte", "2024-02-29T23:59:59.9995Z"),
+            ids(&["r01", "r03", "r04", "r05", "r06", "r07", "r11", "r12"])
+        );
+        assert_eq!(t("gt", "2024-02-29T23:59:59.9995Z"), ids(&["r02", "r08", "r09", "r10"]));
+        assert_eq!(t("eq", "2024-02-29T23:59:59.9995Z"), ids(&[]));
+        assert_eq!(t("neq", "2024-02-29T10:15:30.250Z").len(), 10);
+        assert_eq!(t("lt", "+10000-01-01").len(), 12);
+        assert_eq!(t("gt", "+10000-01-01"), ids(&[]));
+        assert_eq!(t("gt", "-0001-01-01").len(), 12);
+        assert_eq!(
+            ids_where(&store, cond("firstMessageTime", "in", json!(["2024-03-01", "2024-01-08T00:00:00Z"]))),
+            ids(&["r02", "r07"])
+        );
+        assert_eq!(ids_where(&store, cond("firstMessageTime", "notIn", json!(["2024-03-01"]))).len(), 11);
+        let err = store
+            .query(&body(json!({"where": cond("firstMessageTime", "gt", json!("yesterday"))})), 10)
+            .unwrap_err();
+        assert!(err.is_invalid_query());
+        assert!(err.to_string().contains("where.condition.value"), "{err}");
+    }
+
+    #[test]
+    fn json_path_comparisons_are_type_aware_and_null_safe() {
+        let store = store();
+        let pair = |path: &[&str], value: Value| json!({"path": path, "value": value});
+        let p = |op: &str, path: &[&str], value: Value| {
+            ids_where(&store, cond("properties", op, pair(path, value)))
+        };
+        assert_eq!(p("eq", &["source"], json!("widget")), ids(&["r01", "r03", "r07"]));
+        assert_eq!(p("eq", &["csat"], json!(5)), ids(&["r01"]));
+        assert_eq!(p("eq", &["csat"], json!(5.0)), ids(&["r01"]));
+        assert_eq!(p("eq", &["csat"], json!("5")), ids(&["r06"]));
+        assert_eq!(p("eq", &["csat"], json!(true)), ids(&["r07"]));
+        assert_eq!(p("eq", &["csat"], json!(1)), ids(&[]));
+        assert_eq!(p("eq", &["resolved"], json!(false)), ids(&["r02"]));
+        assert_eq!(p("eq", &["browser", "name"], json!("Firefox")), ids(&["r01"]));
+        assert_eq!(p("eq", &["source"], Value::Null), ids(&["r04", "r08", "r10", "r12"]));
+        assert_eq!(p("neq", &["source"], json!("widget")), ids(&["r02", "r05", "r06", "r09", "r11"]));
+        assert_eq!(
+            p("neq", &["source"], Value::Null),
+            ids(&["r01", "r02", "r03", "r05", "r06", "r07", "r09", "r11"])
+        );
+        assert_eq!(p("neq", &["csat"], json!(5)), ids(&["r02", "r05", "r06", "r07", "r11"]));
+        assert_eq!(p("gt", &["csat"], json!(3)), ids(&["r01", "r05"]));
+        assert_eq!(p("gte", &["csat"], json!(3)), ids(&["r01", "r02", "r05"]));
+        assert_eq!(p("lt", &["csat"], json!(3)), ids(&["r11"]));
+        assert_eq!(p("lte", &["csat"], json!(3)), ids(&["r02", "r11"]));
+        assert_eq!(p("gt", &["language"], json!("df")), ids(&["r05", "r11"]));
+        assert_eq!(p("in", &["source"], json!(["slack", "api"])), ids(&["r02", "r06", "r11"]));
+        assert_eq!(p("in", &["csat"], json!([5, "5"])), ids(&["r01", "r06"]));
+        assert_eq!(p("in", &["csat"], json!([true, 2])), ids(&["r07", "r11"]));
+        assert_eq!(p("in", &["csat"], json!([])), ids(&[]));
+        assert_eq!(p("notIn", &["source"], json!(["widget", "slack"])), ids(&["r05", "r06", "r09"]));
+        assert_eq!(p("notIn", &["csat"], json!([5, true])), ids(&["r02", "r05", "r06", "r11"]));
+        assert_eq!(p("isNull", &["csat"], Value::Null), ids(&["r03", "r04", "r08", "r09", "r10", "r12"]));
+        assert_eq!(p("isNotNull", &["csat"], Value::Null), ids(&["r01", "r02", "r05", "r06", "r07", "r11"]));
+        let u = |op: &str, path: &[&str], value: Value| {
+            ids_where(&store, cond("userProperties", op, pair(path, value)))
+        };
+        assert_eq!(u("eq", &["userId"], json!("alice")), ids(&["r02", "r03", "r09"]));
+        assert_eq!(u("neq", &["userType"], json!("customer")), ids(&["r03", "r06", "r12"]));
+        assert_eq!(ids_where(&store, cond_no_value("properties", "isNull")), ids(&["r04"]));
+        assert_eq!(ids_where(&store, cond_no_value("userProperties", "isNull")), ids(&["r05"]));
+        assert_eq!(ids_where(&store, cond_no_value("properties", "isNotNull")).len(), 11);
+        let err = store.query(&body(json!({"where": cond("properties", "eq", json!("x"))})), 10).unwrap_err();
+        assert!(err.is_invalid_query());
+    }
+
+    #[test]
+    fn jsonb_operators_on_fields_and_paths() {
+        let store = store();
+        let w = |op: &str, value: Value| ids_where(&store, cond("properties", op, value));
+        assert_eq!(w("arrayContains", json!({"path": ["tags"], "value": "billing"})), ids(&["r01", "r05"]));
+        assert_eq!(w("arrayContains", json!({"path": ["tags"], "value": "nested"})), ids(&[]));
+        assert_eq!(w("arrayContains", json!("billing")), ids(&[]));
+        assert_eq!(
+            w("jsonContains", json!({"source": "widget", "resolved": true})),
+            ids(&["r01", "r03", "r07"])
+        );
+        assert_eq!(w("jsonContains", json!({"tags": ["billing"]})), ids(&["r01", "r05"]));
+        assert_eq!(w("jsonContains", json!({"tags": [["nested"]]})), ids(&["r09"]));
+        assert_eq!(w("jsonContains", json!({"browser": {"name": "Firefox"}})), ids(&["r01"]));
+        assert_eq!(w("jsonContains", json!({"csat": 5})), ids(&["r01"]));
+        assert_eq!(w("jsonContains", json!({"articles": [{"title": "Pricing"}]})), ids(&["r01", "r09"]));
+        assert_eq!(w("jsonContains", json!({})).len(), 11);
+        assert_eq!(
+            w("jsonContains", json!({"path": ["tags"], "value": "billing"})),
+            ids(&["r01", "r05", "r10"])
+        );
+        assert_eq!(w("jsonContains", json!({"path": ["tags"], "value": ["auth", "billing"]})), ids(&["r01"]));
+        assert_eq!(w("jsonContains", json!({"path": ["csat"], "value": null})), ids(&["r03"]));
+        assert_eq!(
+            w("jsonContainedBy", json!({"source": "slack", "csat": 2, "language": "en", "extra": 1})),
+            ids(&["r08", "r11"])
+        );
+        assert_eq!(
+            w("jsonContainedBy", json!({"path": ["tags"], "value": ["billing", "auth", "api"]})),
+            ids(&["r01", "r02", "r03", "r10"])
+        );
+        assert_eq!(w("jsonHasKey", json!("language")), ids(&["r05", "r06", "r11"]));
+        assert_eq!(w("jsonHasKey", json!("csat")), ids(&["r01", "r02", "r03", "r05", "r06", "r07", "r11"]));
+        assert_eq!(
+            w("jsonHasKey", json!({"path": ["tags"], "value": "billing"})),
+            ids(&["r01", "r05", "r10"])
+        );
+        assert_eq!(w("jsonHasKey", json!({"path": ["nested"], "value": "a"})), ids(&["r09"]));
+        assert_eq!(
+            w("jsonHasAnyKey", json!(["language", "articles"])),
+            ids(&["r01", "r05", "r06", "r09", "r11"])
+        );
+        assert_eq!(w("jsonHasAnyKey", json!([])), ids(&[]));
+        assert_eq!(
+            w("jsonHasAllKeys", json!(["source", "csat"])),
+            ids(&["r01", "r02", "r03", "r05", "r06", "r07", "r11"])
+        );
+        assert_eq!(w("jsonHasAllKeys", json!([])).len(), 11);
+        assert_eq!(w("jsonHasAnyKey", json!({"path": ["browser"], "value": ["name", "x"]})), ids(&["r01"]));
+        assert_eq!(w("jsonArrayContainsObject", json!({"title": "Pricing"})), ids(&["r01", "r09"]));
+        assert_eq!(w("jsonArrayContainsObject", json!({"title": "Pricing", "score": 0.9})), ids(&["r01"]));
+        assert_eq!(w("jsonArrayContainsObject", json!({"title": "Nope"})), ids(&[]));
+        let u = |op: &str, value: Value| ids_where(&store, cond("userProperties", op, value));
+        assert_eq!(u("jsonHasKey", json!("supportAgentName")), ids(&["r02", "r07", "r09"]));
+        assert_eq!(
+            u("jsonContains", json!({"identificationType": "COOKIED"})),
+            ids(&["r01", "r07", "r10", "r12"])
+        );
+        // A JSON null at a path is not a missing key for `?` (PostgreSQL).
+        assert_eq!(u("jsonHasKey", json!("userType")).len(), 9);
+        assert!(
+            store
+                .query(&body(json!({"where": cond("properties", "jsonArrayContainsObject", json!("x"))})), 10)
+                .unwrap_err()
+                .is_invalid_query()
+        );
+    }
+
+    #[test]
+    fn nested_and_or_filters() {
+        let store = store();
+        let filter = json!({"or": [
+            {"and": [cond("type", "eq", json!("openai")), cond("userMessageCount", "gt", json!(5))]},
+            {"and": [cond("properties", "jsonHasKey", json!("language")),
+                     {"or": [cond("userProperties", "eq", json!({"path": ["userId"], "value": "carol"})),
+                             cond_no_value("userProperties", "isNull")]}]}
+        ]});
+        // openai and > 5: r03, r08, r12; language and (carol or no userProperties): r05, r06, r11.
+        assert_eq!(ids_where(&store, filter), ids(&["r03", "r05", "r06", "r08", "r11", "r12"]));
+        assert_eq!(ids_where(&store, json!({"and": []})), all_ids());
+        assert_eq!(ids_where(&store, json!({"or": []})), ids(&[]));
+        // A long flat OR does not hit SQLite's expression depth limit.
+        let many: Vec<Value> = (0..1500).map(|i| cond("userMessageCount", "eq", json!(1000 + i))).collect();
+        let mut items = many;
+        items.push(cond("id", "eq", json!("r07")));
+        assert_eq!(ids_where(&store, json!({"or": items})), ids(&["r07"]));
+    }
+
+    #[test]
+    fn hostile_keys_and_values_cannot_change_the_sql() {
+        let store = store();
+        let hostile_values = [
+            "widget'; DROP TABLE conversations; --",
+            "\" OR 1=1 --",
+            "]); DELETE FROM conversations; --",
+            "$.source",
+            "ключ ☃ \u{0}",
+        ];
+        for value in hostile_values {
+            assert_eq!(ids_where(&store, cond("type", "eq", json!(value))), ids(&[]));
+            assert_eq!(ids_where(&store, cond("type", "neq", json!(value))).len(), 10);
+            assert_eq!(
+                ids_where(&store, cond("properties", "eq", json!({"path": ["source"], "value": value}))),
+                ids(&[])
+            );
+            assert_eq!(
+                ids_where(&store, cond("properties", "eq", json!({"path": [value], "value": 1}))),
+                ids(&[])
+            );
+            assert_eq!(ids_where(&store, cond("properties", "jsonHasKey", json!(value))), ids(&[]));
+            assert_eq!(
+                ids_where(&store, cond("properties", "jsonContains", json!({value: value}))),
+                ids(&[])
+            );
+        }
+        let p = |path: &str, value: Value| {
+            ids_where(&store, cond("properties", "eq", json!({"path": [path], "value": value})))
+        };
+        assert_eq!(p("weird \"key\"", json!("v1")), ids(&["r12"]));
+        assert_eq!(p("semi;colon", json!("--")), ids(&["r12"]));
+        assert_eq!(p("unicode ключ", json!("значение")), ids(&["r12"]));
+        assert_eq!(p("a.b", json!(1)), ids(&["r12"]));
+        assert_eq!(p("back\\slash", json!(true)), ids(&["r12"]));
+        assert_eq!(
+            ids_where(&store, cond("properties", "jsonHasKey", json!("weird \"key\""))),
+            ids(&["r12"])
+        );
+        // The same keys as selections, group keys and order keys.
+        let result = rows(
+            &store,
+            json!({
+                "select": [{"type": "field", "field": "properties", "path": ["weird \"key\""]},
+                           {"type": "aggregation", "aggregation": "count"}],
+                "groupBy": [{"field": "properties", "path": ["semi;colon"]}],
+                "orderBy": [{"field": "properties.semi;colon", "direction": "desc"}]
+            }),
+        );
+        assert_eq!(
+            result,
+            vec![
+                json!({"properties.weird \"key\"": null, "count": 11, "properties.semi;colon": null}),
+                json!({"properties.weird \"key\"": "v1", "count": 1, "properties.semi;colon": "--"}),
+            ]
+        );
+        let result = rows(
+            &store,
+            json!({
+                "select": [{"type": "field", "field": "id"}, {"type": "field", "field": "properties"}],
+                "where": cond("id", "eq", json!("r12")),
+                "orderBy": [{"field": "properties.weird \"key\"", "direction": "asc"},
+                            {"field": "properties.unicode ключ", "direction": "asc"}]
+            }),
+        );
+        assert_eq!(
+            result,
+            vec![json!({"id": "r12", "properties.weird \"key\"": "v1", "properties.semi;colon": "--",
+                        "properties.unicode ключ": "значение", "properties.a.b": 1,
+                        "properties.back\\slash": true})]
+        );
+        assert_eq!(store.query(&QueryBody::default(), 100).unwrap().total, 12);
+    }
+
+    #[test]
+    fn export_csv_writes_rfc4180_with_unpacked_columns_over_the_whole_result() {
+        let store = store();
+        let export = |query: Value| {
+            let mut out = Vec::new();
+            let count = store
+                .export_csv(&body(query), &mut |chunk| {
+                    out.extend_from_slice(chunk);
+                    Ok(())
+                })
+                .unwrap();
+            (count, String::from_utf8(out).unwrap())
+        };
+        let (count, text) = export(json!({
+            "select": [{"type": "field", "field": "id"}, {"type": "field", "field": "type"},
+                       {"type": "field", "field": "userMessageCount"}, {"type": "field", "field": "properties"}],
+            "where": cond("id", "in", json!(["r02", "r08", "r10"])),
+            "orderBy": [{"field": "id", "direction": "asc"}]
+        }));
+        assert_eq!(count, 3);
+        assert_eq!(
+            text,
+            "id,type,userMessageCount,properties.source,properties.tags,properties.resolved,properties.csat\r\n\
+             r02,support_ticket,1,slack,\"[\"\"api\"\"]\",false,3\r\n\
+             r08,openai,10,,,,\r\n\
+             r10,,6,,billing,,\r\n"
+        );
+        let (_, text) = export(json!({
+            "select": [{"type": "field", "field": "id"}, {"type": "field", "field": "properties", "mode": "json"},
+                       {"type": "field", "field": "properties", "path": ["browser"]},
+                       {"type": "field", "field": "properties", "path": ["articles"]}],
+            "where": cond("id", "in", json!(["r01", "r04"])),
+            "orderBy": [{"field": "id", "direction": "asc"}]
+        }));
+        let r01 = fixture::ROWS[0].7.unwrap().replace('"', "\"\"");
+        assert_eq!(
+            text,
+            format!(
+                "id,properties,properties.browser,properties.articles\r\n\
+                 r01,\"{r01}\",\"{{\"\"name\"\":\"\"Firefox\"\",\"\"version\"\":120}}\",\
+                 \"[{{\"\"title\"\":\"\"Pricing\"\",\"\"score\"\":0.9}},{{\"\"title\"\":\"\"Login\"\",\"\"score\"\":0.4}}]\"\r\n\
+                 r04,,,\r\n"
+            )
+        );
+        let (count, text) = export(json!({
+            "select": [{"type": "time", "timeUnit": "month"}, {"type": "aggregation", "aggregation": "count"},
+                       {"type": "aggregation", "aggregation": "avg", "field": "userMessageCount"}]
+        }));
+        assert_eq!(count, 5);
+        assert_eq!(
+            text,
+            format!(
+                "firstMessageTime_month,count,avg_userMessageCount\r\n\
+                 2021-01-01T00:00:00Z,1,8.0\r\n\
+                 2023-12-01T00:00:00Z,1,2.0\r\n\
+                 2024-01-01T00:00:00Z,3,{}\r\n\
+                 2024-02-01T00:00:00Z,3,{}\r\n\
+                 2024-03-01T00:00:00Z,4,4.75\r\n",
+                json!(10.0 / 3.0),
+                json!(11.0 / 3.0)
+            )
+        );
+        // Raw rows: every field, JSON fields as compact JSON text; parses back exactly.
+        let (count, text) = export(json!({}));
+        assert_eq!(count, 12);
+        let mut reader = csv::ReaderBuilder::new().from_reader(text.as_bytes());
+        let header: Vec<String> = reader.headers().unwrap().iter().map(str::to_string).collect();
+        assert_eq!(header[7], "properties");
+        let records: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+        let r12 = records.iter().find(|r| &r[0] == "r12").unwrap();
+        assert_eq!(&r12[5], "2021-01-03T08:00:00.000Z");
+        assert_eq!(
+            serde_json::from_str::<Value>(&r12[7]).unwrap(),
+            serde_json::from_str::<Value>(fixture::ROWS[11].7.unwrap()).unwrap()
+        );
+        let r04 = records.iter().find(|r| &r[0] == "r04").unwrap();
+        assert_eq!((&r04[4], &r04[6], &r04[7]), ("", "", ""));
+    }
+
+    #[test]
+    fn export_streams_in_chunks_and_stops_when_the_sink_fails() {
+        let row_count = 3000;
+        let store = DemoStore::from_setup(|conn| {
+            conn.execute_batch(fixture::SCHEMA)?;
+            let mut stmt = conn.prepare(
+                "INSERT INTO conversations VALUES (?1, 1, 'o', 'p', NULL, '2024-01-01T00:00:00.000Z', 1704067200, \
+                 'openai', ?2, NULL)",
+            )?;
+            for i in 0..row_count {
+                let props = json!({"text": format!("row {i} with \"quotes\", commas and\nnewlines"), "n": i});
+                stmt.execute(rusqlite::params![format!("id{i:05}"), props.to_string()])?;
+            }
+            Ok(())
+        })
+        .unwrap();
+        let query = body(
+            json!({"select": [{"type": "field", "field": "id"}, {"type": "field", "field": "properties"}]}),
+        );
+        let mut chunks: Vec<usize> = Vec::new();
+        let mut out = Vec::new();
+        let count = store
+            .export_csv(&query, &mut |chunk| {
+                chunks.push(chunk.len());
+                out.extend_from_slice(chunk);
+                Ok(())
+            })
+            .unwrap();
+        assert_eq!(count, row_count);
+        assert!(chunks.len() > 2, "{chunks:?}");
+        assert!(chunks.iter().all(|&len| len <= EXPORT_CHUNK_BYTES + 1024), "{chunks:?}");
+        let mut reader = csv::ReaderBuilder::new().from_reader(out.as_slice());
+        assert_eq!(
+            reader.headers().unwrap().iter().collect::<Vec<_>>(),
+            ["id", "properties.text", "properties.n"]
+        );
+        let records: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+        assert_eq!(records.len(), row_count as usize);
+        // Default order: id desc at equal times.
+        assert_eq!(&records[0][0], "id02999");
+        assert_eq!(&records[0][1], "row 2999 with \"quotes\", commas and\nnewlines");
+        assert_eq!(&records[0][2], "2999");
+
+        let mut calls = 0;
+        let err = store
+            .export_csv(&query, &mut |_| {
+                calls += 1;
+                Err(std::io::Error::new(std::io::ErrorKind::BrokenPipe, "client went away"))
+            })
+            .unwrap_err();
+        assert!(matches!(err, StoreError::SinkFailed(_)), "{err}");
+        assert!(!err.is_invalid_query());
+        assert_eq!(calls, 1);
+    }
+
+    #[test]
+    fn property_keys_and_values() {
+        let store = store();
+        assert_eq!(
+            store.property_keys(Field::Properties, None).unwrap(),
+            [
+                "a.b",
+                "articles",
+                "back\\slash",
+                "browser",
+                "csat",
+                "language",
+                "nested",
+                "resolved",
+                "semi;colon",
+                "source",
+                "tags",
+                "unicode ключ",
+                "weird \"key\""
+            ]
+        );
+        // Cached the second time, same answer.
+        assert_eq!(store.property_keys(Field::Properties, None).unwrap().len(), 13);
+        let tickets: Filter = serde_json::from_value(cond("type", "eq", json!("support_ticket"))).unwrap();
+        assert_eq!(
+            store.property_keys(Field::Properties, Some(&tickets)).unwrap(),
+            ["articles", "csat", "nested", "resolved", "source", "tags"]
+        );
+        assert_eq!(
+            store.property_keys(Field::UserProperties, None).unwrap(),
+            ["id", "identificationType", "supportAgentName", "userId", "userType"]
+        );
+        assert!(store.property_keys(Field::Type, None).unwrap_err().is_invalid_query());
+
+        assert_eq!(
+            store.property_values(Field::Properties, "source", None, 10).unwrap(),
+            ["widget", "slack", "api", "discord", "zendesk"]
+        );
+        assert_eq!(store.property_values(Field::Properties, "source", None, 2).unwrap(), ["widget", "slack"]);
+        assert_eq!(
+            store.property_values(Field::Properties, "csat", None, 10).unwrap(),
+            ["5", "2", "3", "4.5", "true"]
+        );
+        assert_eq!(
+            store.property_values(Field::Properties, "tags", None, 10).unwrap(),
+            [
+                r#"["api"]"#,
+                r#"["billing","auth"]"#,
+                r#"["bug","billing"]"#,
+                r#"["pricing",["nested"]]"#,
+                "[]",
+                "billing"
+            ]
+        );
+        let customers: Filter = serde_json::from_value(cond(
+            "userProperties",
+            "eq",
+            json!({"path": ["userType"], "value": "customer"}),
+        ))
+        .unwrap();
+        assert_eq!(
+            store.property_values(Field::UserProperties, "userId", Some(&customers), 10).unwrap(),
+            ["alice", "bob", "carol"]
+        );
+        assert_eq!(store.property_values(Field::Properties, "weird \"key\"", None, 10).unwrap(), ["v1"]);
+        assert_eq!(store.property_values(Field::Properties, "nope", None, 10).unwrap(), Vec::<String>::new());
+        let bad: Filter = serde_json::from_value(cond("type", "jsonHasKey", json!("x"))).unwrap();
+        assert!(
+            store
+                .property_values(Field::Properties, "source", Some(&bad), 10)
+                .unwrap_err()
+                .is_invalid_query()
+        );
+    }
+
+    #[test]
+    fn concurrent_queries_from_many_threads_agree_with_sequential_ones() {
+        let store = Arc::new(store());
+        let queries = vec![
+            json!({}),
+            json!({"select": [{"type": "time", "timeUnit": "week"}, {"type": "aggregation", "aggregation": "count"}],
+                   "groupBy": [{"field": "type"}]}),
+            json!({"where": cond("properties", "jsonContains", json!({"tags": ["billing"]}))}),
+            json!({"select": [{"type": "field", "field": "properties"}],
+                   "orderBy": [{"field": "properties.csat", "direction": "desc"}]}),
+        ];
+        let expected: Vec<QueryPage> =
+            queries.iter().map(|q| store.query(&body(q.clone()), 100).unwrap()).collect();
+        let threads: Vec<_> = (0..12)
+            .map(|t| {
+                let store = Arc::clone(&store);
+                let queries = queries.clone();
+                let expected = expected.clone();
+                std::thread::spawn(move || {
+                    for round in 0..10 {
+                        let i = (t + round) % queries.len();
+                        let page = store.query(&body(queries[i].clone()), 100).unwrap();
+                        assert_eq!(page, expected[i]);
+                    }
+                })
+            })
+            .collect();
+        for thread in threads {
+            thread.join().unwrap();
+        }
+        assert!(store.pool.lock().open_count <= MAX_CONNECTIONS);
+    }
+
+    fn small_params(seed: u64) -> DatasetParams {
+        DatasetParams { rows: 1500, seed, end_date: chrono::NaiveDate::from_ymd_opt(2024, 3, 31).unwrap() }
+    }
+
+    #[test]
+    fn generated_dataset_buckets_match_an_independent_computation() {
+        use chrono::{Datelike, Duration, Timelike};
+        let params = small_params(7);
+        let store = DemoStore::open(&params, None).unwrap();
+        let conversations: Vec<_> = dataset::generate(&params).collect();
+        assert_eq!(store.query(&QueryBody::default(), 1).unwrap().total, conversations.len() as u64);
+        for unit in ["hour", "day", "week", "month"] {
+            let mut expected: std::collections::BTreeMap<(String, String), i64> = Default::default();
+            for c in &conversations {
+                let t = c.first_message_time;
+                let start = match unit {
+                    "hour" => t.date_naive().and_hms_opt(t.hour(), 0, 0).unwrap(),
+                    "day" => t.date_naive().and_hms_opt(0, 0, 0).unwrap(),
+                    "week" => (t.date_naive()
+                        - Duration::days(i64::from(t.weekday().num_days_from_monday())))
+                    .and_hms_opt(0, 0, 0)
+                    .unwrap(),
+                    _ => t.date_naive().with_day(1).unwrap().and_hms_opt(0, 0, 0).unwrap(),
+                };
+                let key = (
+                    start.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+                    c.conversation_type.unwrap_or("~null").to_string(),
+                );
+                *expected.entry(key).or_default() += 1;
+            }
+            let page = store
+                .query(
+                    &body(json!({"select": [{"type": "time", "timeUnit": unit},
+                                            {"type": "aggregation", "aggregation": "count"}],
+                                 "groupBy": [{"field": "type"}]})),
+                    100_000,
+                )
+                .unwrap();
+            let name = format!("firstMessageTime_{unit}");
+            let actual: Vec<((String, String), i64)> = page
+                .rows
+                .iter()
+                .map(|r| {
+                    let kind = r["type"].as_str().unwrap_or("~null").to_string();
+                    ((r[&name].as_str().unwrap().to_string(), kind), r["count"].as_i64().unwrap())
+                })
+                .collect();
+            // The store's order (bucket asc, type asc with nulls last) is the BTreeMap's,
+            // as "~null" sorts after every type name.
+            assert_eq!(actual, expected.into_iter().collect::<Vec<_>>(), "{unit}");
+            assert_eq!(page.total as usize, actual.len());
+        }
+    }
+
+    #[test]
+    fn open_on_disk_reuses_a_matching_file_and_rebuilds_otherwise() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("demo.sqlite");
+        std::fs::write(&path, b"not a database").unwrap();
+        let first_id = |store: &DemoStore| {
+            let page = store
+                .query(
+                    &body(json!({"select": [{"type": "field", "field": "id"}],
+                                    "orderBy": [{"field": "id", "direction": "asc"}]})),
+                    1,
+                )
+                .unwrap();
+            (page.rows[0]["id"].clone(), page.total)
+        };
+        let store = DemoStore::open(&small_params(1), Some(&path)).unwrap();
+        let built = first_id(&store);
+        assert_eq!(built.1, 1500);
+        drop(store);
+        let modified = std::fs::metadata(&path).unwrap().modified().unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        let store = DemoStore::open(&small_params(1), Some(&path)).unwrap();
+        assert_eq!(first_id(&store), built);
+        assert_eq!(std::fs::metadata(&path).unwrap().modified().unwrap(), modified);
+        drop(store);
+        let store = DemoStore::open(&small_params(2), Some(&path)).unwrap();
+        let rebuilt = first_id(&store);
+        assert_eq!(rebuilt.1, 1500);
+        assert_ne!(rebuilt.0, built.0);
+        // No temporary files left beside it.
+        let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(names, vec![std::ffi::OsString::from("demo.sqlite")]);
+    }
+
+    #[test]
+    fn stores_are_independent_in_memory_databases() {
+        let a = store();
+        let b = DemoStore::from_setup(|conn| conn.execute_batch(fixture::SCHEMA)).unwrap();
+        assert_eq!(a.query(&QueryBody::default(), 1).unwrap().total, 12);
+        assert_eq!(b.query(&QueryBody::default(), 1).unwrap().total, 0);
     }
 }

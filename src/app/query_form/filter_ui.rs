@@ -102,6 +102,7 @@ fn group_ui(ui: &mut Ui, group: &mut GroupDraft, place: &Place, form: &mut Form)
     let key = group.kind.as_str();
     Frame::group(ui.style()).inner_margin(Margin::same(4)).show(ui, |ui| {
         ui.horizontal_wrapped(|ui| {
+            action = node_buttons(ui, place);
             let kinds = [GroupKind::And, GroupKind::Or];
             if let Some(kind) =
                 choice(ui, "group_kind", "Group type", width::SMALL, group.kind, &kinds, |k| match k {
@@ -117,7 +118,6 @@ fn group_ui(ui: &mut Ui, group: &mut GroupDraft, place: &Place, form: &mut Form)
                 GroupKind::Or => "any of these matches",
             };
             ui.label(RichText::new(meaning).small().weak());
-            action = node_buttons(ui, place);
         });
         form.problems_where(ui, |p| {
             p == place.path || p.strip_prefix(place.path).is_some_and(|rest| rest == ".and" || rest == ".or")
@@ -162,6 +162,10 @@ fn condition_ui(
 ) -> Option<NodeAction> {
     let mut action = None;
     ui.horizontal_wrapped(|ui| {
+        action = node_buttons(ui, place);
+        if icon_button(ui, "⊞", "Wrap in group", true) {
+            action = Some(NodeAction::Wrap);
+        }
         if let Some(field) = field_choice(ui, "field", condition.field, &Field::ALL) {
             condition.set_field(field);
             form.mark_changed();
@@ -181,12 +185,6 @@ fn condition_ui(
         }
         if value_ui::value_ui(ui, condition, form) {
             form.mark_changed();
-        }
-        if icon_button(ui, "⊞ wrap", "Wrap in group", true) {
-            action = Some(NodeAction::Wrap);
-        }
-        if let Some(a) = node_buttons(ui, place) {
-            action = Some(a);
         }
     });
     if !form.problems.is_empty() {

@@ -13,11 +13,11 @@ pub(crate) fn group_by_ui(ui: &mut Ui, group_by: &mut Vec<GroupBy>, form: &mut F
     for (index, group) in group_by.iter_mut().enumerate() {
         ui.push_id(index, |ui| {
             ui.horizontal_wrapped(|ui| {
-                if group_row(ui, group, form) {
-                    form.mark_changed();
-                }
                 if let Some(a) = row_buttons(ui, index, len) {
                     action = Some((index, a));
+                }
+                if group_row(ui, group, form) {
+                    form.mark_changed();
                 }
             });
             form.problems_under(ui, &format!("groupBy[{index}]"));

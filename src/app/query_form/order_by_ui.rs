@@ -20,11 +20,11 @@ pub(crate) fn order_by_ui(ui: &mut Ui, draft: &mut QueryDraft, form: &mut Form) 
     for (index, entry) in order_by.iter_mut().enumerate() {
         ui.push_id(index, |ui| {
             ui.horizontal_wrapped(|ui| {
-                if sort_row(ui, entry, &columns, form) {
-                    form.mark_changed();
-                }
                 if let Some(a) = row_buttons(ui, index, len) {
                     action = Some((index, a));
+                }
+                if sort_row(ui, entry, &columns, form) {
+                    form.mark_changed();
                 }
             });
             form.problems_under(ui, &format!("orderBy[{index}]"));

@@ -15,13 +15,13 @@ pub(crate) fn select_ui(ui: &mut Ui, select: &mut Vec<Selection>, form: &mut For
     for (index, selection) in select.iter_mut().enumerate() {
         ui.push_id(index, |ui| {
             ui.horizontal_wrapped(|ui| {
+                if let Some(a) = row_buttons(ui, index, len) {
+                    action = Some((index, a));
+                }
                 if selection_row(ui, selection, form) {
                     form.mark_changed();
                 }
                 selection_column_label(ui, selection);
-                if let Some(a) = row_buttons(ui, index, len) {
-                    action = Some((index, a));
-                }
             });
             form.problems_under(ui, &format!("select[{index}]"));
         });

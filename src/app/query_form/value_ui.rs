@@ -299,25 +299,31 @@ fn list_editor(
     let mut removed = None;
     // A calendar per list item would crowd the row; the text is still checked.
     let item_editor = ScalarEditor { date_picker: false, text_width: width::ITEM, ..editor.clone() };
-    for (index, item) in items.iter_mut().enumerate() {
-        ui.push_id(("item", index), |ui| {
-            changed |= scalar_editor(ui, form, item, &item_editor);
-            if icon_button(ui, "🗑", "Remove value", true) {
-                removed = Some(index);
-            }
-        });
-    }
-    if let Some(index) = removed
-        && index < items.len()
-    {
-        items.remove(index);
-        changed = true;
-    }
-    if icon_button(ui, "+", "Add value", true) {
-        let kind = items.last().map(|i| i.kind).or_else(|| natural_kind(field)).unwrap_or(ScalarKind::String);
-        items.push(ScalarDraft::new(kind, ""));
-        changed = true;
-    }
+    // One item a line: a list inline in a wrapping row breaks up unreadably.
+    ui.vertical(|ui| {
+        for (index, item) in items.iter_mut().enumerate() {
+            ui.push_id(("item", index), |ui| {
+                ui.horizontal(|ui| {
+                    changed |= scalar_editor(ui, form, item, &item_editor);
+                    if icon_button(ui, "🗑", "Remove value", true) {
+                        removed = Some(index);
+                    }
+                });
+            });
+        }
+        if let Some(index) = removed
+            && index < items.len()
+        {
+            items.remove(index);
+            changed = true;
+        }
+        if icon_button(ui, "+ value", "Add value", true) {
+            let kind =
+                items.last().map(|i| i.kind).or_else(|| natural_kind(field)).unwrap_or(ScalarKind::String);
+            items.push(ScalarDraft::new(kind, ""));
+            changed = true;
+        }
+    });
     changed
 }
 

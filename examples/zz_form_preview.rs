@@ -1,13 +1,10 @@
 //! Temporary: shows the query form in a real window for a visual check (removed after).
 #![allow(deprecated, missing_docs)]
-use egui_kittest::Harness;
 use inkeep_explorer::api::query::{Field, parse_query};
 use inkeep_explorer::app::draft::QueryDraft;
 use inkeep_explorer::app::query_form::{FormContext, Suggestions, query_form_ui};
 
-#[test]
-#[ignore]
-fn show_window() {
+fn main() {
     let body = serde_json::json!({
         "select": [
             {"type": "aggregation", "aggregation": "count"},
@@ -49,12 +46,9 @@ fn show_window() {
             });
         }
     }
-    use eframe::egui_glow::egui_winit::winit::platform::x11::EventLoopBuilderExtX11;
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default().with_inner_size([620.0, 900.0]),
-        event_loop_builder: Some(Box::new(|b| { b.with_any_thread(true); })),
         ..Default::default()
     };
-    let _ = Harness::<()>::builder;
     eframe::run_native("form", options, Box::new(move |_| Ok(Box::new(App { draft, suggestions, problems: Vec::new() })))).unwrap();
 }

@@ -1,0 +1,37 @@
+//! Dataset generation benchmarks: the 1M-row targets of issue 3 (generation and the full
+//! load into an in-memory SQLite database must take at most 10 s in release on 2 cores).
+
+// A benchmark that cannot build its input has nothing to measure: failing loudly is right.
+// criterion's macros generate undocumented public functions.
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use chrono::NaiveDate;
+use criterion::{Criterion, criterion_group, criterion_main};
+use inkeep_explorer::demo::dataset::{DatasetParams, generate, populate};
+use rusqlite::Connection;
+
+fn params(rows: u64) -> DatasetParams {
+    // A fixed end date keeps every run on identical data.
+    DatasetParams { rows, seed: 42, end_date: NaiveDate::from_ymd_opt(2025, 6, 30).unwrap() }
+}
+
+fn dataset(c: &mut Criterion) {
+    let mut group = c.benchmark_group("dataset");
+    group.sample_size(10).measurement_time(Duration::from_secs(60));
+    let million = params(1_000_000);
+    group.bench_function("generate_1m", |b| b.iter(|| black_box(generate(&million).count())));
+    group.bench_function("populate_1m_in_memory", |b| {
+        b.iter(|| {
+            let mut conn = Connection::open_in_memory().unwrap();
+            populate(&mut conn, &million).unwrap();
+            conn
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, dataset);
+criterion_main!(benches);

@@ -1,0 +1,85 @@
+//! The status bar: idle / running (spinner, elapsed time) / done / failed, rows shown of
+//! `total`, duration, the server's request id, and the latest notice.
+
+use std::time::Duration;
+
+use egui::{RichText, Ui};
+
+use crate::app::command::Command;
+use crate::app::state::{Notice, NoticeKind, RunState, format_duration_ms, thousands};
+
+/// How long a notice stays in the status bar.
+pub const NOTICE_LIFETIME: Duration = Duration::from_secs(8);
+
+/// Draws the status bar.
+pub fn status_ui(ui: &mut Ui, run: &RunState, notice: Option<&Notice>, commands: &mut Vec<Command>) {
+    ui.horizontal(|ui| {
+        match run {
+            RunState::NotRequested => {
+                ui.label("Idle");
+            }
+            RunState::Pending { started, .. } => {
+                ui.spinner();
+                let elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+                ui.label(format!("Running… {}", format_duration_ms(elapsed_ms)));
+                // The spinner repaints anyway; this keeps the elapsed time moving if it does not.
+                ui.ctx().request_repaint_after(Duration::from_millis(100));
+            }
+            RunState::Done(outcome) => {
+                ui.label(RichText::new("✔ Done").color(ok_color(ui)));
+                ui.separator();
+                ui.label(format!(
+                    "{} of {} rows",
+                    thousands(outcome.response.rows.len() as u64),
+                    thousands(outcome.response.total)
+                ));
+                ui.separator();
+                ui.label(format_duration_ms(outcome.duration_ms));
+                if let Some(request_id) = &outcome.response.request_id {
+                    request_id_ui(ui, request_id, commands);
+                }
+            }
+            RunState::Failed { error, .. } => {
+                ui.label(RichText::new("⚠ Failed").color(ui.visuals().error_fg_color));
+                ui.separator();
+                if let Some(status) = error.details.status {
+                    ui.label(format!("HTTP {status}"));
+                    ui.separator();
+                }
+                ui.label(format_duration_ms(error.duration_ms));
+                if let Some(request_id) = &error.details.request_id {
+                    request_id_ui(ui, request_id, commands);
+                }
+            }
+        }
+        if let Some(notice) = notice.filter(|notice| notice.at.elapsed() < NOTICE_LIFETIME) {
+            ui.separator();
+            let text = RichText::new(&notice.text);
+            let text = match notice.kind {
+                NoticeKind::Info => text.weak(),
+                NoticeKind::Warning => text.color(ui.visuals().warn_fg_color),
+            };
+            ui.add(egui::Label::new(text).truncate());
+            // Wake up once more to let it disappear.
+            ui.ctx().request_repaint_after(NOTICE_LIFETIME.saturating_sub(notice.at.elapsed()));
+        }
+    });
+}
+
+fn request_id_ui(ui: &mut Ui, request_id: &str, commands: &mut Vec<Command>) {
+    ui.separator();
+    ui.add(egui::Label::new(format!("requestId {request_id}")).selectable(true));
+    if ui.small_button("📋").on_hover_text("Copy the request id").accessible_name("Copy request id").clicked()
+    {
+        commands.push(Command::CopyText { text: request_id.to_string(), what: "the request id" });
+    }
+}
+
+/// Green that reads on both themes.
+pub fn ok_color(ui: &Ui) -> egui::Color32 {
+    if ui.visuals().dark_mode {
+        egui::Color32::from_rgb(0x6c, 0xc0, 0x6c)
+    } else {
+        egui::Color32::from_rgb(0x1e, 0x7b, 0x1e)
+    }
+}
