@@ -1,6 +1,9 @@
 //! The query builder driven as a user would: by the names of its widgets, through
 //! egui_kittest, with the draft's body checked against literal JSON.
 
+// Helpers outside `#[test]` functions unwrap too; a failed unwrap is a failed test here.
+#![allow(clippy::unwrap_used)]
+
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT as _, Queryable as _};
 use inkeep_explorer::api::query::{Field, parse_query};
@@ -188,9 +191,9 @@ fn the_order_by_picker_offers_exactly_the_produced_columns() {
     harness.run();
     // Without cached keys the unpacked JSON field asks for them, once.
     let keys = SuggestionRequest::Keys { field: Field::Properties };
-    assert_eq!(harness.state().requests, [keys.clone()]);
+    assert_eq!(harness.state().requests, std::slice::from_ref(&keys));
     harness.run();
-    assert_eq!(harness.state().requests, [keys.clone()]);
+    assert_eq!(harness.state().requests, [keys]);
 
     harness.state_mut().suggestions.keys.insert(Field::Properties, vec!["source".into(), "plan".into()]);
     harness.run();
@@ -288,6 +291,40 @@ fn json_path_keys_are_requested_once_and_offered() {
         harness.state().requests.last(),
         Some(&SuggestionRequest::Values { field: Field::Properties, key: "source".into() })
     );
+    harness.key_press(egui::Key::Escape);
+    harness.run();
+
+    // `=` at a path may compare with null: a missing value.
+    pick(&mut harness, "Type", 0, "null");
+    assert_eq!(
+        body_json(&harness)["where"]["condition"]["value"],
+        json!({"path": ["source"], "value": null})
+    );
+    pick(&mut harness, "Type", 0, "number");
+    harness.get_by_label("Value").click();
+    harness.run();
+    harness.key_press(egui::Key::End);
+    harness.get_by_label("Value").type_text("7");
+    harness.run();
+    // The text typed before the switch to null is still there: "x7" is no number.
+    let problems = &harness.state().problems;
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert_eq!(problems[0].path, "where.condition.value.value");
+
+    // A new connection clears the cache: the keys are asked for again, once.
+    let asked_before = harness.state().requests.len();
+    harness.state_mut().suggestions = Suggestions::default();
+    harness.get_by_label("Path").click();
+    harness.run();
+    harness.run();
+    // The value editor still had focus when the cache went, so its values are asked for too.
+    assert_eq!(
+        harness.state().requests[asked_before..],
+        [
+            SuggestionRequest::Values { field: Field::Properties, key: "source".into() },
+            SuggestionRequest::Keys { field: Field::Properties }
+        ]
+    );
 }
 
 /// A draft whose filter holds `count` conditions of every value form, in nested groups.
@@ -354,4 +391,38 @@ fn a_fifty_condition_filter_renders_quickly() {
     assert!(fastest < budget, "fastest frame {fastest:?} over {budget:?}");
     // Nothing in the draft moved while it was drawn.
     assert_eq!(draft, big_filter_draft(50));
+}
+
+#[test]
+fn a_date_is_checked_as_typed() {
+    let mut harness = harness(Shell::with_body(json!({
+        "where": {"condition": {"field": "firstMessageTime", "operator": "gte", "value": "2024-05-01"}}
+    })));
+    harness.run();
+    // The calendar: one day on, saved.
+    harness.get_by_label("Pick date").click();
+    harness.run();
+    harness.get_by_label(">").click();
+    harness.run();
+    harness.get_by_label("Save").click();
+    harness.run();
+    assert_eq!(body_json(&harness)["where"]["condition"]["value"], json!("2024-05-02"));
+    harness.get_by_label("Value").click();
+    harness.run();
+    harness.key_press(egui::Key::End);
+    harness.key_press(egui::Key::Backspace);
+    harness.run();
+    let problems = harness.state().problems.clone();
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert_eq!(problems[0].path, "where.condition.value");
+    assert!(problems[0].message.contains("2024-05-0"), "{}", problems[0].message);
+    harness.get_by_label(&problems[0].message);
+    harness.get_by_label("Value").type_text("3T08:00:00Z");
+    harness.run();
+    assert_eq!(
+        body_json(&harness)["where"]["condition"]["value"],
+        json!("2024-05-03T08:00:00Z"),
+        "{:?}",
+        harness.state().problems
+    );
 }

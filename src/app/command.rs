@@ -181,6 +181,7 @@ impl AppState {
                     RemoteKey::Entered { key: ApiKey::new(typed), remember: self.dialog.remember_key }
                 };
                 self.server_url = base_url.clone();
+                self.saved_server_url = Some(base_url.clone());
                 self.connection_choice = ConnectionChoice::Remote;
                 self.connect(ConnectTarget::Remote { base_url, key });
                 self.mark_settings_dirty();
@@ -462,7 +463,7 @@ impl AppState {
     /// What would be written to the settings file now.
     pub fn current_settings(&self) -> Settings {
         Settings {
-            server_url: Some(self.server_url.clone()),
+            server_url: self.saved_server_url.clone(),
             connection: self.connection_choice,
             theme: self.theme,
             last_query: Some(self.draft.best_effort_body()),

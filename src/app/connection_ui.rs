@@ -12,11 +12,17 @@ use crate::app::status_ui::ok_color;
 use crate::worker::ConnectionKind;
 
 /// The badge and server of the current connection, and the button opening the dialog.
+///
+/// Called inside a right-to-left layout (the right end of the top bar), so widgets are
+/// added right-most first: the button, then the key source, the host, the badge.
 pub fn connection_bar_ui(ui: &mut Ui, state: &AppState, commands: &mut Vec<Command>) {
+    if ui.button("Connection…").on_hover_text("Server URL, API key, test, demo data").clicked() {
+        commands.push(Command::OpenConnectionDialog);
+    }
     match &state.connection {
         ConnectionStatus::Connecting => {
-            ui.spinner();
             ui.label("Connecting…");
+            ui.spinner();
         }
         ConnectionStatus::Failed { message } => {
             badge(ui, "Not connected", Color32::from_rgb(0xb0, 0x30, 0x30)).on_hover_text(message);
@@ -29,16 +35,13 @@ pub fn connection_bar_ui(ui: &mut Ui, state: &AppState, commands: &mut Vec<Comma
                 );
             }
             ConnectionKind::Remote => {
-                badge(ui, "Live", Color32::from_rgb(0x2e, 0x7d, 0x32))
-                    .on_hover_text(format!("Connected to {}", info.base_url));
-                ui.label(RichText::new(host_of(&info.base_url)).monospace());
                 let key = info.key_source.map_or("no key", |source| source.describe());
                 ui.label(RichText::new(key).weak());
+                ui.label(RichText::new(host_of(&info.base_url)).monospace());
+                badge(ui, "Live", Color32::from_rgb(0x2e, 0x7d, 0x32))
+                    .on_hover_text(format!("Connected to {}", info.base_url));
             }
         },
-    }
-    if ui.button("Connection…").on_hover_text("Server URL, API key, test, demo data").clicked() {
-        commands.push(Command::OpenConnectionDialog);
     }
 }
 

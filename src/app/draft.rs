@@ -436,7 +436,9 @@ impl ConditionDraft {
             }
         }
         let form = natural_form(self.field, operator, at_path);
-        self.value.switch_form(form, natural_target(operator));
+        let keeps_null = at_path && self.value.target == TargetForm::Null && accepts_null_target(operator);
+        let target = if keeps_null { TargetForm::Null } else { natural_target(operator) };
+        self.value.switch_form(form, target);
     }
 
     /// Sets the JSON path typed in the form: a non-empty path compares the value there,
@@ -921,6 +923,15 @@ mod tests {
         assert!(operators_for(Field::Properties, false).contains(&c.operator));
         c.set_path(vec!["source".into()]);
         assert_eq!(c.value.form, ValueForm::Path);
+        c.set_operator(Operator::Eq);
+        // A null target survives `=` ⇄ `≠` but not a switch to an ordering.
+        c.value.target = TargetForm::Null;
+        c.set_operator(Operator::Neq);
+        assert_eq!(c.value.target, TargetForm::Null);
+        c.set_operator(Operator::Gt);
+        assert_eq!(c.value.target, TargetForm::Scalar);
+        c.set_operator(Operator::In);
+        assert_eq!(c.value.target, TargetForm::List);
         c.set_operator(Operator::Eq);
         c.value.scalar = ScalarDraft::new(ScalarKind::String, "slack");
         let b = QueryDraft { filter: Some(FilterDraft::Condition(c)), ..QueryDraft::default() }.to_body();

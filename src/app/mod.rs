@@ -276,6 +276,7 @@ impl ExplorerApp {
             test_outcome: None,
             dialog: ConnectionDialog { remember_key: true, ..ConnectionDialog::default() },
             server_url,
+            saved_server_url: settings.server_url.clone(),
             suggestions: Default::default(),
             inspector,
             show_error_details: false,
@@ -546,7 +547,7 @@ fn top_bar_ui(ui: &mut Ui, state: &AppState, commands: &mut Vec<Command>) {
         }
         ui.separator();
         let undo = ui
-            .add_enabled(state.history.can_undo(), egui::Button::new("↶"))
+            .add_enabled(state.history.can_undo(), egui::Button::new("Undo"))
             .on_hover_text("Undo the last query edit (Ctrl+Z)")
             .on_disabled_hover_text("Nothing to undo")
             .accessible_name("Undo");
@@ -554,7 +555,7 @@ fn top_bar_ui(ui: &mut Ui, state: &AppState, commands: &mut Vec<Command>) {
             commands.push(Command::Undo);
         }
         let redo = ui
-            .add_enabled(state.history.can_redo(), egui::Button::new("↷"))
+            .add_enabled(state.history.can_redo(), egui::Button::new("Redo"))
             .on_hover_text("Redo (Ctrl+Shift+Z)")
             .on_disabled_hover_text("Nothing to redo")
             .accessible_name("Redo");

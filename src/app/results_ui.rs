@@ -74,21 +74,23 @@ fn table(ui: &mut Ui, outcome: &RunOutcome) {
     let columns = &outcome.columns;
     egui::ScrollArea::horizontal().id_salt("results_hscroll").show(ui, |ui| {
         let mut builder = TableBuilder::new(ui)
-            // A fresh id per result: column widths fit the new columns.
-            .id_salt(("results_table", outcome.request_id))
+            // One table state per set of columns: widths fit (and remember) those columns.
+            .id_salt(("results_table", columns))
             .striped(true)
             .resizable(true)
             .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
             .min_scrolled_height(0.0)
             .max_scroll_height(f32::INFINITY);
         for _ in columns {
-            builder = builder.column(Column::auto().at_least(60.0).at_most(420.0).clip(true).resizable(true));
+            builder = builder.column(Column::auto().at_least(48.0).at_most(420.0).clip(true).resizable(true));
         }
         builder
             .header(ROW_HEIGHT + 4.0, |mut header| {
                 for name in columns {
                     header.col(|ui| {
-                        ui.add(Label::new(RichText::new(name).strong()).truncate());
+                        ui.add(
+                            Label::new(RichText::new(name).strong()).wrap_mode(egui::TextWrapMode::Extend),
+                        );
                     });
                 }
             })
@@ -101,7 +103,9 @@ fn table(ui: &mut Ui, outcome: &RunOutcome) {
                                 ui.label(RichText::new("null").weak());
                             }
                             Some(value) => {
-                                ui.add(Label::new(cell_text(value)).truncate());
+                                // Not truncated: auto-sized columns measure the full text; the
+                                // column's clip (and at_most) cut very long values instead.
+                                ui.add(Label::new(cell_text(value)).wrap_mode(egui::TextWrapMode::Extend));
                             }
                         });
                     }

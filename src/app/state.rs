@@ -511,8 +511,11 @@ pub struct AppState {
     pub test_outcome: Option<TestOutcome>,
     /// The connection dialog.
     pub dialog: ConnectionDialog,
-    /// The server URL for real connections (settings, environment or default).
+    /// The server URL for real connections (environment, settings or default).
     pub server_url: String,
+    /// The server URL the user chose in the connection dialog (what settings keep; an
+    /// environment override is not written back).
+    pub saved_server_url: Option<String>,
     /// JSON keys and values fetched for this connection.
     pub suggestions: Suggestions,
     /// The request inspector.

@@ -69,7 +69,11 @@ pub fn status_ui(ui: &mut Ui, run: &RunState, notice: Option<&Notice>, commands:
 fn request_id_ui(ui: &mut Ui, request_id: &str, commands: &mut Vec<Command>) {
     ui.separator();
     ui.add(egui::Label::new(format!("requestId {request_id}")).selectable(true));
-    if ui.small_button("📋").on_hover_text("Copy the request id").accessible_name("Copy request id").clicked()
+    if ui
+        .small_button("Copy")
+        .on_hover_text("Copy the request id")
+        .accessible_name("Copy request id")
+        .clicked()
     {
         commands.push(Command::CopyText { text: request_id.to_string(), what: "the request id" });
     }

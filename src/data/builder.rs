@@ -507,16 +507,16 @@ pub(crate) fn json_quote(value: &str, out: &mut String) {
     out.push('"');
 }
 
-/// JSON text without whitespace outside strings; borrowed when already compact.
+/// JSON text without whitespace outside strings; borrowed when already compact
+/// (always, for what serde_json and `JSON.stringify` write).
 pub(crate) fn compact_json(text: &str) -> Cow<'_, str> {
-    let bytes = text.as_bytes();
-    if memchr::memchr3(b' ', b'\n', b'\t', bytes).is_none() && memchr::memchr(b'\r', bytes).is_none() {
+    if is_compact(text.as_bytes()) {
         return Cow::Borrowed(text);
     }
-    let mut out = Vec::with_capacity(bytes.len());
+    let mut out = Vec::with_capacity(text.len());
     let mut in_string = false;
     let mut escaped = false;
-    for &byte in bytes {
+    for &byte in text.as_bytes() {
         if in_string {
             out.push(byte);
             if escaped {
@@ -541,6 +541,32 @@ pub(crate) fn compact_json(text: &str) -> Cow<'_, str> {
     match String::from_utf8(out) {
         Ok(compact) => Cow::Owned(compact),
         Err(_) => Cow::Borrowed(text),
+    }
+}
+
+/// True when no whitespace lies outside strings. Strings are skipped with
+/// `memchr`, and the gaps between them (`{`, `":`, `,`) are a few bytes each.
+fn is_compact(bytes: &[u8]) -> bool {
+    let is_space = |b: &u8| matches!(b, b' ' | b'\n' | b'\r' | b'\t');
+    let mut at = 0;
+    loop {
+        let Some(rest) = bytes.get(at..) else { return true };
+        // Outside a string: up to the next quote.
+        let Some(quote) = memchr::memchr(b'"', rest) else { return !rest.iter().any(is_space) };
+        if rest.get(..quote).is_some_and(|gap| gap.iter().any(is_space)) {
+            return false;
+        }
+        at += quote + 1;
+        // Inside a string: to the closing quote, stepping over escapes.
+        loop {
+            let Some(rest) = bytes.get(at..) else { return true };
+            let Some(stop) = memchr::memchr2(b'"', b'\\', rest) else { return true };
+            let is_quote = rest.get(stop) == Some(&b'"');
+            at += stop + if is_quote { 1 } else { 2 };
+            if is_quote {
+                break;
+            }
+        }
     }
 }
 
@@ -827,6 +853,10 @@ mod tests {
             compact_json("{ \"a b\" : [1, 2],\n \"c\": \"x \\\" y\" }"),
             r#"{"a b":[1,2],"c":"x \" y"}"#
         );
+        assert!(matches!(compact_json(r#"{"a b":"c \" d\\","e":[1,"f g"]}"#), Cow::Borrowed(_)));
+        assert!(matches!(compact_json(r#"{"a":"x\\"} "#), Cow::Owned(_)));
+        assert!(matches!(compact_json(r#"{"a":"\" ","b" :1}"#), Cow::Owned(_)));
+        assert_eq!(compact_json(r#"{"a":"\" ","b" :1}"#), r#"{"a":"\" ","b":1}"#);
     }
 
     #[test]

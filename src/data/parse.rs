@@ -111,8 +111,12 @@ impl ResultTable {
     /// to `query`, without a `serde_json::Value` per row, and returns the envelope's
     /// counts. A missing `total`, `pageSize` or `count` reads as the number of rows.
     pub fn from_response_bytes(query: &QueryBody, bytes: &[u8]) -> Result<(ResultTable, Meta), TableError> {
+        // Checking UTF-8 once here is cheaper than serde_json checking every string
+        // and raw value of a byte slice on its own.
+        let text = std::str::from_utf8(bytes)
+            .map_err(|err| TableError::Json(format!("the response is not UTF-8 text: {err}")))?;
         let mut table = TableBuilder::new(query);
-        let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+        let mut deserializer = serde_json::Deserializer::from_str(text);
         let envelope = deserializer
             .deserialize_map(EnvelopeVisitor { table: &mut table })
             .and_then(|envelope| deserializer.end().map(|()| envelope))

@@ -110,13 +110,18 @@ const SMALL_RUN: usize = 64;
 /// Finishes a text sort: `items` are radix-sorted on the first eight key bytes;
 /// each run of equal bytes is sorted on the next eight (most significant digit
 /// first) until keys differ or end.
-fn refine_text(key: &Prepared<'_>, items: &mut [(u64, u32)]) {
+fn refine_text(key: &Prepared<'_>, items: &mut [Item]) {
     let mut pending: Vec<(usize, usize, usize)> = Vec::new();
     push_runs(items, 0, items.len(), 0, &mut pending);
     while let Some((start, end, depth)) = pending.pop() {
         let Some(run) = items.get_mut(start..end) else { continue };
-        // Keys that ended within the bytes compared so far are equal: nothing to do.
         let compared = (depth + 1) * 8;
+        // Stored keys used up before the full keys end: finish on the full keys.
+        if run.iter().any(|&(_, p)| key.is_truncated(p as usize) && key.key_len(p as usize) <= compared) {
+            key.sort_by_full_keys(run, compared);
+            continue;
+        }
+        // Keys that ended within the bytes compared so far are equal: nothing to do.
         if run.iter().all(|&(_, position)| key.key_len(position as usize) <= compared) {
             continue;
         }
@@ -154,20 +159,25 @@ fn push_runs(
 }
 
 /// A key's values over the view's positions.
-enum KeyData {
+enum KeyData<'t> {
     /// An ascending order-preserving `u64` per position (numbers, timestamps,
     /// booleans, dictionary ranks).
     Fixed(Vec<u64>),
-    /// A sort key per position ([`natural_key`]), back to back.
-    Text { arena: Vec<u8>, offsets: Vec<usize> },
+    /// The first [`STORED_KEY_BYTES`] (or so) of a sort key per position
+    /// ([`natural_key`]), back to back; `truncated` marks keys that go on.
+    Text { arena: Vec<u8>, offsets: Vec<usize>, truncated: Vec<bool>, text: &'t TextColumn },
 }
+
+/// Sort-key bytes kept per row. Long values (JSON documents) rarely tie this far
+/// in; when they do, the full keys of the tied rows are built on demand.
+const STORED_KEY_BYTES: usize = 256;
 
 /// One key, prepared over the view's positions.
 struct Prepared<'t> {
     column: &'t Column,
     rows: &'t [u32],
     descending: bool,
-    data: KeyData,
+    data: KeyData<'t>,
 }
 
 impl<'t> Prepared<'t> {
@@ -191,14 +201,15 @@ impl<'t> Prepared<'t> {
                     })
                 }
                 TextColumn::Plain(buf) => {
-                    let mut arena = Vec::with_capacity(buf.bytes().len() + buf.bytes().len() / 4);
+                    let mut arena = Vec::with_capacity(rows.len() * 16);
                     let mut offsets = Vec::with_capacity(rows.len() + 1);
+                    let mut truncated = Vec::with_capacity(rows.len());
                     offsets.push(0);
                     for &row in rows {
-                        natural_key(buf.get(row as usize), &mut arena, usize::MAX);
+                        truncated.push(!natural_key(buf.get(row as usize), &mut arena, STORED_KEY_BYTES));
                         offsets.push(arena.len());
                     }
-                    KeyData::Text { arena, offsets }
+                    KeyData::Text { arena, offsets, truncated, text }
                 }
             },
         };
@@ -211,10 +222,12 @@ impl<'t> Prepared<'t> {
 
     fn text_key(&self, position: usize) -> &[u8] {
         match &self.data {
-            KeyData::Text { arena, offsets } => match (offsets.get(position), offsets.get(position + 1)) {
-                (Some(&start), Some(&end)) => arena.get(start..end).unwrap_or_default(),
-                _ => &[],
-            },
+            KeyData::Text { arena, offsets, .. } => {
+                match (offsets.get(position), offsets.get(position + 1)) {
+                    (Some(&start), Some(&end)) => arena.get(start..end).unwrap_or_default(),
+                    _ => &[],
+                }
+            }
             KeyData::Fixed(_) => &[],
         }
     }
@@ -236,6 +249,25 @@ impl<'t> Prepared<'t> {
         if self.descending { !ascending } else { ascending }
     }
 
+    fn is_truncated(&self, position: usize) -> bool {
+        match &self.data {
+            KeyData::Text { truncated, .. } => truncated.get(position).copied().unwrap_or(false),
+            KeyData::Fixed(_) => false,
+        }
+    }
+
+    /// The whole sort key of a text position (the stored one when not truncated).
+    fn full_key(&self, position: usize) -> std::borrow::Cow<'_, [u8]> {
+        match (&self.data, self.rows.get(position)) {
+            (KeyData::Text { text, .. }, Some(&row)) if self.is_truncated(position) => {
+                let mut key = Vec::new();
+                natural_key(text.get(row as usize), &mut key, usize::MAX);
+                std::borrow::Cow::Owned(key)
+            }
+            _ => std::borrow::Cow::Borrowed(self.text_key(position)),
+        }
+    }
+
     /// Compares two non-null positions in the key's direction, from byte `from` of
     /// text keys.
     fn compare_from(&self, a: usize, b: usize, from: usize) -> Ordering {
@@ -243,10 +275,38 @@ impl<'t> Prepared<'t> {
             KeyData::Fixed(values) => values.get(a).cmp(&values.get(b)),
             KeyData::Text { .. } => {
                 let (ka, kb) = (self.text_key(a), self.text_key(b));
-                ka.get(from..).unwrap_or_default().cmp(kb.get(from..).unwrap_or_default())
+                let common = ka.len().min(kb.len());
+                let shared = from.min(common)..common;
+                let undecided = ka.get(shared.clone()) == kb.get(shared);
+                if undecided && (self.is_truncated(a) || self.is_truncated(b)) {
+                    let (fa, fb) = (self.full_key(a), self.full_key(b));
+                    fa.get(from..).unwrap_or_default().cmp(fb.get(from..).unwrap_or_default())
+                } else {
+                    ka.get(from..).unwrap_or_default().cmp(kb.get(from..).unwrap_or_default())
+                }
             }
         };
         if self.descending { ordering.reverse() } else { ordering }
+    }
+
+    /// Sorts a run whose keys agree on their first `from` bytes by the full keys,
+    /// built once per row (for rows whose stored keys ran out).
+    fn sort_by_full_keys(&self, run: &mut [Item], from: usize) {
+        let mut arena = Vec::new();
+        let mut keyed: Vec<(usize, usize, Item)> = Vec::with_capacity(run.len());
+        for &item in run.iter() {
+            let start = arena.len();
+            arena.extend_from_slice(&self.full_key(item.1 as usize));
+            keyed.push((start, arena.len(), item));
+        }
+        let tail = |&(start, end, _): &(usize, usize, Item)| arena.get(start + from..end).unwrap_or_default();
+        keyed.sort_by(|a, b| {
+            let ordering = tail(a).cmp(tail(b));
+            if self.descending { ordering.reverse() } else { ordering }
+        });
+        for (slot, (_, _, item)) in run.iter_mut().zip(keyed) {
+            *slot = item;
+        }
     }
 
     /// True when two positions have equal keys (both null counts as equal).
@@ -324,9 +384,10 @@ fn prefix_u64(key: &[u8]) -> u64 {
     u64::from_be_bytes(bytes)
 }
 
-/// Appends the sort key of `text` (at least `limit` bytes of it when it is that
-/// long): comparing keys bytewise orders text case-insensitively, with runs of
-/// digits by numeric value and accents ignored except to break ties.
+/// Appends the sort key of `text`, stopping once `limit` bytes (or a few more) are
+/// written; returns true when the whole key was written. Comparing keys bytewise
+/// orders text case-insensitively, with runs of digits by numeric value and
+/// accents ignored except to break ties.
 ///
 /// The key is the text lowercased and with accents folded (`Éclair` → `eclair`),
 /// each digit run written as `'0'`, its length without leading zeros, and the
@@ -334,12 +395,14 @@ fn prefix_u64(key: &[u8]) -> u64 {
 /// byte 1 and the lowercased text with its accents follow, to order `eclair`
 /// before `éclair` without separating either from `eclairs`. Keys never contain
 /// byte 0, so zero-padding a key sorts it before any longer key it prefixes.
-pub fn natural_key(text: &str, out: &mut Vec<u8>, limit: usize) {
+pub fn natural_key(text: &str, out: &mut Vec<u8>, limit: usize) -> bool {
+    let base = out.len();
+    let full = |out: &Vec<u8>| out.len() - base >= limit;
     let bytes = text.as_bytes();
     let mut i = 0;
     while let Some(&byte) = bytes.get(i) {
-        if out.len() >= limit {
-            return;
+        if full(out) {
+            return false;
         }
         if byte.is_ascii_digit() {
             let run_len =
@@ -357,7 +420,7 @@ pub fn natural_key(text: &str, out: &mut Vec<u8>, limit: usize) {
             out.push(if byte < 2 { 2 } else { byte.to_ascii_lowercase() });
             i += 1;
         } else {
-            let Some(ch) = text.get(i..).and_then(|rest| rest.chars().next()) else { return };
+            let Some(ch) = text.get(i..).and_then(|rest| rest.chars().next()) else { break };
             i += ch.len_utf8();
             for lower in ch.to_lowercase() {
                 let folded = fold_accent(lower);
@@ -366,16 +429,20 @@ pub fn natural_key(text: &str, out: &mut Vec<u8>, limit: usize) {
             }
         }
     }
-    if !text.is_ascii() && out.len() < limit {
+    if !text.is_ascii() {
+        if full(out) {
+            return false;
+        }
         out.push(1);
         for ch in text.chars().flat_map(char::to_lowercase) {
+            if full(out) {
+                return false;
+            }
             let mut utf8 = [0u8; 4];
             out.extend_from_slice(ch.encode_utf8(&mut utf8).as_bytes());
-            if out.len() >= limit {
-                return;
-            }
         }
     }
+    true
 }
 
 /// The base letter of a lowercase Latin letter with a diacritic (Latin-1 and

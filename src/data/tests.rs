@@ -583,11 +583,14 @@ fn long_shared_prefixes_sort_like_a_comparison_sort() {
         .map(|i| {
             state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
             let n = (state >> 40) % 3000;
-            match i % 5 {
+            let long = "Long shared prefix, longer than the stored sort key. ".repeat(6);
+            match i % 7 {
                 0 => json!(format!("https://docs.example.com/guides/page-{n}")),
                 1 => json!(format!("HTTPS://docs.example.com/guides/Page-{n}/x")),
                 2 => json!(format!("https://docs.example.com/guides/page-{n}é")),
                 3 => json!(format!("https://docs.example.com/guides/{}", n % 7)),
+                4 => json!(format!("{long}{}", n % 300)),
+                5 => json!(format!("{long}{}É", n % 300)),
                 _ => json!(format!("https://docs.example.com/guides/page-{n}")),
             }
         })
@@ -604,4 +607,26 @@ fn long_shared_prefixes_sort_like_a_comparison_sort() {
         expected.sort_by(|&a, &b| if descending { key(b).cmp(&key(a)) } else { key(a).cmp(&key(b)) });
         assert_eq!(view, expected, "descending: {descending}");
     }
+}
+
+#[test]
+fn text_as_a_second_key_settles_ties_of_the_first() {
+    let long = "Long shared prefix, longer than the stored sort key. ".repeat(6);
+    let data: Vec<Value> = (0..3000)
+        .map(|i| {
+            let kind = ["a", "b", "c"][i % 3];
+            json!({"type": kind, "id": format!("{long}{}", (i * 37) % 1000)})
+        })
+        .collect();
+    let table = build(&QueryBody::default(), Value::Array(data));
+    let (ty, id) = (table.column_index("type").unwrap(), table.column_index("id").unwrap());
+    let view = sort_view(&table, &[SortKey::descending(ty), SortKey::ascending(id)]);
+    let key = |row: u32| {
+        let mut k = Vec::new();
+        super::sort::natural_key(&table.cell_text(row as usize, id), &mut k, usize::MAX);
+        (std::cmp::Reverse(table.cell_text(row as usize, ty).into_owned()), k)
+    };
+    let mut expected = table.all_rows();
+    expected.sort_by_key(|&row| key(row));
+    assert_eq!(view, expected);
 }

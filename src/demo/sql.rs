@@ -31,9 +31,12 @@
 //!   converted in Rust to the fixed-width stored text `YYYY-MM-DDTHH:MM:SS.sssZ`, whose
 //!   lexical order is chronological.
 //!
-//! Where PostgreSQL's behaviour depends on things SQLite has no equivalent for (text
-//! collations, JSONB ordering across JSON types), the stand-in compares text by code point
-//! and JSON values by SQLite's type order (null, numbers, text).
+//! - JSON values sort like JSONB: by type (strings, numbers, booleans, arrays, objects),
+//!   then by value, numbers numerically.
+//!
+//! Where PostgreSQL depends on things SQLite has no equivalent for, the stand-in compares
+//! text by code point (no collation), and `min`/`max` over a JSON path consider numbers and
+//! strings only, in SQLite's order (numbers before strings).
 
 use std::convert::Infallible;
 use std::fmt::Write as _;
@@ -73,12 +76,16 @@ const FIRST_MONDAY_EPOCH_SECS: i64 = 4 * 86_400;
 /// The server answers these with 400/422; `location` says where in the body
 /// (`select[2]`, `where.and[1].condition.value`, `orderBy[0].field`).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{message} (at `{location}`)")]
+#[error("{message}{}", at_location(location))]
 pub struct CompileError {
     /// Where in the body: a path like `where.and[1].condition.value`.
     pub location: String,
     /// What is wrong.
     pub message: String,
+}
+
+fn at_location(location: &str) -> String {
+    if location.is_empty() { String::new() } else { format!(" (at `{location}`)") }
 }
 
 impl CompileError {
@@ -490,7 +497,7 @@ impl Plan {
         keys
     }
 
-    fn from_where(&self) -> String {
+    fn source_and_filter_sql(&self) -> String {
         let mut sql = format!("FROM \"{TABLE}\" AS t");
         if let Some(filter) = &self.filter {
             let _ = write!(sql, " WHERE {filter}");
@@ -579,7 +586,7 @@ pub fn compile_query(q: &QueryBody) -> Result<CompiledQuery, CompileError> {
             plan.columns.iter().map(|c| format!("{} AS \"{}\"", c.expr.sql, c.alias)).collect();
         items.join(", ")
     };
-    let mut sql = format!("SELECT {select_list} {}", plan.from_where());
+    let mut sql = format!("SELECT {select_list} {}", plan.source_and_filter_sql());
     if plan.grouped {
         let keys = plan.group_keys();
         if !keys.is_empty() {
@@ -874,7 +881,7 @@ fn stored_instant(instant: DateTime<Utc>) -> StoredInstant {
     if instant.year() > 9999 {
         return StoredInstant::AfterAll;
     }
-    let exact = instant.timestamp_subsec_nanos() % 1_000_000 == 0;
+    let exact = instant.timestamp_subsec_nanos().is_multiple_of(1_000_000);
     StoredInstant::Text { text: instant.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string(), exact }
 }
 
@@ -976,9 +983,9 @@ fn typed_eq_sql(column: &str, path: &str, scalar: &Scalar, params: &mut Vec<SqlV
 fn typed_in_sql(column: &str, path: &str, items: &[&Scalar], params: &mut Vec<SqlValue>) -> String {
     let mut parts = Vec::new();
     let strings: Vec<Value> =
-        items.iter().filter_map(|s| matches!(s, Scalar::String(_)).then(|| s.to_json())).collect();
+        items.iter().filter(|s| matches!(s, Scalar::String(_))).map(|s| s.to_json()).collect();
     let numbers: Vec<Value> =
-        items.iter().filter_map(|s| matches!(s, Scalar::Number(_)).then(|| s.to_json())).collect();
+        items.iter().filter(|s| matches!(s, Scalar::Number(_))).map(|s| s.to_json()).collect();
     for (types, list) in [("('text')", strings), ("('integer', 'real')", numbers)] {
         if !list.is_empty() {
             let p = bind(params, SqlValue::Text(Value::Array(list).to_string()));

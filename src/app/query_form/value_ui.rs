@@ -277,7 +277,14 @@ fn date_picker(ui: &mut Ui, text: &mut String) -> bool {
         return false;
     };
     let response = ui
-        .add(egui_extras::DatePickerButton::new(&mut date).id_salt("date").format("").calendar_week(false))
+        // Arrows instead of the year/month/day combo boxes: those have no accessible names.
+        .add(
+            egui_extras::DatePickerButton::new(&mut date)
+                .id_salt("date")
+                .format("")
+                .combo_boxes(false)
+                .calendar_week(false),
+        )
         .on_hover_text("Pick date")
         .accessible_name("Pick date");
     if response.changed() {
