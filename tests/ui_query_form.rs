@@ -349,8 +349,10 @@ fn big_filter_draft(count: usize) -> QueryDraft {
     QueryDraft::from_body(&parse_query(&body.to_string()).unwrap())
 }
 
+/// Speed lives in `benches/frame.rs`; this checks that a large tree draws fully and that
+/// drawing alone never edits the draft.
 #[test]
-fn a_fifty_condition_filter_renders_quickly() {
+fn a_fifty_condition_filter_draws_without_editing() {
     let mut draft = big_filter_draft(50);
     assert_eq!(draft.filter.as_ref().map(|f| f.condition_count()), Some(50));
     let problems = draft.to_body().err().unwrap_or_default();
@@ -361,9 +363,7 @@ fn a_fifty_condition_filter_renders_quickly() {
         screen_rect: Some(egui::Rect::from_min_size(egui::Pos2::ZERO, egui::vec2(700.0, 900.0))),
         ..egui::RawInput::default()
     };
-    let mut frame_times = Vec::new();
-    for _ in 0..30 {
-        let started = std::time::Instant::now();
+    for _ in 0..3 {
         let mut output = ctx.run_ui(input(), |ui| {
             egui::ScrollArea::vertical().show(ui, |ui| {
                 let form_ctx = FormContext { problems: &problems, suggestions: &suggestions };
@@ -371,25 +371,10 @@ fn a_fifty_condition_filter_renders_quickly() {
                 assert!(!form_output.changed, "drawing alone changes nothing");
             });
         });
-        // Tessellation is part of every real frame.
         let primitives = ctx.tessellate(std::mem::take(&mut output.shapes), output.pixels_per_point);
-        frame_times.push(started.elapsed());
         assert!(!primitives.is_empty());
         output.textures_delta.clear();
     }
-    frame_times.sort();
-    let fastest = frame_times[0];
-    let median = frame_times[frame_times.len() / 2];
-    eprintln!("50-condition form frame: fastest {fastest:?}, median {median:?}");
-    // The 4 ms budget is for an optimised build; this test runs unoptimised, where the
-    // same frame is several times slower. The fastest frame is robust to a busy machine.
-    let budget = if cfg!(debug_assertions) {
-        std::time::Duration::from_millis(8)
-    } else {
-        std::time::Duration::from_millis(4)
-    };
-    assert!(fastest < budget, "fastest frame {fastest:?} over {budget:?}");
-    // Nothing in the draft moved while it was drawn.
     assert_eq!(draft, big_filter_draft(50));
 }
 

@@ -92,13 +92,13 @@ impl SearchCursor {
         base.iter().copied().filter(|&row| self.matched.get(row as usize)).collect()
     }
 
-    /// Searches up to `max_rows` more table rows; returns true when done.
+    /// Searches up to `max_rows` (at least one) more table rows; returns true when done.
     pub fn step(&mut self, table: &ResultTable, max_rows: usize) -> bool {
         if self.is_done() {
             return true;
         }
         let start = self.next_row;
-        let end = start.saturating_add(max_rows).min(self.row_count).min(table.row_count().max(start));
+        let end = start.saturating_add(max_rows.max(1)).min(self.row_count).min(table.row_count().max(start));
         for index in 0..self.columns.len() {
             let Some(column) = self.columns.get(index).and_then(|&col| table.column(col)) else {
                 continue;

@@ -129,11 +129,24 @@ fn refine_text(key: &Prepared<'_>, items: &mut [Item]) {
             run.sort_by(|a, b| key.compare_from(a.1 as usize, b.1 as usize, compared));
             continue;
         }
+        // Skip the bytes every key of the run shares (long common prefixes are
+        // usual in JSON and URLs): sort on the first chunk where they differ.
+        let first = run.first().map_or(&[][..], |&(_, p)| key.text_key(p as usize));
+        let first_tail = first.get(compared..).unwrap_or_default();
+        let mut shared = first_tail.len();
+        for &(_, p) in run.iter().skip(1) {
+            let tail = key.text_key(p as usize).get(compared..).unwrap_or_default();
+            shared = shared.min(first_tail.iter().zip(tail).take(shared).take_while(|(a, b)| a == b).count());
+            if shared < 8 {
+                break;
+            }
+        }
+        let next_depth = (compared + shared) / 8;
         for item in run.iter_mut() {
-            item.0 = key.chunk(item.1 as usize, depth + 1);
+            item.0 = key.chunk(item.1 as usize, next_depth);
         }
         radix_sort(run);
-        push_runs(items, start, end, depth + 1, &mut pending);
+        push_runs(items, start, end, next_depth, &mut pending);
     }
 }
 
@@ -415,10 +428,19 @@ pub fn natural_key(text: &str, out: &mut Vec<u8>, limit: usize) -> bool {
             out.extend_from_slice(digits);
             i += run_len;
         } else if byte < 0x80 {
-            // Keys never hold byte 0 (it pads chunks past a key's end) and hold byte 1
-            // only as the accent tie-breaker's separator.
-            out.push(if byte < 2 { 2 } else { byte.to_ascii_lowercase() });
-            i += 1;
+            // A run of ASCII other than digits, copied lowercased in one go (bounded by
+            // what is left of the limit). Keys never hold byte 0 (it pads chunks past a
+            // key's end) and hold byte 1 only as the accent tie-breaker's separator.
+            let room = limit.saturating_sub(out.len() - base).max(1);
+            let rest = bytes.get(i..).unwrap_or_default();
+            let run_len = rest
+                .iter()
+                .take(room)
+                .position(|b| b.is_ascii_digit() || !b.is_ascii())
+                .unwrap_or(rest.len().min(room));
+            let run = rest.get(..run_len).unwrap_or_default();
+            out.extend(run.iter().map(|&b| if b < 2 { 2 } else { b.to_ascii_lowercase() }));
+            i += run_len.max(1);
         } else {
             let Some(ch) = text.get(i..).and_then(|rest| rest.chars().next()) else { break };
             i += ch.len_utf8();
