@@ -5,6 +5,9 @@
 //! into plain `Conversation` structs and counts, sums, groups, filters and sorts them in
 //! Rust, then compares with what the server answered.
 
+// The helpers below are test code too; clippy's allow-unwrap-in-tests only covers `#[test]` fns.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -561,7 +564,9 @@ fn group_by_json_paths_with_null_keys() {
             {"field": "userProperties", "path": ["userType"], "includeInSelect": true}
         ]
     }));
-    let mut expected: BTreeMap<(Option<String>, Option<String>), (u64, HashSet<String>)> = BTreeMap::new();
+    // (source, userType) → (rows, distinct user ids)
+    type Groups = BTreeMap<(Option<String>, Option<String>), (u64, HashSet<String>)>;
+    let mut expected: Groups = BTreeMap::new();
     for c in data() {
         let source = prop(c, &["source"]).and_then(Value::as_str).map(str::to_string);
         let user_type = user_prop(c, &["userType"]).and_then(Value::as_str).map(str::to_string);
@@ -1680,8 +1685,16 @@ fn non_loopback_addresses_need_allow_remote_and_a_key() {
         Err(ServerError::RemoteWithoutApiKey { .. }) => {}
         other => panic!("expected RemoteWithoutApiKey, got {other:?}"),
     }
-    let empty_key = ServerConfig { api_key: Some("  ".to_string()), ..ServerConfig::local(remote.dataset) };
-    assert!(matches!(DemoServer::start_in_background(empty_key), Err(ServerError::EmptyApiKey)));
+    for bad_key in ["", "  ", "two words", "caf\u{e9}"] {
+        let config =
+            ServerConfig { api_key: Some(bad_key.to_string()), ..ServerConfig::local(remote.dataset) };
+        assert!(
+            matches!(DemoServer::start_in_background(config), Err(ServerError::InvalidApiKey)),
+            "{bad_key:?}"
+        );
+    }
+    let keyed = ServerConfig { api_key: Some(API_KEY.to_string()), ..remote.clone() };
+    assert!(!format!("{keyed:?}").contains(API_KEY), "Debug never shows the key");
     // A port already taken is a clear bind error.
     let taken = ServerConfig { addr: server().local_addr(), ..ServerConfig::local(remote.dataset) };
     match DemoServer::start_in_background(taken) {
@@ -1787,4 +1800,48 @@ fn cli_serve_refuses_a_non_loopback_address() {
     let output = serve_command(&["--end-date", "2025-13-01"]).output().unwrap();
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("end-date"));
+}
+
+// ---------------------------------------------------------------------------------------
+// The project's own client speaks to the demo API.
+
+#[test]
+fn the_analytics_client_reads_answers_and_problems() {
+    use inkeep_explorer::api::client::{AnalyticsClient, ApiKey, ClientConfig};
+    use inkeep_explorer::api::query::{Field, GroupBy, QueryBody, Selection};
+    use inkeep_explorer::api::response::{PropertyField, PropertyKeysRequest};
+
+    let config =
+        ClientConfig { max_retries: 0, ..ClientConfig::new(server().url(), Some(ApiKey::new(TOKEN.into()))) };
+    let client = AnalyticsClient::new(config).unwrap();
+    runtime().block_on(async {
+        let body = QueryBody {
+            select: vec![Selection::count()],
+            group_by: vec![GroupBy::field(Field::OrganizationId)],
+            ..QueryBody::default()
+        };
+        let response = client.query(&body).await.unwrap();
+        assert_eq!(response.total, 2);
+        assert_eq!(response.page_size, PAGE_SIZE);
+        assert!(response.request_id.as_deref().is_some_and(|id| id.starts_with("req_")));
+        let counted: u64 = response.rows.iter().map(|row| row["count"].as_u64().unwrap()).sum();
+        assert_eq!(counted, ROWS);
+
+        let keys =
+            client.property_keys(&PropertyKeysRequest::new(PropertyField::UserProperties)).await.unwrap();
+        assert!(keys.contains(&"userId".to_string()), "{keys:?}");
+
+        let mut csv_bytes = Vec::new();
+        client.export_csv(&QueryBody::default(), &mut csv_bytes, |_| {}).await.unwrap();
+        let line_count = csv_bytes.split(|b| *b == b'\n').filter(|line| !line.is_empty()).count();
+        assert_eq!(line_count as u64, ROWS + 1, "header and every row");
+
+        let invalid = QueryBody { notes: Some("n".repeat(81)), ..QueryBody::default() };
+        let error = client.query(&invalid).await.unwrap_err();
+        assert_eq!(error.status(), Some(422));
+        let problem = error.problem().expect("a problem document");
+        assert_eq!(problem.code(), Some("unprocessable_entity"));
+        assert!(problem.message().is_some_and(|m| m.contains("notes")));
+        assert!(error.request_id().is_some_and(|id| id.starts_with("req_")));
+    });
 }

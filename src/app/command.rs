@@ -231,7 +231,10 @@ impl AppState {
         let previous = self.run.take_previous();
         self.run = RunState::Pending { request_id, started: Instant::now(), body: body.clone(), previous };
         self.show_error_details = false;
-        self.notice = None;
+        // "Cancelled", "Copied"… are about the previous run; warnings stay until they expire.
+        if self.notice.as_ref().is_some_and(|notice| notice.kind == NoticeKind::Info) {
+            self.notice = None;
+        }
         self.worker.send(Job::Run { request_id, body });
     }
 
@@ -472,6 +475,12 @@ impl AppState {
         }
     }
 
+    /// Where settings are written: nowhere for scripted runs (`--exit`), which must not
+    /// replace the user's last query with the script's.
+    pub fn settings_dir(&self) -> Option<std::path::PathBuf> {
+        if self.automation.exit { None } else { self.config_dir.clone() }
+    }
+
     /// Sends the settings to the worker for writing, if they changed at least `delay` ago.
     pub fn save_settings_if_due(&mut self, delay: std::time::Duration) {
         let Some(since) = self.settings_dirty_since else { return };
@@ -479,7 +488,7 @@ impl AppState {
             return;
         }
         self.settings_dirty_since = None;
-        if let Some(dir) = self.config_dir.clone() {
+        if let Some(dir) = self.settings_dir() {
             self.worker.send(Job::SaveSettings { dir, settings: Box::new(self.current_settings()) });
         }
     }
@@ -513,5 +522,112 @@ pub fn explain_connection_error(error: &ClientError) -> String {
             }
             _ => error.user_message(),
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::response::QueryResponse;
+    use crate::app::{AppEnv, ExplorerApp, LaunchOptions, Startup};
+    use crate::worker::ConnectionInfo;
+    use serde_json::json;
+
+    fn app(ctx: &egui::Context) -> ExplorerApp {
+        let startup = Startup::prepare(LaunchOptions::default(), AppEnv::isolated(100)).unwrap();
+        let mut app = ExplorerApp::new(ctx, startup).unwrap();
+        // Events are handed in by the test; the worker's own are never drained here.
+        app.handle(
+            ctx,
+            Command::Worker(Event::Connected(ConnectionInfo {
+                id: 1,
+                kind: ConnectionKind::Demo,
+                base_url: "http://127.0.0.1:1".to_string(),
+                key_source: None,
+                notice: None,
+            })),
+        );
+        app
+    }
+
+    fn answer(row_count: usize) -> QueryResponse {
+        let rows = (0..row_count).map(|i| json!({"count": i}).as_object().unwrap().clone()).collect();
+        QueryResponse {
+            rows,
+            total: row_count as u64,
+            page_size: 1000,
+            count: row_count as u64,
+            request_id: None,
+        }
+    }
+
+    #[test]
+    fn an_answer_for_a_superseded_run_is_never_shown() {
+        let ctx = egui::Context::default();
+        let mut app = app(&ctx);
+        app.handle(&ctx, Command::Run);
+        let first = app.state().run.pending_id().unwrap();
+        app.handle(&ctx, Command::Run);
+        let second = app.state().run.pending_id().unwrap();
+        assert_ne!(first, second);
+
+        let stale = Event::Finished { request_id: first, duration_ms: 5, result: Ok(answer(7)) };
+        app.handle(&ctx, Command::Worker(stale));
+        app.handle(&ctx, Command::Worker(Event::Cancelled { request_id: first }));
+        assert_eq!(app.state().run.pending_id(), Some(second), "still waiting for the newer run");
+        assert!(app.state().run.outcome().is_none());
+
+        let fresh = Event::Finished { request_id: second, duration_ms: 5, result: Ok(answer(3)) };
+        app.handle(&ctx, Command::Worker(fresh));
+        let RunState::Done(outcome) = &app.state().run else { panic!("{:?}", app.state().run) };
+        assert_eq!((outcome.request_id, outcome.response.rows.len()), (second, 3));
+    }
+
+    #[test]
+    fn a_failure_keeps_the_previous_result_and_a_new_run_keeps_it_too() {
+        let ctx = egui::Context::default();
+        let mut app = app(&ctx);
+        app.handle(&ctx, Command::Run);
+        let first = app.state().run.pending_id().unwrap();
+        app.handle(
+            &ctx,
+            Command::Worker(Event::Finished { request_id: first, duration_ms: 1, result: Ok(answer(2)) }),
+        );
+        app.handle(&ctx, Command::Run);
+        let second = app.state().run.pending_id().unwrap();
+        assert_eq!(
+            app.state().run.outcome().map(|o| o.request_id),
+            Some(first),
+            "shown dimmed while pending"
+        );
+        let error = ClientError::Connect {
+            url: "http://127.0.0.1:1/query/conversations".into(),
+            message: "refused".into(),
+        };
+        app.handle(
+            &ctx,
+            Command::Worker(Event::Finished { request_id: second, duration_ms: 1, result: Err(error) }),
+        );
+        let failure = app.state().run.failure().unwrap();
+        assert!(failure.summary.starts_with("Cannot reach the server"), "{}", failure.summary);
+        assert_eq!(app.state().run.outcome().map(|o| o.request_id), Some(first));
+        app.handle(&ctx, Command::Run);
+        assert_eq!(app.state().run.outcome().map(|o| o.request_id), Some(first));
+    }
+
+    #[test]
+    fn connection_errors_are_explained_by_status() {
+        let problem = crate::api::response::Problem::new(401, "unauthorized", "Unauthorized", "bad key");
+        let unauthorized =
+            ClientError::Api { status: 401, problem: Box::new(problem.clone()), url: "u".into() };
+        assert!(explain_connection_error(&unauthorized).contains("rejected the API key"));
+        let forbidden = ClientError::Api { status: 403, problem: Box::new(problem), url: "u".into() };
+        assert!(explain_connection_error(&forbidden).contains("not an API integration"));
+        let network =
+            ClientError::Connect { url: "https://example.invalid/query".into(), message: "dns".into() };
+        assert_eq!(
+            explain_connection_error(&network),
+            "Cannot reach the server at https://example.invalid/query: check the address and the network connection."
+        );
     }
 }

@@ -78,6 +78,8 @@ pub fn connection_dialog_ui(
         .collapsible(false)
         .resizable(false)
         .default_width(460.0)
+        .pivot(egui::Align2::CENTER_TOP)
+        .default_pos(ctx.content_rect().center_top() + egui::vec2(0.0, 60.0))
         .show(ctx, |ui| dialog_contents(ui, dialog, state, commands));
     if !open {
         commands.push(Command::CloseConnectionDialog);
@@ -103,6 +105,9 @@ fn dialog_contents(
                 ),
             };
             ui.label(what);
+            if let Some(notice) = &info.notice {
+                ui.label(RichText::new(notice).color(ui.visuals().warn_fg_color));
+            }
         }
         ConnectionStatus::Connecting => {
             ui.label("Connecting…");

@@ -504,8 +504,8 @@ impl eframe::App for ExplorerApp {
 
     fn on_exit(&mut self, _gl: Option<&eframe::glow::Context>) {
         // The worker may be gone by the time a job would run: write directly, once, at exit.
-        if let Some(dir) = &self.state.config_dir
-            && let Err(err) = self.state.current_settings().save(dir)
+        if let Some(dir) = self.state.settings_dir()
+            && let Err(err) = self.state.current_settings().save(&dir)
         {
             tracing::warn!("{err}");
         }

@@ -5,13 +5,15 @@
 //!
 //! - [`table`]: [`ResultTable`], [`Column`], [`ColumnType`], [`CellRef`];
 //! - [`parse`]: building a table from JSON rows, response bytes or CSV;
-//! - [`sort`]: [`sort_view`](sort::sort_view) by [`SortKey`](sort::SortKey)s;
-//! - [`search`]: [`search_view`](search::search_view) and the incremental
-//!   [`SearchCursor`](search::SearchCursor);
-//! - [`copy`]: TSV and JSON for the clipboard.
+//! - [`sort`]: [`sort_view`] by [`SortKey`]s;
+//! - [`search`]: [`search_view`] and the incremental
+//!   [`SearchCursor`];
+//! - [`copy`]: TSV and JSON for the clipboard;
+//! - [`display`]: how cells read in the grid (grouped numbers, local times).
 
 mod builder;
 pub mod copy;
+pub mod display;
 pub mod parse;
 pub mod search;
 pub mod sort;

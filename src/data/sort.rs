@@ -418,6 +418,12 @@ pub fn natural_key(text: &str, out: &mut Vec<u8>, limit: usize) -> bool {
             return false;
         }
         if byte.is_ascii_digit() {
+            // A lone digit (common in hex ids) skips the run bookkeeping.
+            if !bytes.get(i + 1).is_some_and(u8::is_ascii_digit) {
+                out.extend_from_slice(&[b'0', 1, byte]);
+                i += 1;
+                continue;
+            }
             let run_len =
                 bytes.get(i..).map_or(0, |rest| rest.iter().take_while(|b| b.is_ascii_digit()).count());
             let run = bytes.get(i..i + run_len).unwrap_or_default();

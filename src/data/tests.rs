@@ -630,3 +630,74 @@ fn text_as_a_second_key_settles_ties_of_the_first() {
     expected.sort_by_key(|&row| key(row));
     assert_eq!(view, expected);
 }
+
+#[test]
+fn tables_and_cursors_can_be_shared_across_threads() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<ResultTable>();
+    assert_send_sync::<SearchCursor>();
+}
+
+#[test]
+fn display_groups_numbers_and_keeps_text() {
+    let table = single_column("properties.x", json!([1234567, null, -1000]));
+    let shown: Vec<String> =
+        (0..3).map(|row| super::display::cell_display(&table, row, 0).into_owned()).collect();
+    assert_eq!(shown, ["1,234,567", "", "-1,000"]);
+    assert_eq!(table.cell_text(0, 0), "1234567");
+}
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn text_value() -> impl Strategy<Value = Option<String>> {
+        prop_oneof![
+            1 => Just(None),
+            8 => "[aAbé É0-9x/ -]{0,12}".prop_map(Some),
+            1 => "(item|Item|ITEM)[0-9]{1,3}".prop_map(Some),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+        /// The radix machinery orders rows exactly as a stable comparison sort on the
+        /// sort keys would, for dictionary and plain columns, in both directions.
+        #[test]
+        fn text_sort_matches_a_comparison_sort(values in prop::collection::vec(text_value(), 0..700), descending: bool) {
+            let data: Vec<Value> = values.iter().map(|v| json!({"properties.x": v})).collect();
+            let query = QueryBody { select: vec![Selection::field_path(Field::Properties, &["x"])], ..Default::default() };
+            let table = ResultTable::from_rows(&query, &rows(Value::Array(data)));
+            let view = sort_view(&table, &[SortKey { column: 0, descending }]);
+            let key = |row: u32| {
+                let mut k = Vec::new();
+                super::super::sort::natural_key(&table.cell_text(row as usize, 0), &mut k, usize::MAX);
+                k
+            };
+            let mut expected = table.all_rows();
+            expected.sort_by(|&a, &b| {
+                let (na, nb) = (table.cell(a as usize, 0).is_null(), table.cell(b as usize, 0).is_null());
+                let by_key = if descending { key(b).cmp(&key(a)) } else { key(a).cmp(&key(b)) };
+                na.cmp(&nb).then(by_key)
+            });
+            prop_assert_eq!(view, expected);
+        }
+
+        /// Search finds exactly the rows whose text contains the needle, ignoring case.
+        #[test]
+        fn search_matches_a_naive_scan(values in prop::collection::vec(text_value(), 0..700), needle in "[abé0-9 ]{1,3}") {
+            let data: Vec<Value> = values.iter().map(|v| json!({"properties.x": v})).collect();
+            let query = QueryBody { select: vec![Selection::field_path(Field::Properties, &["x"])], ..Default::default() };
+            let table = ResultTable::from_rows(&query, &rows(Value::Array(data)));
+            let found = search_view(&table, &table.all_rows(), &[0], &needle);
+            let lower = needle.to_lowercase();
+            let expected: Vec<u32> = table
+                .all_rows()
+                .into_iter()
+                .filter(|&row| !table.cell(row as usize, 0).is_null() && table.cell_text(row as usize, 0).to_lowercase().contains(&lower))
+                .collect();
+            prop_assert_eq!(found, expected);
+        }
+    }
+}

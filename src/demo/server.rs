@@ -81,8 +81,8 @@ const OVERSIZED_DRAIN_BYTES: usize = 64 * 1024 * 1024;
 /// How many export pieces may wait for a slow client before the export thread pauses.
 const EXPORT_CHANNEL_CHUNKS: usize = 8;
 
-/// Everything a demo server needs to start.
-#[derive(Debug, Clone, PartialEq)]
+/// Everything a demo server needs to start. `Debug` shows whether a key is set, never the key.
+#[derive(Clone, PartialEq)]
 pub struct ServerConfig {
     /// Where to listen; port 0 picks a free port. Loopback unless `allow_remote`.
     pub addr: SocketAddr,
@@ -112,6 +112,19 @@ impl Default for ServerConfig {
     }
 }
 
+impl std::fmt::Debug for ServerConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServerConfig")
+            .field("addr", &self.addr)
+            .field("dataset", &self.dataset)
+            .field("api_key", &self.api_key.as_ref().map(|_| "<redacted>"))
+            .field("page_size", &self.page_size)
+            .field("db_path", &self.db_path)
+            .field("allow_remote", &self.allow_remote)
+            .finish()
+    }
+}
+
 impl ServerConfig {
     /// A configuration for in-process use: a free loopback port, the given dataset, defaults otherwise.
     pub fn local(dataset: DatasetParams) -> ServerConfig {
@@ -124,8 +137,13 @@ impl ServerConfig {
 
     /// Checks the settings that would make the server unsafe or useless, before binding.
     pub fn check(&self) -> Result<(), ServerError> {
-        if self.api_key.as_deref().is_some_and(|key| key.trim().is_empty()) {
-            return Err(ServerError::EmptyApiKey);
+        // A token travels in an HTTP header after `Bearer `: only visible ASCII can match.
+        if self
+            .api_key
+            .as_deref()
+            .is_some_and(|key| key.is_empty() || !key.bytes().all(|b| b.is_ascii_graphic()))
+        {
+            return Err(ServerError::InvalidApiKey);
         }
         if self.page_size == 0 {
             return Err(ServerError::ZeroPageSize);
@@ -161,9 +179,9 @@ pub enum ServerError {
         /// The address asked for.
         addr: SocketAddr,
     },
-    /// An API key that is empty or only whitespace.
-    #[error("the API key is empty")]
-    EmptyApiKey,
+    /// An API key that is empty or has characters a bearer token cannot carry.
+    #[error("the API key must be non-empty and consist of visible ASCII characters (no spaces)")]
+    InvalidApiKey,
     /// A page size of zero.
     #[error("the page size must be at least 1")]
     ZeroPageSize,
@@ -224,11 +242,11 @@ impl AppState {
 
     /// Waits until the store is ready; `Err` with the reason when it could not be built.
     pub async fn wait_ready(&self) -> Result<(), String> {
-        self.store().await.map(|_| ()).map_err(|problem| problem.detail)
+        self.ready_store().await.map(|_| ()).map_err(|reason| reason.to_string())
     }
 
-    /// The store, waiting while it is being built.
-    async fn store(&self) -> Result<Arc<DemoStore>, ApiError> {
+    /// The store once built, or why there is none.
+    async fn ready_store(&self) -> Result<Arc<DemoStore>, Arc<str>> {
         let mut receiver = self.store.subscribe();
         // The sender lives in `self`, so the channel cannot close while we wait.
         let state = match receiver.wait_for(|state| !matches!(state, StoreState::Building)).await {
@@ -237,14 +255,19 @@ impl AppState {
         };
         match state {
             StoreState::Ready(store) => Ok(store),
-            StoreState::Failed(reason) => Err(ApiError::new(
+            StoreState::Failed(reason) => Err(reason),
+            StoreState::Building => Err(Arc::from("the dataset is still being built")),
+        }
+    }
+
+    /// The store for a request, waiting while it is being built; 503 when there is none.
+    async fn store(&self) -> Result<Arc<DemoStore>, ApiError> {
+        self.ready_store().await.map_err(|reason| {
+            ApiError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 format!("the demo dataset is not available: {reason}"),
-            )),
-            StoreState::Building => {
-                Err(ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "the demo dataset is still being built"))
-            }
-        }
+            )
+        })
     }
 
     /// Builds the store on a blocking thread of the current runtime and hands it over when done.
@@ -678,7 +701,6 @@ where
     }
 }
 
-/// How a store error is answered.
 /// How a store error is answered: the caller's fault (an invalid query) is 422, anything
 /// else is the server's (500), logged for support.
 fn store_error(error: &StoreError) -> ApiError {

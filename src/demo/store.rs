@@ -695,6 +695,7 @@ impl<'a> CsvLayout<'a> {
     }
 
     fn write_row(&self, row: &Row<'_>, buf: &mut Vec<u8>) -> Result<(), StoreError> {
+        let row_start = buf.len();
         let mut first = true;
         for (index, (column, keys)) in self.columns.iter().zip(&self.keys).enumerate() {
             let raw = row.get_ref(index).map_err(db("reading a column"))?;
@@ -713,6 +714,11 @@ impl<'a> CsvLayout<'a> {
                 separator(buf, &mut first);
                 write_cell(buf, column.kind, raw);
             }
+        }
+        // A record that is one empty field would be an empty line, which CSV readers skip:
+        // write it as `""` (as the csv crate does) so every row survives a round trip.
+        if buf.len() == row_start {
+            buf.extend_from_slice(b"\"\"");
         }
         buf.extend_from_slice(b"\r\n");
         Ok(())
@@ -1935,6 +1941,16 @@ mod tests {
         );
         let r04 = records.iter().find(|r| &r[0] == "r04").unwrap();
         assert_eq!((&r04[4], &r04[6], &r04[7]), ("", "", ""));
+    
+        // A one-column row holding null is `""`, not an empty line a CSV reader would skip.
+        let (count, text) = export(json!({
+            "select": [{"type": "field", "field": "integrationId"}],
+            "where": cond("id", "in", json!(["r04", "r10"])),
+            "orderBy": [{"field": "integrationId", "direction": "asc"}]
+        }));
+        assert_eq!(count, 2);
+        let reader_rows = csv::ReaderBuilder::new().from_reader(text.as_bytes()).records().count();
+        assert_eq!(reader_rows, 2, "{text:?}");
     }
 
     #[test]
