@@ -9,6 +9,7 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use chrono::NaiveDate;
 use clap::{Args, Parser, Subcommand};
+use inkeep_explorer::app::{self, LaunchOptions, state::Tab};
 use inkeep_explorer::demo::dataset::DatasetParams;
 use inkeep_explorer::demo::server::{self, ServerConfig};
 
@@ -19,6 +20,45 @@ struct Cli {
     /// What to do; none opens the window.
     #[command(subcommand)]
     command: Option<Commands>,
+    /// Window automation (for smoke tests, docs and scripts).
+    #[command(flatten)]
+    window: WindowArgs,
+}
+
+/// Options of the window, used when no subcommand is given.
+#[derive(Debug, Args)]
+struct WindowArgs {
+    /// Open with the query body in FILE (JSON) loaded.
+    #[arg(long, value_name = "FILE", conflicts_with = "preset")]
+    query: Option<PathBuf>,
+    /// Open with the preset NAME loaded.
+    #[arg(long, value_name = "NAME")]
+    preset: Option<String>,
+    /// Run the query as soon as the window is connected.
+    #[arg(long)]
+    run: bool,
+    /// Show this tab.
+    #[arg(long, value_enum)]
+    tab: Option<TabArg>,
+    /// Write a PNG of the whole window once the run has finished and a frame was drawn.
+    #[arg(long, value_name = "FILE")]
+    screenshot: Option<PathBuf>,
+    /// Close the window when done (after the run and the screenshot); exit status 1 if the run failed.
+    #[arg(long)]
+    exit: bool,
+}
+
+/// The result tabs, as named on the command line.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum TabArg {
+    /// The grid.
+    Table,
+    /// The chart.
+    Chart,
+    /// The request body.
+    Request,
+    /// The raw answer.
+    Response,
 }
 
 /// The subcommands.
@@ -61,7 +101,7 @@ fn main() -> ExitCode {
     init_logging();
     let cli = Cli::parse();
     let result = match cli.command {
-        None => open_window(),
+        None => open_window(cli.window),
         Some(Commands::Serve(args)) => serve(args),
     };
     match result {
@@ -85,15 +125,22 @@ fn init_logging() {
         .init();
 }
 
-/// The window is still being built; say so, and how to run the demo API meanwhile.
-fn open_window() -> anyhow::Result<()> {
-    println!(
-        "inkeep-explorer: the explorer window is coming soon.\n\
-         Meanwhile, run the embedded demo Analytics API with:\n\n    \
-         inkeep-explorer serve [--addr 127.0.0.1:8787] [--rows 100000]\n\n\
-         See `inkeep-explorer --help` for every command."
-    );
-    Ok(())
+/// The window: on the embedded demo API unless a key is configured.
+fn open_window(args: WindowArgs) -> anyhow::Result<()> {
+    let tab = args.tab.map(|tab| match tab {
+        TabArg::Table => Tab::Table,
+        TabArg::Chart => Tab::Chart,
+        TabArg::Request => Tab::Request,
+        TabArg::Response => Tab::Response,
+    });
+    app::run_native(LaunchOptions {
+        query_file: args.query,
+        preset: args.preset,
+        run: args.run,
+        tab,
+        screenshot: args.screenshot,
+        exit: args.exit,
+    })
 }
 
 /// `serve`: the demo API until Ctrl+C / SIGTERM, on a runtime of its own (the main thread
