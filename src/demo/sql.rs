@@ -125,7 +125,7 @@ pub struct OutputColumn {
 /// A compiled statement: SQL with `?N` placeholders and the values to bind, in order.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CompiledQuery {
-    /// The SQL text (no `LIMIT`; see [`CompiledQuery::sql_with_limit`]).
+    /// The SQL text (no `LIMIT`; see [`CompiledQuery::with_limit`]).
     pub sql: String,
     /// The values of `?1`, `?2`, …
     pub params: Vec<SqlValue>,
