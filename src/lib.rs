@@ -18,8 +18,12 @@
 
 pub mod api;
 pub mod app;
+pub mod atomic_file;
 pub mod data;
 pub mod demo;
+pub mod history;
+pub mod presets;
+pub mod relative_time;
 pub mod secrets;
 pub mod settings;
 pub mod worker;

@@ -71,6 +71,12 @@ pub struct Settings {
     /// The result tab shown last (`table`, `chart`, `request`, `response`).
     #[serde(deserialize_with = "lenient", skip_serializing_if = "Option::is_none")]
     pub tab: Option<String>,
+    /// The grid's sort, hidden columns and widths; raw JSON owned by the window (`app::grid_ui`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub grid: Option<Value>,
+    /// The chart's settings (kind, measure, top N…); raw JSON owned by the window (`app::chart_ui`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub chart: Option<Value>,
 }
 
 /// Why the settings could not be read or written. Messages say what failed, why, then the path.
@@ -189,6 +195,8 @@ mod tests {
             }),
             last_draft: Some(serde_json::json!({"anything": [1, 2]})),
             tab: Some("request".to_string()),
+            grid: Some(serde_json::json!({"sort": [{"column": "count", "descending": true}]})),
+            chart: None,
         };
         settings.save(&nested).unwrap();
         assert_eq!(Settings::load(&nested).unwrap(), settings);

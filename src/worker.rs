@@ -18,19 +18,32 @@
 //! connect goes to the new connection. Each connection gets a new id; events about
 //! suggestions and connection tests carry it so stale ones can be dropped. The demo server
 //! is started the first time it is needed and kept, so switching back to it is instant.
+//!
+//! # Results
+//!
+//! A run's answer is turned into a [`ResultTable`] here, on a blocking thread, never on the
+//! UI thread. "Load all rows" ([`Job::LoadAll`]) streams the export endpoint's CSV through a
+//! bounded in-memory pipe into [`ResultTable::from_csv_reader`] on a blocking thread, so the
+//! whole CSV is never held at once; it reports progress and can be cancelled.
 
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
+use bytes::Bytes;
 use tokio_util::sync::CancellationToken;
 
-use crate::api::client::{AnalyticsClient, ApiKey, ClientConfig, ClientError};
+use crate::api::client::{AnalyticsClient, ApiKey, ClientConfig, ClientError, EXPORT_PATH, QUERY_PATH};
 use crate::api::query::{Field, QueryBody, Selection};
-use crate::api::response::{PropertyField, PropertyKeysRequest, PropertyValuesRequest, QueryResponse};
+use crate::api::response::{
+    EnvelopeError, PropertyField, PropertyKeysRequest, PropertyValuesRequest, QueryResponse,
+    parse_query_response,
+};
+use crate::data::{LoadProgress, Meta, ResultTable, TableError};
 use crate::demo::dataset::DatasetParams;
-use crate::demo::server::{DemoServer, ServerConfig};
+use crate::demo::server::{DEFAULT_PAGE_SIZE, DemoServer, ServerConfig};
 use crate::secrets::{KeySource, Keychain, SecretError};
 use crate::settings::{Settings, write_atomically};
 
@@ -46,6 +59,9 @@ pub struct WorkerConfig {
     pub keychain: Arc<Keychain>,
     /// The dataset of the embedded demo API.
     pub demo_dataset: DatasetParams,
+    /// The most rows one answer of the embedded demo API carries (tests make it small to
+    /// exercise "Load all rows").
+    pub demo_page_size: usize,
     /// Timeouts and retries for every client built (base URL and key are set per connection).
     pub client_defaults: ClientConfig,
 }
@@ -55,8 +71,90 @@ impl std::fmt::Debug for WorkerConfig {
         f.debug_struct("WorkerConfig")
             .field("keychain", &self.keychain)
             .field("demo_dataset", &self.demo_dataset)
+            .field("demo_page_size", &self.demo_page_size)
             .finish_non_exhaustive()
     }
+}
+
+impl WorkerConfig {
+    /// The demo API's usual page size, for configs that do not care.
+    pub const DEFAULT_DEMO_PAGE_SIZE: usize = DEFAULT_PAGE_SIZE;
+}
+
+/// The start of an answer's raw bytes, kept for the Response tab.
+///
+/// Small answers are kept whole (a `Bytes` shares the client's buffer, so this costs
+/// nothing); of a large one only the first [`RAW_PREFIX_BYTES`] are copied, so a huge
+/// answer is not held twice (once as JSON, once as the table).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct RawAnswer {
+    /// The whole body, or its first [`RAW_PREFIX_BYTES`].
+    pub bytes: Bytes,
+    /// The size of the whole body.
+    pub total_bytes: usize,
+}
+
+/// Bodies up to this size are kept whole for the Response tab.
+pub const RAW_KEEP_WHOLE_BYTES: usize = 8 * 1024 * 1024;
+
+/// Of larger bodies, this many bytes are kept.
+pub const RAW_PREFIX_BYTES: usize = 512 * 1024;
+
+impl RawAnswer {
+    /// Keeps `bytes` whole when small, else a copy of its start (so the rest can be freed).
+    pub fn keep(bytes: Bytes) -> RawAnswer {
+        let total_bytes = bytes.len();
+        let bytes = if total_bytes <= RAW_KEEP_WHOLE_BYTES {
+            bytes
+        } else {
+            Bytes::copy_from_slice(bytes.get(..RAW_PREFIX_BYTES).unwrap_or(&bytes))
+        };
+        RawAnswer { bytes, total_bytes }
+    }
+
+    /// True when the whole body is kept.
+    pub fn is_complete(&self) -> bool {
+        self.bytes.len() == self.total_bytes
+    }
+}
+
+/// A successful run: the table, built on the worker, and what the envelope said.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunAnswer {
+    /// The rows as typed columns.
+    pub table: Arc<ResultTable>,
+    /// `total`, `pageSize`, `count`.
+    pub meta: Meta,
+    /// The server's `x-request-id`, for support.
+    pub server_request_id: Option<String>,
+    /// The raw answer (or its start).
+    pub raw: RawAnswer,
+}
+
+/// Why "Load all rows" did not produce a table.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadAllError {
+    /// The export request failed.
+    #[error("{}", .0.user_message())]
+    Client(ClientError),
+    /// The CSV could not be read into a table.
+    #[error("{0}")]
+    Table(TableError),
+    /// Cancelled by the user (or a newer run).
+    #[error("loading was cancelled")]
+    Cancelled,
+}
+
+/// Why a file could not be saved; said in words, with the path last.
+pub type SaveResult = Result<(), String>;
+
+/// What a PNG is written for, so its outcome reaches the right place.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PngPurpose {
+    /// `--screenshot` of the command line.
+    Automation,
+    /// "Export PNG" of the chart.
+    Chart,
 }
 
 /// Which API to connect to.
@@ -165,8 +263,36 @@ pub enum Job {
         /// What to write.
         settings: Box<Settings>,
     },
+    /// Stream the full result of a query from the export endpoint into a table.
+    LoadAll {
+        /// The window's id of this load.
+        job_id: u64,
+        /// The query (the same body as the run whose table it completes).
+        body: QueryBody,
+    },
+    /// Cancel a load if it is still going.
+    CancelLoad {
+        /// The load to cancel.
+        job_id: u64,
+    },
+    /// Write text (a CSV of chart series…) to a file, atomically.
+    SaveText {
+        /// The file to write.
+        path: PathBuf,
+        /// The content.
+        text: String,
+    },
+    /// Ask the user for a file to save to, with the system's file dialog.
+    PickSavePath {
+        /// The file name suggested.
+        file_name: String,
+        /// The directory the dialog opens in, when known.
+        directory: Option<PathBuf>,
+    },
     /// Encode an RGBA image as PNG and write it.
     SavePng {
+        /// Why: the outcome event carries it back.
+        purpose: PngPurpose,
         /// The file to write.
         path: PathBuf,
         /// Width in pixels.
@@ -197,11 +323,37 @@ pub enum Event {
     Finished {
         /// The run.
         request_id: u64,
-        /// Wall time from sending to the parsed answer.
+        /// Wall time from sending to the table being built.
         duration_ms: u64,
-        /// The answer.
-        result: Result<QueryResponse, ClientError>,
+        /// The answer, as a table.
+        result: Result<RunAnswer, ClientError>,
     },
+    /// How far "Load all rows" has got (sent at most every [`PROGRESS_INTERVAL`]).
+    LoadProgress {
+        /// The load.
+        job_id: u64,
+        /// Rows parsed and bytes received so far.
+        progress: LoadProgress,
+    },
+    /// "Load all rows" ended.
+    LoadFinished {
+        /// The load.
+        job_id: u64,
+        /// Wall time of the whole load.
+        duration_ms: u64,
+        /// The complete table, or why there is none.
+        result: Result<Arc<ResultTable>, LoadAllError>,
+    },
+    /// The outcome of [`Job::SaveText`].
+    TextSaved {
+        /// The file.
+        path: PathBuf,
+        /// Whether it was written.
+        result: SaveResult,
+    },
+    /// The outcome of [`Job::PickSavePath`]: `None` when the dialog was cancelled or no
+    /// file dialog is available (the two cannot be told apart).
+    SavePathPicked(Option<PathBuf>),
     /// A run was cancelled (by [`Job::Cancel`] or a newer run) before it answered.
     Cancelled {
         /// The run.
@@ -240,6 +392,8 @@ pub enum Event {
     SettingsSaved(Result<(), String>),
     /// The outcome of [`Job::SavePng`].
     PngSaved {
+        /// Why it was written.
+        purpose: PngPurpose,
         /// The file.
         path: PathBuf,
         /// Whether it was written.
@@ -327,14 +481,19 @@ struct Core {
     emitter: Emitter,
     keychain: Arc<Keychain>,
     demo_dataset: DatasetParams,
+    demo_page_size: usize,
     client_defaults: ClientConfig,
     client: Option<AnalyticsClient>,
+    /// The key of the current connection, only to scrub it from error excerpts.
+    client_key: Option<ApiKey>,
     connection_id: u64,
     /// The key of the last real connection, reused by [`RemoteKey::Current`].
     remote_key: Option<(ApiKey, KeySource)>,
     /// Kept once started so switching back to the demo is instant.
     demo: Option<Arc<DemoServer>>,
     in_flight: Option<(u64, CancellationToken)>,
+    /// The "Load all rows" in progress.
+    loading: Option<(u64, CancellationToken)>,
 }
 
 impl Core {
@@ -343,12 +502,15 @@ impl Core {
             emitter,
             keychain: config.keychain,
             demo_dataset: config.demo_dataset,
+            demo_page_size: config.demo_page_size,
             client_defaults: config.client_defaults,
             client: None,
+            client_key: None,
             connection_id: 0,
             remote_key: None,
             demo: None,
             in_flight: None,
+            loading: None,
         }
     }
 
@@ -360,6 +522,40 @@ impl Core {
                 if self.in_flight.as_ref().is_some_and(|(id, _)| *id == request_id) {
                     self.cancel_in_flight();
                 }
+            }
+            Job::LoadAll { job_id, body } => self.load_all(job_id, body),
+            Job::CancelLoad { job_id } => {
+                if self.loading.as_ref().is_some_and(|(id, _)| *id == job_id) {
+                    self.cancel_loading();
+                }
+            }
+            Job::SaveText { path, text } => {
+                let emitter = self.emitter.clone();
+                tokio::spawn(async move {
+                    let target = path.clone();
+                    let result = blocking(move || {
+                        write_atomically(&target, text.as_bytes())
+                            .map_err(|err| format!("could not write the file: {err} ({})", target.display()))
+                    })
+                    .await
+                    .and_then(|r| r);
+                    emitter.emit(Event::TextSaved { path, result });
+                });
+            }
+            Job::PickSavePath { file_name, directory } => {
+                let emitter = self.emitter.clone();
+                tokio::spawn(async move {
+                    let picked = blocking(move || {
+                        let mut dialog = rfd::FileDialog::new().set_file_name(file_name);
+                        if let Some(directory) = directory {
+                            dialog = dialog.set_directory(directory);
+                        }
+                        dialog.save_file()
+                    })
+                    .await
+                    .unwrap_or(None);
+                    emitter.emit(Event::SavePathPicked(picked));
+                });
             }
             Job::FetchKeys { field } => self.fetch_keys(field),
             Job::FetchValues { field, key } => self.fetch_values(field, key),
@@ -387,13 +583,13 @@ impl Core {
                     emitter.emit(Event::SettingsSaved(result));
                 });
             }
-            Job::SavePng { path, width, height, rgba } => {
+            Job::SavePng { purpose, path, width, height, rgba } => {
                 let emitter = self.emitter.clone();
                 tokio::spawn(async move {
                     let target = path.clone();
                     let result =
                         blocking(move || write_png(&target, width, height, &rgba)).await.and_then(|r| r);
-                    emitter.emit(Event::PngSaved { path, result });
+                    emitter.emit(Event::PngSaved { purpose, path, result });
                 });
             }
         }
@@ -401,6 +597,12 @@ impl Core {
 
     fn cancel_in_flight(&mut self) {
         if let Some((_, token)) = self.in_flight.take() {
+            token.cancel();
+        }
+    }
+
+    fn cancel_loading(&mut self) {
+        if let Some((_, token)) = self.loading.take() {
             token.cancel();
         }
     }
@@ -422,15 +624,52 @@ impl Core {
         let token = CancellationToken::new();
         self.in_flight = Some((request_id, token.clone()));
         emitter.emit(Event::Started { request_id });
+        let key = self.client_key.clone();
         tokio::spawn(async move {
             let started = Instant::now();
+            let work = async {
+                let raw = client.query_raw(&body).await?;
+                let url = client.endpoint_url(QUERY_PATH);
+                // Parsing a large answer takes a while: never on the runtime's threads.
+                blocking(move || build_answer(&body, raw.bytes, raw.request_id, &url, key.as_ref()))
+                    .await
+                    .map_err(|message| ClientError::Request {
+                        message,
+                        url: client.endpoint_url(QUERY_PATH),
+                    })?
+            };
             tokio::select! {
                 () = token.cancelled() => emitter.emit(Event::Cancelled { request_id }),
-                result = client.query(&body) => {
-                    let duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+                result = work => {
+                    let duration_ms = elapsed_ms(started);
                     emitter.emit(Event::Finished { request_id, duration_ms, result });
                 }
             }
+        });
+    }
+
+    /// Streams the export of `body` into a table on a blocking thread, through a bounded
+    /// pipe, with progress and cancellation. A newer load cancels this one.
+    fn load_all(&mut self, job_id: u64, body: QueryBody) {
+        self.cancel_loading();
+        let emitter = self.emitter.clone();
+        let Some(client) = self.client.clone() else {
+            emitter.emit(Event::LoadFinished {
+                job_id,
+                duration_ms: 0,
+                result: Err(LoadAllError::Client(ClientError::Request {
+                    message: "not connected to a server yet".to_string(),
+                    url: String::new(),
+                })),
+            });
+            return;
+        };
+        let token = CancellationToken::new();
+        self.loading = Some((job_id, token.clone()));
+        tokio::spawn(async move {
+            let started = Instant::now();
+            let result = load_all_rows(job_id, &client, body, &token, &emitter).await;
+            emitter.emit(Event::LoadFinished { job_id, duration_ms: elapsed_ms(started), result });
         });
     }
 
@@ -491,6 +730,7 @@ impl Core {
 
     async fn connect(&mut self, target: ConnectTarget) {
         self.cancel_in_flight();
+        self.cancel_loading();
         let mut notice = None;
         let resolved = match target {
             ConnectTarget::Demo => None,
@@ -564,6 +804,7 @@ impl Core {
         match AnalyticsClient::new(config) {
             Ok(client) => {
                 self.client = Some(client.clone());
+                self.client_key = key.as_ref().map(|(key, _)| key.clone());
                 self.connection_id += 1;
                 if kind == ConnectionKind::Remote && key.is_some() {
                     self.remote_key = key.clone();
@@ -593,13 +834,264 @@ impl Core {
         if let Some(demo) = &self.demo {
             return Ok(demo.url());
         }
-        let config = ServerConfig::local(self.demo_dataset);
+        let config =
+            ServerConfig { page_size: self.demo_page_size, ..ServerConfig::local(self.demo_dataset) };
         let server = blocking(move || DemoServer::start_in_background(config).map_err(|err| err.to_string()))
             .await
             .and_then(|result| result)?;
         let url = server.url();
         self.demo = Some(Arc::new(server));
         Ok(url)
+    }
+}
+
+/// How often "Load all rows" reports progress.
+pub const PROGRESS_INTERVAL: Duration = Duration::from_millis(100);
+
+/// Chunks the export may get ahead of the CSV reader (each is one network chunk, usually
+/// a few KiB to 64 KiB), bounding the memory of the pipe.
+const PIPE_CAPACITY_CHUNKS: usize = 32;
+
+fn elapsed_ms(started: Instant) -> u64 {
+    u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX)
+}
+
+/// Builds the table of an answer. When the fast parser rejects the bytes, the envelope
+/// parser says precisely what is wrong (and, should it accept them, its rows are used).
+fn build_answer(
+    body: &QueryBody,
+    bytes: Bytes,
+    server_request_id: Option<String>,
+    url: &str,
+    key: Option<&ApiKey>,
+) -> Result<RunAnswer, ClientError> {
+    let (table, meta) = match ResultTable::from_response_bytes(body, &bytes) {
+        Ok(built) => built,
+        Err(table_error) => match parse_query_response(&bytes) {
+            Ok(response) => {
+                tracing::warn!(%table_error, "the fast parser rejected an answer the envelope parser accepts");
+                let meta =
+                    Meta { total: response.total, page_size: response.page_size, count: response.count };
+                (ResultTable::from_rows(body, &response.rows), meta)
+            }
+            Err(source) => {
+                return Err(ClientError::Envelope {
+                    source: redact(source, key),
+                    request_id: server_request_id,
+                    url: url.to_string(),
+                });
+            }
+        },
+    };
+    Ok(RunAnswer { table: Arc::new(table), meta, server_request_id, raw: RawAnswer::keep(bytes) })
+}
+
+/// Keys shorter than this are not scrubbed from excerpts (they would match ordinary text).
+const MIN_REDACTED_KEY_CHARS: usize = 8;
+
+/// Removes the key from the excerpt of a non-JSON answer (a proxy page might echo it).
+fn redact(error: EnvelopeError, key: Option<&ApiKey>) -> EnvelopeError {
+    match (error, key) {
+        (EnvelopeError::NotJson { reason, excerpt }, Some(key))
+            if key.expose().chars().count() >= MIN_REDACTED_KEY_CHARS =>
+        {
+            EnvelopeError::NotJson { reason, excerpt: excerpt.replace(key.expose(), "***") }
+        }
+        (error, _) => error,
+    }
+}
+
+/// The body of [`Job::LoadAll`]: the export streams into one end of a bounded pipe while a
+/// blocking thread builds the table from the other end, so the CSV is never held whole.
+async fn load_all_rows(
+    job_id: u64,
+    client: &AnalyticsClient,
+    body: QueryBody,
+    token: &CancellationToken,
+    emitter: &Emitter,
+) -> Result<Arc<ResultTable>, LoadAllError> {
+    let (mut writer, reader) = pipe::pipe(PIPE_CAPACITY_CHUNKS);
+    // Set on cancel: the parser stops at its next progress check.
+    let stop = Arc::new(AtomicBool::new(false));
+    let rows_parsed = Arc::new(AtomicU64::new(0));
+    let mut parser = {
+        let (stop, rows_parsed, body) = (Arc::clone(&stop), Arc::clone(&rows_parsed), body.clone());
+        tokio::task::spawn_blocking(move || {
+            ResultTable::from_csv_reader(&body, reader, |progress| {
+                rows_parsed.store(progress.row_count as u64, Ordering::Relaxed);
+                !stop.load(Ordering::Relaxed)
+            })
+        })
+    };
+    let mut last_report: Option<Instant> = None;
+    let progress = |byte_count: u64| {
+        if last_report.is_none_or(|at| at.elapsed() >= PROGRESS_INTERVAL) {
+            last_report = Some(Instant::now());
+            let row_count = usize::try_from(rows_parsed.load(Ordering::Relaxed)).unwrap_or(usize::MAX);
+            emitter.emit(Event::LoadProgress { job_id, progress: LoadProgress { row_count, byte_count } });
+        }
+    };
+    let exported = tokio::select! {
+        () = token.cancelled() => None,
+        result = client.export_csv(&body, &mut writer, progress) => Some(result),
+    };
+    let stop_parser = |writer: pipe::PipeWriter| {
+        stop.store(true, Ordering::Relaxed);
+        // Without the end marker the reader sees the stream break off, never a short table.
+        drop(writer);
+    };
+    match exported {
+        None => {
+            stop_parser(writer);
+            let _ = parser.await;
+            Err(LoadAllError::Cancelled)
+        }
+        Some(Err(error)) => {
+            stop_parser(writer);
+            match parser.await {
+                // The parser gave up first (bad CSV), which broke the pipe: its error is the cause.
+                Ok(Err(table_error))
+                    if is_broken_pipe(&error) && !matches!(table_error, TableError::Cancelled) =>
+                {
+                    Err(LoadAllError::Table(table_error))
+                }
+                _ => Err(LoadAllError::Client(error)),
+            }
+        }
+        Some(Ok(_)) => {
+            if writer.finish().is_err() {
+                // The parser already stopped; its result below says why.
+                tracing::debug!("the CSV parser stopped before the end of the export");
+            }
+            let parsed = tokio::select! {
+                () = token.cancelled() => {
+                    stop.store(true, Ordering::Relaxed);
+                    let _ = parser.await;
+                    return Err(LoadAllError::Cancelled);
+                }
+                parsed = &mut parser => parsed,
+            };
+            match parsed {
+                Ok(Ok(table)) => Ok(Arc::new(table)),
+                Ok(Err(TableError::Cancelled)) => Err(LoadAllError::Cancelled),
+                Ok(Err(table_error)) => Err(LoadAllError::Table(table_error)),
+                Err(join_error) => Err(LoadAllError::Table(TableError::Csv(format!(
+                    "the background task failed: {join_error} ({})",
+                    client.endpoint_url(EXPORT_PATH)
+                )))),
+            }
+        }
+    }
+}
+
+fn is_broken_pipe(error: &ClientError) -> bool {
+    matches!(error, ClientError::Io { source } if source.kind() == std::io::ErrorKind::BrokenPipe)
+}
+
+/// A bounded, in-memory byte pipe between the async export (writer) and a blocking parser
+/// thread (reader). The writer waits when the reader falls behind, which in turn slows the
+/// download: memory stays bounded by the capacity.
+mod pipe {
+    use std::io;
+    use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
+
+    enum Message {
+        Chunk(Vec<u8>),
+        /// The stream is complete; without it, a closed writer is a broken-off stream.
+        End,
+    }
+
+    /// A pipe holding at most `capacity_chunks` unread writes.
+    pub(super) fn pipe(capacity_chunks: usize) -> (PipeWriter, PipeReader) {
+        let (sender, receiver) = sync_channel(capacity_chunks.max(1));
+        (PipeWriter { sender }, PipeReader { receiver, chunk: Vec::new(), position: 0, ended: false })
+    }
+
+    /// The writing end.
+    pub(super) struct PipeWriter {
+        sender: SyncSender<Message>,
+    }
+
+    impl PipeWriter {
+        /// Marks the stream complete.
+        pub(super) fn finish(self) -> io::Result<()> {
+            self.send(Message::End)
+        }
+
+        fn send(&self, message: Message) -> io::Result<()> {
+            match self.sender.try_send(message) {
+                Ok(()) => Ok(()),
+                Err(TrySendError::Full(message)) => {
+                    let send = || self.sender.send(message).map_err(|_| broken_pipe());
+                    // Waiting for the reader on a runtime thread: tell tokio, so other
+                    // tasks move to another thread meanwhile.
+                    let on_multi_thread_runtime = tokio::runtime::Handle::try_current().is_ok_and(|handle| {
+                        handle.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread
+                    });
+                    if on_multi_thread_runtime { tokio::task::block_in_place(send) } else { send() }
+                }
+                Err(TrySendError::Disconnected(_)) => Err(broken_pipe()),
+            }
+        }
+    }
+
+    fn broken_pipe() -> io::Error {
+        io::Error::new(io::ErrorKind::BrokenPipe, "the CSV reader stopped")
+    }
+
+    impl io::Write for PipeWriter {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            if buf.is_empty() {
+                return Ok(0);
+            }
+            self.send(Message::Chunk(buf.to_vec()))?;
+            Ok(buf.len())
+        }
+
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    /// The reading end; blocks until data arrives.
+    pub(super) struct PipeReader {
+        receiver: Receiver<Message>,
+        chunk: Vec<u8>,
+        position: usize,
+        ended: bool,
+    }
+
+    impl io::Read for PipeReader {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            if buf.is_empty() {
+                return Ok(0);
+            }
+            loop {
+                let rest = self.chunk.get(self.position..).unwrap_or_default();
+                if !rest.is_empty() {
+                    let n = rest.len().min(buf.len());
+                    buf.get_mut(..n).unwrap_or_default().copy_from_slice(rest.get(..n).unwrap_or_default());
+                    self.position += n;
+                    return Ok(n);
+                }
+                if self.ended {
+                    return Ok(0);
+                }
+                match self.receiver.recv() {
+                    Ok(Message::Chunk(chunk)) => {
+                        self.chunk = chunk;
+                        self.position = 0;
+                    }
+                    Ok(Message::End) => self.ended = true,
+                    Err(_) => {
+                        return Err(io::Error::new(
+                            io::ErrorKind::UnexpectedEof,
+                            "the export stopped before its end",
+                        ));
+                    }
+                }
+            }
+        }
     }
 }
 
@@ -637,9 +1129,14 @@ mod tests {
     }
 
     fn worker(keychain: Keychain) -> Worker {
+        worker_with_page_size(keychain, WorkerConfig::DEFAULT_DEMO_PAGE_SIZE)
+    }
+
+    fn worker_with_page_size(keychain: Keychain, demo_page_size: usize) -> Worker {
         let config = WorkerConfig {
             keychain: Arc::new(keychain),
             demo_dataset: small_dataset(),
+            demo_page_size,
             client_defaults: ClientConfig { max_retries: 0, ..ClientConfig::default() },
         };
         Worker::spawn(config, Arc::new(|| {})).unwrap()
@@ -674,11 +1171,113 @@ mod tests {
         });
         assert!(matches!(next_event(&worker), Event::Started { request_id: 7 }));
         match next_event(&worker) {
-            Event::Finished { request_id: 7, result: Ok(response), .. } => {
-                assert_eq!(count_of(&response), 300);
+            Event::Finished { request_id: 7, result: Ok(answer), .. } => {
+                assert_eq!(answer.table.cell(0, 0), crate::data::CellRef::Int(300));
+                assert_eq!(answer.meta, Meta { total: 1, page_size: 1000, count: 1 });
+                let raw: serde_json::Value = serde_json::from_slice(&answer.raw.bytes).unwrap();
+                assert_eq!(raw["data"]["result"][0]["count"], 300);
+                assert!(answer.raw.is_complete());
             }
             other => panic!("unexpected {other:?}"),
         }
+    }
+
+    fn connect_demo(worker: &Worker) {
+        worker.send(Job::Connect(ConnectTarget::Demo));
+        let Event::Connected(info) = next_event(worker) else { panic!("expected Connected") };
+        assert_eq!(info.kind, ConnectionKind::Demo);
+    }
+
+    fn raw_rows_query() -> QueryBody {
+        crate::api::query::parse_query(
+            r#"{"select":[{"type":"field","field":"id"},{"type":"field","field":"type"},
+                {"type":"field","field":"userMessageCount"}],
+                "orderBy":[{"field":"id","direction":"asc"}]}"#,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn load_all_streams_the_export_into_a_table_with_every_row() {
+        let worker = worker_with_page_size(Keychain::disabled(), 100);
+        connect_demo(&worker);
+        worker.send(Job::Run { request_id: 1, body: raw_rows_query() });
+        assert!(matches!(next_event(&worker), Event::Started { request_id: 1 }));
+        let Event::Finished { result: Ok(first_page), .. } = next_event(&worker) else {
+            panic!("expected the first page")
+        };
+        assert_eq!(first_page.table.row_count(), 100);
+        assert_eq!(first_page.meta.total, 300);
+
+        worker.send(Job::LoadAll { job_id: 2, body: raw_rows_query() });
+        let table = loop {
+            match next_event(&worker) {
+                Event::LoadProgress { job_id: 2, .. } => {}
+                Event::LoadFinished { job_id: 2, result, .. } => break result.unwrap(),
+                other => panic!("unexpected {other:?}"),
+            }
+        };
+        assert_eq!(table.row_count(), 300);
+        assert_eq!(table.column_names(), ["id", "type", "userMessageCount"]);
+        // The first page is the start of the full table, row for row.
+        for row in 0..100 {
+            for col in 0..3 {
+                assert_eq!(table.cell_text(row, col), first_page.table.cell_text(row, col), "({row}, {col})");
+            }
+        }
+    }
+
+    #[test]
+    fn a_cancelled_load_ends_cancelled() {
+        let worker = worker_with_page_size(Keychain::disabled(), 100);
+        connect_demo(&worker);
+        worker.send(Job::LoadAll { job_id: 5, body: raw_rows_query() });
+        worker.send(Job::CancelLoad { job_id: 5 });
+        loop {
+            match next_event(&worker) {
+                Event::LoadProgress { job_id: 5, .. } => {}
+                Event::LoadFinished { job_id: 5, result: Err(LoadAllError::Cancelled), .. } => break,
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn the_pipe_delivers_every_byte_and_a_broken_off_stream_is_an_error() {
+        use std::io::{Read as _, Write as _};
+        let (mut writer, mut reader) = pipe::pipe(2);
+        let producer = std::thread::spawn(move || {
+            for i in 0..1000u32 {
+                writer.write_all(format!("{i},").as_bytes()).unwrap();
+            }
+            writer.finish().unwrap();
+        });
+        let mut text = String::new();
+        reader.read_to_string(&mut text).unwrap();
+        producer.join().unwrap();
+        let expected: String = (0..1000u32).map(|i| format!("{i},")).collect();
+        assert_eq!(text, expected);
+
+        let (mut writer, mut reader) = pipe::pipe(2);
+        writer.write_all(b"partial").unwrap();
+        drop(writer);
+        let mut text = String::new();
+        let error = reader.read_to_string(&mut text).unwrap_err();
+        assert_eq!(error.kind(), std::io::ErrorKind::UnexpectedEof);
+
+        // A reader that went away makes the writer fail instead of blocking forever.
+        let (mut writer, reader) = pipe::pipe(1);
+        drop(reader);
+        assert_eq!(writer.write(b"x").unwrap_err().kind(), std::io::ErrorKind::BrokenPipe);
+    }
+
+    #[test]
+    fn a_large_raw_answer_keeps_only_its_start() {
+        let small = RawAnswer::keep(Bytes::from_static(b"{}"));
+        assert!(small.is_complete());
+        let big = RawAnswer::keep(Bytes::from(vec![b' '; RAW_KEEP_WHOLE_BYTES + 1]));
+        assert!(!big.is_complete());
+        assert_eq!((big.bytes.len(), big.total_bytes), (RAW_PREFIX_BYTES, RAW_KEEP_WHOLE_BYTES + 1));
     }
 
     #[test]

@@ -16,7 +16,7 @@ use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT as _, Queryable as _};
 use inkeep_explorer::api::client::ApiKey;
 use inkeep_explorer::api::query::{QueryBody, parse_query};
-use inkeep_explorer::app::state::{AppState, ConnectionStatus, RunState};
+use inkeep_explorer::app::state::{AppState, ConnectionStatus, LoadAllState, RunState};
 use inkeep_explorer::app::{AppEnv, ExplorerApp, LaunchOptions, Startup};
 use inkeep_explorer::demo::dataset::{DatasetParams, generate};
 use inkeep_explorer::settings::Settings;
@@ -128,24 +128,24 @@ fn a_query_built_by_clicks_runs_on_the_demo_api_and_shows_its_rows() {
     let RunState::Done(outcome) = &app(&harness).run else {
         panic!("the run failed: {:?}", app(&harness).run)
     };
-    assert_eq!(outcome.columns, ["firstMessageTime_day", "count", "type"]);
+    assert_eq!(outcome.columns(), ["firstMessageTime_day", "count", "type"]);
 
     // The same numbers, computed independently from the generator.
     let params = DatasetParams { rows: DEMO_ROWS, ..DatasetParams::default() };
     let openai: Vec<_> = generate(&params).filter(|c| c.conversation_type == Some("openai")).collect();
     let days: std::collections::BTreeSet<String> =
         openai.iter().map(|c| c.first_message_time.format("%Y-%m-%d").to_string()).collect();
-    let rows = &outcome.response.rows;
-    assert_eq!(rows.len(), days.len());
-    assert!(rows.iter().all(|row| row["type"] == json!("openai")));
-    let counted: u64 = rows.iter().map(|row| row["count"].as_u64().unwrap()).sum();
+    let table = &outcome.table;
+    let row_count = table.row_count();
+    assert_eq!(row_count, days.len());
+    assert!((0..row_count).all(|row| table.cell_text(row, 2) == "openai"));
+    let counted: u64 = (0..row_count).map(|row| table.cell_text(row, 1).parse::<u64>().unwrap()).sum();
     assert_eq!(counted, openai.len() as u64);
 
-    // The rows are on screen, and the status bar says how many of how many.
-    let first_day = rows[0]["firstMessageTime_day"].as_str().unwrap().to_string();
-    assert!(harness.query_by_label(&first_day).is_some(), "the first row's day {first_day} is shown");
-    let shown = format!("{} of {} rows", rows.len(), rows.len());
-    assert!(harness.query_by_label(&shown).is_some(), "the status bar shows {shown}");
+    // The rows are in the grid, and the status bar and the grid say how many of how many.
+    let shown = format!("{row_count} of {row_count} rows");
+    assert_eq!(harness.query_all_by_label(&shown).count(), 2, "the status bar and the grid show {shown}");
+    assert!(harness.query_by_label("firstMessageTime_day").is_some(), "the grid's header");
 }
 
 #[test]
@@ -243,7 +243,9 @@ fn bad_json_in_the_inspector_shows_where_and_keeps_the_form() {
 }
 
 /// A stand-in API on loopback: `notes:"slow"` never answers, `notes:"fail"` answers 500
-/// with a problem document, anything else answers two rows.
+/// with a problem document, anything else answers two rows. With `notes:"stalled export"`
+/// or `notes:"failed export"` the answer says 5 000 rows match; the export then sends a
+/// header and a row and stalls, or answers 500.
 struct FakeApi {
     url: String,
     _runtime: tokio::runtime::Runtime,
@@ -272,18 +274,47 @@ fn fake_api() -> FakeApi {
                 .to_string(),
             )
                 .into_response(),
-            _ => axum::Json(json!({
-                "status": "ok",
-                "data": {"result": [{"type": "openai", "count": 5}, {"type": "support_ticket", "count": 3}],
-                         "total": 2, "pageSize": 1000, "count": 2}
-            }))
-            .into_response(),
+            notes => {
+                let total = if notes.is_some_and(|n| n.ends_with("export")) { 5_000 } else { 2 };
+                axum::Json(json!({
+                    "status": "ok",
+                    "data": {"result": [{"type": "openai", "count": 5}, {"type": "support_ticket", "count": 3}],
+                             "total": total, "pageSize": 2, "count": 2}
+                }))
+                .into_response()
+            }
+        }
+    }
+    async fn export(body: String) -> axum::response::Response {
+        let body: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
+        match body.get("notes").and_then(Value::as_str) {
+            Some("stalled export") => {
+                let start = futures_util::stream::once(async {
+                    Ok::<_, std::convert::Infallible>(bytes::Bytes::from_static(b"type,count\nopenai,5\n"))
+                });
+                let stall = futures_util::stream::once(async {
+                    tokio::time::sleep(Duration::from_secs(600)).await;
+                    Ok(bytes::Bytes::new())
+                });
+                let stream = futures_util::StreamExt::chain(start, stall);
+                ([("content-type", "text/csv")], axum::body::Body::from_stream(stream)).into_response()
+            }
+            _ => (
+                axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+                [("content-type", "application/problem+json")],
+                json!({"title": "Internal Server Error", "status": 500, "detail": "the export store is down",
+                       "code": "internal_server_error"})
+                .to_string(),
+            )
+                .into_response(),
         }
     }
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
     let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
-    let router = axum::Router::new().route("/query/conversations", axum::routing::post(query));
+    let router = axum::Router::new()
+        .route("/query/conversations", axum::routing::post(query))
+        .route("/query/conversations/export", axum::routing::post(export));
     runtime.spawn(async move { axum::serve(listener, router).await });
     FakeApi { url, _runtime: runtime }
 }
@@ -312,7 +343,7 @@ fn first_result_then(harness: &mut Harness<'_, ExplorerApp>) -> u64 {
     click(harness, "Run");
     step_until(harness, "the first run", finished);
     let RunState::Done(outcome) = &app(harness).run else { panic!("{:?}", app(harness).run) };
-    assert_eq!(outcome.response.rows.len(), 2);
+    assert_eq!(outcome.row_count(), 2);
     outcome.request_id
 }
 
@@ -445,4 +476,291 @@ fn settings_keep_the_last_query_across_restarts_and_never_the_key() {
     assert_eq!(app(&harness).tab, inkeep_explorer::app::state::Tab::Request);
     step_until(&mut harness, "the saved connection", connected(ConnectionKind::Remote));
     assert_eq!(app(&harness).connection_info().unwrap().base_url, "http://127.0.0.1:9");
+}
+
+const COUNT_BY_DAY_BY_TYPE: &str = r#"{"select":[{"type":"time","timeUnit":"day"},
+    {"type":"aggregation","aggregation":"count"}],"groupBy":[{"field":"type"}],
+    "where":{"condition":{"field":"type","operator":"isNotNull"}}}"#;
+
+/// Runs the query `json` on the demo API (pages of `page_size` rows) and waits for the answer.
+fn run_on_demo(json: &str, page_size: usize) -> Harness<'static, ExplorerApp> {
+    let env = AppEnv { demo_page_size: page_size, ..AppEnv::isolated(DEMO_ROWS) };
+    let mut harness = harness_with(env, Some(parse_query(json).unwrap()));
+    step_until(&mut harness, "the demo connection", connected(ConnectionKind::Demo));
+    click(&mut harness, "Run");
+    step_until(&mut harness, "the run", finished);
+    assert!(matches!(app(&harness).run, RunState::Done(_)), "the run failed: {:?}", app(&harness).run);
+    harness
+}
+
+fn outcome<'a>(harness: &'a Harness<'_, ExplorerApp>) -> &'a inkeep_explorer::app::state::RunOutcome {
+    app(harness).run.outcome().expect("a result")
+}
+
+/// The values of column `name` in the order the grid shows them.
+fn grid_column(harness: &Harness<'_, ExplorerApp>, name: &str) -> Vec<String> {
+    let table = &outcome(harness).table;
+    let col = table.column_index(name).unwrap();
+    app(harness).grid.view().iter().map(|&row| table.cell_text(row as usize, col).into_owned()).collect()
+}
+
+#[test]
+fn the_grid_shows_every_row_and_a_header_click_sorts() {
+    let mut harness = run_on_demo(COUNT_BY_DAY_BY_TYPE, 1000);
+    let table = outcome(&harness).table.clone();
+    assert_eq!(table.column_names(), ["firstMessageTime_day", "count", "type"]);
+    // Independently: one row per (day, type) among the conversations that have a type.
+    let params = DatasetParams { rows: DEMO_ROWS, ..DatasetParams::default() };
+    let pairs: std::collections::BTreeSet<(String, &str)> = generate(&params)
+        .filter_map(|c| Some((c.first_message_time.format("%Y-%m-%d").to_string(), c.conversation_type?)))
+        .collect();
+    assert_eq!(table.row_count(), pairs.len());
+    let shown = format!("{} of {} rows", pairs.len(), pairs.len());
+    assert_eq!(harness.query_all_by_label(&shown).count(), 2, "the grid and the status bar show {shown}");
+
+    click(&mut harness, "count");
+    step_until(&mut harness, "the sorted view", |s| !s.grid.is_updating() && !s.grid.sort.is_empty());
+    let counts: Vec<i64> = grid_column(&harness, "count").iter().map(|c| c.parse().unwrap()).collect();
+    assert_eq!(counts.len(), pairs.len());
+    assert!(counts.windows(2).all(|w| w[0] <= w[1]), "ascending: {counts:?}");
+    assert!(counts.first() < counts.last(), "the counts differ, so the order is visible");
+
+    // The header now carries the marker; a second click sorts descending.
+    click(&mut harness, "count ⏶");
+    step_until(&mut harness, "the descending view", |s| {
+        !s.grid.is_updating() && s.grid.sort.first().is_some_and(|key| key.descending)
+    });
+    let counts: Vec<i64> = grid_column(&harness, "count").iter().map(|c| c.parse().unwrap()).collect();
+    assert!(counts.windows(2).all(|w| w[0] >= w[1]), "descending: {counts:?}");
+    assert!(harness.query_by_label("count ⏷").is_some());
+}
+
+#[test]
+fn a_new_column_set_resets_the_grid_but_a_rerun_keeps_its_sort() {
+    let mut harness = run_on_demo(COUNT_BY_DAY_BY_TYPE, 1000);
+    click(&mut harness, "count");
+    assert_eq!(app(&harness).grid.sort.len(), 1);
+    // The same columns again: the sort stays.
+    click(&mut harness, "Run");
+    step_until(&mut harness, "the rerun", |s| {
+        finished(s) && s.run.outcome().is_some_and(|o| o.request_id > 1)
+    });
+    assert_eq!(app(&harness).grid.sort.len(), 1);
+    // Other columns: a clean grid.
+    harness.state_mut().handle(
+        &egui::Context::default(),
+        inkeep_explorer::app::command::Command::LoadQuery(Box::new(
+            parse_query(r#"{"select":[{"type":"aggregation","aggregation":"count"}]}"#).unwrap(),
+        )),
+    );
+    click(&mut harness, "Run");
+    step_until(&mut harness, "the count", |s| {
+        finished(s) && s.run.outcome().is_some_and(|o| o.table.column_names() == ["count"])
+    });
+    assert!(app(&harness).grid.sort.is_empty());
+}
+
+const RAW_ROWS: &str = r#"{"select":[{"type":"field","field":"id"},{"type":"field","field":"type"},
+    {"type":"field","field":"userMessageCount"}],"orderBy":[{"field":"id","direction":"asc"}]}"#;
+
+#[test]
+fn load_all_rows_replaces_a_truncated_page_with_every_row() {
+    let mut harness = run_on_demo(RAW_ROWS, 100);
+    let first_page = outcome(&harness).table.clone();
+    assert_eq!(first_page.row_count(), 100);
+    assert_eq!(outcome(&harness).meta.total, DEMO_ROWS);
+    assert!(harness.query_by_label("Showing 100 of 3,000 rows").is_some(), "the banner");
+
+    click(&mut harness, "Load all rows");
+    step_until(&mut harness, "all rows", |s| s.run.outcome().is_some_and(|o| o.all_rows_loaded));
+    let done = outcome(&harness);
+    assert_eq!(done.table.row_count() as u64, DEMO_ROWS);
+    assert_eq!((done.meta.total, done.meta.count), (DEMO_ROWS, DEMO_ROWS));
+    assert_eq!(done.table.column_names(), first_page.column_names());
+    // The first page is the start of the full result (ordered by id).
+    for row in 0..100 {
+        assert_eq!(done.table.cell_text(row, 0), first_page.cell_text(row, 0));
+    }
+    assert!(harness.query_by_label("Showing 100 of 3,000 rows").is_none(), "the banner is gone");
+    assert_eq!(harness.query_all_by_label("3,000 of 3,000 rows").count(), 2, "grid and status bar");
+    assert!(harness.query_by_label_contains("Loaded all 3,000 rows").is_some(), "the notice");
+}
+
+#[test]
+fn a_cancelled_load_keeps_the_table_and_a_failed_one_says_why() {
+    let fake = fake_api();
+    let mut harness = fake_harness(&fake);
+    step_until(&mut harness, "the connection", connected(ConnectionKind::Remote));
+    set_notes(&mut harness, "stalled export");
+    click(&mut harness, "Run");
+    step_until(&mut harness, "the run", finished);
+    let first = outcome(&harness).clone();
+    assert_eq!((first.row_count(), first.meta.total), (2, 5_000));
+
+    click(&mut harness, "Load all rows");
+    assert!(app(&harness).load_all.loading_id().is_some());
+    // The export sent a header and a row, then stalls: progress shows the bytes.
+    step_until(
+        &mut harness,
+        "progress",
+        |s| matches!(&s.load_all, LoadAllState::Loading { progress, .. } if progress.byte_count > 0),
+    );
+    assert!(harness.query_by_label_contains("Loading all rows: 0 of 5,000").is_some(), "the progress banner");
+    click(&mut harness, "Cancel loading");
+    assert_eq!(app(&harness).load_all, LoadAllState::Idle);
+    assert_eq!(*outcome(&harness), first, "the table is unchanged");
+    assert!(harness.query_by_label_contains("Loading all rows was cancelled").is_some());
+    assert!(harness.query_by_label("Showing 2 of 5,000 rows").is_some(), "the banner offers it again");
+
+    // Esc cancels too.
+    click(&mut harness, "Load all rows");
+    assert!(app(&harness).load_all.loading_id().is_some());
+    harness.key_press(Key::Escape);
+    harness.run_ok();
+    assert_eq!(app(&harness).load_all, LoadAllState::Idle);
+
+    // A failing export keeps the table and says why.
+    set_notes(&mut harness, "failed export");
+    click(&mut harness, "Run");
+    step_until(&mut harness, "the second run", |s| {
+        finished(s) && s.run.outcome().is_some_and(|o| o.request_id != first.request_id)
+    });
+    let second = outcome(&harness).clone();
+    click(&mut harness, "Load all rows");
+    step_until(&mut harness, "the failure", |s| matches!(s.load_all, LoadAllState::Failed { .. }));
+    assert_eq!(*outcome(&harness), second);
+    let LoadAllState::Failed { message, .. } = &app(&harness).load_all else { unreachable!() };
+    assert!(message.contains("the export store is down"), "{message}");
+    assert!(message.ends_with("The table still shows the first 2 rows."), "{message}");
+    // Said in the Table tab (until dismissed) and in the status bar.
+    assert_eq!(harness.query_all_by_label_contains("Loading all rows failed").count(), 2);
+    click(&mut harness, "Dismiss");
+    assert_eq!(app(&harness).load_all, LoadAllState::Idle);
+}
+
+fn legend_entry_shown(harness: &Harness<'_, ExplorerApp>, name: &str) -> bool {
+    harness.query_by_role_and_label(egui::accesskit::Role::CheckBox, name).is_some()
+}
+
+#[test]
+fn the_chart_tab_draws_one_series_per_type_with_a_legend() {
+    let mut harness = run_on_demo(COUNT_BY_DAY_BY_TYPE, 1000);
+    click(&mut harness, "Chart");
+    let names: Vec<String> =
+        app(&harness).series_cache.chart().series().iter().map(|series| series.name.clone()).collect();
+    // The dataset's types, independently.
+    let params = DatasetParams { rows: DEMO_ROWS, ..DatasetParams::default() };
+    let types: std::collections::BTreeSet<&str> =
+        generate(&params).filter_map(|c| c.conversation_type).collect();
+    assert_eq!(types.len(), 3, "the demo data has three types: {types:?}");
+    let mut sorted_names = names.clone();
+    sorted_names.sort();
+    assert_eq!(sorted_names, types.iter().map(|t| t.to_string()).collect::<Vec<_>>());
+    for name in &names {
+        assert!(legend_entry_shown(&harness, name), "the legend lists {name}");
+    }
+
+    // A click on a legend entry hides the series, and the setting is kept.
+    harness.get_by_role_and_label(egui::accesskit::Role::CheckBox, "openai").click();
+    harness.run_ok();
+    assert!(app(&harness).chart_settings.hidden_series.contains("openai"));
+    assert!(app(&harness).settings_dirty_since.is_some(), "saved with the settings");
+}
+
+#[test]
+fn without_a_time_bucket_the_chart_offers_one_and_undo_takes_it_back() {
+    let query = r#"{"select":[{"type":"aggregation","aggregation":"count"}],"groupBy":[{"field":"type"}],
+        "where":{"condition":{"field":"type","operator":"isNotNull"}}}"#;
+    let mut harness = run_on_demo(query, 1000);
+    click(&mut harness, "Chart");
+    let before = app(&harness).draft.clone();
+    // A grouped result without a time bucket is drawn as bars by type, with the offer to
+    // add a bucket only when nothing can be drawn; the command works either way.
+    harness
+        .state_mut()
+        .handle(&egui::Context::default(), inkeep_explorer::app::command::Command::AddDayBucket);
+    assert_eq!(
+        body_json(app(&harness))["select"][0],
+        json!({"type": "time", "timeUnit": "day"}),
+        "the day bucket comes first"
+    );
+    step_until(&mut harness, "the run with the bucket", |s| {
+        finished(s)
+            && s.run
+                .outcome()
+                .is_some_and(|o| o.table.column_names().first() == Some(&"firstMessageTime_day"))
+    });
+    harness.run_ok();
+    assert_eq!(app(&harness).series_cache.chart().series().len(), 3);
+    unfocus(&mut harness);
+    click(&mut harness, "Undo");
+    assert_eq!(app(&harness).draft, before);
+}
+
+#[test]
+fn a_count_without_groups_offers_a_day_bucket_button() {
+    let mut harness = run_on_demo(r#"{"select":[{"type":"aggregation","aggregation":"count"}]}"#, 1000);
+    click(&mut harness, "Chart");
+    click(&mut harness, "Add a day bucket");
+    step_until(&mut harness, "the run with the bucket", |s| {
+        finished(s)
+            && s.run.outcome().is_some_and(|o| o.table.column_names() == ["firstMessageTime_day", "count"])
+    });
+    harness.run_ok();
+    let series = app(&harness).series_cache.chart().series();
+    assert_eq!(series.len(), 1, "one series: the count per day");
+    // Every conversation is counted once across the days.
+    let total: f64 = series[0].values.iter().flatten().sum();
+    assert_eq!(total, DEMO_ROWS as f64);
+}
+
+#[test]
+fn the_chart_series_and_picture_are_saved_through_the_save_dialog() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut harness = run_on_demo(COUNT_BY_DAY_BY_TYPE, 1000);
+    click(&mut harness, "Chart");
+    let expected_csv = app(&harness).series_cache.chart().to_csv().expect("a chart has a CSV");
+
+    click(&mut harness, "Export CSV");
+    assert!(app(&harness).save_dialog.is_some(), "the save dialog is open");
+    let csv_path = dir.path().join("series.csv");
+    type_into(&mut harness, "File", 0, csv_path.to_str().unwrap());
+    click(&mut harness, "Save");
+    assert!(app(&harness).save_dialog.is_none());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !csv_path.exists() {
+        assert!(Instant::now() < deadline, "the CSV was not written");
+        harness.step();
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert_eq!(std::fs::read_to_string(&csv_path).unwrap(), expected_csv);
+    assert!(expected_csv.lines().next().unwrap().contains("openai"), "{expected_csv}");
+
+    // The PNG: the window's screenshot (headless there is no renderer, so a synthetic one),
+    // cropped to the plot, saved where the dialog says.
+    let pixels: Vec<egui::Color32> =
+        (0..100 * 50).map(|i| egui::Color32::from_rgb((i % 100) as u8, (i / 100) as u8, 7)).collect();
+    let image = std::sync::Arc::new(egui::ColorImage::new([100, 50], pixels));
+    let rect = egui::Rect::from_min_max(egui::pos2(10.0, 5.0), egui::pos2(40.0, 25.0));
+    let purpose = inkeep_explorer::app::state::ScreenshotPurpose::Chart { rect };
+    let ctx = harness.ctx.clone();
+    harness
+        .state_mut()
+        .handle(&ctx, inkeep_explorer::app::command::Command::ScreenshotCaptured { purpose, image });
+    harness.run_ok();
+    let png_path = dir.path().join("chart.png");
+    type_into(&mut harness, "File", 0, png_path.to_str().unwrap());
+    click(&mut harness, "Save");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !png_path.exists() {
+        assert!(Instant::now() < deadline, "the PNG was not written");
+        harness.step();
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    harness.run_ok();
+    let decoded = image::open(&png_path).unwrap().to_rgba8();
+    // egui_kittest draws at 1 pixel per point.
+    assert_eq!(decoded.dimensions(), (30, 20));
+    assert_eq!(decoded.get_pixel(0, 0).0, [10, 5, 7, 255], "the crop starts at the plot's corner");
+    assert!(harness.query_by_label_contains("Chart saved to").is_some());
 }

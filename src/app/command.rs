@@ -2,20 +2,24 @@
 //! match. UI functions only push commands (and edit their own drafts); worker events
 //! arrive here too, as [`Command::Worker`].
 
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
 
 use crate::api::client::{ApiKey, ClientError};
-use crate::api::query::{QueryBody, parse_query};
+use crate::api::query::{QueryBody, Selection, TimeUnit, parse_query};
 use crate::app::draft::QueryDraft;
+use crate::app::grid_ui::GridState;
 use crate::app::query_form::SuggestionRequest;
+use crate::app::save_dialog::{SaveContent, SaveDialog, crop_rgba, timestamped_file_name};
 use crate::app::state::{
-    AppState, ConnectionStatus, DerivedQuery, ErrorDetails, NoticeKind, RunFailure, RunOutcome, RunState,
-    Tab, TestOutcome, thousands,
+    AppState, ConnectionStatus, DerivedQuery, ErrorDetails, LoadAllState, NoticeKind, RunFailure, RunOutcome,
+    RunState, ScreenshotPurpose, Tab, TestOutcome, format_duration_ms, thousands,
 };
+use crate::data::{LoadProgress, ResultTable};
 use crate::secrets::KeySource;
 use crate::settings::{ConnectionChoice, Settings, ThemeSetting};
-use crate::worker::{ConnectTarget, ConnectionKind, Event, Job, RemoteKey};
+use crate::worker::{ConnectTarget, ConnectionKind, Event, Job, LoadAllError, PngPurpose, RemoteKey};
 
 /// A change the user (or the worker) asks for.
 #[derive(Debug)]
@@ -71,10 +75,45 @@ pub enum Command {
     },
     /// Unfold or fold the error details.
     ToggleErrorDetails,
+    /// Show a status-bar notice.
+    Notify(NoticeKind, String),
+    /// Replace the table shown by every matching row, streamed from the export endpoint.
+    LoadAllRows,
+    /// Stop loading all rows; the table shown stays.
+    CancelLoadAll,
+    /// Hide the "Loading all rows failed" line.
+    DismissLoadAllFailure,
+    /// Export every matching row to a file (the hook the export feature fills).
+    ExportAll,
+    /// The grid's sort, hidden columns or widths changed (they are saved with the settings).
+    GridSettingsChanged,
+    /// The chart's settings changed (they are saved with the settings).
+    ChartSettingsChanged,
     /// Something the worker reported.
     Worker(Event),
-    /// The screenshot for `--screenshot` arrived.
-    ScreenshotCaptured(Arc<egui::ColorImage>),
+    /// A requested screenshot arrived.
+    ScreenshotCaptured {
+        /// What it was requested for.
+        purpose: ScreenshotPurpose,
+        /// The whole window.
+        image: Arc<egui::ColorImage>,
+    },
+    /// Add a day bucket (`{type:"time", timeUnit:"day"}`) to the query, as one undoable
+    /// edit, and run it (the chart's suggestion when a result has no time bucket).
+    AddDayBucket,
+    /// Save the chart's plot (this rectangle of the window, in points) as a PNG.
+    ExportChartPng {
+        /// The plot's rectangle.
+        rect: egui::Rect,
+    },
+    /// Save the chart's series as CSV.
+    ExportSeriesCsv(String),
+    /// Ask the system file dialog for the save dialog's path.
+    SaveDialogBrowse,
+    /// Write the save dialog's content to its path.
+    SaveDialogConfirm,
+    /// Close the save dialog without saving.
+    SaveDialogCancel,
 }
 
 impl AppState {
@@ -204,15 +243,84 @@ impl AppState {
                 self.notify(NoticeKind::Info, format!("Copied {what} to the clipboard."));
             }
             Command::ToggleErrorDetails => self.show_error_details = !self.show_error_details,
+            Command::Notify(kind, text) => self.notify(kind, text),
+            Command::LoadAllRows => self.start_load_all(),
+            Command::CancelLoadAll => {
+                if let Some(job_id) = self.load_all.loading_id() {
+                    self.worker.send(Job::CancelLoad { job_id });
+                    self.load_all = LoadAllState::Idle;
+                    self.notify(NoticeKind::Info, "Loading all rows was cancelled; the table is unchanged.");
+                }
+            }
+            Command::DismissLoadAllFailure => {
+                if matches!(self.load_all, LoadAllState::Failed { .. }) {
+                    self.load_all = LoadAllState::Idle;
+                }
+            }
+            Command::GridSettingsChanged | Command::ChartSettingsChanged => self.mark_settings_dirty(),
+            Command::ExportAll => {
+                // The export feature (presets, history and export issue) replaces this.
+                self.notify(NoticeKind::Info, "Export comes with the export feature.");
+            }
             Command::Worker(event) => self.on_worker_event(ctx, event),
-            Command::ScreenshotCaptured(image) => {
+            Command::ScreenshotCaptured { purpose: ScreenshotPurpose::Automation, image } => {
                 let Some(path) = self.automation.screenshot.clone() else { return };
                 let [width, height] = image.size;
                 let rgba: Vec<u8> =
                     image.pixels.iter().flat_map(|pixel| pixel.to_srgba_unmultiplied()).collect();
                 let (Ok(width), Ok(height)) = (u32::try_from(width), u32::try_from(height)) else { return };
-                self.worker.send(Job::SavePng { path, width, height, rgba });
+                self.worker.send(Job::SavePng { purpose: PngPurpose::Automation, path, width, height, rgba });
             }
+            Command::ScreenshotCaptured { purpose: ScreenshotPurpose::Chart { rect }, image } => {
+                match crop_rgba(&image, rect, ctx.pixels_per_point()) {
+                    Some((width, height, rgba)) => {
+                        self.save_dialog = Some(SaveDialog::new(
+                            "Save the chart as PNG",
+                            self.save_dir.clone(),
+                            &timestamped_file_name("chart", "png"),
+                            SaveContent::Png { width, height, rgba },
+                        ));
+                    }
+                    None => self.notify(NoticeKind::Warning, "The chart is not on screen; nothing to save."),
+                }
+            }
+            Command::AddDayBucket => self.add_day_bucket(),
+            Command::ExportChartPng { rect } => {
+                self.request_screenshot(ctx, ScreenshotPurpose::Chart { rect });
+            }
+            Command::ExportSeriesCsv(text) => {
+                self.save_dialog = Some(SaveDialog::new(
+                    "Save the chart's series as CSV",
+                    self.save_dir.clone(),
+                    &timestamped_file_name("chart-series", "csv"),
+                    SaveContent::Text(text),
+                ));
+            }
+            Command::SaveDialogBrowse => {
+                if let Some(dialog) = &mut self.save_dialog {
+                    dialog.browsing = true;
+                    let directory = dialog.target_path().and_then(|p| p.parent().map(Path::to_path_buf));
+                    self.worker.send(Job::PickSavePath {
+                        file_name: dialog.file_name(),
+                        directory: directory.or_else(|| dialog.directory.clone()),
+                    });
+                }
+            }
+            Command::SaveDialogConfirm => {
+                let Some(path) = self.save_dialog.as_ref().and_then(SaveDialog::target_path) else {
+                    self.notify(NoticeKind::Warning, "Type the file to save to first.");
+                    return;
+                };
+                let Some(dialog) = self.save_dialog.take() else { return };
+                let job = match dialog.content {
+                    SaveContent::Png { width, height, rgba } => {
+                        Job::SavePng { purpose: PngPurpose::Chart, path, width, height, rgba }
+                    }
+                    SaveContent::Text(text) => Job::SaveText { path, text },
+                };
+                self.worker.send(job);
+            }
+            Command::SaveDialogCancel => self.save_dialog = None,
         }
     }
 
@@ -226,6 +334,8 @@ impl AppState {
             self.notify(NoticeKind::Warning, reason);
             return;
         }
+        // The table a load would complete is about to be replaced.
+        self.abandon_load_all();
         let request_id = self.next_request_id;
         self.next_request_id += 1;
         let previous = self.run.take_previous();
@@ -236,6 +346,76 @@ impl AppState {
             self.notice = None;
         }
         self.worker.send(Job::Run { request_id, body });
+    }
+
+    /// Starts "Load all rows" for the result shown, unless it is complete or a run is pending.
+    fn start_load_all(&mut self) {
+        if self.run.pending_id().is_some() {
+            self.notify(NoticeKind::Info, "Wait for the run to finish before loading all rows.");
+            return;
+        }
+        if self.load_all.loading_id().is_some() {
+            return;
+        }
+        let Some(outcome) = self.run.outcome() else { return };
+        if !outcome.is_truncated() {
+            self.notify(NoticeKind::Info, "The table already holds every matching row.");
+            return;
+        }
+        let (request_id, total_rows, body) = (outcome.request_id, outcome.meta.total, outcome.body.clone());
+        let job_id = self.next_request_id;
+        self.next_request_id += 1;
+        self.load_all = LoadAllState::Loading {
+            job_id,
+            request_id,
+            started: Instant::now(),
+            total_rows,
+            progress: LoadProgress::default(),
+        };
+        self.worker.send(Job::LoadAll { job_id, body });
+    }
+
+    /// Adds a day bucket to the front of the select (one undoable edit) and runs the query.
+    fn add_day_bucket(&mut self) {
+        if self.draft.select.iter().any(|selection| matches!(selection, Selection::Time { .. })) {
+            self.notify(NoticeKind::Info, "The query already has a time bucket.");
+            return;
+        }
+        let mut draft = self.draft.clone();
+        draft.select.insert(0, Selection::time(TimeUnit::Day));
+        self.replace_draft(draft);
+        self.notify(NoticeKind::Info, "Added a day bucket to the query (Ctrl+Z undoes it).");
+        if self.derived.body.is_some() && self.run_blocked_reason().is_none() {
+            self.start_run();
+        }
+    }
+
+    /// Stops a load in progress without a word (a new run or connection supersedes it).
+    fn abandon_load_all(&mut self) {
+        if let Some(job_id) = self.load_all.loading_id() {
+            self.worker.send(Job::CancelLoad { job_id });
+        }
+        self.load_all = LoadAllState::Idle;
+    }
+
+    /// The grid keeps its sort, hidden columns and widths while the columns stay the same;
+    /// a table with other columns starts from a clean grid.
+    fn adopt_columns(&mut self, table: &ResultTable) {
+        let names: Vec<String> = table.column_names().into_iter().map(str::to_string).collect();
+        let changed = match &self.grid_columns {
+            Some(previous) => *previous != names,
+            // The first table after a start: keep the saved grid if it fits these columns.
+            None => {
+                let known = |name: &str| names.iter().any(|n| n == name);
+                !(self.grid.sort.iter().all(|key| known(&key.column))
+                    && self.grid.hidden_columns.iter().all(|name| known(name)))
+            }
+        };
+        if changed {
+            self.grid = GridState::default();
+            self.mark_settings_dirty();
+        }
+        self.grid_columns = Some(names);
     }
 
     /// Leaves the pending state for the previous result (cancel, or a cancelled answer).
@@ -256,13 +436,11 @@ impl AppState {
                 }
                 let RunState::Pending { body, previous, .. } = std::mem::take(&mut self.run) else { return };
                 match result {
-                    Ok(response) => {
-                        self.run = RunState::Done(Box::new(RunOutcome::new(
-                            request_id,
-                            body,
-                            response,
-                            duration_ms,
-                        )));
+                    Ok(answer) => {
+                        self.adopt_columns(&answer.table);
+                        self.load_all = LoadAllState::Idle;
+                        self.run =
+                            RunState::Done(Box::new(RunOutcome::new(request_id, body, answer, duration_ms)));
                     }
                     Err(ClientError::Cancelled) => {
                         self.run = previous.map_or(RunState::NotRequested, RunState::Done);
@@ -375,7 +553,36 @@ impl AppState {
                     self.notify(NoticeKind::Warning, message);
                 }
             }
-            Event::PngSaved { path, result } => {
+            Event::LoadProgress { job_id, progress: update } => {
+                if let LoadAllState::Loading { job_id: loading, progress, .. } = &mut self.load_all
+                    && *loading == job_id
+                {
+                    *progress = update;
+                }
+            }
+            Event::LoadFinished { job_id, duration_ms, result } => {
+                self.on_load_finished(job_id, duration_ms, result)
+            }
+            Event::TextSaved { path, result } => match result {
+                Ok(()) => self.notify(NoticeKind::Info, format!("Saved {}", path.display())),
+                Err(message) => self.notify(NoticeKind::Warning, message),
+            },
+            Event::SavePathPicked(picked) => {
+                let Some(dialog) = &mut self.save_dialog else { return };
+                dialog.browsing = false;
+                match picked {
+                    Some(path) => dialog.path_text = path.display().to_string(),
+                    None => self.notify(
+                        NoticeKind::Info,
+                        "No file was chosen (or no file dialog is available here): type the path instead.",
+                    ),
+                }
+            }
+            Event::PngSaved { purpose: PngPurpose::Chart, path, result } => match result {
+                Ok(()) => self.notify(NoticeKind::Info, format!("Chart saved to {}", path.display())),
+                Err(message) => self.notify(NoticeKind::Warning, message),
+            },
+            Event::PngSaved { purpose: PngPurpose::Automation, path, result } => {
                 match result {
                     Ok(()) => {
                         self.notify(NoticeKind::Info, format!("Screenshot saved to {}", path.display()))
@@ -392,6 +599,60 @@ impl AppState {
         }
     }
 
+    fn on_load_finished(
+        &mut self,
+        job_id: u64,
+        duration_ms: u64,
+        result: Result<Arc<ResultTable>, LoadAllError>,
+    ) {
+        let LoadAllState::Loading { job_id: loading, request_id, .. } = self.load_all else { return };
+        if loading != job_id {
+            return;
+        }
+        self.load_all = LoadAllState::Idle;
+        let Some(outcome) = self.run.outcome_mut().filter(|outcome| outcome.request_id == request_id) else {
+            return;
+        };
+        match result {
+            Ok(table) => {
+                let row_count = table.row_count();
+                let total_before = outcome.meta.total;
+                outcome.meta.total = row_count as u64;
+                outcome.meta.count = row_count as u64;
+                outcome.table = Arc::clone(&table);
+                outcome.all_rows_loaded = true;
+                self.adopt_columns(&table);
+                let mut message = format!(
+                    "Loaded all {} rows in {}.",
+                    thousands(row_count as u64),
+                    format_duration_ms(duration_ms)
+                );
+                if row_count as u64 != total_before {
+                    // The data changed between the run and the export.
+                    message.push_str(&format!(" The run had counted {}.", thousands(total_before)));
+                }
+                self.notify(NoticeKind::Info, message);
+            }
+            Err(LoadAllError::Cancelled) => {}
+            Err(error) => {
+                // The server's own words help more than a status code alone.
+                let detail = match &error {
+                    LoadAllError::Client(client_error) => ErrorDetails::from_client_error(client_error)
+                        .detail
+                        .map(|detail| format!(" The server said: {}.", detail.trim_end_matches('.')))
+                        .unwrap_or_default(),
+                    _ => String::new(),
+                };
+                let message = format!(
+                    "{error}{detail} The table still shows the first {} rows.",
+                    thousands(outcome.row_count() as u64)
+                );
+                self.load_all = LoadAllState::Failed { request_id, message: message.clone() };
+                self.notify(NoticeKind::Warning, format!("Loading all rows failed: {message}"));
+            }
+        }
+    }
+
     /// Marks the automation done, closing the window when `--exit` asked for it.
     pub fn finish_automation(&mut self, ctx: &egui::Context) {
         self.automation.finished = true;
@@ -402,6 +663,7 @@ impl AppState {
 
     /// Sends a connect job and shows "connecting" until it answers.
     pub fn connect(&mut self, target: ConnectTarget) {
+        self.abandon_load_all();
         if let Some(request_id) = self.run.pending_id() {
             self.worker.send(Job::Cancel { request_id });
             self.end_pending_without_answer();
@@ -472,6 +734,8 @@ impl AppState {
             last_query: Some(self.draft.best_effort_body()),
             last_draft: serde_json::to_value(&self.draft).ok(),
             tab: Some(self.tab.as_str().to_string()),
+            grid: serde_json::to_value(&self.grid).ok(),
+            chart: serde_json::to_value(&self.chart_settings).ok(),
         }
     }
 
@@ -528,9 +792,9 @@ pub fn explain_connection_error(error: &ClientError) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::response::QueryResponse;
     use crate::app::{AppEnv, ExplorerApp, LaunchOptions, Startup};
-    use crate::worker::ConnectionInfo;
+    use crate::data::{Meta, ResultTable};
+    use crate::worker::{ConnectionInfo, RawAnswer, RunAnswer};
     use serde_json::json;
 
     fn app(ctx: &egui::Context) -> ExplorerApp {
@@ -550,14 +814,14 @@ mod tests {
         app
     }
 
-    fn answer(row_count: usize) -> QueryResponse {
-        let rows = (0..row_count).map(|i| json!({"count": i}).as_object().unwrap().clone()).collect();
-        QueryResponse {
-            rows,
-            total: row_count as u64,
-            page_size: 1000,
-            count: row_count as u64,
-            request_id: None,
+    fn answer(row_count: usize) -> RunAnswer {
+        let rows: Vec<_> = (0..row_count).map(|i| json!({"count": i}).as_object().unwrap().clone()).collect();
+        let body = QueryBody::default();
+        RunAnswer {
+            table: Arc::new(ResultTable::from_rows(&body, &rows)),
+            meta: Meta { total: row_count as u64, page_size: 1000, count: row_count as u64 },
+            server_request_id: None,
+            raw: RawAnswer::default(),
         }
     }
 
@@ -580,7 +844,7 @@ mod tests {
         let fresh = Event::Finished { request_id: second, duration_ms: 5, result: Ok(answer(3)) };
         app.handle(&ctx, Command::Worker(fresh));
         let RunState::Done(outcome) = &app.state().run else { panic!("{:?}", app.state().run) };
-        assert_eq!((outcome.request_id, outcome.response.rows.len()), (second, 3));
+        assert_eq!((outcome.request_id, outcome.row_count()), (second, 3));
     }
 
     #[test]
@@ -613,6 +877,27 @@ mod tests {
         assert_eq!(app.state().run.outcome().map(|o| o.request_id), Some(first));
         app.handle(&ctx, Command::Run);
         assert_eq!(app.state().run.outcome().map(|o| o.request_id), Some(first));
+    }
+
+    #[test]
+    fn grid_and_chart_settings_are_saved_and_read_back() {
+        let ctx = egui::Context::default();
+        let mut app = app(&ctx);
+        app.state.chart_settings.kind = crate::app::chart_ui::ChartKind::StackedBars;
+        app.state
+            .grid
+            .sort
+            .push(crate::app::grid_ui::GridSortKey { column: "count".into(), descending: true });
+        let saved = app.state.current_settings();
+        let text = serde_json::to_string(&saved).unwrap();
+        let loaded: Settings = serde_json::from_str(&text).unwrap();
+        let startup = Startup {
+            settings: loaded,
+            ..Startup::prepare(LaunchOptions::default(), AppEnv::isolated(100)).unwrap()
+        };
+        let restarted = ExplorerApp::new(&ctx, startup).unwrap();
+        assert_eq!(restarted.state.chart_settings.kind, crate::app::chart_ui::ChartKind::StackedBars);
+        assert_eq!(restarted.state.grid.sort, app.state.grid.sort);
     }
 
     #[test]

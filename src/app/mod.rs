@@ -6,15 +6,20 @@
 //! [`AppState::handle`]. The query form edits its own draft; everything derived from the
 //! draft (body, problems, JSON) is computed once per change, never per frame.
 
+pub mod chart_tab;
+pub mod chart_ui;
 pub mod command;
 pub mod connection_ui;
 pub mod draft;
+pub mod grid_ui;
 pub mod inspector_ui;
 pub mod query_form;
+pub mod raw_json;
 pub mod response_ui;
-pub mod results_ui;
+pub mod save_dialog;
 pub mod state;
 pub mod status_ui;
+pub mod table_tab;
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, mpsc};
@@ -30,9 +35,10 @@ use crate::app::draft::QueryDraft;
 use crate::app::inspector_ui::{CurlAuth, InspectorContext, inspector_ui};
 use crate::app::query_form::{FormContext, query_form_ui};
 use crate::app::state::{
-    AppState, Automation, ConnectionDialog, ConnectionStatus, DerivedQuery, InspectorState, NoticeKind,
-    RunState, Tab, UndoHistory,
+    AppState, Automation, ConnectionDialog, ConnectionStatus, DerivedQuery, InspectorState, LoadAllState,
+    NoticeKind, RunState, ScreenshotPurpose, Tab, UndoHistory,
 };
+use crate::data::series::SeriesCache;
 use crate::demo::dataset::DatasetParams;
 use crate::secrets::Keychain;
 use crate::settings::{Settings, default_config_dir};
@@ -78,8 +84,12 @@ pub struct AppEnv {
     pub env_server_url: Option<String>,
     /// The dataset of the embedded demo API.
     pub demo_dataset: DatasetParams,
+    /// The most rows one answer of the embedded demo API carries.
+    pub demo_page_size: usize,
     /// Timeouts and retries of the client.
     pub client_defaults: ClientConfig,
+    /// Where exports are suggested (the download folder); `None` uses the current directory.
+    pub save_dir: Option<PathBuf>,
 }
 
 impl std::fmt::Debug for AppEnv {
@@ -90,6 +100,7 @@ impl std::fmt::Debug for AppEnv {
             .field("env_key", &self.env_key)
             .field("env_server_url", &self.env_server_url)
             .field("demo_dataset", &self.demo_dataset)
+            .field("demo_page_size", &self.demo_page_size)
             .finish_non_exhaustive()
     }
 }
@@ -107,7 +118,13 @@ impl AppEnv {
                 .map(|url| url.trim().to_string())
                 .filter(|u| !u.is_empty()),
             demo_dataset: DatasetParams::default(),
+            demo_page_size: WorkerConfig::DEFAULT_DEMO_PAGE_SIZE,
             client_defaults: ClientConfig::default(),
+            save_dir: directories::UserDirs::new().and_then(|dirs| {
+                dirs.download_dir()
+                    .map(std::path::Path::to_path_buf)
+                    .or_else(|| Some(dirs.home_dir().to_path_buf()))
+            }),
         }
     }
 
@@ -124,7 +141,9 @@ impl AppEnv {
             env_key: None,
             env_server_url: None,
             demo_dataset: DatasetParams { rows: demo_rows, ..DatasetParams::default() },
+            demo_page_size: WorkerConfig::DEFAULT_DEMO_PAGE_SIZE,
             client_defaults: ClientConfig { max_retries: 0, ..ClientConfig::default() },
+            save_dir: None,
         }
     }
 }
@@ -217,8 +236,7 @@ pub fn run_native(options: LaunchOptions) -> anyhow::Result<()> {
 /// The eframe application.
 pub struct ExplorerApp {
     state: AppState,
-    screenshots: mpsc::Receiver<Arc<egui::ColorImage>>,
-    screenshot_sender: mpsc::Sender<Arc<egui::ColorImage>>,
+    screenshots: mpsc::Receiver<(ScreenshotPurpose, Arc<egui::ColorImage>)>,
     failure_slot: Option<Arc<Mutex<Option<String>>>>,
 }
 
@@ -237,6 +255,7 @@ impl ExplorerApp {
             WorkerConfig {
                 keychain: Arc::clone(&env.keychain),
                 demo_dataset: env.demo_dataset,
+                demo_page_size: env.demo_page_size,
                 client_defaults: env.client_defaults.clone(),
             },
             Arc::new(move || repaint_ctx.request_repaint()),
@@ -262,6 +281,7 @@ impl ExplorerApp {
             finished: !launch.run && launch.screenshot.is_none() && !launch.exit,
             ..Automation::default()
         };
+        let (screenshot_sender, screenshots) = mpsc::channel();
         let mut state = AppState {
             committed: draft.clone(),
             draft,
@@ -269,6 +289,19 @@ impl ExplorerApp {
             derived,
             history: UndoHistory::default(),
             run: RunState::NotRequested,
+            load_all: LoadAllState::Idle,
+            grid: settings
+                .grid
+                .as_ref()
+                .and_then(|value| serde_json::from_value(value.clone()).ok())
+                .unwrap_or_default(),
+            grid_columns: None,
+            series_cache: SeriesCache::new(),
+            chart_settings: settings
+                .chart
+                .as_ref()
+                .and_then(|value| serde_json::from_value(value.clone()).ok())
+                .unwrap_or_default(),
             next_request_id: 1,
             tab,
             theme: settings.theme,
@@ -286,6 +319,9 @@ impl ExplorerApp {
             config_dir: env.config_dir.clone(),
             env_key: env.env_key.clone(),
             connection_choice: settings.connection,
+            save_dialog: None,
+            save_dir: env.save_dir.clone(),
+            screenshot_sender,
             worker,
         };
         if let Some(notice) = notice {
@@ -293,8 +329,7 @@ impl ExplorerApp {
         }
         let target = state.startup_target();
         state.connect(target);
-        let (screenshot_sender, screenshots) = mpsc::channel();
-        Ok(ExplorerApp { state, screenshots, screenshot_sender, failure_slot: None })
+        Ok(ExplorerApp { state, screenshots, failure_slot: None })
     }
 
     /// Where the automation's failure is reported for the exit status.
@@ -320,8 +355,8 @@ impl ExplorerApp {
         while let Some(event) = self.state.worker.try_recv() {
             commands.push(Command::Worker(event));
         }
-        while let Ok(image) = self.screenshots.try_recv() {
-            commands.push(Command::ScreenshotCaptured(image));
+        while let Ok((purpose, image)) = self.screenshots.try_recv() {
+            commands.push(Command::ScreenshotCaptured { purpose, image });
         }
         self.shortcuts(&ctx, &mut commands);
         for command in commands.drain(..) {
@@ -342,6 +377,7 @@ impl ExplorerApp {
         let mut dialog = std::mem::take(&mut self.state.dialog);
         connection_ui::connection_dialog_ui(&ctx, &mut dialog, &self.state, &mut commands);
         self.state.dialog = dialog;
+        save_dialog::save_dialog_ui(&ctx, &mut self.state.save_dialog, &mut commands);
 
         for command in commands {
             self.state.handle(&ctx, command);
@@ -355,6 +391,7 @@ impl ExplorerApp {
 
     fn shortcuts(&self, ctx: &egui::Context, commands: &mut Vec<Command>) {
         let pending = self.state.run.pending_id().is_some();
+        let loading = self.state.load_all.loading_id().is_some();
         // A focused text field keeps Ctrl+Z for its own text; elsewhere it undoes query edits.
         let text_focused = ctx.text_edit_focused();
         ctx.input_mut(|input| {
@@ -363,6 +400,8 @@ impl ExplorerApp {
             }
             if pending && input.consume_key(Modifiers::NONE, Key::Escape) {
                 commands.push(Command::Cancel);
+            } else if loading && input.consume_key(Modifiers::NONE, Key::Escape) {
+                commands.push(Command::CancelLoadAll);
             }
             if !text_focused {
                 // Most specific first: Ctrl+Z also matches Ctrl+Shift+Z logically.
@@ -423,18 +462,23 @@ impl ExplorerApp {
         {
             response_ui::failure_banner_ui(ui, failure, self.state.show_error_details, commands);
         }
+        table_tab::load_progress_ui(ui, &self.state.load_all, commands);
         ui.separator();
         match self.state.tab {
-            Tab::Table => results_ui::results_ui(ui, &self.state.run),
-            Tab::Chart => {
-                ui.add_space(24.0);
-                ui.vertical_centered(|ui| {
-                    ui.label(RichText::new("Charts are coming").heading());
-                    ui.label(
-                        "Charts over time buckets arrive in a later version; the Table tab shows the result.",
-                    );
-                });
-            }
+            Tab::Table => table_tab::table_tab_ui(
+                ui,
+                &self.state.run,
+                &self.state.load_all,
+                &mut self.state.grid,
+                commands,
+            ),
+            Tab::Chart => chart_tab::chart_tab_ui(
+                ui,
+                &self.state.run,
+                &mut self.state.series_cache,
+                &mut self.state.chart_settings,
+                commands,
+            ),
             Tab::Request => {
                 let (base_url, auth) = match self.state.connection_info() {
                     Some(info) if info.kind == ConnectionKind::Demo => {
@@ -478,12 +522,7 @@ impl ExplorerApp {
         }
         if self.state.automation.screenshot.is_some() {
             self.state.automation.screenshot_requested = true;
-            let sender = self.screenshot_sender.clone();
-            let repaint = ctx.clone();
-            ctx.request_screenshot(move |image| {
-                let _ = sender.send(image);
-                repaint.request_repaint();
-            });
+            self.state.request_screenshot(ctx, ScreenshotPurpose::Automation);
         } else {
             self.state.finish_automation(ctx);
         }
@@ -493,6 +532,24 @@ impl ExplorerApp {
 impl eframe::App for ExplorerApp {
     fn ui(&mut self, ui: &mut Ui, _frame: &mut eframe::Frame) {
         self.frame(ui);
+    }
+
+    fn raw_input_hook(&mut self, _ctx: &egui::Context, raw_input: &mut egui::RawInput) {
+        if self.state.automation.screenshot.is_some() {
+            // A scripted screenshot shows the window itself, not hover highlights and tooltips
+            // from wherever the pointer happens to rest.
+            raw_input.events.retain(|event| {
+                !matches!(
+                    event,
+                    egui::Event::PointerMoved(_)
+                        | egui::Event::MouseMoved(_)
+                        | egui::Event::PointerButton { .. }
+                        | egui::Event::MouseWheel { .. }
+                        | egui::Event::Touch { .. }
+                )
+            });
+            raw_input.events.push(egui::Event::PointerGone);
+        }
     }
 
     fn save(&mut self, _storage: &mut dyn eframe::Storage) {

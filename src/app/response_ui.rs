@@ -4,24 +4,18 @@
 use std::sync::Arc;
 
 use egui::{Color32, RichText, TextEdit, Ui};
-use serde_json::{Map, Value, json};
 
+use crate::api::client::format_bytes;
 use crate::app::command::Command;
+use crate::app::raw_json::{PrettyPrefix, pretty_prefix};
 use crate::app::state::{ErrorDetails, RunFailure, RunOutcome, RunState, thousands};
 
-/// How many rows the JSON view shows; the rest is one click away through "Copy full JSON".
-pub const PREVIEW_ROWS: usize = 200;
+/// How much pretty-printed JSON the view shows; "Copy full JSON" copies the whole answer.
+pub const PREVIEW_BYTES: usize = 256 * 1024;
 
-/// The answer envelope as the API sent it, with the first `row_limit` rows.
-pub fn envelope_json(outcome: &RunOutcome, row_limit: usize) -> Value {
-    let rows: Vec<Value> =
-        outcome.response.rows.iter().take(row_limit).map(|row| Value::Object(row.clone())).collect();
-    let mut data = Map::new();
-    data.insert("result".to_string(), Value::Array(rows));
-    data.insert("total".to_string(), json!(outcome.response.total));
-    data.insert("pageSize".to_string(), json!(outcome.response.page_size));
-    data.insert("count".to_string(), json!(outcome.response.count));
-    json!({ "status": "ok", "data": Value::Object(data) })
+/// The answer as the API sent it, pretty-printed, when the whole answer is kept.
+pub fn full_json(outcome: &RunOutcome) -> Option<String> {
+    outcome.raw.is_complete().then(|| pretty_prefix(&outcome.raw.bytes, usize::MAX).text)
 }
 
 /// Draws the Response tab.
@@ -37,41 +31,61 @@ pub fn response_ui(ui: &mut Ui, run: &RunState, commands: &mut Vec<Command>) {
     ui.horizontal_wrapped(|ui| {
         ui.label(format!(
             "total {} · pageSize {} · count {}",
-            thousands(outcome.response.total),
-            thousands(outcome.response.page_size),
-            thousands(outcome.response.count)
+            thousands(outcome.meta.total),
+            thousands(outcome.meta.page_size),
+            thousands(outcome.meta.count)
         ));
-        if let Some(request_id) = &outcome.response.request_id {
+        if let Some(request_id) = &outcome.server_request_id {
             ui.label(format!("· requestId {request_id}"));
         }
-        if ui.button("Copy full JSON").clicked() {
-            let text = serde_json::to_string_pretty(&envelope_json(outcome, usize::MAX)).unwrap_or_default();
+        let copy = ui
+            .add_enabled(outcome.raw.is_complete(), egui::Button::new("Copy full JSON"))
+            .on_disabled_hover_text(format!(
+                "The answer is {}; only its first {} are kept. Export the result to get all of it.",
+                format_bytes(outcome.raw.total_bytes as u64),
+                format_bytes(outcome.raw.bytes.len() as u64)
+            ));
+        if copy.clicked()
+            && let Some(text) = full_json(outcome)
+        {
             commands.push(Command::CopyText { text, what: "the response JSON" });
         }
     });
-    let shown = outcome.response.rows.len().min(PREVIEW_ROWS);
-    if outcome.response.rows.len() > shown {
+    if outcome.all_rows_loaded {
         ui.label(
             RichText::new(format!(
-                "Showing the first {shown} of {} rows here; Copy full JSON copies all of them.",
-                thousands(outcome.response.rows.len() as u64)
+                "The table holds all {} rows, loaded through the export; below is the query's first answer.",
+                thousands(outcome.row_count() as u64)
             ))
             .weak(),
         );
     }
     // Pretty-printing is done once per result and kept in egui's memory, not every frame.
     let cache_id = egui::Id::unique(("response_json", outcome.request_id));
-    let text: Arc<String> = match ui.data(|data| data.get_temp::<Arc<String>>(cache_id)) {
-        Some(text) => text,
+    let pretty: Arc<PrettyPrefix> = match ui.data(|data| data.get_temp::<Arc<PrettyPrefix>>(cache_id)) {
+        Some(pretty) => pretty,
         None => {
-            let text = Arc::new(
-                serde_json::to_string_pretty(&envelope_json(outcome, PREVIEW_ROWS)).unwrap_or_default(),
-            );
-            ui.data_mut(|data| data.insert_temp(cache_id, Arc::clone(&text)));
-            text
+            let pretty = Arc::new(pretty_prefix(&outcome.raw.bytes, PREVIEW_BYTES));
+            ui.data_mut(|data| data.insert_temp(cache_id, Arc::clone(&pretty)));
+            pretty
         }
     };
-    read_only_code(ui, "response_json_view", "Response JSON", text.as_str());
+    if pretty.cut || !outcome.raw.is_complete() {
+        let note = if outcome.raw.is_complete() {
+            format!(
+                "Showing the start of the answer ({}); Copy full JSON copies all of it.",
+                format_bytes(outcome.raw.total_bytes as u64)
+            )
+        } else {
+            format!(
+                "Showing the start of the answer: only its first {} of {} are kept.",
+                format_bytes(outcome.raw.bytes.len() as u64),
+                format_bytes(outcome.raw.total_bytes as u64)
+            )
+        };
+        ui.label(RichText::new(note).weak());
+    }
+    read_only_code(ui, "response_json_view", "Response JSON", pretty.text.as_str());
 }
 
 /// A read-only, selectable, monospace text block.

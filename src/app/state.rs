@@ -4,19 +4,23 @@
 
 use std::path::PathBuf;
 use std::str::FromStr;
+use std::sync::{Arc, mpsc};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
 use crate::api::client::{ApiKey, ClientError};
-use crate::api::columns::result_columns;
 use crate::api::query::{ParseError, QueryBody};
-use crate::api::response::QueryResponse;
 use crate::api::validate::Problem;
+use crate::app::chart_ui::ChartSettings;
 use crate::app::draft::QueryDraft;
+use crate::app::grid_ui::GridState;
 use crate::app::query_form::Suggestions;
+use crate::app::save_dialog::SaveDialog;
+use crate::data::series::SeriesCache;
+use crate::data::{LoadProgress, Meta, ResultTable};
 use crate::settings::{ConnectionChoice, ThemeSetting};
-use crate::worker::{ConnectionInfo, Worker};
+use crate::worker::{ConnectionInfo, RawAnswer, RunAnswer, Worker};
 
 /// The result tabs of the centre panel.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -77,46 +81,58 @@ impl std::fmt::Display for Tab {
     }
 }
 
-/// A successful run, with what the table needs precomputed once.
+/// A successful run: the table (built on the worker) and what came with it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RunOutcome {
     /// The window's id of the run.
     pub request_id: u64,
     /// The body that was sent.
     pub body: QueryBody,
-    /// The answer.
-    pub response: QueryResponse,
-    /// Column names in display order: the keys of the rows, first seen first.
-    pub columns: Vec<String>,
+    /// The rows as typed columns, shared with the grid and the chart (never copied).
+    pub table: Arc<ResultTable>,
+    /// `total`, `pageSize`, `count`; after "Load all rows", `total == count ==` rows.
+    pub meta: Meta,
+    /// The server's request id, for support.
+    pub server_request_id: Option<String>,
+    /// The raw answer (or its start) for the Response tab.
+    pub raw: RawAnswer,
     /// Wall time of the request.
     pub duration_ms: u64,
+    /// The table was completed through the export endpoint ("Load all rows"); the raw
+    /// answer is then still the first page.
+    pub all_rows_loaded: bool,
 }
 
 impl RunOutcome {
-    /// Wraps an answer, working out its columns once.
-    pub fn new(request_id: u64, body: QueryBody, response: QueryResponse, duration_ms: u64) -> RunOutcome {
-        let columns = columns_of(&body, &response);
-        RunOutcome { request_id, body, response, columns, duration_ms }
-    }
-}
-
-/// The columns of an answer: the keys of its rows in the server's order (later rows may add
-/// keys, e.g. unpacked JSON fields); for an empty answer, the columns the query would produce.
-pub fn columns_of(body: &QueryBody, response: &QueryResponse) -> Vec<String> {
-    if response.rows.is_empty() {
-        return result_columns(body).into_iter().filter(|c| !c.is_unpacked()).map(|c| c.name).collect();
-    }
-    let mut columns: Vec<String> = Vec::new();
-    let mut seen = std::collections::HashSet::new();
-    for row in &response.rows {
-        for key in row.keys() {
-            if !seen.contains(key.as_str()) {
-                seen.insert(key.clone());
-                columns.push(key.clone());
-            }
+    /// Wraps an answer.
+    pub fn new(request_id: u64, body: QueryBody, answer: RunAnswer, duration_ms: u64) -> RunOutcome {
+        let RunAnswer { table, meta, server_request_id, raw } = answer;
+        RunOutcome {
+            request_id,
+            body,
+            table,
+            meta,
+            server_request_id,
+            raw,
+            duration_ms,
+            all_rows_loaded: false,
         }
     }
-    columns
+
+    /// The column names, in result order.
+    pub fn columns(&self) -> Vec<&str> {
+        self.table.column_names()
+    }
+
+    /// Rows in the table.
+    pub fn row_count(&self) -> usize {
+        self.table.row_count()
+    }
+
+    /// True when more rows match than the table holds ("Load all rows" would fetch them).
+    pub fn is_truncated(&self) -> bool {
+        self.meta.total > self.table.row_count() as u64
+    }
 }
 
 /// Everything known about a failed request, for the details view and the clipboard.
@@ -245,6 +261,15 @@ impl RunState {
         }
     }
 
+    /// The result shown, for changing it in place ("Load all rows" completes its table).
+    pub fn outcome_mut(&mut self) -> Option<&mut RunOutcome> {
+        match self {
+            RunState::NotRequested => None,
+            RunState::Done(outcome) => Some(outcome),
+            RunState::Pending { previous, .. } | RunState::Failed { previous, .. } => previous.as_deref_mut(),
+        }
+    }
+
     /// Takes the last good result out, leaving [`RunState::NotRequested`].
     pub fn take_previous(&mut self) -> Option<Box<RunOutcome>> {
         match std::mem::take(self) {
@@ -266,6 +291,45 @@ impl RunState {
     pub fn failure(&self) -> Option<&RunFailure> {
         match self {
             RunState::Failed { error, .. } => Some(error),
+            _ => None,
+        }
+    }
+}
+
+/// "Load all rows": streaming the full result through the export endpoint into a table that
+/// replaces the (truncated) one shown. The table shown stays until the new one is complete.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub enum LoadAllState {
+    /// Nothing loading.
+    #[default]
+    Idle,
+    /// The worker is streaming the export.
+    Loading {
+        /// The load; events of any other id are stale.
+        job_id: u64,
+        /// The run whose table it completes.
+        request_id: u64,
+        /// When it started.
+        started: Instant,
+        /// Rows matching the query (what the progress bar counts towards).
+        total_rows: u64,
+        /// Rows parsed and bytes received so far.
+        progress: LoadProgress,
+    },
+    /// The last load failed; the table shown is still the first page.
+    Failed {
+        /// The run whose table it was to complete.
+        request_id: u64,
+        /// Why, in words.
+        message: String,
+    },
+}
+
+impl LoadAllState {
+    /// The load in progress: its job id.
+    pub fn loading_id(&self) -> Option<u64> {
+        match self {
+            LoadAllState::Loading { job_id, .. } => Some(*job_id),
             _ => None,
         }
     }
@@ -499,6 +563,16 @@ pub struct AppState {
     pub history: UndoHistory,
     /// The run.
     pub run: RunState,
+    /// "Load all rows" for the result shown.
+    pub load_all: LoadAllState,
+    /// The grid's sort, search, hidden columns, widths and selection.
+    pub grid: GridState,
+    /// The column names of the last table shown in the grid; a different set resets the grid.
+    pub grid_columns: Option<Vec<String>>,
+    /// The chart's series, derived once per result and settings.
+    pub series_cache: SeriesCache,
+    /// The chart's kind, measure, top N, gaps, log scale and hidden series (persisted).
+    pub chart_settings: ChartSettings,
     /// The id the next run gets.
     pub next_request_id: u64,
     /// The tab shown.
@@ -534,11 +608,40 @@ pub struct AppState {
     pub env_key: Option<ApiKey>,
     /// How the window connects at startup and after "Use demo data" / "Connect".
     pub connection_choice: ConnectionChoice,
+    /// The "Save as" dialog of a chart export, when open.
+    pub save_dialog: Option<SaveDialog>,
+    /// Where exports are suggested (the user's download folder); `None` in tests.
+    pub save_dir: Option<PathBuf>,
+    /// Screenshots come back through here, tagged with what they are for.
+    pub screenshot_sender: mpsc::Sender<(ScreenshotPurpose, Arc<egui::ColorImage>)>,
     /// The background worker.
     pub worker: Worker,
 }
 
+/// What a requested screenshot is for.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum ScreenshotPurpose {
+    /// `--screenshot` of the command line: the whole window.
+    Automation,
+    /// "Export PNG" of the chart: this part of the window, in points.
+    Chart {
+        /// The plot's rectangle.
+        rect: egui::Rect,
+    },
+}
+
 impl AppState {
+    /// Asks egui for a screenshot of the next frame; it arrives as
+    /// [`Command::ScreenshotCaptured`](crate::app::command::Command::ScreenshotCaptured).
+    pub fn request_screenshot(&self, ctx: &egui::Context, purpose: ScreenshotPurpose) {
+        let sender = self.screenshot_sender.clone();
+        let repaint = ctx.clone();
+        ctx.request_screenshot(move |image| {
+            let _ = sender.send((purpose, image));
+            repaint.request_repaint();
+        });
+    }
+
     /// Posts a status-bar notice.
     pub fn notify(&mut self, kind: NoticeKind, text: impl Into<String>) {
         self.notice = Some(Notice { text: text.into(), kind, at: Instant::now() });
@@ -604,7 +707,6 @@ pub fn format_duration_ms(duration_ms: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::query::{Selection, TimeUnit};
     use serde_json::json;
 
     fn draft_with_notes(notes: &str) -> QueryDraft {
@@ -634,22 +736,6 @@ mod tests {
         // A new edit clears the redo stack.
         history.record(draft_with_notes("abc"), None, t0 + Duration::from_secs(10));
         assert!(!history.can_redo());
-    }
-
-    #[test]
-    fn columns_follow_rows_and_fall_back_to_the_query() {
-        let body = QueryBody {
-            select: vec![Selection::time(TimeUnit::Day), Selection::count()],
-            ..Default::default()
-        };
-        let empty = QueryResponse::default();
-        assert_eq!(columns_of(&body, &empty), vec!["firstMessageTime_day", "count"]);
-        let rows = vec![
-            json!({"a": 1, "properties.x": "p"}).as_object().unwrap().clone(),
-            json!({"a": 2, "properties.y": "q"}).as_object().unwrap().clone(),
-        ];
-        let response = QueryResponse { rows, total: 2, page_size: 1000, count: 2, request_id: None };
-        assert_eq!(columns_of(&body, &response), vec!["a", "properties.x", "properties.y"]);
     }
 
     #[test]

@@ -30,12 +30,12 @@ pub fn status_ui(ui: &mut Ui, run: &RunState, notice: Option<&Notice>, commands:
                 ui.separator();
                 ui.label(format!(
                     "{} of {} rows",
-                    thousands(outcome.response.rows.len() as u64),
-                    thousands(outcome.response.total)
+                    thousands(outcome.row_count() as u64),
+                    thousands(outcome.meta.total)
                 ));
                 ui.separator();
                 ui.label(format_duration_ms(outcome.duration_ms));
-                if let Some(request_id) = &outcome.response.request_id {
+                if let Some(request_id) = &outcome.server_request_id {
                     request_id_ui(ui, request_id, commands);
                 }
             }

@@ -14,8 +14,10 @@
 mod builder;
 pub mod copy;
 pub mod display;
+pub mod export;
 pub mod parse;
 pub mod search;
+pub mod series;
 pub mod sort;
 pub mod storage;
 pub mod table;

@@ -1,0 +1,106 @@
+//! Benchmarks of the export writers on a 1M-row raw-conversation table (issue 7).
+//!
+//! Targets on the 2-core build machine, release build:
+//! - 1M rows to CSV ≤ 1 s;
+//! - 1M rows to XLSX ≤ 15 s (constant-memory worksheets, so memory stays flat);
+//! - JSON is measured for reference.
+//!
+//! Files go to a temporary directory through the same atomic writer the app uses, so
+//! the numbers include the fsync and rename. The rows come from the demo dataset
+//! generator, serialised as the demo server sends them, and are parsed once into a
+//! `ResultTable` before anything is timed.
+
+// A benchmark that cannot build its input has nothing to measure: failing loudly is right.
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+use std::hint::black_box;
+use std::io::Write as _;
+use std::sync::atomic::AtomicBool;
+use std::time::Duration;
+
+use chrono::{NaiveDate, TimeZone, Utc};
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use inkeep_explorer::api::query::QueryBody;
+use inkeep_explorer::data::ResultTable;
+use inkeep_explorer::data::export::{ExportFormat, ExportMeta, ExportOptions, export_view};
+use inkeep_explorer::demo::dataset::{DatasetParams, generate};
+use serde_json::{Map, Value};
+
+const ROWS: u64 = 1_000_000;
+
+/// A `/query/conversations` response body for `{}` with `rows` rows.
+fn response_json(rows: u64) -> Vec<u8> {
+    let params =
+        DatasetParams { rows, seed: 42, end_date: NaiveDate::from_ymd_opt(2026, 1, 31).expect("valid date") };
+    let mut out = Vec::with_capacity(rows as usize * 700);
+    out.extend_from_slice(br#"{"status":"ok","data":{"result":["#);
+    for (index, conversation) in generate(&params).enumerate() {
+        if index > 0 {
+            out.push(b',');
+        }
+        let mut row = Map::new();
+        row.insert("id".into(), Value::from(conversation.id.as_str()));
+        row.insert("userMessageCount".into(), Value::from(conversation.user_message_count));
+        row.insert("organizationId".into(), Value::from(conversation.organization_id.as_str()));
+        row.insert("projectId".into(), Value::from(conversation.project_id.as_str()));
+        row.insert(
+            "integrationId".into(),
+            conversation.integration_id.as_deref().map_or(Value::Null, Value::from),
+        );
+        row.insert("firstMessageTime".into(), Value::from(conversation.first_message_time_string()));
+        row.insert("type".into(), conversation.conversation_type.map_or(Value::Null, Value::from));
+        row.insert("properties".into(), conversation.properties.unwrap_or(Value::Null));
+        row.insert("userProperties".into(), conversation.user_properties.unwrap_or(Value::Null));
+        serde_json::to_writer(&mut out, &row).unwrap();
+    }
+    write!(out, r#"],"total":{rows},"pageSize":{rows},"count":{rows}}}}}"#).unwrap();
+    out
+}
+
+fn benches(c: &mut Criterion) {
+    let query = QueryBody::default();
+    let table = {
+        let json = response_json(ROWS);
+        ResultTable::from_response_bytes(&query, &json).unwrap().0
+    };
+    assert_eq!(table.row_count() as u64, ROWS);
+    let rows = table.all_rows();
+    let cols: Vec<usize> = (0..table.column_count()).collect();
+    let dir = tempfile::tempdir().unwrap();
+    let meta = ExportMeta {
+        body: query.clone(),
+        server_url: "http://127.0.0.1:8787".to_string(),
+        run_at: Utc.with_ymd_and_hms(2026, 1, 31, 12, 0, 0).unwrap(),
+        request_id: Some("bench".to_string()),
+        total: Some(ROWS),
+    };
+    let options = ExportOptions { sidecar: false, ..ExportOptions::default() };
+    let never = AtomicBool::new(false);
+    let run = |format: ExportFormat| {
+        let path = dir.path().join(format!("bench.{}", format.extension()));
+        export_view(black_box(&table), &rows, &cols, format, &path, &meta, &options, &mut |_| {}, &never)
+            .unwrap()
+    };
+    for format in [ExportFormat::Csv { bom: false }, ExportFormat::Json, ExportFormat::Xlsx] {
+        let outcome = run(format);
+        println!(
+            "{}: {:.1} MB for {} rows",
+            format.label(),
+            outcome.bytes as f64 / 1e6,
+            outcome.rows_written
+        );
+    }
+
+    let mut group = c.benchmark_group("export_1m");
+    group.sample_size(10);
+    group.throughput(Throughput::Elements(ROWS));
+    group.measurement_time(Duration::from_secs(20));
+    group.bench_function("csv", |b| b.iter(|| run(ExportFormat::Csv { bom: false })));
+    group.bench_function("json", |b| b.iter(|| run(ExportFormat::Json)));
+    group.measurement_time(Duration::from_secs(120));
+    group.bench_function("xlsx", |b| b.iter(|| run(ExportFormat::Xlsx)));
+    group.finish();
+}
+
+criterion_group!(export_benches, benches);
+criterion_main!(export_benches);

@@ -1,0 +1,222 @@
+//! A small "Save as" dialog for what the chart exports (a PNG of the plot, a CSV of its
+//! series): a path field, prefilled with a sensible file in the user's download folder,
+//! "Browse…" for the system file dialog, Save and Cancel.
+//!
+//! The system dialog (`rfd`) returns nothing when no desktop portal is available, exactly
+//! as when the user cancels, so the path field is always there. Files are written by the
+//! worker; the dialog only edits its own draft and sends commands.
+
+use std::path::{Path, PathBuf};
+
+use egui::{RichText, Ui};
+
+use crate::api::client::format_bytes;
+use crate::app::command::Command;
+
+/// What is to be saved.
+pub enum SaveContent {
+    /// A PNG, encoded on the worker.
+    Png {
+        /// Width in pixels.
+        width: u32,
+        /// Height in pixels.
+        height: u32,
+        /// `width * height * 4` bytes of unpremultiplied RGBA, row by row.
+        rgba: Vec<u8>,
+    },
+    /// Text written as it is (UTF-8).
+    Text(String),
+}
+
+impl std::fmt::Debug for SaveContent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never the pixels or the whole text: they can be megabytes.
+        match self {
+            SaveContent::Png { width, height, .. } => write!(f, "Png({width}×{height})"),
+            SaveContent::Text(text) => write!(f, "Text({} bytes)", text.len()),
+        }
+    }
+}
+
+impl SaveContent {
+    /// What it is, in words: `PNG image, 800 × 400 pixels`.
+    pub fn describe(&self) -> String {
+        match self {
+            SaveContent::Png { width, height, .. } => format!("PNG image, {width} × {height} pixels"),
+            SaveContent::Text(text) => format!("CSV text, {}", format_bytes(text.len() as u64)),
+        }
+    }
+}
+
+/// The dialog's state: what to save and the path being typed.
+#[derive(Debug)]
+pub struct SaveDialog {
+    /// The window title ("Save the chart as PNG").
+    pub title: String,
+    /// The path typed (or chosen with Browse…).
+    pub path_text: String,
+    /// Where a relative path is resolved, and where Browse… opens.
+    pub directory: Option<PathBuf>,
+    /// What is saved.
+    pub content: SaveContent,
+    /// The system file dialog is open (on the worker).
+    pub browsing: bool,
+}
+
+impl SaveDialog {
+    /// A dialog prefilled with `file_name` in `directory`.
+    pub fn new(
+        title: impl Into<String>,
+        directory: Option<PathBuf>,
+        file_name: &str,
+        content: SaveContent,
+    ) -> Self {
+        let path_text = match &directory {
+            Some(dir) => dir.join(file_name).display().to_string(),
+            None => file_name.to_string(),
+        };
+        SaveDialog { title: title.into(), path_text, directory, content, browsing: false }
+    }
+
+    /// The file name part of the typed path, for Browse….
+    pub fn file_name(&self) -> String {
+        Path::new(self.path_text.trim())
+            .file_name()
+            .map(|name| name.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    }
+
+    /// The path to write: the typed one, relative paths inside [`SaveDialog::directory`];
+    /// `None` when nothing is typed.
+    pub fn target_path(&self) -> Option<PathBuf> {
+        let typed = self.path_text.trim();
+        if typed.is_empty() {
+            return None;
+        }
+        let expanded = match (typed.strip_prefix("~/"), std::env::var_os("HOME")) {
+            (Some(rest), Some(home)) => PathBuf::from(home).join(rest),
+            _ => PathBuf::from(typed),
+        };
+        Some(match &self.directory {
+            Some(dir) if expanded.is_relative() => dir.join(expanded),
+            _ => expanded,
+        })
+    }
+}
+
+/// A file name with the local date and time, so exports do not overwrite each other:
+/// `chart-2025-11-25-2210.png`.
+pub fn timestamped_file_name(stem: &str, extension: &str) -> String {
+    format!("{stem}-{}.{extension}", chrono::Local::now().format("%Y-%m-%d-%H%M%S"))
+}
+
+/// Draws the dialog when there is one. `dialog` is the window's draft of it.
+pub fn save_dialog_ui(ctx: &egui::Context, dialog: &mut Option<SaveDialog>, commands: &mut Vec<Command>) {
+    let Some(state) = dialog.as_mut() else { return };
+    let mut open = true;
+    egui::Window::new(state.title.clone())
+        .id(egui::Id::unique("save_dialog"))
+        .collapsible(false)
+        .resizable(false)
+        .anchor(egui::Align2::CENTER_CENTER, egui::Vec2::ZERO)
+        .open(&mut open)
+        .show(ctx, |ui| body_ui(ui, state, commands));
+    if !open {
+        commands.push(Command::SaveDialogCancel);
+    }
+}
+
+fn body_ui(ui: &mut Ui, state: &mut SaveDialog, commands: &mut Vec<Command>) {
+    ui.horizontal(|ui| {
+        let label = ui.label("File");
+        let edit = ui
+            .add(egui::TextEdit::singleline(&mut state.path_text).desired_width(420.0))
+            .labelled_by(label.id);
+        if edit.lost_focus() && ui.input(|input| input.key_pressed(egui::Key::Enter)) {
+            commands.push(Command::SaveDialogConfirm);
+        }
+        let browse = ui
+            .add_enabled(!state.browsing, egui::Button::new("Browse…"))
+            .on_hover_text("Choose the file with the system's file dialog");
+        if browse.clicked() {
+            commands.push(Command::SaveDialogBrowse);
+        }
+    });
+    if state.browsing {
+        ui.horizontal(|ui| {
+            ui.spinner();
+            ui.label(RichText::new("Waiting for the file dialog…").weak());
+        });
+    }
+    ui.label(RichText::new(state.content.describe()).weak());
+    ui.horizontal(|ui| {
+        let can_save = !state.path_text.trim().is_empty();
+        if ui.add_enabled(can_save, egui::Button::new("Save")).clicked() {
+            commands.push(Command::SaveDialogConfirm);
+        }
+        if ui.button("Cancel").clicked() {
+            commands.push(Command::SaveDialogCancel);
+        }
+    });
+}
+
+/// Cuts `rect` (in points) out of a screenshot, as unpremultiplied RGBA; `None` when the
+/// rectangle lies outside the image or is empty.
+pub fn crop_rgba(
+    image: &egui::ColorImage,
+    rect: egui::Rect,
+    pixels_per_point: f32,
+) -> Option<(u32, u32, Vec<u8>)> {
+    let [image_width, image_height] = image.size;
+    let to_px = |value: f32, limit: usize| ((value * pixels_per_point).round().max(0.0) as usize).min(limit);
+    let (left, right) = (to_px(rect.min.x, image_width), to_px(rect.max.x, image_width));
+    let (top, bottom) = (to_px(rect.min.y, image_height), to_px(rect.max.y, image_height));
+    if right <= left || bottom <= top {
+        return None;
+    }
+    let (width, height) = (right - left, bottom - top);
+    let mut rgba = Vec::with_capacity(width * height * 4);
+    for y in top..bottom {
+        let row = image.pixels.get(y * image_width + left..y * image_width + right)?;
+        rgba.extend(row.iter().flat_map(|pixel| pixel.to_srgba_unmultiplied()));
+    }
+    Some((u32::try_from(width).ok()?, u32::try_from(height).ok()?, rgba))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use egui::{Color32, ColorImage, Rect, pos2};
+
+    #[test]
+    fn crop_takes_the_rect_in_points_and_clamps_to_the_image() {
+        // 4×3 pixels, each a distinct red value.
+        let pixels: Vec<Color32> = (0..12).map(|i| Color32::from_rgb(i as u8 * 10, 0, 0)).collect();
+        let image = ColorImage::new([4, 3], pixels);
+        // At 2 pixels per point, points (0.5, 0.5)–(1.5, 1.5) are pixels (1, 1)–(3, 3).
+        let (width, height, rgba) =
+            crop_rgba(&image, Rect::from_min_max(pos2(0.5, 0.5), pos2(1.5, 1.5)), 2.0).unwrap();
+        assert_eq!((width, height), (2, 2));
+        let reds: Vec<u8> = rgba.chunks(4).map(|px| px[0]).collect();
+        assert_eq!(reds, [50, 60, 90, 100]);
+        // Beyond the image: clamped.
+        let (width, height, _) =
+            crop_rgba(&image, Rect::from_min_max(pos2(2.0, 0.0), pos2(99.0, 99.0)), 1.0).unwrap();
+        assert_eq!((width, height), (2, 3));
+        assert!(crop_rgba(&image, Rect::from_min_max(pos2(10.0, 10.0), pos2(20.0, 20.0)), 1.0).is_none());
+    }
+
+    #[test]
+    fn relative_paths_land_in_the_directory() {
+        let dir = PathBuf::from("/tmp/exports");
+        let mut dialog = SaveDialog::new("t", Some(dir.clone()), "a.csv", SaveContent::Text(String::new()));
+        assert_eq!(dialog.target_path(), Some(dir.join("a.csv")));
+        assert_eq!(dialog.file_name(), "a.csv");
+        dialog.path_text = "sub/b.csv".into();
+        assert_eq!(dialog.target_path(), Some(dir.join("sub/b.csv")));
+        dialog.path_text = "/abs/c.csv".into();
+        assert_eq!(dialog.target_path(), Some(PathBuf::from("/abs/c.csv")));
+        dialog.path_text = "  ".into();
+        assert_eq!(dialog.target_path(), None);
+    }
+}

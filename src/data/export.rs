@@ -1,0 +1,1183 @@
+//! Writing a table view to CSV, JSON or Excel (XLSX) files.
+//!
+//! A view is a list of row indices (sorted, searched) and a list of column indices
+//! (the visible columns), as the grid holds them; nothing is copied out of the
+//! [`ResultTable`]. Every writer reports progress in rows and checks a cancellation
+//! flag every few thousand rows.
+//!
+//! - **CSV**: RFC 4180 (via the `csv` crate), UTF-8, CRLF line ends, an optional byte
+//!   order mark so that Excel reads the file as UTF-8. Values in their raw text form:
+//!   timestamps in RFC 3339 (UTC), JSON compact, nulls empty.
+//! - **JSON**: an array of objects, one per row, with typed values: numbers as numbers,
+//!   booleans, timestamps as RFC 3339 strings, JSON columns embedded as JSON, nulls as
+//!   `null`. Streamed row by row.
+//! - **XLSX** (`rust_xlsxwriter`, constant-memory worksheets): numbers as numbers,
+//!   timestamps as Excel date-times (UTC) with a date format, a bold frozen header row,
+//!   an autofilter and column widths from a sample of the content. Past Excel's
+//!   1,048,576 rows a sheet the rows continue on further sheets ("Result",
+//!   "Result (2)", …), each with its header. A last sheet, "Query", records the request
+//!   body, the server, the time of the run, the `requestId` and the rows exported
+//!   against the total — never the API key.
+//!
+//! [`export_view`] writes through [`AtomicWriter`]: the file appears under its name
+//! only when complete, so a failed or cancelled export leaves nothing half-written.
+//! For CSV and JSON it can also write a sidecar `<file>.query.json` with the same
+//! information as the "Query" sheet.
+//!
+//! [`StreamExport`] (and its closure form [`export_csv_stream_to_path`]) takes the
+//! export endpoint's CSV as it streams in: CSV goes straight to disk, memory bounded;
+//! JSON and XLSX are staged in a temporary CSV beside the target and converted (the
+//! converted table is held in memory like any result).
+
+use std::fmt::Write as _;
+use std::io::{self, BufReader, BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use rust_xlsxwriter::{Format, Workbook, Worksheet, XlsxError};
+use serde::{Deserialize, Serialize};
+
+use crate::api::columns::ColumnSource;
+use crate::api::query::{QueryBody, TimeUnit};
+use crate::atomic_file::AtomicWriter;
+
+use super::parse::{LoadProgress, TableError};
+use super::table::{CellRef, Column, ColumnData, ColumnType, ResultTable, TimestampText, write_float};
+use super::time::{self, TimestampLayout};
+
+/// The most rows an Excel sheet holds, header included.
+pub const EXCEL_MAX_ROWS: u32 = 1_048_576;
+/// Data rows per sheet by default: Excel's limit less the header row.
+pub const DEFAULT_MAX_ROWS_PER_SHEET: u32 = EXCEL_MAX_ROWS - 1;
+/// The most columns an Excel sheet holds.
+pub const EXCEL_MAX_COLUMNS: usize = 16_384;
+/// The longest text an Excel cell holds, in UTF-16 code units; longer text is cut.
+pub const EXCEL_MAX_TEXT_UNITS: usize = 32_767;
+/// Rows between two progress reports and cancellation checks.
+const CHECK_EVERY_ROWS: usize = 4_096;
+/// Rows sampled to size XLSX columns.
+const WIDTH_SAMPLE_ROWS: usize = 1_000;
+/// Column widths in Excel character units.
+const MIN_COLUMN_WIDTH: f64 = 8.0;
+const MAX_COLUMN_WIDTH: f64 = 60.0;
+/// Excel's serial number of 1970-01-01 (days since 1899-12-30).
+const EXCEL_UNIX_EPOCH_DAYS: f64 = 25_569.0;
+const MILLIS_PER_DAY: f64 = 86_400_000.0;
+/// Excel's 1900 date system counts a 29 February 1900 that never was, so serials
+/// before 1 March 1900 are off by a day: earlier times are written as text.
+const EXCEL_FIRST_EXACT_MILLIS: i64 = -2_203_891_200_000;
+/// 10000-01-01T00:00:00Z: Excel has no later dates.
+const EXCEL_END_MILLIS: i64 = 253_402_300_800_000;
+/// Integers beyond 2^53 lose digits as Excel numbers: they are written as text.
+const EXACT_INTEGER_LIMIT: u64 = 1 << 53;
+/// The name of the first data sheet; later ones are "Result (2)", "Result (3)"…
+pub const RESULT_SHEET_NAME: &str = "Result";
+/// The name of the sheet describing the query.
+pub const QUERY_SHEET_NAME: &str = "Query";
+
+/// A file format for exports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum ExportFormat {
+    /// Comma-separated values.
+    Csv {
+        /// Start with a UTF-8 byte order mark, so Excel reads the file as UTF-8.
+        bom: bool,
+    },
+    /// A JSON array of row objects.
+    Json,
+    /// An Excel workbook.
+    Xlsx,
+}
+
+impl ExportFormat {
+    /// The usual file extension, without the dot.
+    pub fn extension(self) -> &'static str {
+        match self {
+            ExportFormat::Csv { .. } => "csv",
+            ExportFormat::Json => "json",
+            ExportFormat::Xlsx => "xlsx",
+        }
+    }
+
+    /// A label for menus.
+    pub fn label(self) -> &'static str {
+        match self {
+            ExportFormat::Csv { bom: false } => "CSV",
+            ExportFormat::Csv { bom: true } => "CSV (Excel-friendly, with BOM)",
+            ExportFormat::Json => "JSON",
+            ExportFormat::Xlsx => "Excel workbook (XLSX)",
+        }
+    }
+
+    /// Reads `csv`, `json` or `xlsx` (any case); CSV without a BOM.
+    pub fn from_name(name: &str) -> Option<ExportFormat> {
+        match name.to_ascii_lowercase().as_str() {
+            "csv" => Some(ExportFormat::Csv { bom: false }),
+            "json" => Some(ExportFormat::Json),
+            "xlsx" => Some(ExportFormat::Xlsx),
+            _ => None,
+        }
+    }
+
+    /// The format a file name's extension names, if any.
+    pub fn from_path(path: &Path) -> Option<ExportFormat> {
+        path.extension().and_then(|ext| ext.to_str()).and_then(ExportFormat::from_name)
+    }
+
+    /// True for the formats that get a `<file>.query.json` sidecar (XLSX carries the
+    /// same information in its "Query" sheet).
+    pub fn takes_sidecar(self) -> bool {
+        !matches!(self, ExportFormat::Xlsx)
+    }
+}
+
+/// Choices that do not change what is exported.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExportOptions {
+    /// For CSV and JSON: also write `<file>.query.json` describing the query.
+    pub sidecar: bool,
+    /// For XLSX: data rows per sheet before the rest continue on a new sheet (at most,
+    /// and by default, [`DEFAULT_MAX_ROWS_PER_SHEET`]).
+    pub max_rows_per_sheet: u32,
+}
+
+impl Default for ExportOptions {
+    fn default() -> ExportOptions {
+        ExportOptions { sidecar: true, max_rows_per_sheet: DEFAULT_MAX_ROWS_PER_SHEET }
+    }
+}
+
+/// What an export records about the run it came from (in the XLSX "Query" sheet and the
+/// sidecar). Holds no secret: there is no place for the key.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExportMeta {
+    /// The request body as sent (relative times already resolved).
+    pub body: QueryBody,
+    /// The server the query ran against.
+    pub server_url: String,
+    /// When the query ran.
+    pub run_at: DateTime<Utc>,
+    /// The server's `requestId` for the run, when it gave one.
+    pub request_id: Option<String>,
+    /// Rows matching the query, when known.
+    pub total: Option<u64>,
+}
+
+/// The content of a `<file>.query.json` sidecar.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct ExportSidecar {
+    /// `inkeep-explorer <version>`.
+    pub exported_by: String,
+    /// The exported file's name.
+    pub file: String,
+    /// `csv`, `json` or `xlsx`.
+    pub format: String,
+    /// The server the query ran against (without any credentials in the URL).
+    pub server_url: String,
+    /// When the query ran (UTC).
+    pub run_at: Option<DateTime<Utc>>,
+    /// The server's `requestId`, when known.
+    pub request_id: Option<String>,
+    /// Rows in the file.
+    pub rows_exported: u64,
+    /// Rows matching the query, when known.
+    pub total: Option<u64>,
+    /// Always true: times in the file are UTC.
+    pub times_are_utc: bool,
+    /// The request body.
+    pub query: QueryBody,
+}
+
+impl Default for ExportSidecar {
+    fn default() -> ExportSidecar {
+        ExportSidecar {
+            exported_by: String::new(),
+            file: String::new(),
+            format: String::new(),
+            server_url: String::new(),
+            run_at: None,
+            request_id: None,
+            rows_exported: 0,
+            total: None,
+            times_are_utc: true,
+            query: QueryBody::default(),
+        }
+    }
+}
+
+/// What a finished export wrote.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExportOutcome {
+    /// The file written.
+    pub path: PathBuf,
+    /// Data rows written (header not counted).
+    pub rows_written: u64,
+    /// Data sheets of an XLSX file (more than one past Excel's row limit: tell the
+    /// user); 1 for CSV and JSON.
+    pub sheets: u32,
+    /// Size of the file in bytes.
+    pub bytes: u64,
+    /// The `<file>.query.json` written beside it, if any.
+    pub sidecar: Option<PathBuf>,
+    /// XLSX cells whose text exceeded Excel's 32,767 characters and was cut.
+    pub truncated_cells: u64,
+}
+
+/// Why an export failed. Messages say what failed, why, then the path.
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    /// The cancellation flag was set; nothing was written.
+    #[error("the export was cancelled")]
+    Cancelled,
+    /// Writing failed.
+    #[error("could not write the export: {source}{}", in_path(path.as_deref()))]
+    Io {
+        /// The file being written, when known.
+        path: Option<PathBuf>,
+        /// The I/O error.
+        source: io::Error,
+    },
+    /// The Excel writer refused something.
+    #[error("could not write the Excel file: {message}{}", in_path(path.as_deref()))]
+    Xlsx {
+        /// The file being written, when known.
+        path: Option<PathBuf>,
+        /// What the writer said.
+        message: String,
+    },
+    /// More columns than an Excel sheet holds.
+    #[error(
+        "the result has {column_count} columns, but an Excel sheet holds at most 16,384; export CSV instead"
+    )]
+    TooManyColumns {
+        /// Columns in the view.
+        column_count: usize,
+    },
+    /// The streamed CSV could not be read back for conversion.
+    #[error("could not convert the downloaded CSV: {source}{}", in_path(path.as_deref()))]
+    Convert {
+        /// The file being written.
+        path: Option<PathBuf>,
+        /// What went wrong reading it.
+        source: TableError,
+    },
+    /// The download feeding a streamed export failed.
+    #[error("the download of all rows failed: {0}")]
+    Stream(String),
+    /// The export was saved, but its sidecar could not be.
+    #[error("the export was saved, but its query sidecar could not be: {source} ({})", path.display())]
+    Sidecar {
+        /// The sidecar file.
+        path: PathBuf,
+        /// The I/O error.
+        source: io::Error,
+    },
+}
+
+fn in_path(path: Option<&Path>) -> String {
+    path.map(|p| format!(" ({})", p.display())).unwrap_or_default()
+}
+
+impl ExportError {
+    /// The same error, naming `path` if it did not name a file yet.
+    fn at(self, file: &Path) -> ExportError {
+        match self {
+            ExportError::Io { path: None, source } => ExportError::Io { path: Some(file.into()), source },
+            ExportError::Xlsx { path: None, message } => {
+                ExportError::Xlsx { path: Some(file.into()), message }
+            }
+            ExportError::Convert { path: None, source } => {
+                ExportError::Convert { path: Some(file.into()), source }
+            }
+            other => other,
+        }
+    }
+}
+
+impl From<io::Error> for ExportError {
+    fn from(source: io::Error) -> ExportError {
+        ExportError::Io { path: None, source }
+    }
+}
+
+impl From<XlsxError> for ExportError {
+    fn from(error: XlsxError) -> ExportError {
+        match error {
+            XlsxError::IoError(source) => ExportError::Io { path: None, source },
+            other => ExportError::Xlsx { path: None, message: other.to_string() },
+        }
+    }
+}
+
+impl From<csv::Error> for ExportError {
+    fn from(error: csv::Error) -> ExportError {
+        let source = match error.into_kind() {
+            csv::ErrorKind::Io(source) => source,
+            other => io::Error::other(format!("{other:?}")),
+        };
+        ExportError::Io { path: None, source }
+    }
+}
+
+/// Called every few thousand rows: reports progress, and stops on cancellation.
+struct Ticker<'a> {
+    progress: &'a mut dyn FnMut(u64),
+    cancel: &'a AtomicBool,
+}
+
+impl Ticker<'_> {
+    #[inline]
+    fn row_done(&mut self, rows_done: usize) -> Result<(), ExportError> {
+        if rows_done.is_multiple_of(CHECK_EVERY_ROWS) {
+            self.check(rows_done)?;
+        }
+        Ok(())
+    }
+
+    fn check(&mut self, rows_done: usize) -> Result<(), ExportError> {
+        if self.cancel.load(Ordering::Relaxed) {
+            return Err(ExportError::Cancelled);
+        }
+        (self.progress)(rows_done as u64);
+        Ok(())
+    }
+}
+
+/// The columns of the view that exist.
+fn view_columns<'t>(table: &'t ResultTable, cols: &[usize]) -> Vec<&'t Column> {
+    cols.iter().filter_map(|&col| table.column(col)).collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Cell text
+// ---------------------------------------------------------------------------------------------
+
+/// The raw text of a cell as CSV holds it, using `scratch` for values that must be
+/// formatted: integers plain, floats shortest round-trip, timestamps RFC 3339 in UTC,
+/// JSON compact, booleans `true`/`false`, null empty.
+fn cell_text<'a>(column: &'a Column, row: usize, scratch: &'a mut String) -> &'a str {
+    match column.cell(row) {
+        CellRef::Null => "",
+        CellRef::Text(text) | CellRef::Json(text) => text,
+        CellRef::Bool(value) => {
+            if value {
+                "true"
+            } else {
+                "false"
+            }
+        }
+        CellRef::Int(value) => {
+            scratch.clear();
+            let _ = write!(scratch, "{value}");
+            scratch
+        }
+        CellRef::Float(value) => {
+            scratch.clear();
+            write_float(value, scratch);
+            scratch
+        }
+        CellRef::Timestamp(millis) => timestamp_text(column, row, millis, scratch),
+    }
+}
+
+/// A timestamp as RFC 3339 in UTC: the original text when it is already UTC, else the
+/// same instant rewritten with a `Z` (keeping its precision).
+fn timestamp_text<'a>(column: &'a Column, row: usize, millis: i64, scratch: &'a mut String) -> &'a str {
+    scratch.clear();
+    match &column.data {
+        ColumnData::Timestamp { text: TimestampText::Layout(layout), .. } => {
+            time::format_strict(millis, *layout, scratch);
+        }
+        ColumnData::Timestamp { text: TimestampText::Stored(stored), .. } => {
+            let original = stored.get(row);
+            if original.ends_with(['Z', 'z']) {
+                return original;
+            }
+            match DateTime::parse_from_rfc3339(original.trim()) {
+                Ok(parsed) => {
+                    scratch.push_str(&parsed.with_timezone(&Utc).to_rfc3339_opts(SecondsFormat::AutoSi, true))
+                }
+                Err(_) => return original,
+            }
+        }
+        _ => time::format_strict(millis, TimestampLayout { fraction_digits: 3 }, scratch),
+    }
+    scratch
+}
+
+// ---------------------------------------------------------------------------------------------
+// CSV
+// ---------------------------------------------------------------------------------------------
+
+/// Writes the view as CSV (RFC 4180, CRLF, header row of column names) and returns the
+/// number of data rows written. `bom` starts the file with a UTF-8 byte order mark.
+pub fn write_csv<W: Write>(
+    table: &ResultTable,
+    rows: &[u32],
+    cols: &[usize],
+    bom: bool,
+    out: W,
+    progress: &mut dyn FnMut(u64),
+    cancel: &AtomicBool,
+) -> Result<u64, ExportError> {
+    let mut ticker = Ticker { progress, cancel };
+    ticker.check(0)?;
+    let columns = view_columns(table, cols);
+    let mut out = out;
+    if bom {
+        out.write_all("\u{feff}".as_bytes())?;
+    }
+    let mut writer = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .buffer_capacity(64 * 1024)
+        .from_writer(out);
+    if !columns.is_empty() {
+        writer.write_record(columns.iter().map(|c| c.name()))?;
+    }
+    let mut scratch = String::new();
+    for (done, &row) in rows.iter().enumerate() {
+        if columns.is_empty() {
+            break;
+        }
+        let row = row as usize;
+        for column in &columns {
+            writer.write_field(cell_text(column, row, &mut scratch))?;
+        }
+        writer.write_record(None::<&[u8]>)?;
+        ticker.row_done(done + 1)?;
+    }
+    writer.flush()?;
+    let rows_written = if columns.is_empty() { 0 } else { rows.len() };
+    ticker.check(rows_written)?;
+    Ok(rows_written as u64)
+}
+
+// ---------------------------------------------------------------------------------------------
+// JSON
+// ---------------------------------------------------------------------------------------------
+
+/// Writes the view as a JSON array of objects (column name → typed value), one row per
+/// line, and returns the number of rows written.
+pub fn write_json<W: Write>(
+    table: &ResultTable,
+    rows: &[u32],
+    cols: &[usize],
+    out: W,
+    progress: &mut dyn FnMut(u64),
+    cancel: &AtomicBool,
+) -> Result<u64, ExportError> {
+    let mut ticker = Ticker { progress, cancel };
+    ticker.check(0)?;
+    let columns = view_columns(table, cols);
+    let mut out = BufWriter::with_capacity(64 * 1024, out);
+    // Keys are the same on every row: encode them once.
+    let keys: Vec<String> = columns
+        .iter()
+        .map(|c| serde_json::to_string(c.name()).map(|key| format!("{key}:")))
+        .collect::<Result<_, _>>()
+        .map_err(io::Error::other)?;
+    let mut scratch = String::new();
+    out.write_all(b"[")?;
+    for (done, &row) in rows.iter().enumerate() {
+        out.write_all(if done == 0 { b"\n{" } else { b",\n{" })?;
+        for (index, (column, key)) in columns.iter().zip(&keys).enumerate() {
+            if index > 0 {
+                out.write_all(b",")?;
+            }
+            out.write_all(key.as_bytes())?;
+            write_json_value(column, row as usize, &mut out, &mut scratch)?;
+        }
+        out.write_all(b"}")?;
+        ticker.row_done(done + 1)?;
+    }
+    out.write_all(if rows.is_empty() { b"]\n" } else { b"\n]\n" })?;
+    out.flush()?;
+    ticker.check(rows.len())?;
+    Ok(rows.len() as u64)
+}
+
+fn write_json_value<W: Write>(
+    column: &Column,
+    row: usize,
+    out: &mut W,
+    scratch: &mut String,
+) -> io::Result<()> {
+    match column.cell(row) {
+        CellRef::Null => out.write_all(b"null"),
+        CellRef::Int(value) => write!(out, "{value}"),
+        CellRef::Float(value) if value.is_finite() => {
+            serde_json::to_writer(out, &value).map_err(io::Error::other)
+        }
+        CellRef::Float(_) => out.write_all(b"null"),
+        CellRef::Bool(value) => out.write_all(if value { b"true" } else { b"false" }),
+        CellRef::Text(text) => serde_json::to_writer(out, text).map_err(io::Error::other),
+        CellRef::Timestamp(millis) => {
+            serde_json::to_writer(out, timestamp_text(column, row, millis, scratch)).map_err(io::Error::other)
+        }
+        CellRef::Json(text) => {
+            // JSON cells are compact JSON text; one read from a CSV may not be valid JSON,
+            // and embedding it raw would break the whole file.
+            if serde_json::from_str::<serde::de::IgnoredAny>(text).is_ok() {
+                out.write_all(text.as_bytes())
+            } else {
+                serde_json::to_writer(out, text).map_err(io::Error::other)
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// XLSX
+// ---------------------------------------------------------------------------------------------
+
+/// What [`write_xlsx`] wrote.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct XlsxSummary {
+    /// Data rows written, over all sheets.
+    pub rows_written: u64,
+    /// Data sheets ("Result", "Result (2)", …).
+    pub sheets: u32,
+    /// Cells whose text was cut to Excel's limit.
+    pub truncated_cells: u64,
+}
+
+/// How one column goes into a sheet.
+struct ColumnPlan<'t> {
+    column: &'t Column,
+    /// The number format of timestamp cells.
+    date_format: Option<Format>,
+    width: f64,
+}
+
+fn date_format_for(column: &Column) -> Format {
+    let pattern = match column.source() {
+        Some(ColumnSource::TimeBucket { unit: TimeUnit::Day | TimeUnit::Week | TimeUnit::Month, .. }) => {
+            "yyyy-mm-dd"
+        }
+        Some(ColumnSource::TimeBucket { unit: TimeUnit::Hour, .. }) => "yyyy-mm-dd hh:mm",
+        _ => "yyyy-mm-dd hh:mm:ss",
+    };
+    Format::new().set_num_format(pattern)
+}
+
+/// Column widths from the header and a sample of the rows, in Excel character units.
+fn plan_columns<'t>(columns: &[&'t Column], rows: &[u32]) -> Vec<ColumnPlan<'t>> {
+    let mut scratch = String::new();
+    columns
+        .iter()
+        .map(|&column| {
+            let (date_format, content_chars) = match column.column_type() {
+                ColumnType::Timestamp => {
+                    let format = date_format_for(column);
+                    let chars = match column.source() {
+                        Some(ColumnSource::TimeBucket { unit: TimeUnit::Hour, .. }) => 16,
+                        Some(ColumnSource::TimeBucket { .. }) => 10,
+                        _ => 19,
+                    };
+                    (Some(format), chars)
+                }
+                _ => {
+                    let widest = rows
+                        .iter()
+                        .take(WIDTH_SAMPLE_ROWS)
+                        .map(|&row| cell_text(column, row as usize, &mut scratch).chars().count())
+                        .max()
+                        .unwrap_or(0);
+                    (None, widest)
+                }
+            };
+            // Room for the autofilter button beside the header text.
+            let header_chars = column.name().chars().count() + 3;
+            let width =
+                (header_chars.max(content_chars) as f64 + 1.0).clamp(MIN_COLUMN_WIDTH, MAX_COLUMN_WIDTH);
+            ColumnPlan { column, date_format, width }
+        })
+        .collect()
+}
+
+fn sheet_name(index: usize) -> String {
+    if index == 0 { RESULT_SHEET_NAME.to_string() } else { format!("{RESULT_SHEET_NAME} ({})", index + 1) }
+}
+
+/// Text cut to Excel's cell limit, and whether it was cut.
+fn excel_text(text: &str) -> (&str, bool) {
+    // UTF-16 never needs more units than UTF-8 needs bytes.
+    if text.len() <= EXCEL_MAX_TEXT_UNITS {
+        return (text, false);
+    }
+    let mut units = 0;
+    for (at, c) in text.char_indices() {
+        units += c.len_utf16();
+        if units > EXCEL_MAX_TEXT_UNITS {
+            return (text.get(..at).unwrap_or(""), true);
+        }
+    }
+    (text, false)
+}
+
+/// Writes the view as an Excel workbook into `out` (see the module docs for the
+/// layout). `meta` fills the "Query" sheet.
+#[allow(clippy::too_many_arguments)] // The view (table, rows, columns) travels as the grid holds it.
+pub fn write_xlsx<W: Write + Send>(
+    table: &ResultTable,
+    rows: &[u32],
+    cols: &[usize],
+    meta: &ExportMeta,
+    options: &ExportOptions,
+    out: W,
+    progress: &mut dyn FnMut(u64),
+    cancel: &AtomicBool,
+) -> Result<XlsxSummary, ExportError> {
+    let mut ticker = Ticker { progress, cancel };
+    ticker.check(0)?;
+    let columns = view_columns(table, cols);
+    if columns.len() > EXCEL_MAX_COLUMNS {
+        return Err(ExportError::TooManyColumns { column_count: columns.len() });
+    }
+    let plans = plan_columns(&columns, rows);
+    let per_sheet = options.max_rows_per_sheet.clamp(1, DEFAULT_MAX_ROWS_PER_SHEET) as usize;
+    let header_format = Format::new().set_bold();
+    let mut workbook = Workbook::new();
+    let mut summary = XlsxSummary::default();
+    let mut chunks: Vec<&[u32]> = rows.chunks(per_sheet).collect();
+    if chunks.is_empty() {
+        // An empty result still gets a sheet with its header.
+        chunks.push(&[]);
+    }
+    let mut scratch = String::new();
+    for (sheet_index, chunk) in chunks.iter().enumerate() {
+        let sheet = workbook.add_worksheet_with_constant_memory()?;
+        sheet.set_name(sheet_name(sheet_index))?;
+        for (col, plan) in plans.iter().enumerate() {
+            let col = col as u16;
+            sheet.set_column_width(col, plan.width)?;
+            sheet.write_string_with_format(0, col, plan.column.name(), &header_format)?;
+        }
+        sheet.set_freeze_panes(1, 0)?;
+        for (offset, &row) in chunk.iter().enumerate() {
+            let sheet_row = offset as u32 + 1;
+            for (col, plan) in plans.iter().enumerate() {
+                let truncated =
+                    write_xlsx_cell(sheet, sheet_row, col as u16, plan, row as usize, &mut scratch)?;
+                summary.truncated_cells += u64::from(truncated);
+            }
+            summary.rows_written += 1;
+            ticker.row_done(summary.rows_written as usize)?;
+        }
+        if !plans.is_empty() {
+            sheet.autofilter(0, 0, chunk.len() as u32, (plans.len() - 1) as u16)?;
+        }
+        summary.sheets += 1;
+    }
+    write_query_sheet(workbook.add_worksheet(), meta, &summary)?;
+    ticker.check(rows.len())?;
+    workbook.save_to_writer(out)?;
+    Ok(summary)
+}
+
+/// Writes one cell; true when its text had to be cut.
+fn write_xlsx_cell(
+    sheet: &mut Worksheet,
+    row: u32,
+    col: u16,
+    plan: &ColumnPlan<'_>,
+    table_row: usize,
+    scratch: &mut String,
+) -> Result<bool, XlsxError> {
+    match plan.column.cell(table_row) {
+        CellRef::Null => {}
+        CellRef::Int(value) if value.unsigned_abs() <= EXACT_INTEGER_LIMIT => {
+            sheet.write_number(row, col, value as f64)?;
+        }
+        CellRef::Float(value) if value.is_finite() => {
+            sheet.write_number(row, col, value)?;
+        }
+        CellRef::Bool(value) => {
+            sheet.write_boolean(row, col, value)?;
+        }
+        CellRef::Timestamp(millis) if (EXCEL_FIRST_EXACT_MILLIS..EXCEL_END_MILLIS).contains(&millis) => {
+            let serial = millis as f64 / MILLIS_PER_DAY + EXCEL_UNIX_EPOCH_DAYS;
+            match &plan.date_format {
+                Some(format) => sheet.write_number_with_format(row, col, serial, format)?,
+                None => sheet.write_number(row, col, serial)?,
+            };
+        }
+        CellRef::Text(text) | CellRef::Json(text) => {
+            let (text, truncated) = excel_text(text);
+            sheet.write_string(row, col, text)?;
+            return Ok(truncated);
+        }
+        // Huge integers, NaN and times Excel cannot date: their text.
+        CellRef::Int(_) | CellRef::Float(_) | CellRef::Timestamp(_) => {
+            sheet.write_string(row, col, cell_text(plan.column, table_row, scratch))?;
+        }
+    }
+    Ok(false)
+}
+
+/// The server URL without credentials (`https://user:secret@host` → `https://host`) or
+/// query string: only the server is recorded, never a secret someone put in the URL.
+pub fn redact_url(url: &str) -> String {
+    let without_query = url.split(['?', '#']).next().unwrap_or_default();
+    match without_query.split_once("://") {
+        Some((scheme, rest)) => {
+            let authority_end = rest.find('/').unwrap_or(rest.len());
+            let (authority, path) = rest.split_at(authority_end);
+            let host = authority.rsplit_once('@').map_or(authority, |(_, host)| host);
+            format!("{scheme}://{host}{path}")
+        }
+        None => without_query.to_string(),
+    }
+}
+
+fn exported_by() -> String {
+    format!("inkeep-explorer {}", env!("CARGO_PKG_VERSION"))
+}
+
+/// The "Query" sheet: label / value rows, then the request body one line per row.
+fn write_query_sheet(
+    sheet: &mut Worksheet,
+    meta: &ExportMeta,
+    summary: &XlsxSummary,
+) -> Result<(), XlsxError> {
+    let bold = Format::new().set_bold();
+    sheet.set_name(QUERY_SHEET_NAME)?;
+    sheet.set_column_width(0, 22)?;
+    sheet.set_column_width(1, 100)?;
+    let mut row = 0u32;
+    let mut label = |sheet: &mut Worksheet, text: &str| -> Result<u32, XlsxError> {
+        sheet.write_string_with_format(row, 0, text, &bold)?;
+        row += 1;
+        Ok(row - 1)
+    };
+    let at = label(sheet, "Exported by")?;
+    sheet.write_string(at, 1, exported_by())?;
+    let at = label(sheet, "Server")?;
+    sheet.write_string(at, 1, redact_url(&meta.server_url))?;
+    let at = label(sheet, "Run at (UTC)")?;
+    sheet.write_string(at, 1, meta.run_at.to_rfc3339_opts(SecondsFormat::Secs, true))?;
+    let at = label(sheet, "Request ID")?;
+    sheet.write_string(at, 1, meta.request_id.as_deref().unwrap_or("(none)"))?;
+    let at = label(sheet, "Rows exported")?;
+    sheet.write_number(at, 1, summary.rows_written as f64)?;
+    let at = label(sheet, "Total rows")?;
+    match meta.total {
+        Some(total) => sheet.write_number(at, 1, total as f64)?,
+        None => sheet.write_string(at, 1, "unknown")?,
+    };
+    let at = label(sheet, "Result sheets")?;
+    let sheets_text = if summary.sheets > 1 {
+        format!(
+            "{} (Excel holds {} rows a sheet: rows continue from \"{}\" to \"{}\")",
+            summary.sheets,
+            EXCEL_MAX_ROWS,
+            sheet_name(0),
+            sheet_name(summary.sheets as usize - 1)
+        )
+    } else {
+        "1".to_string()
+    };
+    sheet.write_string(at, 1, sheets_text)?;
+    let at = label(sheet, "Times")?;
+    sheet.write_string(at, 1, "All times are UTC.")?;
+    if let Some(notes) = meta.body.notes.as_deref().filter(|n| !n.is_empty()) {
+        let at = label(sheet, "Notes")?;
+        sheet.write_string(at, 1, notes)?;
+    }
+    let at = label(sheet, "Request body")?;
+    // One line per row: a range of cells copies out as the JSON document.
+    for (offset, line) in meta.body.to_pretty_json().lines().enumerate() {
+        let (line, _) = excel_text(line);
+        sheet.write_string(at + offset as u32, 1, line)?;
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Files
+// ---------------------------------------------------------------------------------------------
+
+/// The sidecar path of an export: `<file>.query.json` (`report.csv.query.json`).
+pub fn sidecar_path(path: &Path) -> PathBuf {
+    let mut name = path.file_name().map(|n| n.to_os_string()).unwrap_or_default();
+    name.push(".query.json");
+    path.with_file_name(name)
+}
+
+fn sidecar_for(path: &Path, format: ExportFormat, meta: &ExportMeta, rows_exported: u64) -> ExportSidecar {
+    ExportSidecar {
+        exported_by: exported_by(),
+        file: path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
+        format: format.extension().to_string(),
+        server_url: redact_url(&meta.server_url),
+        run_at: Some(meta.run_at),
+        request_id: meta.request_id.clone(),
+        rows_exported,
+        total: meta.total,
+        times_are_utc: true,
+        query: meta.body.clone(),
+    }
+}
+
+/// Writes the view of `table` to `path` in `format`, atomically, plus a sidecar for
+/// CSV/JSON when `options.sidecar` is set. `progress` gets the rows written so far;
+/// setting `cancel` stops the export with [`ExportError::Cancelled`] and nothing is
+/// left under `path`.
+#[allow(clippy::too_many_arguments)] // The view (table, rows, columns) travels as the grid holds it.
+pub fn export_view(
+    table: &ResultTable,
+    rows: &[u32],
+    cols: &[usize],
+    format: ExportFormat,
+    path: &Path,
+    meta: &ExportMeta,
+    options: &ExportOptions,
+    progress: &mut dyn FnMut(u64),
+    cancel: &AtomicBool,
+) -> Result<ExportOutcome, ExportError> {
+    export_view_inner(table, rows, cols, format, path, meta, options, progress, cancel)
+        .map_err(|e| e.at(path))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn export_view_inner(
+    table: &ResultTable,
+    rows: &[u32],
+    cols: &[usize],
+    format: ExportFormat,
+    path: &Path,
+    meta: &ExportMeta,
+    options: &ExportOptions,
+    progress: &mut dyn FnMut(u64),
+    cancel: &AtomicBool,
+) -> Result<ExportOutcome, ExportError> {
+    let mut file = AtomicWriter::create(path)?;
+    let (rows_written, sheets, truncated_cells) = match format {
+        ExportFormat::Csv { bom } => (write_csv(table, rows, cols, bom, &mut file, progress, cancel)?, 1, 0),
+        ExportFormat::Json => (write_json(table, rows, cols, &mut file, progress, cancel)?, 1, 0),
+        ExportFormat::Xlsx => {
+            let summary = write_xlsx(table, rows, cols, meta, options, &mut file, progress, cancel)?;
+            (summary.rows_written, summary.sheets, summary.truncated_cells)
+        }
+    };
+    finish(file, format, meta, options, rows_written, sheets, truncated_cells, cancel)
+}
+
+/// Commits the export (after one last cancellation check) and writes the sidecar.
+#[allow(clippy::too_many_arguments)]
+fn finish(
+    file: AtomicWriter,
+    format: ExportFormat,
+    meta: &ExportMeta,
+    options: &ExportOptions,
+    rows_written: u64,
+    sheets: u32,
+    truncated_cells: u64,
+    cancel: &AtomicBool,
+) -> Result<ExportOutcome, ExportError> {
+    let path = file.target().to_path_buf();
+    // Prepared before the export is committed, so a sidecar that cannot even be
+    // started stops the export too.
+    let sidecar = if options.sidecar && format.takes_sidecar() {
+        let sidecar_file = sidecar_path(&path);
+        let mut writer = AtomicWriter::create(&sidecar_file)?;
+        serde_json::to_writer_pretty(&mut writer, &sidecar_for(&path, format, meta, rows_written))
+            .map_err(io::Error::other)?;
+        writer.write_all(b"\n")?;
+        Some(writer)
+    } else {
+        None
+    };
+    if cancel.load(Ordering::Relaxed) {
+        return Err(ExportError::Cancelled);
+    }
+    let bytes = file.commit()?;
+    let sidecar = match sidecar {
+        Some(writer) => {
+            let sidecar_file = writer.target().to_path_buf();
+            writer.commit().map_err(|source| ExportError::Sidecar { path: sidecar_file.clone(), source })?;
+            Some(sidecar_file)
+        }
+        None => None,
+    };
+    Ok(ExportOutcome { path, rows_written, sheets, bytes, sidecar, truncated_cells })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Streamed exports ("all rows" through the export endpoint)
+// ---------------------------------------------------------------------------------------------
+
+/// Counts CSV records and bytes as they pass: line ends outside quotes.
+#[derive(Debug, Default)]
+struct RecordCounter {
+    line_ends: u64,
+    bytes: u64,
+    in_quotes: bool,
+    last_byte: Option<u8>,
+}
+
+impl RecordCounter {
+    fn observe(&mut self, buf: &[u8]) {
+        for &byte in buf {
+            match byte {
+                b'"' => self.in_quotes = !self.in_quotes,
+                b'\n' if !self.in_quotes => self.line_ends += 1,
+                _ => {}
+            }
+        }
+        self.bytes += buf.len() as u64;
+        if let Some(&last) = buf.last() {
+            self.last_byte = Some(last);
+        }
+    }
+
+    /// Data records seen: lines less the header (a last line without a line end counts).
+    fn data_rows(&self) -> u64 {
+        let unterminated = u64::from(self.last_byte.is_some_and(|b| b != b'\n'));
+        (self.line_ends + unterminated).saturating_sub(1)
+    }
+}
+
+/// Where streamed bytes go.
+#[derive(Debug)]
+enum Sink {
+    /// CSV: straight into the target's atomic writer.
+    Direct(AtomicWriter),
+    /// JSON / XLSX: a temporary CSV beside the target, converted at the end.
+    Staged(BufWriter<tempfile::NamedTempFile>),
+}
+
+/// An export fed by a stream of the export endpoint's CSV.
+///
+/// ```text
+/// let mut export = StreamExport::begin(&path, format, meta, options)?;
+/// client.export_csv(&body, &mut export, |bytes| …).await?;   // it is a `Write + Send`
+/// let outcome = export.finish(&mut progress, &cancel)?;
+/// ```
+///
+/// Dropping it without [`finish`](StreamExport::finish) discards everything.
+#[derive(Debug)]
+pub struct StreamExport {
+    path: PathBuf,
+    format: ExportFormat,
+    meta: ExportMeta,
+    options: ExportOptions,
+    sink: Sink,
+    counter: RecordCounter,
+}
+
+impl StreamExport {
+    /// Starts a streamed export to `path`. The CSV the stream writes must have a header
+    /// row of column names (as the export endpoint sends).
+    pub fn begin(
+        path: &Path,
+        format: ExportFormat,
+        meta: ExportMeta,
+        options: ExportOptions,
+    ) -> Result<StreamExport, ExportError> {
+        let sink = match format {
+            ExportFormat::Csv { bom } => {
+                let mut writer = AtomicWriter::create(path).map_err(|e| ExportError::from(e).at(path))?;
+                if bom {
+                    writer.write_all("\u{feff}".as_bytes()).map_err(|e| ExportError::from(e).at(path))?;
+                }
+                Sink::Direct(writer)
+            }
+            ExportFormat::Json | ExportFormat::Xlsx => {
+                let dir = match path.parent() {
+                    Some(dir) if !dir.as_os_str().is_empty() => dir,
+                    _ => Path::new("."),
+                };
+                let staged = tempfile::Builder::new()
+                    .prefix(".download.")
+                    .suffix(".csv.partial")
+                    .tempfile_in(dir)
+                    .map_err(|e| ExportError::from(e).at(path))?;
+                Sink::Staged(BufWriter::with_capacity(256 * 1024, staged))
+            }
+        };
+        Ok(StreamExport {
+            path: path.to_path_buf(),
+            format,
+            meta,
+            options,
+            sink,
+            counter: RecordCounter::default(),
+        })
+    }
+
+    /// The writer the CSV stream goes into, as a trait object (the export itself is a
+    /// `Write + Send` too, for generic writers such as the client's `export_csv`).
+    pub fn writer(&mut self) -> &mut (dyn Write + Send) {
+        self
+    }
+
+    /// Bytes of CSV received so far.
+    pub fn bytes_received(&self) -> u64 {
+        self.counter.bytes
+    }
+
+    /// Completes the export: commits a CSV, or converts the staged CSV to JSON / XLSX
+    /// (`progress` then counts rows read, then rows written). Cancellation discards
+    /// everything.
+    pub fn finish(
+        self,
+        progress: &mut dyn FnMut(u64),
+        cancel: &AtomicBool,
+    ) -> Result<ExportOutcome, ExportError> {
+        let path = self.path.clone();
+        self.finish_inner(progress, cancel).map_err(|e| e.at(&path))
+    }
+
+    fn finish_inner(
+        self,
+        progress: &mut dyn FnMut(u64),
+        cancel: &AtomicBool,
+    ) -> Result<ExportOutcome, ExportError> {
+        let StreamExport { path, format, meta, options, sink, counter } = self;
+        match sink {
+            Sink::Direct(mut writer) => {
+                writer.flush()?;
+                let rows = counter.data_rows();
+                progress(rows);
+                finish(writer, format, &meta, &options, rows, 1, 0, cancel)
+            }
+            Sink::Staged(staged) => {
+                let staged = staged.into_inner().map_err(io::IntoInnerError::into_error)?;
+                let reader = BufReader::with_capacity(256 * 1024, staged.reopen()?);
+                let table = ResultTable::from_csv_reader(&meta.body, reader, |load: LoadProgress| {
+                    progress(load.row_count as u64);
+                    !cancel.load(Ordering::Relaxed)
+                })
+                .map_err(|source| match source {
+                    TableError::Cancelled => ExportError::Cancelled,
+                    source => ExportError::Convert { path: None, source },
+                })?;
+                let header = csv_header(staged.reopen()?)?;
+                drop(staged);
+                // The table has a column for everything the query names; one the CSV did
+                // not carry (and that no unpacked JSON filled) would be an empty column.
+                let cols: Vec<usize> = (0..table.column_count())
+                    .filter(|&col| {
+                        table.column(col).is_some_and(|column| {
+                            header.iter().any(|name| name == column.name())
+                                || column.null_count() < column.len()
+                        })
+                    })
+                    .collect();
+                let rows = table.all_rows();
+                export_view(&table, &rows, &cols, format, &path, &meta, &options, progress, cancel)
+            }
+        }
+    }
+}
+
+/// The column names of a CSV's header row.
+fn csv_header(file: std::fs::File) -> Result<Vec<String>, ExportError> {
+    let mut reader = csv::ReaderBuilder::new().has_headers(true).from_reader(BufReader::new(file));
+    let header = reader
+        .headers()
+        .map_err(|err| ExportError::Convert { path: None, source: TableError::Csv(err.to_string()) })?;
+    Ok(header.iter().map(str::to_string).collect())
+}
+
+impl Write for StreamExport {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let written = match &mut self.sink {
+            Sink::Direct(writer) => writer.write(buf)?,
+            Sink::Staged(writer) => writer.write(buf)?,
+        };
+        self.counter.observe(buf.get(..written).unwrap_or(buf));
+        Ok(written)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match &mut self.sink {
+            Sink::Direct(writer) => writer.flush(),
+            Sink::Staged(writer) => writer.flush(),
+        }
+    }
+}
+
+/// A streamed export in one call: `fill` writes the export endpoint's CSV into the
+/// writer it is given (for example by blocking on the client's download), then the
+/// export completes as [`StreamExport::finish`] does. An error from `fill` discards
+/// everything and comes back as [`ExportError::Stream`].
+pub fn export_csv_stream_to_path<E: std::fmt::Display>(
+    path: &Path,
+    format: ExportFormat,
+    meta: ExportMeta,
+    options: ExportOptions,
+    fill: impl FnOnce(&mut dyn Write) -> Result<(), E>,
+    progress: &mut dyn FnMut(u64),
+    cancel: &AtomicBool,
+) -> Result<ExportOutcome, ExportError> {
+    let mut export = StreamExport::begin(path, format, meta, options)?;
+    fill(export.writer()).map_err(|err| ExportError::Stream(err.to_string()))?;
+    if cancel.load(Ordering::Relaxed) {
+        return Err(ExportError::Cancelled);
+    }
+    export.finish(progress, cancel)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn timestamps_with_offsets_are_written_in_utc() {
+        let rows: Vec<serde_json::Map<String, serde_json::Value>> = [
+            json!({"at": "2026-01-05T10:00:00+02:00"}),
+            json!({"at": "2026-01-05T10:00:00.123456Z"}),
+            json!({"at": null}),
+        ]
+        .into_iter()
+        .map(|v| v.as_object().unwrap().clone())
+        .collect();
+        let table = ResultTable::from_rows(&QueryBody::default(), &rows);
+        let col = table.column_index("at").unwrap();
+        let column = table.column(col).unwrap();
+        assert_eq!(column.column_type(), ColumnType::Timestamp);
+        let mut scratch = String::new();
+        assert_eq!(cell_text(column, 0, &mut scratch), "2026-01-05T08:00:00Z");
+        assert_eq!(cell_text(column, 1, &mut scratch), "2026-01-05T10:00:00.123456Z");
+        assert_eq!(cell_text(column, 2, &mut scratch), "");
+    }
+
+    #[test]
+    fn excel_text_counts_utf16_units() {
+        let short = "a".repeat(EXCEL_MAX_TEXT_UNITS);
+        assert_eq!(excel_text(&short), (short.as_str(), false));
+        // 😀 is two UTF-16 units: 16,383 of them fill 32,766 units, the next would overflow.
+        let emoji = "😀".repeat(20_000);
+        let (cut, truncated) = excel_text(&emoji);
+        assert!(truncated);
+        assert_eq!(cut.chars().count(), 16_383);
+        assert_eq!(cut.encode_utf16().count(), 32_766);
+    }
+
+    #[test]
+    fn urls_lose_credentials_and_query_strings() {
+        assert_eq!(
+            redact_url("https://user:pw@api.example.com:8443/v1?key=x#frag"),
+            "https://api.example.com:8443/v1"
+        );
+        assert_eq!(redact_url("http://127.0.0.1:8787"), "http://127.0.0.1:8787");
+        assert_eq!(redact_url("https://a@b@host/p@q"), "https://host/p@q");
+    }
+
+    #[test]
+    fn record_counter_ignores_line_ends_inside_quotes() {
+        let mut counter = RecordCounter::default();
+        counter.observe(b"a,b\r\n\"x\ny\",1\r\n2,");
+        assert_eq!(counter.data_rows(), 2);
+        counter.observe(b"3\r\n");
+        assert_eq!(counter.data_rows(), 2);
+        assert_eq!(counter.bytes, 19);
+        assert_eq!(RecordCounter::default().data_rows(), 0);
+    }
+}

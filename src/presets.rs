@@ -1,0 +1,625 @@
+//! Presets: named queries the user keeps, plus built-in starters.
+//!
+//! Stored as JSON in the platform config dir (`presets.json`):
+//!
+//! ```json
+//! {"schemaVersion": 1, "presets": [{"id", "name", "description", "query", "createdAt", "updatedAt"}], "hiddenBuiltins": []}
+//! ```
+//!
+//! Rules that keep presets from being lost:
+//! - every write is atomic ([`crate::atomic_file`]): a temporary file, fsync, rename;
+//! - a file that does not parse is moved aside to `presets.json.corrupt-<timestamp>`
+//!   and the load says so ([`PresetLoadReport`]); a new list starts, and nothing is
+//!   written until the user saves something;
+//! - one preset that no longer parses (a query model change) is kept verbatim and
+//!   written back untouched, while the others load;
+//! - a file written by a newer version (a higher `schemaVersion`) or one that cannot be
+//!   read (permissions) makes the store read-only rather than risk overwriting it;
+//! - every field has a default, so files from older versions load;
+//! - importing never overwrites: a name already taken gets a suffix (`Weekly (2)`).
+//!
+//! Built-in presets ship in `assets/presets.json`. They are not stored in the user's
+//! file, so a new version can improve them; deleting one hides it
+//! ([`PresetStore::restore_builtins`] brings them back), and they cannot be renamed
+//! or edited — duplicate one to change it. Their time filters are relative ("last 30
+//! days", "this week"; see [`crate::relative_time`]) and are resolved when they run.
+//!
+//! Names are unique, compared without regard to case or surrounding spaces.
+
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::api::query::QueryBody;
+use crate::atomic_file::{self, AtomicWriter};
+
+/// The name of the presets file inside the config dir.
+pub const PRESETS_FILE_NAME: &str = "presets.json";
+/// The file format version this build writes and fully understands.
+pub const SCHEMA_VERSION: u32 = 1;
+/// The built-in presets, as shipped.
+const BUILTIN_PRESETS_JSON: &str = include_str!("../assets/presets.json");
+
+/// The platform config dir of the app (`~/.config/inkeep-explorer` on Linux), the same
+/// directory the settings use; `None` when the platform has none.
+pub fn default_config_dir() -> Option<PathBuf> {
+    directories::ProjectDirs::from("com", "Inkeep", "inkeep-explorer")
+        .map(|dirs| dirs.config_dir().to_path_buf())
+}
+
+/// A named query.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct Preset {
+    /// Stable identifier (names can change).
+    pub id: String,
+    /// Unique name shown in the list.
+    pub name: String,
+    /// Optional free text.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub description: String,
+    /// The query, relative times unresolved.
+    pub query: QueryBody,
+    /// When it was first saved.
+    pub created_at: DateTime<Utc>,
+    /// When it last changed.
+    pub updated_at: DateTime<Utc>,
+    /// Shipped with the app (read-only).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub builtin: bool,
+}
+
+/// The file as stored.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct PresetFile {
+    schema_version: u32,
+    /// Raw entries, so one bad preset does not cost the others.
+    presets: Vec<Value>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    hidden_builtins: Vec<String>,
+}
+
+/// Why a preset operation failed. Messages say what failed, why, then the path.
+#[derive(Debug, thiserror::Error)]
+pub enum PresetError {
+    /// The name is empty.
+    #[error("a preset needs a name")]
+    EmptyName,
+    /// Another preset has this name.
+    #[error("there is already a preset named \"{name}\"; choose another name")]
+    NameTaken {
+        /// The name asked for.
+        name: String,
+    },
+    /// No preset has this id.
+    #[error("there is no preset with id `{id}`")]
+    NotFound {
+        /// The id asked for.
+        id: String,
+    },
+    /// Built-in presets cannot be changed.
+    #[error("\"{name}\" is a built-in preset and cannot be changed; duplicate it and change the copy")]
+    Builtin {
+        /// Its name.
+        name: String,
+    },
+    /// The store must not write (newer file format, unreadable file).
+    #[error("presets cannot be saved: {reason}")]
+    ReadOnly {
+        /// Why.
+        reason: String,
+    },
+    /// Writing a file failed.
+    #[error("could not save the presets: {source} ({})", path.display())]
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// An import file could not be read.
+    #[error("could not read the presets to import: {message} ({})", path.display())]
+    Import {
+        /// The file.
+        path: PathBuf,
+        /// What went wrong.
+        message: String,
+    },
+}
+
+/// What happened while loading, for the UI to tell the user.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct PresetLoadReport {
+    /// The damaged file was moved here; the list started empty.
+    pub moved_aside: Option<PathBuf>,
+    /// Entries that did not parse; they are kept in the file untouched.
+    pub unreadable_count: usize,
+    /// Why the store will not write, if it will not.
+    pub read_only: Option<String>,
+}
+
+impl PresetLoadReport {
+    /// A sentence for the user, when there is something to say.
+    pub fn message(&self) -> Option<String> {
+        let mut parts = Vec::new();
+        if let Some(path) = &self.moved_aside {
+            parts.push(format!(
+                "The presets file could not be read, so it was kept as {} and a new list was started.",
+                path.display()
+            ));
+        }
+        if self.unreadable_count > 0 {
+            parts.push(format!(
+                "{} preset(s) could not be read by this version; they are kept in the file unchanged.",
+                self.unreadable_count
+            ));
+        }
+        if let Some(reason) = &self.read_only {
+            parts.push(format!("Presets are read-only: {reason}"));
+        }
+        if parts.is_empty() { None } else { Some(parts.join(" ")) }
+    }
+}
+
+/// What an import did.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ImportReport {
+    /// Names of the presets added (after any renaming).
+    pub added: Vec<String>,
+    /// Presets whose name was taken: (name in the file, name given).
+    pub renamed: Vec<(String, String)>,
+    /// Presets identical to one already present (same name, description and query).
+    pub already_present: Vec<String>,
+    /// Entries that could not be read, with the reason.
+    pub skipped: Vec<String>,
+}
+
+/// The user's presets and the built-in ones.
+#[derive(Debug, Clone)]
+pub struct PresetStore {
+    /// The file; `None` keeps everything in memory.
+    path: Option<PathBuf>,
+    builtins: Vec<Preset>,
+    user: Vec<Preset>,
+    hidden_builtins: Vec<String>,
+    unreadable: Vec<Value>,
+    read_only: Option<String>,
+    id_counter: u64,
+}
+
+/// The built-in presets shipped in `assets/presets.json`.
+pub fn builtin_presets() -> Vec<Preset> {
+    let file: PresetFile = match serde_json::from_str(BUILTIN_PRESETS_JSON) {
+        Ok(file) => file,
+        Err(err) => {
+            tracing::error!(%err, "the built-in presets do not parse");
+            return Vec::new();
+        }
+    };
+    file.presets
+        .into_iter()
+        .filter_map(|value| match serde_json::from_value::<Preset>(value) {
+            Ok(preset) => Some(Preset { builtin: true, ..preset }),
+            Err(err) => {
+                tracing::error!(%err, "a built-in preset does not parse");
+                None
+            }
+        })
+        .collect()
+}
+
+/// Names compare without case or surrounding spaces.
+fn name_key(name: &str) -> String {
+    name.trim().to_lowercase()
+}
+
+/// True when `name` is `base`, or `base` with an import suffix (`base (2)`).
+fn is_same_or_suffixed(name: &str, base: &str) -> bool {
+    let (name, base) = (name_key(name), name_key(base));
+    name == base
+        || name
+            .strip_prefix(&base)
+            .and_then(|rest| rest.strip_prefix(" ("))
+            .and_then(|rest| rest.strip_suffix(')'))
+            .is_some_and(|digits| !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()))
+}
+
+impl PresetStore {
+    /// A store that is never written (for tests and for running without a config dir).
+    pub fn in_memory() -> PresetStore {
+        PresetStore {
+            path: None,
+            builtins: builtin_presets(),
+            user: Vec::new(),
+            hidden_builtins: Vec::new(),
+            unreadable: Vec::new(),
+            read_only: None,
+            id_counter: 0,
+        }
+    }
+
+    /// Loads `presets.json` from `config_dir` (a missing file is an empty list). Never
+    /// fails: problems are in the report, and leave the store read-only where writing
+    /// could lose something.
+    pub fn open(config_dir: &Path) -> (PresetStore, PresetLoadReport) {
+        let path = config_dir.join(PRESETS_FILE_NAME);
+        let mut store = PresetStore { path: Some(path.clone()), ..PresetStore::in_memory() };
+        let mut report = PresetLoadReport::default();
+        let bytes = match atomic_file::read_if_exists(&path) {
+            Ok(Some(bytes)) => bytes,
+            Ok(None) => return (store, report),
+            Err(err) => {
+                let reason = format!("the presets file could not be read: {err} ({})", path.display());
+                store.read_only = Some(reason.clone());
+                report.read_only = Some(reason);
+                return (store, report);
+            }
+        };
+        let file: PresetFile = match serde_json::from_slice(&bytes) {
+            Ok(file) => file,
+            Err(err) => {
+                tracing::warn!(%err, path = %path.display(), "the presets file does not parse; moving it aside");
+                match atomic_file::move_aside(&path, Utc::now()) {
+                    Ok(moved) => report.moved_aside = Some(moved),
+                    Err(move_err) => {
+                        let reason = format!(
+                            "the presets file is damaged ({err}) and could not be moved aside: {move_err} ({})",
+                            path.display()
+                        );
+                        store.read_only = Some(reason.clone());
+                        report.read_only = Some(reason);
+                    }
+                }
+                return (store, report);
+            }
+        };
+        if file.schema_version > SCHEMA_VERSION {
+            let reason = format!(
+                "the presets file was written by a newer version of inkeep-explorer (schema {}, this version \
+                 understands {SCHEMA_VERSION}) ({})",
+                file.schema_version,
+                path.display()
+            );
+            store.read_only = Some(reason.clone());
+            report.read_only = Some(reason);
+        }
+        for value in file.presets {
+            match serde_json::from_value::<Preset>(value.clone()) {
+                Ok(preset) => store.user.push(Preset { builtin: false, ..preset }),
+                Err(err) => {
+                    tracing::warn!(%err, "a preset does not parse; keeping it unchanged");
+                    store.unreadable.push(value);
+                }
+            }
+        }
+        report.unreadable_count = store.unreadable.len();
+        store.hidden_builtins = file.hidden_builtins;
+        (store, report)
+    }
+
+    /// The file this store writes, if any.
+    pub fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
+    }
+
+    /// Why the store will not write, if it will not.
+    pub fn read_only_reason(&self) -> Option<&str> {
+        self.read_only.as_deref()
+    }
+
+    /// Every visible preset: built-ins first (as shipped), then the user's by name.
+    pub fn list(&self) -> Vec<&Preset> {
+        let mut user: Vec<&Preset> = self.user.iter().collect();
+        user.sort_by_cached_key(|p| (name_key(&p.name), p.created_at));
+        self.builtins.iter().filter(|p| !self.hidden_builtins.contains(&p.id)).chain(user).collect()
+    }
+
+    /// The presets whose name or description contains `text` (case-insensitive), in
+    /// [`list`](PresetStore::list) order; every preset for blank text.
+    pub fn search(&self, text: &str) -> Vec<&Preset> {
+        let needle = text.trim().to_lowercase();
+        self.list()
+            .into_iter()
+            .filter(|p| {
+                needle.is_empty()
+                    || p.name.to_lowercase().contains(&needle)
+                    || p.description.to_lowercase().contains(&needle)
+            })
+            .collect()
+    }
+
+    /// The preset with this id (hidden built-ins included).
+    pub fn get(&self, id: &str) -> Option<&Preset> {
+        self.user.iter().chain(&self.builtins).find(|p| p.id == id)
+    }
+
+    /// The visible preset with this name (case-insensitive).
+    pub fn find_by_name(&self, name: &str) -> Option<&Preset> {
+        let key = name_key(name);
+        self.list().into_iter().find(|p| name_key(&p.name) == key)
+    }
+
+    /// Saves `query` as a new preset and returns its id.
+    pub fn save_new(
+        &mut self,
+        name: &str,
+        description: Option<&str>,
+        query: QueryBody,
+    ) -> Result<String, PresetError> {
+        let name = self.check_name(name, None)?;
+        let now = Utc::now();
+        let id = self.new_id(now);
+        let preset = Preset {
+            id: id.clone(),
+            name,
+            description: description.unwrap_or_default().trim().to_string(),
+            query,
+            created_at: now,
+            updated_at: now,
+            builtin: false,
+        };
+        self.mutate(|user, _| {
+            user.push(preset);
+            Ok(())
+        })?;
+        Ok(id)
+    }
+
+    /// Replaces the query of a user preset ("save over").
+    pub fn update_query(&mut self, id: &str, query: QueryBody) -> Result<(), PresetError> {
+        self.edit(id, |preset| preset.query = query)
+    }
+
+    /// Changes the description of a user preset.
+    pub fn set_description(&mut self, id: &str, description: &str) -> Result<(), PresetError> {
+        let description = description.trim().to_string();
+        self.edit(id, |preset| preset.description = description)
+    }
+
+    /// Renames a user preset; the new name must be free (its own name in another case is
+    /// fine).
+    pub fn rename(&mut self, id: &str, new_name: &str) -> Result<(), PresetError> {
+        let name = self.check_name(new_name, Some(id))?;
+        self.edit(id, |preset| preset.name = name)
+    }
+
+    /// Copies a preset (built-in or not) as a user preset named "<name> (copy)" (or
+    /// "(copy 2)"…), and returns the copy's id.
+    pub fn duplicate(&mut self, id: &str) -> Result<String, PresetError> {
+        let original = self.get(id).cloned().ok_or_else(|| PresetError::NotFound { id: id.to_string() })?;
+        let mut name = format!("{} (copy)", original.name);
+        let mut attempt = 2;
+        while self.find_by_name(&name).is_some() {
+            name = format!("{} (copy {attempt})", original.name);
+            attempt += 1;
+        }
+        self.save_new(&name, Some(&original.description), original.query)
+    }
+
+    /// Deletes a user preset, or hides a built-in one.
+    pub fn delete(&mut self, id: &str) -> Result<(), PresetError> {
+        if self.builtins.iter().any(|p| p.id == id) {
+            let id = id.to_string();
+            return self.mutate(|_, hidden| {
+                if !hidden.contains(&id) {
+                    hidden.push(id);
+                }
+                Ok(())
+            });
+        }
+        let id = id.to_string();
+        self.mutate(|user, _| {
+            let before = user.len();
+            user.retain(|p| p.id != id);
+            if user.len() == before { Err(PresetError::NotFound { id }) } else { Ok(()) }
+        })
+    }
+
+    /// Shows every built-in preset again.
+    pub fn restore_builtins(&mut self) -> Result<(), PresetError> {
+        self.mutate(|_, hidden| {
+            hidden.clear();
+            Ok(())
+        })
+    }
+
+    /// Writes presets to `path` for sharing (the same format as the store's file):
+    /// those with the given ids, or every user preset when `ids` is empty. Returns how
+    /// many were written.
+    pub fn export_to(&self, path: &Path, ids: &[String]) -> Result<usize, PresetError> {
+        let chosen: Vec<Preset> = if ids.is_empty() {
+            self.user.clone()
+        } else {
+            ids.iter()
+                .map(|id| self.get(id).cloned().ok_or_else(|| PresetError::NotFound { id: id.clone() }))
+                .collect::<Result<_, _>>()?
+        };
+        let file = PresetFile {
+            schema_version: SCHEMA_VERSION,
+            presets: chosen
+                .iter()
+                .map(|p| serde_json::to_value(Preset { builtin: false, ..p.clone() }))
+                .collect::<Result<_, _>>()
+                .map_err(|err| PresetError::Write {
+                    path: path.to_path_buf(),
+                    source: std::io::Error::other(err),
+                })?,
+            hidden_builtins: Vec::new(),
+        };
+        let write = || -> std::io::Result<()> {
+            let mut writer = AtomicWriter::create(path)?;
+            serde_json::to_writer_pretty(&mut writer, &file).map_err(std::io::Error::other)?;
+            std::io::Write::write_all(&mut writer, b"\n")?;
+            writer.commit()?;
+            Ok(())
+        };
+        write().map_err(|source| PresetError::Write { path: path.to_path_buf(), source })?;
+        Ok(chosen.len())
+    }
+
+    /// Adds the presets in a shared file: a presets file, an array of presets, or one
+    /// preset. Imported presets get new ids; a name already taken gets " (2)", " (3)"…;
+    /// a preset identical to one present (name, description and query) is not added
+    /// twice. Entries that do not parse are skipped and reported.
+    pub fn import_from(&mut self, path: &Path) -> Result<ImportReport, PresetError> {
+        let import_error = |message: String| PresetError::Import { path: path.to_path_buf(), message };
+        let bytes = std::fs::read(path).map_err(|err| import_error(err.to_string()))?;
+        let value: Value = serde_json::from_slice(&bytes).map_err(|err| import_error(err.to_string()))?;
+        let entries = match value {
+            Value::Array(items) => items,
+            Value::Object(ref object) if object.contains_key("presets") => {
+                let file: PresetFile =
+                    serde_json::from_value(value).map_err(|err| import_error(err.to_string()))?;
+                file.presets
+            }
+            Value::Object(_) => vec![value],
+            _ => {
+                return Err(import_error(
+                    "expected a presets file, an array of presets or one preset".into(),
+                ));
+            }
+        };
+        let mut report = ImportReport::default();
+        let mut incoming = Vec::new();
+        for (index, entry) in entries.into_iter().enumerate() {
+            match serde_json::from_value::<Preset>(entry) {
+                Ok(preset) => incoming.push(preset),
+                Err(err) => report.skipped.push(format!("entry {}: {err}", index + 1)),
+            }
+        }
+        let now = Utc::now();
+        let mut added: Vec<Preset> = Vec::new();
+        for preset in incoming {
+            let original_name = if preset.name.trim().is_empty() {
+                "Imported preset".to_string()
+            } else {
+                preset.name.trim().to_string()
+            };
+            let description = preset.description.trim().to_string();
+            let taken = |name: &str| {
+                self.find_by_name(name).is_some() || added.iter().any(|p| name_key(&p.name) == name_key(name))
+            };
+            // The same preset, perhaps renamed "Name (2)" by an earlier import of this file.
+            let identical = self.list().into_iter().chain(added.iter()).any(|p| {
+                is_same_or_suffixed(&p.name, &original_name)
+                    && p.description == description
+                    && p.query == preset.query
+            });
+            if identical {
+                report.already_present.push(original_name);
+                continue;
+            }
+            let mut name = original_name.clone();
+            let mut attempt = 2;
+            while taken(&name) {
+                name = format!("{original_name} ({attempt})");
+                attempt += 1;
+            }
+            if name != original_name {
+                report.renamed.push((original_name, name.clone()));
+            }
+            report.added.push(name.clone());
+            let created_at = if preset.created_at.timestamp() == 0 { now } else { preset.created_at };
+            let id = self.new_id(now);
+            added.push(Preset {
+                id,
+                name,
+                description,
+                query: preset.query,
+                created_at,
+                updated_at: now,
+                builtin: false,
+            });
+        }
+        if !added.is_empty() {
+            self.mutate(|user, _| {
+                user.extend(added);
+                Ok(())
+            })?;
+        }
+        Ok(report)
+    }
+
+    /// A trimmed, free name (`own_id` may keep its own name).
+    fn check_name(&self, name: &str, own_id: Option<&str>) -> Result<String, PresetError> {
+        let trimmed = name.trim();
+        if trimmed.is_empty() {
+            return Err(PresetError::EmptyName);
+        }
+        match self.find_by_name(trimmed) {
+            Some(existing) if Some(existing.id.as_str()) != own_id => {
+                Err(PresetError::NameTaken { name: trimmed.to_string() })
+            }
+            _ => Ok(trimmed.to_string()),
+        }
+    }
+
+    fn new_id(&mut self, now: DateTime<Utc>) -> String {
+        loop {
+            self.id_counter += 1;
+            let id = format!("p{:x}-{:x}", now.timestamp_millis(), self.id_counter);
+            if self.get(&id).is_none() {
+                return id;
+            }
+        }
+    }
+
+    /// Changes one user preset and stamps `updatedAt`.
+    fn edit(&mut self, id: &str, change: impl FnOnce(&mut Preset)) -> Result<(), PresetError> {
+        if let Some(builtin) = self.builtins.iter().find(|p| p.id == id) {
+            return Err(PresetError::Builtin { name: builtin.name.clone() });
+        }
+        let id = id.to_string();
+        self.mutate(|user, _| {
+            let preset = user
+                .iter_mut()
+                .find(|p| p.id == id)
+                .ok_or_else(|| PresetError::NotFound { id: id.clone() })?;
+            change(preset);
+            preset.updated_at = Utc::now();
+            Ok(())
+        })
+    }
+
+    /// Applies a change to copies of the stored parts, writes them, and only then keeps
+    /// them: a failed write leaves the store as it was.
+    fn mutate<T>(
+        &mut self,
+        change: impl FnOnce(&mut Vec<Preset>, &mut Vec<String>) -> Result<T, PresetError>,
+    ) -> Result<T, PresetError> {
+        if let Some(reason) = &self.read_only {
+            return Err(PresetError::ReadOnly { reason: reason.clone() });
+        }
+        let mut user = self.user.clone();
+        let mut hidden = self.hidden_builtins.clone();
+        let result = change(&mut user, &mut hidden)?;
+        self.write(&user, &hidden)?;
+        self.user = user;
+        self.hidden_builtins = hidden;
+        Ok(result)
+    }
+
+    fn write(&self, user: &[Preset], hidden: &[String]) -> Result<(), PresetError> {
+        let Some(path) = &self.path else { return Ok(()) };
+        let write_error = |source: std::io::Error| PresetError::Write { path: path.clone(), source };
+        let mut presets: Vec<Value> = user
+            .iter()
+            .map(serde_json::to_value)
+            .collect::<Result<_, _>>()
+            .map_err(|err| write_error(std::io::Error::other(err)))?;
+        // Entries this version could not read go back as they were.
+        presets.extend(self.unreadable.iter().cloned());
+        let file = PresetFile { schema_version: SCHEMA_VERSION, presets, hidden_builtins: hidden.to_vec() };
+        let bytes =
+            serde_json::to_vec_pretty(&file).map_err(|err| write_error(std::io::Error::other(err)))?;
+        atomic_file::write_atomic(path, |w| {
+            w.write_all(&bytes)?;
+            w.write_all(b"\n")
+        })
+        .map_err(write_error)?;
+        Ok(())
+    }
+}

@@ -1,0 +1,579 @@
+//! Export round trips: CSV, JSON and XLSX written from a table view and read back
+//! (XLSX with calamine), the multi-sheet split, the sidecar, atomic writes, cancellation
+//! and streamed exports.
+
+// The helpers below are test code too; clippy's allow-unwrap-in-tests only covers `#[test]` fns.
+#![allow(clippy::unwrap_used)]
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use calamine::{Data, Reader, Xlsx, open_workbook};
+use chrono::{DateTime, Utc};
+use inkeep_explorer::api::query::{Field, Filter, FilterValue, Operator, QueryBody, Selection};
+use inkeep_explorer::data::ResultTable;
+use inkeep_explorer::data::export::{
+    ExportError, ExportFormat, ExportMeta, ExportOptions, ExportSidecar, StreamExport,
+    export_csv_stream_to_path, export_view, sidecar_path,
+};
+use serde_json::{Map, Value, json};
+
+const SECRET: &str = "sk-live-do-not-leak";
+
+fn rows_of(values: Vec<Value>) -> Vec<Map<String, Value>> {
+    values.into_iter().map(|v| v.as_object().unwrap().clone()).collect()
+}
+
+/// Raw conversation rows, plus a float (`score`) and a bool (`flag`) column.
+fn sample_table() -> ResultTable {
+    let rows = rows_of(vec![
+        json!({"id": "conv_1", "userMessageCount": 3, "firstMessageTime": "2026-01-05T10:00:00.123Z",
+               "type": "openai", "properties": {"source": "widget", "browser": {"name": "Firefox"}},
+               "userProperties": null, "score": 2.5, "flag": true}),
+        json!({"id": "conv_2, \"quoted\"", "userMessageCount": 12, "firstMessageTime": "2026-01-06T00:00:00.000Z",
+               "type": null, "properties": null, "userProperties": {"userId": "u1"}, "score": 0.1, "flag": false}),
+        json!({"id": "line\nbreak", "userMessageCount": 0, "firstMessageTime": "2026-02-28T23:59:59.999Z",
+               "type": "support_ticket", "properties": {"tags": ["a", "b"]}, "userProperties": null,
+               "score": null, "flag": null}),
+    ]);
+    ResultTable::from_rows(&QueryBody::default(), &rows)
+}
+
+fn body() -> QueryBody {
+    QueryBody {
+        select: vec![Selection::field(Field::Id), Selection::count()],
+        filter: Some(Filter::condition(
+            Field::Type,
+            Operator::Eq,
+            Some(FilterValue::Scalar("openai".into())),
+        )),
+        notes: Some("weekly report".into()),
+        ..QueryBody::default()
+    }
+}
+
+fn meta(total: Option<u64>) -> ExportMeta {
+    ExportMeta {
+        body: body(),
+        server_url: format!("https://user:{SECRET}@api.example.com/v1?key={SECRET}"),
+        run_at: DateTime::parse_from_rfc3339("2026-01-07T08:30:00Z").unwrap().with_timezone(&Utc),
+        request_id: Some("req-abc".into()),
+        total,
+    }
+}
+
+fn all_cols(table: &ResultTable) -> Vec<usize> {
+    (0..table.column_count()).collect()
+}
+
+fn names_in(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+fn export(
+    table: &ResultTable,
+    rows: &[u32],
+    cols: &[usize],
+    format: ExportFormat,
+    path: &Path,
+    options: &ExportOptions,
+) -> Result<inkeep_explorer::data::export::ExportOutcome, ExportError> {
+    let never = AtomicBool::new(false);
+    export_view(table, rows, cols, format, path, &meta(Some(40)), options, &mut |_| {}, &never)
+}
+
+#[test]
+fn csv_is_rfc4180_with_crlf_raw_values_and_a_sidecar() {
+    let dir = tempfile::tempdir().unwrap();
+    let table = sample_table();
+    let path = dir.path().join("report.csv");
+    let cols = [0, 1, 5, 6, 7, 9, 10];
+    let outcome = export(
+        &table,
+        &table.all_rows(),
+        &cols,
+        ExportFormat::Csv { bom: false },
+        &path,
+        &ExportOptions::default(),
+    )
+    .unwrap();
+    let text = std::fs::read_to_string(&path).unwrap();
+    let expected = "id,userMessageCount,firstMessageTime,type,properties,score,flag\r\n\
+        conv_1,3,2026-01-05T10:00:00.123Z,openai,\"{\"\"source\"\":\"\"widget\"\",\"\"browser\"\":{\"\"name\"\":\"\"Firefox\"\"}}\",2.5,true\r\n\
+        \"conv_2, \"\"quoted\"\"\",12,2026-01-06T00:00:00.000Z,,,0.1,false\r\n\
+        \"line\nbreak\",0,2026-02-28T23:59:59.999Z,support_ticket,\"{\"\"tags\"\":[\"\"a\"\",\"\"b\"\"]}\",,\r\n";
+    assert_eq!(text, expected);
+    assert_eq!(outcome.rows_written, 3);
+    assert_eq!(outcome.sheets, 1);
+    assert_eq!(outcome.bytes, expected.len() as u64);
+
+    // Read back: the same table, cell for cell.
+    let back = ResultTable::from_csv_reader(&QueryBody::default(), text.as_bytes(), |_| true).unwrap();
+    assert_eq!(back.row_count(), 3);
+    for &col in &cols {
+        let name = table.columns()[col].name();
+        let back_col = back.column_index(name).unwrap();
+        assert_eq!(back.columns()[back_col].column_type(), table.columns()[col].column_type(), "{name}");
+        for row in 0..3 {
+            assert_eq!(back.cell_text(row, back_col), table.cell_text(row, col), "row {row} column {name}");
+        }
+    }
+
+    // The sidecar describes the query and holds no secret.
+    let sidecar = outcome.sidecar.clone().unwrap();
+    assert_eq!(sidecar, dir.path().join("report.csv.query.json"));
+    assert_eq!(sidecar, sidecar_path(&path));
+    let sidecar_text = std::fs::read_to_string(&sidecar).unwrap();
+    assert!(!sidecar_text.contains(SECRET), "{sidecar_text}");
+    let parsed: ExportSidecar = serde_json::from_str(&sidecar_text).unwrap();
+    assert_eq!(parsed.query, body());
+    assert_eq!(parsed.rows_exported, 3);
+    assert_eq!(parsed.total, Some(40));
+    assert_eq!(parsed.request_id.as_deref(), Some("req-abc"));
+    assert_eq!(parsed.server_url, "https://api.example.com/v1");
+    assert_eq!(parsed.file, "report.csv");
+    assert_eq!(parsed.format, "csv");
+    assert_eq!(names_in(dir.path()), ["report.csv", "report.csv.query.json"]);
+}
+
+#[test]
+fn csv_bom_view_order_and_no_sidecar_on_request() {
+    let dir = tempfile::tempdir().unwrap();
+    let table = sample_table();
+    let path = dir.path().join("excel.csv");
+    let options = ExportOptions { sidecar: false, ..ExportOptions::default() };
+    // A sorted, filtered view: rows 2 then 0; columns userMessageCount then id.
+    let outcome = export(&table, &[2, 0], &[1, 0], ExportFormat::Csv { bom: true }, &path, &options).unwrap();
+    let bytes = std::fs::read(&path).unwrap();
+    assert_eq!(&bytes[..3], b"\xEF\xBB\xBF");
+    assert_eq!(
+        std::str::from_utf8(&bytes[3..]).unwrap(),
+        "userMessageCount,id\r\n0,\"line\nbreak\"\r\n3,conv_1\r\n"
+    );
+    assert_eq!(outcome.sidecar, None);
+    assert_eq!(outcome.rows_written, 2);
+    assert_eq!(names_in(dir.path()), ["excel.csv"]);
+}
+
+#[test]
+fn a_one_column_null_row_survives_csv() {
+    let dir = tempfile::tempdir().unwrap();
+    let table = sample_table();
+    let path = dir.path().join("types.csv");
+    let options = ExportOptions { sidecar: false, ..ExportOptions::default() };
+    export(&table, &table.all_rows(), &[6], ExportFormat::Csv { bom: false }, &path, &options).unwrap();
+    let text = std::fs::read_to_string(&path).unwrap();
+    let back = ResultTable::from_csv_reader(&QueryBody::default(), text.as_bytes(), |_| true).unwrap();
+    assert_eq!(back.row_count(), 3, "{text:?}");
+    assert!(back.cell(1, 0).is_null());
+}
+
+#[test]
+fn json_is_an_array_of_typed_objects() {
+    let dir = tempfile::tempdir().unwrap();
+    let table = sample_table();
+    let path = dir.path().join("report.json");
+    let outcome = export(
+        &table,
+        &table.all_rows(),
+        &all_cols(&table),
+        ExportFormat::Json,
+        &path,
+        &ExportOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(outcome.rows_written, 3);
+    let parsed: Vec<Map<String, Value>> =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    assert_eq!(parsed.len(), 3);
+    assert_eq!(parsed[0]["id"], json!("conv_1"));
+    assert_eq!(parsed[0]["userMessageCount"], json!(3));
+    assert_eq!(parsed[0]["firstMessageTime"], json!("2026-01-05T10:00:00.123Z"));
+    assert_eq!(parsed[0]["properties"], json!({"source": "widget", "browser": {"name": "Firefox"}}));
+    assert_eq!(parsed[0]["userProperties"], Value::Null);
+    assert_eq!(parsed[0]["score"], json!(2.5));
+    assert_eq!(parsed[0]["flag"], json!(true));
+    assert_eq!(parsed[1]["id"], json!("conv_2, \"quoted\""));
+    assert_eq!(parsed[1]["type"], Value::Null);
+    assert_eq!(parsed[1]["userProperties"], json!({"userId": "u1"}));
+    assert_eq!(parsed[2]["properties"], json!({"tags": ["a", "b"]}));
+    assert_eq!(parsed[2]["score"], Value::Null);
+    // Keys in column order, the same for every row.
+    let keys: Vec<&str> = parsed[2].keys().map(String::as_str).collect();
+    assert_eq!(keys, table.column_names());
+    assert!(outcome.sidecar.is_some());
+
+    // An empty view is an empty array.
+    let empty = dir.path().join("empty.json");
+    export(&table, &[], &all_cols(&table), ExportFormat::Json, &empty, &ExportOptions::default()).unwrap();
+    assert_eq!(
+        serde_json::from_str::<Vec<Value>>(&std::fs::read_to_string(&empty).unwrap()).unwrap(),
+        Vec::<Value>::new()
+    );
+}
+
+fn read_sheet(path: &Path, name: &str) -> Vec<Vec<Data>> {
+    let mut workbook: Xlsx<_> = open_workbook(path).unwrap();
+    let range = workbook.worksheet_range(name).unwrap();
+    range.rows().map(|row| row.to_vec()).collect()
+}
+
+fn sheet_names(path: &Path) -> Vec<String> {
+    let workbook: Xlsx<_> = open_workbook(path).unwrap();
+    workbook.sheet_names()
+}
+
+fn text(cell: &Data) -> String {
+    match cell {
+        Data::String(s) => s.clone(),
+        other => panic!("expected text, found {other:?}"),
+    }
+}
+
+/// The label → value rows of the Query sheet, and the request body lines.
+fn query_sheet(path: &Path) -> (Vec<(String, Data)>, String) {
+    let rows = read_sheet(path, "Query");
+    let mut labels = Vec::new();
+    let mut body_lines = Vec::new();
+    let mut in_body = false;
+    for row in rows {
+        let label = row.first().cloned().unwrap_or(Data::Empty);
+        let value = row.get(1).cloned().unwrap_or(Data::Empty);
+        if let Data::String(label) = &label {
+            in_body = label == "Request body";
+            labels.push((label.clone(), value.clone()));
+        }
+        if in_body {
+            body_lines.push(text(&value));
+        }
+    }
+    (labels, body_lines.join("\n"))
+}
+
+#[test]
+fn xlsx_has_typed_cells_a_header_and_a_query_sheet() {
+    let dir = tempfile::tempdir().unwrap();
+    let table = sample_table();
+    let path = dir.path().join("report.xlsx");
+    let outcome = export(
+        &table,
+        &table.all_rows(),
+        &all_cols(&table),
+        ExportFormat::Xlsx,
+        &path,
+        &ExportOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(outcome.rows_written, 3);
+    assert_eq!(outcome.sheets, 1);
+    assert_eq!(outcome.sidecar, None, "XLSX carries its query in a sheet");
+    assert_eq!(outcome.bytes, std::fs::metadata(&path).unwrap().len());
+    assert_eq!(sheet_names(&path), ["Result", "Query"]);
+
+    let rows = read_sheet(&path, "Result");
+    assert_eq!(rows.len(), 4);
+    let header: Vec<String> = rows[0].iter().map(text).collect();
+    assert_eq!(header, table.column_names());
+    let col = |name: &str| table.column_index(name).unwrap();
+    assert_eq!(rows[1][col("id")], Data::String("conv_1".into()));
+    assert_eq!(rows[1][col("userMessageCount")], Data::Float(3.0));
+    assert_eq!(rows[2][col("userMessageCount")], Data::Float(12.0));
+    assert_eq!(rows[1][col("score")], Data::Float(2.5));
+    assert_eq!(rows[1][col("flag")], Data::Bool(true));
+    assert_eq!(rows[2][col("flag")], Data::Bool(false));
+    assert_eq!(rows[3][col("flag")], Data::Empty);
+    assert_eq!(rows[2][col("type")], Data::Empty);
+    assert_eq!(
+        rows[1][col("properties")],
+        Data::String(r#"{"source":"widget","browser":{"name":"Firefox"}}"#.into())
+    );
+    // 2026-01-05 is Excel day 46027; 10:00:00.123 is 36000.123 s into it.
+    match &rows[1][col("firstMessageTime")] {
+        Data::DateTime(at) => {
+            assert!(at.is_datetime());
+            let expected = 46027.0 + 36_000.123 / 86_400.0;
+            assert!((at.as_f64() - expected).abs() < 1e-8, "{} vs {expected}", at.as_f64());
+        }
+        other => panic!("expected a date, found {other:?}"),
+    }
+    // 2026-02-28T23:59:59.999Z: Excel day 46081, a millisecond before midnight.
+    match &rows[3][col("firstMessageTime")] {
+        Data::DateTime(at) => assert!((at.as_f64() - (46082.0 - 0.001 / 86_400.0)).abs() < 1e-8),
+        other => panic!("expected a date, found {other:?}"),
+    }
+
+    let (labels, body_json) = query_sheet(&path);
+    let value = |label: &str| labels.iter().find(|(l, _)| l == label).map(|(_, v)| v.clone()).unwrap();
+    assert_eq!(value("Server"), Data::String("https://api.example.com/v1".into()));
+    assert_eq!(value("Run at (UTC)"), Data::String("2026-01-07T08:30:00Z".into()));
+    assert_eq!(value("Request ID"), Data::String("req-abc".into()));
+    assert_eq!(value("Rows exported"), Data::Float(3.0));
+    assert_eq!(value("Total rows"), Data::Float(40.0));
+    assert_eq!(value("Notes"), Data::String("weekly report".into()));
+    assert_eq!(inkeep_explorer::api::query::parse_query(&body_json).unwrap(), body());
+
+    // Never the key: not in any cell of any sheet.
+    for sheet in sheet_names(&path) {
+        for row in read_sheet(&path, &sheet) {
+            for cell in row {
+                assert!(!cell.to_string().contains(SECRET), "{sheet}: {cell}");
+            }
+        }
+    }
+}
+
+#[test]
+fn xlsx_rows_past_the_sheet_limit_continue_on_new_sheets() {
+    let dir = tempfile::tempdir().unwrap();
+    let rows = rows_of((0..8).map(|i| json!({"n": i, "label": format!("row {i}")})).collect());
+    let table = ResultTable::from_rows(&QueryBody::default(), &rows);
+    let n = table.column_index("n").unwrap();
+    let label = table.column_index("label").unwrap();
+    let path = dir.path().join("split.xlsx");
+    let options = ExportOptions { max_rows_per_sheet: 3, ..ExportOptions::default() };
+    let outcome =
+        export(&table, &table.all_rows(), &[n, label], ExportFormat::Xlsx, &path, &options).unwrap();
+    assert_eq!(outcome.sheets, 3);
+    assert_eq!(outcome.rows_written, 8);
+    assert_eq!(sheet_names(&path), ["Result", "Result (2)", "Result (3)", "Query"]);
+    let mut seen = Vec::new();
+    for (sheet, expected_rows) in [("Result", 3), ("Result (2)", 3), ("Result (3)", 2)] {
+        let rows = read_sheet(&path, sheet);
+        assert_eq!(rows[0], vec![Data::String("n".into()), Data::String("label".into())], "{sheet}");
+        assert_eq!(rows.len(), expected_rows + 1, "{sheet}");
+        for row in &rows[1..] {
+            seen.push((row[0].clone(), row[1].clone()));
+        }
+    }
+    let expected: Vec<(Data, Data)> =
+        (0..8).map(|i| (Data::Float(f64::from(i)), Data::String(format!("row {i}")))).collect();
+    assert_eq!(seen, expected);
+    let (labels, _) = query_sheet(&path);
+    let sheets = labels.iter().find(|(l, _)| l == "Result sheets").map(|(_, v)| v.to_string()).unwrap();
+    assert!(sheets.starts_with("3 "), "{sheets}");
+}
+
+#[test]
+fn xlsx_of_an_empty_view_has_its_header_and_long_text_is_cut() {
+    let dir = tempfile::tempdir().unwrap();
+    let long = "é".repeat(40_000);
+    let rows = rows_of(vec![json!({"text": long, "n": 1})]);
+    let table = ResultTable::from_rows(&QueryBody::default(), &rows);
+    let cols = named_cols(&table, &["text", "n"]);
+    let path = dir.path().join("long.xlsx");
+    let outcome =
+        export(&table, &table.all_rows(), &cols, ExportFormat::Xlsx, &path, &ExportOptions::default())
+            .unwrap();
+    assert_eq!(outcome.truncated_cells, 1);
+    let rows = read_sheet(&path, "Result");
+    assert_eq!(text(&rows[1][0]).chars().count(), 32_767);
+
+    let empty = dir.path().join("empty.xlsx");
+    let outcome = export(&table, &[], &cols, ExportFormat::Xlsx, &empty, &ExportOptions::default()).unwrap();
+    assert_eq!((outcome.rows_written, outcome.sheets), (0, 1));
+    let rows = read_sheet(&empty, "Result");
+    assert_eq!(rows, vec![vec![Data::String("text".into()), Data::String("n".into())]]);
+}
+
+fn named_cols(table: &ResultTable, names: &[&str]) -> Vec<usize> {
+    names.iter().map(|name| table.column_index(name).unwrap()).collect()
+}
+
+fn big_table(row_count: usize) -> ResultTable {
+    let rows = rows_of((0..row_count).map(|i| json!({"n": i, "label": format!("row {i}")})).collect());
+    ResultTable::from_rows(&QueryBody::default(), &rows)
+}
+
+#[test]
+fn cancelling_leaves_nothing_and_keeps_an_existing_file() {
+    let table = big_table(20_000);
+    for format in [ExportFormat::Csv { bom: false }, ExportFormat::Json, ExportFormat::Xlsx] {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(format!("out.{}", format.extension()));
+        std::fs::write(&path, "previous export").unwrap();
+        let cancel = AtomicBool::new(false);
+        let mut reports = Vec::new();
+        let result = export_view(
+            &table,
+            &table.all_rows(),
+            &named_cols(&table, &["n", "label"]),
+            format,
+            &path,
+            &meta(None),
+            &ExportOptions::default(),
+            &mut |rows_done| {
+                reports.push(rows_done);
+                if rows_done >= 4_096 {
+                    cancel.store(true, Ordering::Relaxed);
+                }
+            },
+            &cancel,
+        );
+        assert!(matches!(result, Err(ExportError::Cancelled)), "{format:?}: {result:?}");
+        assert_eq!(reports, [0, 4_096], "{format:?}");
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "previous export", "{format:?}");
+        assert_eq!(names_in(dir.path()), [format!("out.{}", format.extension())], "{format:?}");
+    }
+}
+
+#[test]
+fn progress_counts_rows_to_the_end() {
+    let table = big_table(10_000);
+    let dir = tempfile::tempdir().unwrap();
+    let mut reports = Vec::new();
+    let never = AtomicBool::new(false);
+    export_view(
+        &table,
+        &table.all_rows(),
+        &named_cols(&table, &["n", "label"]),
+        ExportFormat::Json,
+        &dir.path().join("p.json"),
+        &meta(None),
+        &ExportOptions::default(),
+        &mut |rows_done| reports.push(rows_done),
+        &never,
+    )
+    .unwrap();
+    assert_eq!(reports, [0, 4_096, 8_192, 10_000]);
+}
+
+#[test]
+fn a_stream_failing_half_way_leaves_no_file_and_no_litter() {
+    for format in [ExportFormat::Csv { bom: false }, ExportFormat::Xlsx] {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(format!("all.{}", format.extension()));
+        std::fs::write(&path, "older").unwrap();
+        let never = AtomicBool::new(false);
+        let result = export_csv_stream_to_path(
+            &path,
+            format,
+            meta(Some(10)),
+            ExportOptions::default(),
+            |out: &mut dyn Write| {
+                out.write_all(b"n,label\r\n1,a\r\n2,b\r\n")?;
+                Err(std::io::Error::other("connection reset after 2 rows"))
+            },
+            &mut |_| {},
+            &never,
+        );
+        match result {
+            Err(ExportError::Stream(message)) => assert!(message.contains("connection reset"), "{message}"),
+            other => panic!("expected a stream error, got {other:?}"),
+        }
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "older");
+        assert_eq!(names_in(dir.path()), [format!("all.{}", format.extension())]);
+    }
+}
+
+fn streamed_csv() -> Vec<u8> {
+    let mut csv = b"id,userMessageCount,firstMessageTime,type\r\n".to_vec();
+    for i in 0..5 {
+        write!(csv, "conv_{i},{i},2026-01-0{}T00:00:00.000Z,\"support,ticket\"\r\n", i + 1).unwrap();
+    }
+    csv
+}
+
+#[test]
+fn streamed_csv_goes_to_disk_as_is_with_counts_and_sidecar() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("all.csv");
+    let never = AtomicBool::new(false);
+    let mut export =
+        StreamExport::begin(&path, ExportFormat::Csv { bom: true }, meta(Some(5)), ExportOptions::default())
+            .unwrap();
+    // Chunks that split records and quoted fields anywhere, through a writer bound like
+    // the client's `export_csv<W: Write + Send>(…, out: &mut W, …)`.
+    fn feed<W: Write + Send>(out: &mut W, bytes: &[u8]) {
+        for chunk in bytes.chunks(7) {
+            out.write_all(chunk).unwrap();
+        }
+        out.flush().unwrap();
+    }
+    feed(&mut export, &streamed_csv());
+    assert_eq!(export.bytes_received(), streamed_csv().len() as u64);
+    assert!(!path.exists(), "nothing under the name before finishing");
+    let outcome = export.finish(&mut |_| {}, &never).unwrap();
+    assert_eq!(outcome.rows_written, 5);
+    let bytes = std::fs::read(&path).unwrap();
+    assert_eq!(&bytes[..3], b"\xEF\xBB\xBF");
+    assert_eq!(&bytes[3..], streamed_csv().as_slice());
+    let sidecar: ExportSidecar =
+        serde_json::from_str(&std::fs::read_to_string(outcome.sidecar.unwrap()).unwrap()).unwrap();
+    assert_eq!(sidecar.rows_exported, 5);
+    assert_eq!(names_in(dir.path()), ["all.csv", "all.csv.query.json"]);
+}
+
+#[test]
+fn streamed_csv_converts_to_xlsx_and_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let never = AtomicBool::new(false);
+    let convert = |name: &str, format: ExportFormat| -> PathBuf {
+        let path = dir.path().join(name);
+        let outcome = export_csv_stream_to_path(
+            &path,
+            format,
+            meta(Some(5)),
+            ExportOptions::default(),
+            |out: &mut dyn Write| out.write_all(&streamed_csv()),
+            &mut |_| {},
+            &never,
+        )
+        .unwrap();
+        assert_eq!(outcome.rows_written, 5);
+        path
+    };
+    let xlsx = convert("all.xlsx", ExportFormat::Xlsx);
+    let rows = read_sheet(&xlsx, "Result");
+    assert_eq!(rows.len(), 6);
+    assert_eq!(rows[2][0], Data::String("conv_1".into()));
+    assert_eq!(rows[2][1], Data::Float(1.0));
+    assert!(matches!(rows[2][2], Data::DateTime(at) if (at.as_f64() - 46024.0).abs() < 1e-9));
+    assert_eq!(rows[2][3], Data::String("support,ticket".into()));
+
+    let json_path = convert("all.json", ExportFormat::Json);
+    let parsed: Vec<Map<String, Value>> =
+        serde_json::from_str(&std::fs::read_to_string(&json_path).unwrap()).unwrap();
+    assert_eq!(parsed[4]["userMessageCount"], json!(4));
+    assert_eq!(parsed[4]["firstMessageTime"], json!("2026-01-05T00:00:00.000Z"));
+    assert_eq!(names_in(dir.path()), ["all.json", "all.json.query.json", "all.xlsx"]);
+}
+
+#[test]
+fn too_many_columns_for_excel_is_refused_before_writing() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut row = Map::new();
+    for i in 0..16_385 {
+        row.insert(format!("c{i}"), json!(i));
+    }
+    let table = ResultTable::from_rows(&QueryBody::default(), &[row]);
+    let path = dir.path().join("wide.xlsx");
+    let result = export(
+        &table,
+        &table.all_rows(),
+        &all_cols(&table),
+        ExportFormat::Xlsx,
+        &path,
+        &ExportOptions::default(),
+    );
+    let column_count = table.column_count();
+    assert!(column_count > 16_384);
+    assert!(
+        matches!(result, Err(ExportError::TooManyColumns { column_count: c }) if c == column_count),
+        "{result:?}"
+    );
+    assert!(names_in(dir.path()).is_empty());
+}
+
+#[test]
+fn formats_and_paths() {
+    assert_eq!(ExportFormat::from_name("XLSX"), Some(ExportFormat::Xlsx));
+    assert_eq!(ExportFormat::from_path(Path::new("a/b.json")), Some(ExportFormat::Json));
+    assert_eq!(ExportFormat::from_path(Path::new("a/b.txt")), None);
+    assert_eq!(sidecar_path(Path::new("/x/y.json")), PathBuf::from("/x/y.json.query.json"));
+}

@@ -1,0 +1,351 @@
+//! Presets and history on disk (always in a temporary directory, never the real config
+//! dir): saving, loading, renaming, duplicating, deleting, searching, built-ins, corrupt
+//! files, import with duplicates; and relative times in presets.
+
+// The helpers below are test code too; clippy's allow-unwrap-in-tests only covers `#[test]` fns.
+#![allow(clippy::unwrap_used)]
+
+use std::path::Path;
+
+use chrono::{DateTime, Utc};
+use inkeep_explorer::api::query::{Field, Filter, FilterValue, Operator, QueryBody, Selection, TimeUnit};
+use inkeep_explorer::api::validate::validate;
+use inkeep_explorer::history::{HISTORY_FILE_NAME, HistoryEntry, HistoryStore, RunStatus};
+use inkeep_explorer::presets::{PRESETS_FILE_NAME, PresetError, PresetStore, builtin_presets};
+use inkeep_explorer::relative_time::{has_relative_times, resolve_relative_times};
+use serde_json::{Value, json};
+
+fn names_in(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+fn utc(text: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(text).unwrap().with_timezone(&Utc)
+}
+
+fn weekly_query() -> QueryBody {
+    QueryBody {
+        select: vec![Selection::time(TimeUnit::Week), Selection::count()],
+        filter: Some(Filter::condition(
+            Field::FirstMessageTime,
+            Operator::Gte,
+            Some(FilterValue::Scalar("last 12 weeks".into())),
+        )),
+        ..QueryBody::default()
+    }
+}
+
+fn count_query() -> QueryBody {
+    QueryBody { select: vec![Selection::count()], ..QueryBody::default() }
+}
+
+fn user_names(store: &PresetStore) -> Vec<String> {
+    store.list().into_iter().filter(|p| !p.builtin).map(|p| p.name.clone()).collect()
+}
+
+#[test]
+fn builtin_presets_are_valid_once_their_relative_times_resolve() {
+    let builtins = builtin_presets();
+    let names: Vec<&str> = builtins.iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "Conversations per day by type (last 30 days)",
+            "Top 20 support agents by conversations (last 30 days)",
+            "Average user messages per week",
+            "Conversations by source",
+            "Unresolved support tickets this week",
+        ]
+    );
+    // Around week, month and year boundaries, and in a leap February.
+    for now in
+        ["2026-01-05T00:00:00Z", "2024-02-29T23:59:59Z", "2025-12-31T12:00:00Z", "2026-03-01T00:00:00Z"]
+    {
+        for preset in &builtins {
+            assert!(preset.builtin);
+            assert!(!preset.description.is_empty(), "{}", preset.name);
+            let resolved = resolve_relative_times(&preset.query, utc(now)).unwrap();
+            assert!(!has_relative_times(&resolved), "{}", preset.name);
+            assert_eq!(validate(&resolved), vec![], "{} at {now}", preset.name);
+        }
+    }
+    // The relative values are stored verbatim, and they are what the presets are about.
+    let per_day = serde_json::to_value(&builtins[0].query).unwrap();
+    assert_eq!(per_day["where"]["condition"]["value"], json!("last 30 days"));
+    let this_week = resolve_relative_times(&builtins[4].query, utc("2026-01-08T09:00:00Z")).unwrap();
+    let text = serde_json::to_string(&this_week).unwrap();
+    assert!(text.contains(r#""value":"2026-01-05T00:00:00Z""#), "{text}");
+    assert!(validate(&builtins[4].query).iter().any(|p| p.path.ends_with("condition.value")));
+}
+
+#[test]
+fn save_load_rename_duplicate_delete_search() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut store, report) = PresetStore::open(dir.path());
+    assert_eq!(report.message(), None);
+    let builtin_count = builtin_presets().len();
+    assert_eq!(store.list().len(), builtin_count);
+
+    let weekly = store
+        .save_new("  Weekly volume ", Some("Tickets per week for the Monday review"), weekly_query())
+        .unwrap();
+    let counts = store.save_new("Counts", None, count_query()).unwrap();
+    assert!(matches!(
+        store.save_new("weekly VOLUME", None, count_query()),
+        Err(PresetError::NameTaken { .. })
+    ));
+    assert!(matches!(store.save_new("   ", None, count_query()), Err(PresetError::EmptyName)));
+    assert!(matches!(
+        store.save_new("Conversations by source", None, count_query()),
+        Err(PresetError::NameTaken { .. })
+    ));
+
+    // Reload: same presets, relative values verbatim.
+    let (reloaded, _) = PresetStore::open(dir.path());
+    let loaded = reloaded.get(&weekly).unwrap();
+    assert_eq!(loaded.name, "Weekly volume");
+    assert_eq!(loaded.description, "Tickets per week for the Monday review");
+    assert_eq!(loaded.query, weekly_query());
+    assert_eq!(user_names(&reloaded), ["Counts", "Weekly volume"]);
+    let stored: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join(PRESETS_FILE_NAME)).unwrap()).unwrap();
+    assert_eq!(stored["schemaVersion"], json!(1));
+    assert_eq!(stored["presets"].as_array().unwrap().len(), 2, "built-ins are not copied into the file");
+
+    // Rename (a change of case of its own name is fine), duplicate, delete.
+    store.rename(&counts, "counts").unwrap();
+    assert!(matches!(store.rename(&counts, "Weekly Volume"), Err(PresetError::NameTaken { .. })));
+    store.rename(&counts, "All conversations").unwrap();
+    let copy = store.duplicate(&weekly).unwrap();
+    let copy2 = store.duplicate(&weekly).unwrap();
+    assert_eq!(store.get(&copy).unwrap().name, "Weekly volume (copy)");
+    assert_eq!(store.get(&copy2).unwrap().name, "Weekly volume (copy 2)");
+    assert_eq!(store.get(&copy).unwrap().query, weekly_query());
+    store.delete(&copy2).unwrap();
+    store.set_description(&weekly, "changed").unwrap();
+    store.update_query(&weekly, count_query()).unwrap();
+    assert!(store.get(&weekly).unwrap().updated_at >= store.get(&weekly).unwrap().created_at);
+
+    let (reloaded, _) = PresetStore::open(dir.path());
+    assert_eq!(user_names(&reloaded), ["All conversations", "Weekly volume", "Weekly volume (copy)"]);
+    assert_eq!(reloaded.get(&weekly).unwrap().query, count_query());
+    assert_eq!(reloaded.get(&weekly).unwrap().description, "changed");
+
+    // Search: name and description, case-insensitive; built-ins included.
+    let found: Vec<String> = reloaded.search("WEEK").into_iter().map(|p| p.name.clone()).collect();
+    assert_eq!(
+        found,
+        [
+            "Average user messages per week",
+            "Unresolved support tickets this week",
+            "Weekly volume",
+            "Weekly volume (copy)"
+        ]
+    );
+    let by_description: Vec<String> =
+        reloaded.search("busiest").into_iter().map(|p| p.name.clone()).collect();
+    assert_eq!(by_description, ["Top 20 support agents by conversations (last 30 days)"]);
+    assert_eq!(reloaded.search("").len(), builtin_count + 3);
+    assert_eq!(reloaded.find_by_name("all CONVERSATIONS").map(|p| p.id.clone()), Some(counts));
+    assert_eq!(names_in(dir.path()), [PRESETS_FILE_NAME]);
+}
+
+#[test]
+fn builtins_are_read_only_and_deleting_hides_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut store, _) = PresetStore::open(dir.path());
+    let builtin = builtin_presets()[3].clone();
+    assert!(matches!(store.rename(&builtin.id, "Mine"), Err(PresetError::Builtin { .. })));
+    assert!(matches!(store.update_query(&builtin.id, count_query()), Err(PresetError::Builtin { .. })));
+    let copy = store.duplicate(&builtin.id).unwrap();
+    assert_eq!(store.get(&copy).unwrap().name, "Conversations by source (copy)");
+    assert!(!store.get(&copy).unwrap().builtin);
+    store.delete(&builtin.id).unwrap();
+    let (reloaded, _) = PresetStore::open(dir.path());
+    assert!(reloaded.list().iter().all(|p| p.id != builtin.id));
+    assert!(reloaded.find_by_name("Conversations by source").is_none());
+    let (mut store, _) = PresetStore::open(dir.path());
+    store.restore_builtins().unwrap();
+    assert!(store.find_by_name("Conversations by source").is_some());
+}
+
+#[test]
+fn a_corrupt_presets_file_is_moved_aside_and_nothing_is_overwritten() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(PRESETS_FILE_NAME);
+    std::fs::write(&path, "{\"schemaVersion\": 1, \"presets\": [ {\"name\": \"half").unwrap();
+    let (mut store, report) = PresetStore::open(dir.path());
+    let moved = report.moved_aside.clone().unwrap();
+    assert!(moved.file_name().unwrap().to_string_lossy().starts_with("presets.json.corrupt-"), "{moved:?}");
+    assert_eq!(
+        std::fs::read_to_string(&moved).unwrap(),
+        "{\"schemaVersion\": 1, \"presets\": [ {\"name\": \"half"
+    );
+    assert!(report.message().unwrap().contains("could not be read"), "{:?}", report.message());
+    // Nothing is written until the user saves; then only the new file appears.
+    assert!(!path.exists());
+    assert_eq!(user_names(&store), Vec::<String>::new());
+    store.save_new("Fresh", None, count_query()).unwrap();
+    let mut names = names_in(dir.path());
+    names.retain(|n| n != PRESETS_FILE_NAME);
+    assert_eq!(names, [moved.file_name().unwrap().to_string_lossy().into_owned()]);
+}
+
+#[test]
+fn an_unreadable_preset_is_kept_and_a_newer_file_is_not_overwritten() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(PRESETS_FILE_NAME);
+    let future_entry =
+        json!({"id": "x1", "name": "From the future", "query": {"select": [{"type": "hologram"}]}});
+    std::fs::write(
+        &path,
+        serde_json::to_string(&json!({
+            "schemaVersion": 1,
+            "presets": [
+                {"id": "a1", "name": "Old but fine", "query": {"select": [{"type": "aggregation", "aggregation": "count"}]}},
+                future_entry
+            ]
+        }))
+        .unwrap(),
+    )
+    .unwrap();
+    let (mut store, report) = PresetStore::open(dir.path());
+    assert_eq!(report.unreadable_count, 1);
+    assert_eq!(user_names(&store), ["Old but fine"]);
+    // Missing fields took their defaults.
+    assert_eq!(store.get("a1").unwrap().description, "");
+    store.save_new("New one", None, count_query()).unwrap();
+    let stored: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let entries = stored["presets"].as_array().unwrap();
+    assert_eq!(entries.len(), 3);
+    assert!(entries.contains(&future_entry), "the unreadable entry goes back unchanged");
+
+    // A file from a newer version: loads, but is never written.
+    let newer =
+        json!({"schemaVersion": 2, "presets": [{"id": "b1", "name": "Kept", "query": {}}], "newThing": true});
+    std::fs::write(&path, newer.to_string()).unwrap();
+    let (mut store, report) = PresetStore::open(dir.path());
+    assert!(report.read_only.is_some());
+    assert_eq!(user_names(&store), ["Kept"]);
+    assert!(matches!(store.save_new("Nope", None, count_query()), Err(PresetError::ReadOnly { .. })));
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), newer.to_string());
+}
+
+#[test]
+fn import_never_overwrites_and_export_round_trips() {
+    let team = tempfile::tempdir().unwrap();
+    let (mut alice, _) = PresetStore::open(team.path().join("alice").as_path());
+    let weekly = alice.save_new("Weekly volume", Some("from Alice"), weekly_query()).unwrap();
+    let counts = alice.save_new("Counts", None, count_query()).unwrap();
+    let shared = team.path().join("shared-presets.json");
+    assert_eq!(alice.export_to(&shared, &[weekly.clone(), counts.clone()]).unwrap(), 2);
+
+    let (mut bob, _) = PresetStore::open(team.path().join("bob").as_path());
+    bob.save_new("Weekly volume", Some("Bob's own"), count_query()).unwrap();
+    let report = bob.import_from(&shared).unwrap();
+    assert_eq!(report.added, ["Weekly volume (2)", "Counts"]);
+    assert_eq!(report.renamed, [("Weekly volume".to_string(), "Weekly volume (2)".to_string())]);
+    assert!(report.skipped.is_empty());
+    // Bob's own preset is untouched; the imported one kept its query and description.
+    assert_eq!(bob.find_by_name("Weekly volume").unwrap().description, "Bob's own");
+    assert_eq!(bob.find_by_name("Weekly volume").unwrap().query, count_query());
+    let imported = bob.find_by_name("Weekly volume (2)").unwrap();
+    assert_eq!(imported.query, weekly_query());
+    assert_eq!(imported.description, "from Alice");
+    assert_ne!(imported.id, weekly, "imported presets get new ids");
+
+    // Importing the same file again adds nothing twice.
+    let again = bob.import_from(&shared).unwrap();
+    assert!(again.added.is_empty(), "{again:?}");
+    assert_eq!(again.already_present, ["Weekly volume", "Counts"]);
+
+    // A bare array with a bad entry and a third name clash.
+    let loose = team.path().join("loose.json");
+    std::fs::write(
+        &loose,
+        json!([
+            {"name": "Weekly volume", "query": {"select": [{"type": "aggregation", "aggregation": "count"}]}},
+            {"name": "Broken", "query": {"select": "not a list"}}
+        ])
+        .to_string(),
+    )
+    .unwrap();
+    let report = bob.import_from(&loose).unwrap();
+    assert_eq!(report.added, ["Weekly volume (3)"]);
+    assert_eq!(report.skipped.len(), 1);
+    let (reloaded, _) = PresetStore::open(team.path().join("bob").as_path());
+    assert_eq!(user_names(&reloaded), ["Counts", "Weekly volume", "Weekly volume (2)", "Weekly volume (3)"]);
+
+    // Not JSON at all: an error naming the file, and nothing changes.
+    let junk = team.path().join("junk.json");
+    std::fs::write(&junk, "not json").unwrap();
+    let err = bob.import_from(&junk).unwrap_err();
+    assert!(err.to_string().contains("junk.json"), "{err}");
+    assert_eq!(user_names(&bob), user_names(&reloaded));
+}
+
+fn run(notes: &str, status: RunStatus) -> HistoryEntry {
+    HistoryEntry {
+        query: QueryBody { notes: Some(notes.into()), ..count_query() },
+        server_url: "http://127.0.0.1:8787".into(),
+        started_at: utc("2026-01-05T10:00:00Z"),
+        duration_ms: 42,
+        rows: Some(3),
+        total: Some(3),
+        status,
+        request_id: Some("req-1".into()),
+        ..HistoryEntry::default()
+    }
+}
+
+#[test]
+fn history_survives_a_corrupt_file_and_keeps_unreadable_entries() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(HISTORY_FILE_NAME);
+    std::fs::write(&path, [0xFF, 0xFE, 0x00]).unwrap();
+    let (mut history, report) = HistoryStore::open(dir.path());
+    let moved = report.moved_aside.clone().unwrap();
+    assert!(moved.file_name().unwrap().to_string_lossy().starts_with("history.json.corrupt-"));
+    assert_eq!(std::fs::read(&moved).unwrap(), [0xFF, 0xFE, 0x00]);
+    assert!(history.is_empty());
+    history.record(run("after the crash", RunStatus::Ok)).unwrap();
+    assert_eq!(names_in(dir.path()).len(), 2);
+
+    let odd = json!({"id": "h-odd", "query": {"bogus": true}, "status": "ok"});
+    let stored: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let mut entries = stored["entries"].as_array().unwrap().clone();
+    entries.insert(0, odd.clone());
+    std::fs::write(&path, json!({"schemaVersion": 1, "entries": entries}).to_string()).unwrap();
+    let (mut history, report) = HistoryStore::open(dir.path());
+    assert_eq!(report.unreadable_count, 1);
+    assert_eq!(history.len(), 1);
+    history.record(run("more", RunStatus::Failed { message: "HTTP 502 from the gateway".into() })).unwrap();
+    let stored: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    assert_eq!(stored["entries"][0], odd);
+    assert_eq!(stored["entries"].as_array().unwrap().len(), 3);
+    let (history, _) = HistoryStore::open(dir.path());
+    let notes: Vec<_> = history.entries().iter().map(|e| e.notes().unwrap().to_string()).collect();
+    assert_eq!(notes, ["more", "after the crash"]);
+    assert_eq!(history.search("gateway").len(), 1);
+}
+
+#[test]
+fn a_history_entry_from_an_older_file_loads_with_defaults() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join(HISTORY_FILE_NAME),
+        json!({"schemaVersion": 1, "entries": [{"query": {}, "serverUrl": "http://x"}]}).to_string(),
+    )
+    .unwrap();
+    let (history, report) = HistoryStore::open(dir.path());
+    assert_eq!(report.unreadable_count, 0, "{report:?}");
+    let entry = history.entries()[0].clone();
+    assert_eq!(entry.server_url, "http://x");
+    assert_eq!(entry.status, RunStatus::Ok);
+    assert_eq!(entry.rows, None);
+}
