@@ -18,11 +18,7 @@ use inkeep_explorer::demo::dataset::DatasetParams;
 use inkeep_explorer::demo::store::DemoStore;
 
 fn params(rows: u64) -> DatasetParams {
-    DatasetParams {
-        rows,
-        seed: 42,
-        end_date: NaiveDate::from_ymd_opt(2026, 11, 1).unwrap_or_default(),
-    }
+    DatasetParams { rows, seed: 42, end_date: NaiveDate::from_ymd_opt(2026, 11, 1).unwrap_or_default() }
 }
 
 fn day_by_type() -> QueryBody {

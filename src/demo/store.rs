@@ -1941,7 +1941,7 @@ mod tests {
         );
         let r04 = records.iter().find(|r| &r[0] == "r04").unwrap();
         assert_eq!((&r04[4], &r04[6], &r04[7]), ("", "", ""));
-    
+
         // A one-column row holding null is `""`, not an empty line a CSV reader would skip.
         let (count, text) = export(json!({
             "select": [{"type": "field", "field": "integrationId"}],
