@@ -386,7 +386,7 @@ impl PresetStore {
         self.edit(id, |preset| preset.name = name)
     }
 
-    /// Copies a preset (built-in or not) as a user preset named "<name> (copy)" (or
+    /// Copies a preset (built-in or not) as a user preset named "`<name> (copy)`" (or
     /// "(copy 2)"…), and returns the copy's id.
     pub fn duplicate(&mut self, id: &str) -> Result<String, PresetError> {
         let original = self.get(id).cloned().ok_or_else(|| PresetError::NotFound { id: id.to_string() })?;
