@@ -14,7 +14,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 use std::hint::black_box;
-use std::io::Write as _;
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
@@ -23,8 +22,7 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use inkeep_explorer::api::query::QueryBody;
 use inkeep_explorer::data::ResultTable;
 use inkeep_explorer::data::export::{ExportFormat, ExportMeta, ExportOptions, export_view};
-use inkeep_explorer::demo::dataset::{DatasetParams, generate};
-use serde_json::{Map, Value};
+use inkeep_explorer::demo::dataset::{DatasetParams, raw_response_json};
 
 const ROWS: u64 = 1_000_000;
 
@@ -32,29 +30,7 @@ const ROWS: u64 = 1_000_000;
 fn response_json(rows: u64) -> Vec<u8> {
     let params =
         DatasetParams { rows, seed: 42, end_date: NaiveDate::from_ymd_opt(2026, 1, 31).expect("valid date") };
-    let mut out = Vec::with_capacity(rows as usize * 700);
-    out.extend_from_slice(br#"{"status":"ok","data":{"result":["#);
-    for (index, conversation) in generate(&params).enumerate() {
-        if index > 0 {
-            out.push(b',');
-        }
-        let mut row = Map::new();
-        row.insert("id".into(), Value::from(conversation.id.as_str()));
-        row.insert("userMessageCount".into(), Value::from(conversation.user_message_count));
-        row.insert("organizationId".into(), Value::from(conversation.organization_id.as_str()));
-        row.insert("projectId".into(), Value::from(conversation.project_id.as_str()));
-        row.insert(
-            "integrationId".into(),
-            conversation.integration_id.as_deref().map_or(Value::Null, Value::from),
-        );
-        row.insert("firstMessageTime".into(), Value::from(conversation.first_message_time_string()));
-        row.insert("type".into(), conversation.conversation_type.map_or(Value::Null, Value::from));
-        row.insert("properties".into(), conversation.properties.unwrap_or(Value::Null));
-        row.insert("userProperties".into(), conversation.user_properties.unwrap_or(Value::Null));
-        serde_json::to_writer(&mut out, &row).unwrap();
-    }
-    write!(out, r#"],"total":{rows},"pageSize":{rows},"count":{rows}}}}}"#).unwrap();
-    out
+    raw_response_json(&params)
 }
 
 fn benches(c: &mut Criterion) {

@@ -255,6 +255,41 @@ impl ExactSizeIterator for Conversations {}
 
 impl FusedIterator for Conversations {}
 
+/// The row of a raw conversation as the API returns it for `{}`: every field in API
+/// order, JSON fields as objects.
+pub fn conversation_row(conversation: Conversation) -> serde_json::Map<String, serde_json::Value> {
+    use serde_json::Value;
+    let first_message_time = conversation.first_message_time_string();
+    let mut row = serde_json::Map::new();
+    row.insert("id".into(), Value::from(conversation.id));
+    row.insert("userMessageCount".into(), Value::from(conversation.user_message_count));
+    row.insert("organizationId".into(), Value::from(conversation.organization_id));
+    row.insert("projectId".into(), Value::from(conversation.project_id));
+    row.insert("integrationId".into(), conversation.integration_id.map_or(Value::Null, Value::from));
+    row.insert("firstMessageTime".into(), Value::from(first_message_time));
+    row.insert("type".into(), conversation.conversation_type.map_or(Value::Null, Value::from));
+    row.insert("properties".into(), conversation.properties.unwrap_or(Value::Null));
+    row.insert("userProperties".into(), conversation.user_properties.unwrap_or(Value::Null));
+    row
+}
+
+/// The whole `/query/conversations` answer to `{}` for a dataset, every row on one page,
+/// as compact JSON: the input of the result-model, grid and export benchmarks.
+pub fn raw_response_json(params: &DatasetParams) -> Vec<u8> {
+    let rows = params.rows;
+    let mut out = Vec::with_capacity(usize::try_from(rows).unwrap_or(0).saturating_mul(700));
+    out.extend_from_slice(br#"{"status":"ok","data":{"result":["#);
+    for (index, conversation) in generate(params).enumerate() {
+        if index > 0 {
+            out.push(b',');
+        }
+        // Writing JSON into a Vec cannot fail.
+        let _ = serde_json::to_writer(&mut out, &conversation_row(conversation));
+    }
+    out.extend_from_slice(format!(r#"],"total":{rows},"pageSize":{rows},"count":{rows}}}}}"#).as_bytes());
+    out
+}
+
 /// Creates the `conversations` and `demo_meta` tables (without the secondary indexes, which
 /// [`populate`] builds after the bulk insert). Existing tables are left as they are.
 pub fn create_schema(conn: &Connection) -> rusqlite::Result<()> {
@@ -860,6 +895,22 @@ fn make_user_properties(rng: &mut Rng, support: bool, organization_id: &str) -> 
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn raw_response_json_is_the_documented_envelope_of_every_row() {
+        let params =
+            DatasetParams { rows: 50, seed: 7, end_date: NaiveDate::from_ymd_opt(2025, 3, 1).unwrap() };
+        let answer = crate::api::response::parse_query_response(&raw_response_json(&params)).unwrap();
+        assert_eq!((answer.total, answer.count, answer.rows.len()), (50, 50, 50));
+        let first = generate(&params).next().unwrap();
+        let row = &answer.rows[0];
+        assert_eq!(row["id"], serde_json::Value::from(first.id.clone()));
+        assert_eq!(row["firstMessageTime"], serde_json::Value::from(first.first_message_time_string()));
+        assert_eq!(
+            row.keys().map(String::as_str).collect::<Vec<_>>(),
+            crate::api::query::Field::ALL.map(|f| f.as_str())
+        );
+    }
+
     use std::collections::{HashMap, HashSet};
 
     use chrono::{SecondsFormat, Weekday};
