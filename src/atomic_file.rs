@@ -282,3 +282,52 @@ mod tests {
         assert!(!path.exists());
     }
 }
+
+/// What [`load_json_file`] found.
+#[derive(Debug)]
+pub enum LoadedJson<T> {
+    /// There is no file yet.
+    Missing,
+    /// The file parsed.
+    Parsed(T),
+    /// The file could not be used; start empty.
+    Unusable {
+        /// The damaged file was moved here, out of the way.
+        moved_aside: Option<PathBuf>,
+        /// Why nothing may be written (the file could not be read, or not moved aside):
+        /// writing would overwrite data we could not look at.
+        read_only: Option<String>,
+    },
+}
+
+/// Reads a JSON store file (presets, history). A file that does not parse is moved aside to
+/// `<name>.corrupt-<timestamp>` so that saving again cannot destroy it; a file that cannot be
+/// read, or moved, makes the caller read-only. `what` names the file in messages ("presets").
+pub fn load_json_file<T: serde::de::DeserializeOwned>(path: &Path, what: &str) -> LoadedJson<T> {
+    let bytes = match read_if_exists(path) {
+        Ok(Some(bytes)) => bytes,
+        Ok(None) => return LoadedJson::Missing,
+        Err(err) => {
+            return LoadedJson::Unusable {
+                moved_aside: None,
+                read_only: Some(format!("the {what} file could not be read: {err} ({})", path.display())),
+            };
+        }
+    };
+    match serde_json::from_slice(&bytes) {
+        Ok(file) => LoadedJson::Parsed(file),
+        Err(err) => {
+            tracing::warn!(%err, path = %path.display(), "the {what} file does not parse; moving it aside");
+            match move_aside(path, Utc::now()) {
+                Ok(moved) => LoadedJson::Unusable { moved_aside: Some(moved), read_only: None },
+                Err(move_err) => LoadedJson::Unusable {
+                    moved_aside: None,
+                    read_only: Some(format!(
+                        "the {what} file is damaged ({err}) and could not be moved aside: {move_err} ({})",
+                        path.display()
+                    )),
+                },
+            }
+        }
+    }
+}

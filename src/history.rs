@@ -268,31 +268,13 @@ impl HistoryStore {
         let path = config_dir.join(HISTORY_FILE_NAME);
         let mut store = HistoryStore { path: Some(path.clone()), ..HistoryStore::default() };
         let mut report = HistoryLoadReport::default();
-        let bytes = match atomic_file::read_if_exists(&path) {
-            Ok(Some(bytes)) => bytes,
-            Ok(None) => return (store, report),
-            Err(err) => {
-                let reason = format!("the history file could not be read: {err} ({})", path.display());
-                store.read_only = Some(reason.clone());
-                report.read_only = Some(reason);
-                return (store, report);
-            }
-        };
-        let file: HistoryFile = match serde_json::from_slice(&bytes) {
-            Ok(file) => file,
-            Err(err) => {
-                tracing::warn!(%err, path = %path.display(), "the history file does not parse; moving it aside");
-                match atomic_file::move_aside(&path, Utc::now()) {
-                    Ok(moved) => report.moved_aside = Some(moved),
-                    Err(move_err) => {
-                        let reason = format!(
-                            "the history file is damaged ({err}) and could not be moved aside: {move_err} ({})",
-                            path.display()
-                        );
-                        store.read_only = Some(reason.clone());
-                        report.read_only = Some(reason);
-                    }
-                }
+        let file: HistoryFile = match atomic_file::load_json_file(&path, "history") {
+            atomic_file::LoadedJson::Missing => return (store, report),
+            atomic_file::LoadedJson::Parsed(file) => file,
+            atomic_file::LoadedJson::Unusable { moved_aside, read_only } => {
+                report.moved_aside = moved_aside;
+                store.read_only.clone_from(&read_only);
+                report.read_only = read_only;
                 return (store, report);
             }
         };
