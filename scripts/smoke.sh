@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-bin=${INKEEP_EXPLORER_BIN:-target/debug/inkeep-explorer}
+bin=${INKEEP_EXPLORER_BIN:-${CARGO_TARGET_DIR:-target}/debug/inkeep-explorer}
 [[ -x "$bin" ]] || cargo build --bin inkeep-explorer
 out=${SMOKE_OUT:-target/smoke}
 mkdir -p "$out"
