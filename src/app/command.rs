@@ -17,6 +17,7 @@ use crate::app::state::{
     RunState, ScreenshotPurpose, Tab, TestOutcome, format_duration_ms, thousands,
 };
 use crate::data::{LoadProgress, ResultTable};
+use crate::relative_time::resolve_relative_times;
 use crate::secrets::KeySource;
 use crate::settings::{ConnectionChoice, Settings, ThemeSetting};
 use crate::worker::{ConnectTarget, ConnectionKind, Event, Job, LoadAllError, PngPurpose, RemoteKey};
@@ -325,7 +326,7 @@ impl AppState {
     }
 
     fn start_run(&mut self) {
-        let Some(body) = self.derived.body.clone() else {
+        let Some(query) = self.derived.body.clone() else {
             let reason = self.derived.blocked_reason().unwrap_or_default();
             self.notify(NoticeKind::Warning, reason);
             return;
@@ -334,6 +335,15 @@ impl AppState {
             self.notify(NoticeKind::Warning, reason);
             return;
         }
+        // Relative times ("this week") mean the week of the run, so they are resolved now;
+        // the builder, presets and history keep them as written.
+        let body = match resolve_relative_times(&query, chrono::Utc::now()) {
+            Ok(body) => body,
+            Err(err) => {
+                self.notify(NoticeKind::Warning, format!("The query cannot run: {err}"));
+                return;
+            }
+        };
         // The table a load would complete is about to be replaced.
         self.abandon_load_all();
         let request_id = self.next_request_id;

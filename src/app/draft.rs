@@ -21,6 +21,7 @@ use crate::api::query::{
     Scalar, Selection,
 };
 use crate::api::validate::{Problem, validate};
+use crate::relative_time::{RelativeTime, is_concrete_time, resolve_relative_times};
 
 /// The editable query: what the form shows and the user changes.
 #[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
@@ -225,20 +226,39 @@ pub fn parse_number(text: &str) -> Result<Number, String> {
     trimmed.parse::<Number>().map_err(|_| format!("“{trimmed}” is not a number"))
 }
 
-/// Checks a `firstMessageTime` value: RFC 3339 (`2024-05-01T12:00:00Z`) or a date written
-/// exactly `YYYY-MM-DD`, as validation accepts them. Returns a message fit for the form.
+/// Checks a `firstMessageTime` value: RFC 3339 (`2024-05-01T12:00:00Z`), a date written
+/// exactly `YYYY-MM-DD`, or a relative time (`last 30 days`, `this week`, `now - 7 days`)
+/// that is resolved when the query runs. Returns a message fit for the form.
 pub fn check_timestamp(text: &str) -> Result<(), String> {
     if text.trim().is_empty() {
-        return Err("enter a date (YYYY-MM-DD) or a time (RFC 3339)".to_string());
+        return Err("enter a date (YYYY-MM-DD), a time (RFC 3339) or a relative time such as “last 30 days”"
+            .to_string());
     }
     let is_date = text.len() == 10
         && chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
             .is_ok_and(|date| date.format("%Y-%m-%d").to_string() == text);
     if is_date || chrono::DateTime::parse_from_rfc3339(text).is_ok() {
-        Ok(())
-    } else {
-        Err(format!("“{text}” is not a date (YYYY-MM-DD) or a time (RFC 3339, e.g. 2024-05-01T12:00:00Z)"))
+        return Ok(());
     }
+    match RelativeTime::parse(text) {
+        Ok(_) => Ok(()),
+        Err(err) => Err(format!(
+            "“{text}” is not a date (YYYY-MM-DD), a time (RFC 3339, e.g. 2024-05-01T12:00:00Z) or a relative \
+             time: {}",
+            err.message
+        )),
+    }
+}
+
+/// What a relative `firstMessageTime` value stands for right now, for the hint beside the
+/// value editor (`this week` → `2026-11-23T00:00:00Z … 2026-11-30T00:00:00Z (UTC)`);
+/// `None` for a concrete time or text that is not a relative time.
+pub fn relative_time_hint(text: &str, now: chrono::DateTime<chrono::Utc>) -> Option<String> {
+    if text.trim().is_empty() || is_concrete_time(text) {
+        return None;
+    }
+    let resolved = RelativeTime::parse(text).ok()?.resolve(now).ok()?;
+    Some(resolved.to_string())
 }
 
 /// Parses the JSON object editor's text, with line and column on failure.
@@ -488,8 +508,20 @@ impl QueryDraft {
         let mut collector = Collector { problems: Vec::new() };
         let body = self.build(&mut collector);
         let mut problems = collector.problems;
+        // Relative times ("last 30 days") stay in the body (presets and history keep them);
+        // the server sees them resolved, so that is what is validated.
+        let resolved = match resolve_relative_times(&body, chrono::Utc::now()) {
+            Ok(resolved) => resolved,
+            Err(err) => {
+                let problem = err.to_problem();
+                if !problems.iter().any(|own| path_within(&problem.path, &own.path)) {
+                    problems.push(problem);
+                }
+                body.clone()
+            }
+        };
         let own_count = problems.len();
-        for problem in validate(&body) {
+        for problem in validate(&resolved) {
             // The draft's message about a value is the more precise one; don't say it twice.
             let already = problems.iter().take(own_count).any(|own| path_within(&problem.path, &own.path));
             if !already {
@@ -711,6 +743,53 @@ mod tests {
             Some(v) => json!({"condition": {"field": field, "operator": operator, "value": v}}),
             None => json!({"condition": {"field": field, "operator": operator}}),
         }
+    }
+
+    #[test]
+    fn relative_times_are_kept_in_the_body_and_validated_resolved() {
+        let query = body(json!({
+            "select": [{"type": "aggregation", "aggregation": "count"}],
+            "where": {"and": [
+                cond("firstMessageTime", "gte", Some(json!("last 30 days"))),
+                cond("firstMessageTime", "lt", Some(json!("this week"))),
+            ]}
+        }));
+        let draft = QueryDraft::from_body(&query);
+        // The body keeps the words: presets and history store them as written.
+        assert_eq!(draft.to_body().unwrap(), query);
+        assert_eq!(check_timestamp("previous month"), Ok(()));
+        assert_eq!(check_timestamp("2024-05-01"), Ok(()));
+
+        let typo = body(json!({
+            "select": [{"type": "aggregation", "aggregation": "count"}],
+            "where": {"and": [
+                cond("type", "eq", Some(json!("openai"))),
+                cond("firstMessageTime", "gte", Some(json!("last 30 dayz"))),
+            ]}
+        }));
+        let problems = QueryDraft::from_body(&typo).to_body().unwrap_err();
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert_eq!(problems[0].path, "where.and[1].condition.value");
+        let message = check_timestamp("last 30 dayz").unwrap_err();
+        assert!(message.contains("relative"), "{message}");
+        // A range cannot be used with `in`-style operators; the error names the value.
+        let range_eq = body(json!({
+            "select": [{"type": "aggregation", "aggregation": "count"}],
+            "where": cond("firstMessageTime", "eq", Some(json!("previous month")))
+        }));
+        assert!(QueryDraft::from_body(&range_eq).to_body().is_ok(), "eq a range becomes a between");
+    }
+
+    #[test]
+    fn relative_time_hint_shows_the_resolution_only_for_relative_text() {
+        let now = chrono::DateTime::parse_from_rfc3339("2026-11-26T10:00:00Z").unwrap().to_utc();
+        assert_eq!(
+            relative_time_hint("this week", now).as_deref(),
+            Some("2026-11-23T00:00:00Z … 2026-11-30T00:00:00Z (UTC)")
+        );
+        assert_eq!(relative_time_hint("now - 1 day", now).as_deref(), Some("2026-11-25T10:00:00Z"));
+        assert_eq!(relative_time_hint("2026-11-01", now), None);
+        assert_eq!(relative_time_hint("nonsense", now), None);
     }
 
     #[test]

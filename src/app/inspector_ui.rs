@@ -7,7 +7,8 @@ use egui::{RichText, TextEdit, Ui};
 use crate::api::client::{KEY_ENV, QUERY_PATH};
 use crate::api::query::QueryBody;
 use crate::app::command::Command;
-use crate::app::state::{DerivedQuery, InspectorState};
+use crate::app::state::{DerivedQuery, InspectorState, RelativeTimeShown};
+use crate::relative_time::resolve_relative_times;
 
 /// Quotes `text` for a POSIX shell: single quotes, with `'` written as `'\''`.
 pub fn shell_quote(text: &str) -> String {
@@ -89,6 +90,8 @@ pub fn inspector_ui(
             let body = ctx.derived.body.clone().unwrap_or_else(|| {
                 crate::api::query::parse_query(&ctx.derived.preview_json).unwrap_or_default()
             });
+            // The command reproduces what Run sends now: relative times resolved.
+            let body = resolve_relative_times(&body, chrono::Utc::now()).unwrap_or(body);
             commands.push(Command::CopyText {
                 text: curl_command(ctx.base_url, &body, ctx.auth),
                 what: "the curl command",
@@ -121,6 +124,7 @@ pub fn inspector_ui(
             .color(ui.visuals().warn_fg_color),
         );
     }
+    relative_times_ui(ui, &ctx.derived.relative_times);
     ui.separator();
     egui::ScrollArea::both().id_salt("request_json_scroll").auto_shrink([false, false]).show(ui, |ui| {
         let response = ui
@@ -184,4 +188,27 @@ mod tests {
         }
         out
     }
+}
+
+/// Lists the query's relative times with what they stand for now: the body keeps
+/// "last 30 days", the request sends the instants shown here.
+fn relative_times_ui(ui: &mut Ui, relative_times: &[RelativeTimeShown]) {
+    if relative_times.is_empty() {
+        return;
+    }
+    ui.label(
+        RichText::new("Relative times are resolved when the query runs (UTC; weeks start on Monday). Now:")
+            .weak(),
+    );
+    egui::Grid::new("relative_times").num_columns(3).striped(true).show(ui, |ui| {
+        for shown in relative_times {
+            ui.monospace(&shown.path);
+            ui.label(format!("“{}”", shown.text));
+            match &shown.resolved {
+                Ok(resolved) => ui.monospace(format!("= {resolved}")),
+                Err(message) => ui.label(RichText::new(message).color(ui.visuals().error_fg_color)),
+            };
+            ui.end_row();
+        }
+    });
 }

@@ -59,7 +59,7 @@ const SETTLE_FRAMES: u32 = 3;
 pub struct LaunchOptions {
     /// Load this query (a JSON body) instead of the last one.
     pub query_file: Option<PathBuf>,
-    /// Load this preset (presets arrive in a later issue; see [`resolve_preset`]).
+    /// Load this preset (a built-in or a saved one, by name; see [`resolve_preset`]).
     pub preset: Option<String>,
     /// Run the query once connected.
     pub run: bool,
@@ -177,7 +177,7 @@ impl Startup {
         };
         let query = match (&launch.query_file, &launch.preset) {
             (Some(path), _) => Some(load_query_file(path)?),
-            (None, Some(name)) => Some(resolve_preset(name)?),
+            (None, Some(name)) => Some(resolve_preset(env.config_dir.as_deref(), name)?),
             (None, None) => None,
         };
         Ok(Startup { env, settings, launch, query, notice })
@@ -192,12 +192,20 @@ pub fn load_query_file(path: &std::path::Path) -> anyhow::Result<QueryBody> {
         .map_err(|err| anyhow::anyhow!("the query file is not a valid query: {err} ({})", path.display()))
 }
 
-/// Looks up a preset by name.
-///
-/// Presets arrive with their own issue (`src/presets.rs`); this is the hook it fills. Until
-/// then every name is unknown.
-pub fn resolve_preset(name: &str) -> anyhow::Result<QueryBody> {
-    anyhow::bail!("no preset named `{name}`: presets are not available in this version yet; use --query FILE")
+/// Looks up a preset by name (ignoring case): the user's presets in `config_dir`, then the
+/// built-in ones. Relative times in it stay unresolved; the run resolves them.
+pub fn resolve_preset(config_dir: Option<&std::path::Path>, name: &str) -> anyhow::Result<QueryBody> {
+    let store = match config_dir {
+        Some(dir) => crate::presets::PresetStore::open(dir).0,
+        None => crate::presets::PresetStore::in_memory(),
+    };
+    match store.find_by_name(name) {
+        Some(preset) => Ok(preset.query.clone()),
+        None => {
+            let names: Vec<String> = store.list().iter().map(|p| format!("\"{}\"", p.name)).collect();
+            anyhow::bail!("there is no preset named \"{name}\"; the presets are: {}", names.join(", "))
+        }
+    }
 }
 
 /// Opens the window and runs it until it is closed.

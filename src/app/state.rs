@@ -19,6 +19,7 @@ use crate::app::query_form::Suggestions;
 use crate::app::save_dialog::SaveDialog;
 use crate::data::series::SeriesCache;
 use crate::data::{LoadProgress, Meta, ResultTable};
+use crate::relative_time::relative_values;
 use crate::settings::{ConnectionChoice, ThemeSetting};
 use crate::worker::{ConnectionInfo, RawAnswer, RunAnswer, Worker};
 
@@ -412,6 +413,39 @@ pub struct DerivedQuery {
     pub problems: Vec<Problem>,
     /// The body as far as it can be built, pretty-printed, for the inspector.
     pub preview_json: String,
+    /// Every relative `firstMessageTime` value ("last 30 days") and what it stands for
+    /// at the time of the change, for the inspector; the run resolves them again.
+    pub relative_times: Vec<RelativeTimeShown>,
+}
+
+/// A relative time of the query and its resolution, as the request inspector lists it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RelativeTimeShown {
+    /// Wire path of the value (`where.and[1].condition.value`).
+    pub path: String,
+    /// The text as written.
+    pub text: String,
+    /// What it stands for (`2026-11-23T00:00:00Z … 2026-11-30T00:00:00Z (UTC)`), or why it
+    /// cannot be resolved.
+    pub resolved: Result<String, String>,
+}
+
+impl RelativeTimeShown {
+    /// The relative times of `body`, resolved at `now`.
+    pub fn list(body: &QueryBody, now: chrono::DateTime<chrono::Utc>) -> Vec<RelativeTimeShown> {
+        relative_values(body)
+            .into_iter()
+            .map(|value| RelativeTimeShown {
+                resolved: value
+                    .parsed
+                    .and_then(|parsed| parsed.resolve(now))
+                    .map(|resolved| resolved.to_string())
+                    .map_err(|err| err.message),
+                path: value.path,
+                text: value.text,
+            })
+            .collect()
+    }
 }
 
 impl DerivedQuery {
@@ -420,11 +454,20 @@ impl DerivedQuery {
         match draft.to_body() {
             Ok(body) => {
                 let preview_json = body.to_pretty_json();
-                DerivedQuery { generation, body: Some(body), problems: Vec::new(), preview_json }
+                let relative_times = RelativeTimeShown::list(&body, chrono::Utc::now());
+                DerivedQuery {
+                    generation,
+                    body: Some(body),
+                    problems: Vec::new(),
+                    preview_json,
+                    relative_times,
+                }
             }
             Err(problems) => {
-                let preview_json = draft.best_effort_body().to_pretty_json();
-                DerivedQuery { generation, body: None, problems, preview_json }
+                let best_effort = draft.best_effort_body();
+                let preview_json = best_effort.to_pretty_json();
+                let relative_times = RelativeTimeShown::list(&best_effort, chrono::Utc::now());
+                DerivedQuery { generation, body: None, problems, preview_json, relative_times }
             }
         }
     }
@@ -749,6 +792,7 @@ mod tests {
                 Problem { path: "select[0]".into(), message: "x".into() },
             ],
             preview_json: String::new(),
+            relative_times: Vec::new(),
         };
         assert_eq!(
             derived.blocked_reason().unwrap(),

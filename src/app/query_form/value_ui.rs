@@ -3,13 +3,14 @@
 //! a `{path, value}` pair.
 
 use chrono::Datelike as _;
-use egui::{TextEdit, Ui};
+use egui::{RichText, TextEdit, Ui};
 
 use super::{Form, SuggestionRequest, choice, icon_button, suggestion_menu, width};
 use crate::api::query::Field;
 use crate::app::draft::{
     ConditionDraft, ScalarDraft, ScalarKind, TargetForm, ValueDraft, ValueForm, accepts_null_target,
-    check_timestamp, natural_form, natural_kind, parse_json_object, parse_number, takes_keys,
+    check_timestamp, natural_form, natural_kind, parse_json_object, parse_number, relative_time_hint,
+    takes_keys,
 };
 
 /// The three conversation types, offered as suggestions for the `type` field.
@@ -53,7 +54,7 @@ impl ScalarEditor {
 
     fn hint(&self, kind: ScalarKind) -> &'static str {
         if self.is_time {
-            "YYYY-MM-DD"
+            "YYYY-MM-DD or last 30 days"
         } else if self.keys_of.is_some() {
             "key"
         } else if kind == ScalarKind::Number {
@@ -185,7 +186,56 @@ fn scalar_editor(ui: &mut Ui, form: &mut Form, draft: &mut ScalarDraft, editor: 
     if editor.date_picker && date_picker(ui, &mut draft.text) {
         changed = true;
     }
+    if editor.is_time && draft.kind == ScalarKind::String {
+        if relative_time_menu(ui, &mut draft.text) {
+            changed = true;
+        }
+        if let Some(hint) = relative_time_hint(&draft.text, chrono::Utc::now()) {
+            ui.label(RichText::new(format!("= {hint}")).weak().small()).on_hover_text(
+                "A relative time is resolved each time the query runs (UTC; weeks start on Monday)",
+            );
+        }
+    }
     changed
+}
+
+/// Relative times offered by the menu beside a date value; any other expression of the
+/// grammar in `relative_time.rs` can be typed.
+const RELATIVE_CHOICES: [&str; 10] = [
+    "today",
+    "yesterday",
+    "last 7 days",
+    "last 30 days",
+    "this week",
+    "previous week",
+    "this month",
+    "previous month",
+    "this year",
+    "now - 24 hours",
+];
+
+/// A menu of common relative times ("last 30 days"…); returns true when one was chosen.
+fn relative_time_menu(ui: &mut Ui, text: &mut String) -> bool {
+    let mut chosen = None;
+    ui.menu_button("⏱", |ui| {
+        ui.label(RichText::new("Resolved when the query runs (UTC)").weak());
+        for choice in RELATIVE_CHOICES {
+            if ui.button(choice).clicked() {
+                chosen = Some(choice);
+                ui.close();
+            }
+        }
+    })
+    .response
+    .on_hover_text("Relative time: last 30 days, this week, previous month…")
+    .accessible_name("Relative time");
+    match chosen {
+        Some(choice) => {
+            *text = choice.to_string();
+            true
+        }
+        None => false,
+    }
 }
 
 /// A suggested value arrives as text; numbers and booleans are sent as such.

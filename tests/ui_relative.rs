@@ -1,0 +1,106 @@
+//! `--preset NAME` and relative times in the window: a built-in preset that says "last 30
+//! days" loads with the words kept in the builder, runs with them resolved to the instant
+//! of the run, and the Request tab shows what they stand for.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable as _;
+use inkeep_explorer::api::query::{Filter, FilterValue, Scalar};
+use inkeep_explorer::app::command::Command;
+use inkeep_explorer::app::state::{AppState, ConnectionStatus, RunState, Tab};
+use inkeep_explorer::app::{AppEnv, ExplorerApp, LaunchOptions, Startup};
+
+const PRESET: &str = "Conversations per day by type (last 30 days)";
+
+fn harness(launch: LaunchOptions) -> Harness<'static, ExplorerApp> {
+    let startup = Startup::prepare(launch, AppEnv::isolated(3_000)).expect("startup");
+    Harness::builder()
+        .with_size(egui::vec2(1400.0, 900.0))
+        .build_eframe(move |cc| ExplorerApp::new(&cc.egui_ctx, startup).expect("the app starts"))
+}
+
+fn step_until(harness: &mut Harness<'_, ExplorerApp>, what: &str, condition: impl Fn(&AppState) -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !condition(harness.state().state()) {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        harness.step();
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    harness.run_ok();
+}
+
+/// The string value of the (only) `firstMessageTime` condition of a filter.
+fn time_value(filter: &Filter) -> Option<String> {
+    match filter {
+        Filter::Condition(condition) => match &condition.value {
+            Some(FilterValue::Scalar(Scalar::String(text)))
+                if condition.field.as_str() == "firstMessageTime" =>
+            {
+                Some(text.clone())
+            }
+            _ => None,
+        },
+        Filter::And(items) | Filter::Or(items) => items.iter().find_map(time_value),
+    }
+}
+
+#[test]
+fn a_preset_with_a_relative_time_loads_as_written_and_runs_resolved() {
+    let launch = LaunchOptions { preset: Some(PRESET.to_lowercase()), ..LaunchOptions::default() };
+    let mut harness = harness(launch);
+    step_until(&mut harness, "the demo connection", |s| {
+        matches!(s.connection, ConnectionStatus::Connected(_))
+    });
+
+    let state = harness.state().state();
+    let query = state.draft.to_body().expect("the preset is a valid query");
+    assert_eq!(time_value(query.filter.as_ref().unwrap()).as_deref(), Some("last 30 days"));
+
+    let before = Utc::now();
+    let ctx = harness.ctx.clone();
+    harness.state_mut().handle(&ctx, Command::Run);
+    step_until(&mut harness, "the run", |s| matches!(s.run, RunState::Done(_) | RunState::Failed { .. }));
+    let after = Utc::now();
+    let state = harness.state().state();
+    let RunState::Done(outcome) = &state.run else { panic!("the run failed: {:?}", state.run.failure()) };
+
+    // What was sent: "last 30 days" as the instant 30 days before the run.
+    let sent = time_value(outcome.body.filter.as_ref().unwrap()).unwrap();
+    let sent = DateTime::parse_from_rfc3339(&sent).expect("an RFC 3339 instant").to_utc();
+    assert!(sent >= before - chrono::Duration::days(30) - chrono::Duration::seconds(1), "{sent}");
+    assert!(sent <= after - chrono::Duration::days(30), "{sent}");
+    assert!(outcome.row_count() > 0, "the demo data covers the last 30 days");
+    // Every day bucket answered lies within the window.
+    let days = outcome.table.column_names().iter().position(|name| *name == "firstMessageTime_day").unwrap();
+    for row in 0..outcome.row_count() {
+        let day = outcome.table.cell_text(row, days);
+        let day = DateTime::parse_from_rfc3339(&day)
+            .map(|t| t.to_utc())
+            .unwrap_or_else(|err| panic!("{day}: {err}"));
+        assert!(day >= sent - chrono::Duration::days(1), "{day} is before {sent}");
+    }
+    // The builder still says "last 30 days": the next run means the next 30 days.
+    let kept = state.draft.to_body().unwrap();
+    assert_eq!(time_value(kept.filter.as_ref().unwrap()).as_deref(), Some("last 30 days"));
+
+    // The Request tab shows the words and what they stand for now.
+    harness.state_mut().handle(&ctx, Command::SetTab(Tab::Request));
+    harness.run_ok();
+    assert!(harness.query_by_label_contains("resolved when the query runs").is_some());
+    assert!(harness.query_by_label("“last 30 days”").is_some());
+    let expected_day = (Utc::now() - chrono::Duration::days(30)).format("= %Y-%m-%dT").to_string();
+    // Shown twice: beside the value in the builder and in the inspector's list.
+    assert_eq!(harness.query_all_by_label_contains(&expected_day).count(), 2, "the instant {expected_day}…");
+}
+
+#[test]
+fn an_unknown_preset_is_an_error_naming_the_presets_there_are() {
+    let launch = LaunchOptions { preset: Some("No such preset".into()), ..LaunchOptions::default() };
+    let err = Startup::prepare(launch, AppEnv::isolated(100)).unwrap_err().to_string();
+    assert!(err.contains("no preset named \"No such preset\""), "{err}");
+    assert!(err.contains(PRESET), "{err}");
+}
