@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Real-window smoke test: start the app under Xvfb with Mesa on the embedded demo API, run a
-# query, draw its table and chart, and write screenshots. Fails if the window did not come up,
-# the run failed, or a screenshot is blank (nearly one colour).
+# built-in preset (relative times and all) and a query file, draw the chart and the table, and
+# write screenshots. Fails if the window did not come up, the run failed, or a screenshot (or
+# its result area) is blank (nearly one colour).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,22 +23,33 @@ cat > "$query" <<'JSON'
  "orderBy":[{"field":"firstMessageTime_day","direction":"asc"}]}
 JSON
 
+preset="Conversations per day by type (last 30 days)"
+
+# shoot NAME TAB SOURCE...: run the window with SOURCE (--query FILE or --preset NAME) on tab
+# TAB and check its screenshot.
 shoot() {
-  local tab=$1 png="$out/$1.png"
+  local name=$1 tab=$2 png="$out/$1.png"
+  shift 2
   rm -f "$png"
   if ! timeout 180 xvfb-run -a -s "-screen 0 1440x900x24" \
-      "$bin" --query "$query" --run --tab "$tab" --screenshot "$png" --exit; then
-    echo "smoke: the window failed or the run failed (tab $tab)" >&2
+      "$bin" "$@" --run --tab "$tab" --screenshot "$png" --exit; then
+    echo "smoke: the window failed or the run failed ($name)" >&2
     return 1
   fi
-  [[ -s "$png" ]] || { echo "smoke: no screenshot written for tab $tab" >&2; return 1; }
-  # A blank window is one colour: demand some spread of grey levels.
-  local spread
+  [[ -s "$png" ]] || { echo "smoke: no screenshot written ($name)" >&2; return 1; }
+  # A blank window is one colour: demand some spread of grey levels, in the whole window and
+  # in the result area alone (right of the query panel, below the tabs), so that a window
+  # whose table or chart did not draw fails too.
+  local spread centre
   spread=$(convert "$png" -colorspace Gray -format "%[fx:standard_deviation]" info:)
-  echo "smoke: $png written, grey-level spread $spread"
+  centre=$(convert "$png" -gravity SouthEast -crop 55%x70%+20+40 +repage -colorspace Gray \
+    -format "%[fx:standard_deviation]" info:)
+  echo "smoke: $png written, grey-level spread $spread (result area $centre)"
   awk -v s="$spread" 'BEGIN { exit !(s > 0.02) }' || { echo "smoke: screenshot $png is blank" >&2; return 1; }
+  awk -v s="$centre" 'BEGIN { exit !(s > 0.02) }' || { echo "smoke: the result area of $png is blank" >&2; return 1; }
 }
 
-shoot table
-shoot chart
+shoot preset-chart chart --preset "$preset"
+shoot preset-table table --preset "$preset"
+shoot query-table table --query "$query"
 echo "smoke: passed"

@@ -356,6 +356,8 @@ impl RelativeTime {
 
     /// What the expression stands for at `now`.
     pub fn resolve(&self, now: DateTime<Utc>) -> Result<Resolved, RelativeTimeError> {
+        // Whole seconds: a filter bound finer than that only makes the request harder to read.
+        let now = now.with_nanosecond(0).unwrap_or(now);
         match self {
             RelativeTime::Instant { anchor, shifts } => {
                 let mut at = match anchor {

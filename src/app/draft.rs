@@ -21,7 +21,7 @@ use crate::api::query::{
     Scalar, Selection,
 };
 use crate::api::validate::{Problem, validate};
-use crate::relative_time::{RelativeTime, is_concrete_time, resolve_relative_times};
+use crate::relative_time::{RelativeTime, Resolved, is_concrete_time, resolve_relative_times};
 
 /// The editable query: what the form shows and the user changes.
 #[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
@@ -251,14 +251,25 @@ pub fn check_timestamp(text: &str) -> Result<(), String> {
 }
 
 /// What a relative `firstMessageTime` value stands for right now, for the hint beside the
-/// value editor (`this week` → `2026-11-23T00:00:00Z … 2026-11-30T00:00:00Z (UTC)`);
+/// value editor (`this week` → `2026-11-23 … 2026-11-30 UTC`, the end excluded);
 /// `None` for a concrete time or text that is not a relative time.
 pub fn relative_time_hint(text: &str, now: chrono::DateTime<chrono::Utc>) -> Option<String> {
     if text.trim().is_empty() || is_concrete_time(text) {
         return None;
     }
     let resolved = RelativeTime::parse(text).ok()?.resolve(now).ok()?;
-    Some(resolved.to_string())
+    // Compact, to fit beside the field: midnight shows as the date alone.
+    let short = |at: chrono::DateTime<chrono::Utc>| {
+        if at.time() == chrono::NaiveTime::MIN {
+            at.format("%Y-%m-%d").to_string()
+        } else {
+            at.format("%Y-%m-%d %H:%M:%S").to_string()
+        }
+    };
+    Some(match resolved {
+        Resolved::Instant(at) => format!("{} UTC", short(at)),
+        Resolved::Range { start, end } => format!("{} … {} UTC", short(start), short(end)),
+    })
 }
 
 /// Parses the JSON object editor's text, with line and column on failure.
@@ -783,11 +794,8 @@ mod tests {
     #[test]
     fn relative_time_hint_shows_the_resolution_only_for_relative_text() {
         let now = chrono::DateTime::parse_from_rfc3339("2026-11-26T10:00:00Z").unwrap().to_utc();
-        assert_eq!(
-            relative_time_hint("this week", now).as_deref(),
-            Some("2026-11-23T00:00:00Z … 2026-11-30T00:00:00Z (UTC)")
-        );
-        assert_eq!(relative_time_hint("now - 1 day", now).as_deref(), Some("2026-11-25T10:00:00Z"));
+        assert_eq!(relative_time_hint("this week", now).as_deref(), Some("2026-11-23 … 2026-11-30 UTC"));
+        assert_eq!(relative_time_hint("now - 1 day", now).as_deref(), Some("2026-11-25 10:00:00 UTC"));
         assert_eq!(relative_time_hint("2026-11-01", now), None);
         assert_eq!(relative_time_hint("nonsense", now), None);
     }
