@@ -1,5 +1,6 @@
 //! `inkeep-explorer`: the desktop explorer for the Inkeep Analytics query API, and its
-//! command-line entry points (`serve` runs the embedded demo API).
+//! command-line entry points (`serve` runs the embedded demo API, `run` a query without a
+//! window — see [`inkeep_explorer::headless`]).
 
 use std::io::IsTerminal as _;
 use std::net::SocketAddr;
@@ -8,10 +9,13 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use chrono::NaiveDate;
-use clap::{Args, Parser, Subcommand};
+use clap::{ArgGroup, Args, Parser, Subcommand};
+use inkeep_explorer::api::client::{ApiKey, SERVER_URL_ENV};
 use inkeep_explorer::app::{self, LaunchOptions, state::Tab};
+use inkeep_explorer::data::export::ExportFormat;
 use inkeep_explorer::demo::dataset::DatasetParams;
 use inkeep_explorer::demo::server::{self, ServerConfig};
+use inkeep_explorer::headless::{self, Connection, DemoOptions, QuerySource, RunOptions};
 
 /// Explore the Inkeep Analytics API; without a subcommand, open the window.
 #[derive(Debug, Parser)]
@@ -66,6 +70,68 @@ enum TabArg {
 enum Commands {
     /// Serve the embedded demo Analytics API over HTTP (loopback only unless --allow-remote).
     Serve(ServeArgs),
+    /// Run a query without a window and write the result (CSV to stdout unless --out).
+    ///
+    /// The key comes from INKEEPANALYTICS_API_INTEGRATION_KEY, the server from --server-url or
+    /// INKEEPANALYTICS_SERVER_URL. Exit status: 0 done, 1 the run failed, 2 bad usage, an
+    /// invalid query or an unknown preset.
+    Run(RunArgs),
+}
+
+/// Options of `run`.
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("source").required(true).args(["query", "preset"])))]
+struct RunArgs {
+    /// Run the query body in FILE (JSON).
+    #[arg(long, value_name = "FILE")]
+    query: Option<PathBuf>,
+    /// Run the preset NAME (case-insensitive; yours or a built-in one).
+    #[arg(long, value_name = "NAME")]
+    preset: Option<String>,
+    /// Query the embedded demo data instead of the Analytics API (no key needed).
+    #[arg(long, conflicts_with = "server_url")]
+    demo: bool,
+    /// The Analytics API's base URL [default: INKEEPANALYTICS_SERVER_URL, else the public API].
+    #[arg(long, value_name = "URL")]
+    server_url: Option<String>,
+    /// Output format [default: from the extension of --out, else csv].
+    #[arg(long, value_enum)]
+    format: Option<FormatArg>,
+    /// Write the result to FILE (atomically) instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
+    /// Every matching row (through the export endpoint), not just the first page.
+    #[arg(long)]
+    all: bool,
+    /// Do not write FILE.query.json describing the query beside a CSV or JSON file.
+    #[arg(long)]
+    no_sidecar: bool,
+    /// Start a CSV with a byte order mark, so that Excel reads it as UTF-8.
+    #[arg(long)]
+    bom: bool,
+    /// Conversations in the demo dataset (for tests).
+    #[arg(long, hide = true, default_value_t = 100_000)]
+    demo_rows: u64,
+    /// Seed of the demo dataset (for tests).
+    #[arg(long, hide = true, default_value_t = 42)]
+    demo_seed: u64,
+    /// Last day of the demo dataset, YYYY-MM-DD (for tests); today when absent.
+    #[arg(long, hide = true, value_name = "YYYY-MM-DD")]
+    demo_end_date: Option<NaiveDate>,
+    /// Rows in one demo answer (for tests).
+    #[arg(long, hide = true, default_value_t = server::DEFAULT_PAGE_SIZE)]
+    demo_page_size: usize,
+}
+
+/// The output formats, as named on the command line.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum FormatArg {
+    /// Comma-separated values.
+    Csv,
+    /// A JSON array of row objects.
+    Json,
+    /// An Excel workbook (needs --out).
+    Xlsx,
 }
 
 /// Options of `serve`.
@@ -98,11 +164,13 @@ struct ServeArgs {
 }
 
 fn main() -> ExitCode {
-    init_logging();
     let cli = Cli::parse();
+    // `run` is for scripts and cron: quiet unless something is wrong (RUST_LOG still rules).
+    init_logging(if matches!(cli.command, Some(Commands::Run(_))) { "warn" } else { "info" });
     let result = match cli.command {
         None => open_window(cli.window),
         Some(Commands::Serve(args)) => serve(args),
+        Some(Commands::Run(args)) => return ExitCode::from(run_headless(args)),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -114,10 +182,11 @@ fn main() -> ExitCode {
     }
 }
 
-/// Logs go to stderr (stdout carries the `listening on` line), filtered by `RUST_LOG`.
-fn init_logging() {
+/// Logs go to stderr (stdout carries the `listening on` line, or the result of `run`),
+/// filtered by `RUST_LOG`, else at `default_level`.
+fn init_logging(default_level: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
@@ -168,4 +237,48 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .context("could not start the async runtime")?;
     runtime.block_on(server::serve_until_signal(config)).context("the demo API stopped")?;
     Ok(())
+}
+
+/// `run`: the query without a window; the environment is read here, the rest is in
+/// [`inkeep_explorer::headless`].
+fn run_headless(args: RunArgs) -> u8 {
+    let source = match (args.query, args.preset) {
+        (Some(path), _) => QuerySource::File(path),
+        (None, Some(name)) => QuerySource::Preset(name),
+        // clap's "source" group requires one of them.
+        (None, None) => {
+            eprintln!("error: name the query with --query FILE or --preset NAME");
+            return headless::EXIT_USAGE;
+        }
+    };
+    let connection = if args.demo {
+        let dataset = DatasetParams {
+            rows: args.demo_rows,
+            seed: args.demo_seed,
+            end_date: args.demo_end_date.unwrap_or_else(|| DatasetParams::default().end_date),
+        };
+        Connection::Demo(DemoOptions { dataset, page_size: args.demo_page_size })
+    } else {
+        let server_url = args.server_url.or_else(|| std::env::var(SERVER_URL_ENV).ok());
+        Connection::Remote { server_url, api_key: ApiKey::from_env() }
+    };
+    let format = args.format.map(|format| match format {
+        FormatArg::Csv => ExportFormat::Csv { bom: false },
+        FormatArg::Json => ExportFormat::Json,
+        FormatArg::Xlsx => ExportFormat::Xlsx,
+    });
+    let options = RunOptions {
+        format,
+        bom: args.bom,
+        all: args.all,
+        sidecar: !args.no_sidecar,
+        config_dir: inkeep_explorer::presets::default_config_dir(),
+        handle_signals: true,
+        ..RunOptions::new(source, connection, args.out)
+    };
+    let stdout = std::io::stdout();
+    // The result may be large: one buffer in front of stdout's line buffering.
+    let mut out = std::io::BufWriter::with_capacity(256 * 1024, stdout.lock());
+    let mut err = std::io::stderr().lock();
+    headless::run(&options, &mut out, &mut err)
 }

@@ -130,6 +130,50 @@ pub enum PresetError {
     },
 }
 
+/// Why [`find_preset_query`] found no query.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PresetLookupError {
+    /// No visible preset has this name.
+    #[error("there is no preset named \"{name}\"; the presets are: {}", quoted_names(available))]
+    NotFound {
+        /// The name asked for.
+        name: String,
+        /// The names of every visible preset (built-in ones first), to choose from.
+        available: Vec<String>,
+    },
+}
+
+fn quoted_names(names: &[String]) -> String {
+    if names.is_empty() {
+        return "(none)".to_string();
+    }
+    names.iter().map(|name| format!("\"{name}\"")).collect::<Vec<_>>().join(", ")
+}
+
+/// The query of the preset named `name` (case and surrounding spaces ignored), else of the
+/// preset whose id is `name` (a built-in also answers to its id without `builtin-`): the user's
+/// presets in `config_dir` (none when `None`) and the built-in ones. Relative times stay
+/// unresolved; whoever runs it resolves them. Used by `--preset NAME` of the window and of
+/// `run`.
+pub fn find_preset_query(config_dir: Option<&Path>, name: &str) -> Result<QueryBody, PresetLookupError> {
+    let store = match config_dir {
+        Some(dir) => PresetStore::open(dir).0,
+        None => PresetStore::in_memory(),
+    };
+    // A built-in's id is a stable slug (`conversations-per-day-by-type`), handy in scripts
+    // that should not break when a name is reworded.
+    let slug = name.trim();
+    let by_id =
+        || store.list().into_iter().find(|p| p.id == slug || p.id.strip_prefix("builtin-") == Some(slug));
+    match store.find_by_name(name).or_else(by_id) {
+        Some(preset) => Ok(preset.query.clone()),
+        None => Err(PresetLookupError::NotFound {
+            name: name.trim().to_string(),
+            available: store.list().iter().map(|p| p.name.clone()).collect(),
+        }),
+    }
+}
+
 /// What happened while loading, for the UI to tell the user.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct PresetLoadReport {
@@ -290,6 +334,12 @@ impl PresetStore {
     /// Why the store will not write, if it will not.
     pub fn read_only_reason(&self) -> Option<&str> {
         self.read_only.as_deref()
+    }
+
+    /// How many built-in presets are hidden ([`restore_builtins`](PresetStore::restore_builtins)
+    /// shows them again).
+    pub fn hidden_builtin_count(&self) -> usize {
+        self.builtins.iter().filter(|p| self.hidden_builtins.contains(&p.id)).count()
     }
 
     /// Every visible preset: built-ins first (as shipped), then the user's by name.

@@ -106,3 +106,14 @@ fn an_unknown_preset_is_an_error_naming_the_presets_there_are() {
     assert!(err.contains("no preset named \"No such preset\""), "{err}");
     assert!(err.contains(PRESET), "{err}");
 }
+
+#[test]
+fn a_built_in_preset_also_answers_to_its_id() {
+    let by_name = LaunchOptions { preset: Some(PRESET.into()), ..LaunchOptions::default() };
+    let by_id =
+        LaunchOptions { preset: Some("conversations-per-day-by-type".into()), ..LaunchOptions::default() };
+    let by_name = Startup::prepare(by_name, AppEnv::isolated(100)).unwrap().query.unwrap();
+    let by_id = Startup::prepare(by_id, AppEnv::isolated(100)).unwrap().query.unwrap();
+    assert_eq!(by_name, by_id);
+    assert_eq!(by_id.group_by.len(), 1, "the per-type preset groups by type");
+}

@@ -142,6 +142,29 @@ pub fn inspector_ui(
     });
 }
 
+/// Lists the query's relative times with what they stand for now: the body keeps
+/// "last 30 days", the request sends the instants shown here.
+fn relative_times_ui(ui: &mut Ui, relative_times: &[RelativeTimeShown]) {
+    if relative_times.is_empty() {
+        return;
+    }
+    ui.label(
+        RichText::new("Relative times are resolved when the query runs (UTC; weeks start on Monday). Now:")
+            .weak(),
+    );
+    egui::Grid::new("relative_times").num_columns(3).striped(true).show(ui, |ui| {
+        for shown in relative_times {
+            ui.monospace(&shown.path);
+            ui.label(format!("“{}”", shown.text));
+            match &shown.resolved {
+                Ok(resolved) => ui.monospace(format!("= {resolved}")),
+                Err(message) => ui.label(RichText::new(message).color(ui.visuals().error_fg_color)),
+            };
+            ui.end_row();
+        }
+    });
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -188,27 +211,4 @@ mod tests {
         }
         out
     }
-}
-
-/// Lists the query's relative times with what they stand for now: the body keeps
-/// "last 30 days", the request sends the instants shown here.
-fn relative_times_ui(ui: &mut Ui, relative_times: &[RelativeTimeShown]) {
-    if relative_times.is_empty() {
-        return;
-    }
-    ui.label(
-        RichText::new("Relative times are resolved when the query runs (UTC; weeks start on Monday). Now:")
-            .weak(),
-    );
-    egui::Grid::new("relative_times").num_columns(3).striped(true).show(ui, |ui| {
-        for shown in relative_times {
-            ui.monospace(&shown.path);
-            ui.label(format!("“{}”", shown.text));
-            match &shown.resolved {
-                Ok(resolved) => ui.monospace(format!("= {resolved}")),
-                Err(message) => ui.label(RichText::new(message).color(ui.visuals().error_fg_color)),
-            };
-            ui.end_row();
-        }
-    });
 }
