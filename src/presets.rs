@@ -42,12 +42,9 @@ pub const SCHEMA_VERSION: u32 = 1;
 /// The built-in presets, as shipped.
 const BUILTIN_PRESETS_JSON: &str = include_str!("../assets/presets.json");
 
-/// The platform config dir of the app (`~/.config/inkeep-explorer` on Linux), the same
-/// directory the settings use; `None` when the platform has none.
-pub fn default_config_dir() -> Option<PathBuf> {
-    directories::ProjectDirs::from("com", "Inkeep", "inkeep-explorer")
-        .map(|dirs| dirs.config_dir().to_path_buf())
-}
+/// The platform config dir of the app (`~/.config/inkeep-explorer` on Linux): presets live
+/// beside the settings.
+pub use crate::settings::default_config_dir;
 
 /// A named query.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
