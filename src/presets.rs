@@ -153,9 +153,16 @@ fn quoted_names(names: &[String]) -> String {
 /// unresolved; whoever runs it resolves them. Used by `--preset NAME` of the window and of
 /// `run`.
 pub fn find_preset_query(config_dir: Option<&Path>, name: &str) -> Result<QueryBody, PresetLookupError> {
+    // Only look: a damaged file is left where it is for the window to move aside and
+    // report (opening the store here would move it silently).
+    let intact = |dir: &Path| match atomic_file::read_if_exists(&dir.join(PRESETS_FILE_NAME)) {
+        Ok(Some(bytes)) => serde_json::from_slice::<Value>(&bytes).is_ok(),
+        Ok(None) => true,
+        Err(_) => false,
+    };
     let store = match config_dir {
-        Some(dir) => PresetStore::open(dir).0,
-        None => PresetStore::in_memory(),
+        Some(dir) if intact(dir) => PresetStore::open(dir).0,
+        _ => PresetStore::in_memory(),
     };
     // A built-in's id is a stable slug (`conversations-per-day-by-type`), handy in scripts
     // that should not break when a name is reworded.

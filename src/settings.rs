@@ -77,6 +77,9 @@ pub struct Settings {
     /// The chart's settings (kind, measure, top N…); raw JSON owned by the window (`app::chart_ui`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub chart: Option<Value>,
+    /// The folder of the last export, where the next one is suggested.
+    #[serde(deserialize_with = "lenient", skip_serializing_if = "Option::is_none")]
+    pub last_export_dir: Option<PathBuf>,
 }
 
 /// Why the settings could not be read or written. Messages say what failed, why, then the path.
@@ -197,6 +200,7 @@ mod tests {
             tab: Some("request".to_string()),
             grid: Some(serde_json::json!({"sort": [{"column": "count", "descending": true}]})),
             chart: None,
+            last_export_dir: Some(PathBuf::from("/home/someone/exports")),
         };
         settings.save(&nested).unwrap();
         assert_eq!(Settings::load(&nested).unwrap(), settings);

@@ -25,6 +25,19 @@
 //! UI thread. "Load all rows" ([`Job::LoadAll`]) streams the export endpoint's CSV through a
 //! bounded in-memory pipe into [`ResultTable::from_csv_reader`] on a blocking thread, so the
 //! whole CSV is never held at once; it reports progress and can be cancelled.
+//!
+//! # Presets and history
+//!
+//! The presets and the run history write their files synchronously, so they live on a
+//! thread of their own ([`Job::OpenStores`], then [`Job::Presets`] and [`Job::History`]);
+//! after every change the window gets a read-only snapshot ([`Event::PresetsChanged`],
+//! [`Event::HistoryChanged`]).
+//!
+//! # Exports
+//!
+//! [`Job::Export`] writes a view of a table, or streams every matching row from the export
+//! endpoint, to a file on blocking threads (see `export_job`), with progress and
+//! cancellation; the file appears under its name only when complete.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -46,6 +59,14 @@ use crate::demo::dataset::DatasetParams;
 use crate::demo::server::{DEFAULT_PAGE_SIZE, DemoServer, ServerConfig};
 use crate::secrets::{KeySource, Keychain, SecretError};
 use crate::settings::{Settings, write_atomically};
+
+mod stores;
+pub use stores::{
+    HistoryOp, HistoryUpdate, PresetFilePurpose, PresetOp, PresetsCause, PresetsUpdate, describe_import,
+};
+
+mod export_job;
+pub use export_job::{ExportPhase, ExportProgress, ExportRequest, ExportSource};
 
 /// The bearer token sent to the embedded demo API, which accepts any token. Not a secret.
 pub const DEMO_TOKEN: &str = "demo";
@@ -282,6 +303,24 @@ pub enum Job {
         /// The content.
         text: String,
     },
+    /// Write a table view, or every matching row from the export endpoint, to a file
+    /// (see [`ExportRequest`]); reports [`Event::ExportProgress`] and [`Event::ExportFinished`].
+    Export {
+        /// The window's id of this export.
+        job_id: u64,
+        /// What to write where.
+        request: Box<ExportRequest>,
+    },
+    /// Cancel an export if it is still going; nothing is left under its file name.
+    CancelExport {
+        /// The export to cancel.
+        job_id: u64,
+    },
+    /// Open a folder in the system's file manager; answered by [`Event::FolderOpened`].
+    OpenFolder {
+        /// The folder.
+        folder: PathBuf,
+    },
     /// Ask the user for a file to save to, with the system's file dialog.
     PickSavePath {
         /// The file name suggested.
@@ -301,6 +340,31 @@ pub enum Job {
         height: u32,
         /// `width * height * 4` bytes, row by row, unpremultiplied RGBA.
         rgba: Vec<u8>,
+    },
+    /// Open the presets and the run history from the config dir (in memory when `None`),
+    /// on a thread of their own; answered by [`Event::PresetsChanged`] and
+    /// [`Event::HistoryChanged`].
+    OpenStores {
+        /// The config dir.
+        config_dir: Option<PathBuf>,
+    },
+    /// Change the presets; answered by [`Event::PresetsChanged`] with the same `op_id`.
+    Presets {
+        /// The window's id of the operation.
+        op_id: u64,
+        /// What to do.
+        op: PresetOp,
+    },
+    /// Change the run history; answered by [`Event::HistoryChanged`].
+    History(HistoryOp),
+    /// Ask the user for a presets file with the system's file dialog.
+    PickPresetFile {
+        /// Import or export.
+        purpose: PresetFilePurpose,
+        /// The directory the dialog opens in, when known.
+        directory: Option<PathBuf>,
+        /// The file name suggested (export).
+        file_name: String,
     },
 }
 
@@ -351,6 +415,29 @@ pub enum Event {
         /// Whether it was written.
         result: SaveResult,
     },
+    /// How far an export has got (sent at most every [`PROGRESS_INTERVAL`]).
+    ExportProgress {
+        /// The export.
+        job_id: u64,
+        /// Rows and bytes so far.
+        progress: ExportProgress,
+    },
+    /// An export ended: what was written, or why nothing was.
+    ExportFinished {
+        /// The export.
+        job_id: u64,
+        /// Wall time of the whole export.
+        duration_ms: u64,
+        /// The file written, or why not ([`crate::data::export::ExportError::Cancelled`] after a cancel).
+        result: Result<crate::data::export::ExportOutcome, crate::data::export::ExportError>,
+    },
+    /// The outcome of [`Job::OpenFolder`].
+    FolderOpened {
+        /// The folder.
+        folder: PathBuf,
+        /// Whether the file manager could be started, or why not.
+        result: Result<(), String>,
+    },
     /// The outcome of [`Job::PickSavePath`]: `None` when the dialog was cancelled or no
     /// file dialog is available (the two cannot be told apart).
     SavePathPicked(Option<PathBuf>),
@@ -390,6 +477,18 @@ pub enum Event {
     KeyForgotten(Result<(), SecretError>),
     /// The outcome of [`Job::SaveSettings`].
     SettingsSaved(Result<(), String>),
+    /// The presets after they were opened or changed.
+    PresetsChanged(PresetsUpdate),
+    /// The run history after it was opened or changed.
+    HistoryChanged(HistoryUpdate),
+    /// The outcome of [`Job::PickPresetFile`]: `None` when the dialog was cancelled or no
+    /// file dialog is available.
+    PresetFilePicked {
+        /// Import or export.
+        purpose: PresetFilePurpose,
+        /// The file chosen.
+        path: Option<PathBuf>,
+    },
     /// The outcome of [`Job::SavePng`].
     PngSaved {
         /// Why it was written.
@@ -406,6 +505,8 @@ pub struct Worker {
     jobs: Option<tokio::sync::mpsc::UnboundedSender<Job>>,
     events: mpsc::Receiver<Event>,
     thread: Option<std::thread::JoinHandle<()>>,
+    /// The runtime's handle, only to count its tasks ([`Worker::alive_tasks`]).
+    runtime: tokio::runtime::Handle,
 }
 
 impl std::fmt::Debug for Worker {
@@ -425,6 +526,7 @@ impl Worker {
         let (job_sender, mut job_receiver) = tokio::sync::mpsc::unbounded_channel::<Job>();
         let (event_sender, event_receiver) = mpsc::channel::<Event>();
         let emitter = Emitter { sender: event_sender, repaint };
+        let runtime_handle = runtime.handle().clone();
         let thread = std::thread::Builder::new().name("worker".to_string()).spawn(move || {
             runtime.block_on(async move {
                 let mut core = Core::new(config, emitter);
@@ -436,7 +538,12 @@ impl Worker {
             // Requests still in flight are abandoned rather than awaited: the window is closing.
             runtime.shutdown_timeout(std::time::Duration::from_millis(500));
         })?;
-        Ok(Worker { jobs: Some(job_sender), events: event_receiver, thread: Some(thread) })
+        Ok(Worker {
+            jobs: Some(job_sender),
+            events: event_receiver,
+            thread: Some(thread),
+            runtime: runtime_handle,
+        })
     }
 
     /// Queues a job. Returns false when the worker has stopped (it then did nothing).
@@ -447,6 +554,13 @@ impl Worker {
     /// The next event, if one is waiting. Never blocks.
     pub fn try_recv(&self) -> Option<Event> {
         self.events.try_recv().ok()
+    }
+
+    /// Tasks alive on the worker's runtime: runs, loads, fetches, saves, and the HTTP
+    /// client's connection tasks (one per pooled connection). Tests use it to see that
+    /// superseded runs leave nothing behind.
+    pub fn alive_tasks(&self) -> usize {
+        self.runtime.metrics().num_alive_tasks()
     }
 }
 
@@ -494,6 +608,10 @@ struct Core {
     in_flight: Option<(u64, CancellationToken)>,
     /// The "Load all rows" in progress.
     loading: Option<(u64, CancellationToken)>,
+    /// The export in progress: its id, and what stops its download and its file thread.
+    exporting: Option<(u64, CancellationToken, Arc<AtomicBool>)>,
+    /// The presets and the run history, on their own thread (opened by [`Job::OpenStores`]).
+    stores: Option<stores::StoreThread>,
 }
 
 impl Core {
@@ -511,6 +629,8 @@ impl Core {
             demo: None,
             in_flight: None,
             loading: None,
+            exporting: None,
+            stores: None,
         }
     }
 
@@ -542,6 +662,22 @@ impl Core {
                     emitter.emit(Event::TextSaved { path, result });
                 });
             }
+            Job::Export { job_id, request } => self.export(job_id, *request),
+            Job::CancelExport { job_id } => {
+                if let Some((_, token, cancel)) = self.exporting.as_ref().filter(|(id, ..)| *id == job_id) {
+                    cancel.store(true, Ordering::Relaxed);
+                    token.cancel();
+                }
+            }
+            Job::OpenFolder { folder } => {
+                let emitter = self.emitter.clone();
+                tokio::spawn(async move {
+                    let target = folder.clone();
+                    let result =
+                        blocking(move || export_job::open_folder(&target)).await.and_then(|result| result);
+                    emitter.emit(Event::FolderOpened { folder, result });
+                });
+            }
             Job::PickSavePath { file_name, directory } => {
                 let emitter = self.emitter.clone();
                 tokio::spawn(async move {
@@ -555,6 +691,31 @@ impl Core {
                     .await
                     .unwrap_or(None);
                     emitter.emit(Event::SavePathPicked(picked));
+                });
+            }
+            Job::OpenStores { config_dir } => {
+                // Dropping a previous store thread first lets its queued writes finish.
+                self.stores = None;
+                self.stores = Some(stores::StoreThread::spawn(config_dir, self.emitter.clone()));
+            }
+            Job::Presets { op_id, op } => self.store_thread().presets(op_id, op),
+            Job::History(op) => self.store_thread().history(op),
+            Job::PickPresetFile { purpose, directory, file_name } => {
+                let emitter = self.emitter.clone();
+                tokio::spawn(async move {
+                    let path = blocking(move || {
+                        let mut dialog = rfd::FileDialog::new().add_filter("Presets (JSON)", &["json"]);
+                        if let Some(directory) = directory {
+                            dialog = dialog.set_directory(directory);
+                        }
+                        match purpose {
+                            PresetFilePurpose::Import => dialog.pick_file(),
+                            PresetFilePurpose::Export => dialog.set_file_name(file_name).save_file(),
+                        }
+                    })
+                    .await
+                    .unwrap_or(None);
+                    emitter.emit(Event::PresetFilePicked { purpose, path });
                 });
             }
             Job::FetchKeys { field } => self.fetch_keys(field),
@@ -595,10 +756,29 @@ impl Core {
         }
     }
 
+    /// The store thread; opened in memory when no [`Job::OpenStores`] came first.
+    fn store_thread(&mut self) -> &mut stores::StoreThread {
+        self.stores.get_or_insert_with(|| stores::StoreThread::spawn(None, self.emitter.clone()))
+    }
+
     fn cancel_in_flight(&mut self) {
         if let Some((_, token)) = self.in_flight.take() {
             token.cancel();
         }
+    }
+
+    /// Starts an export on its own task; an export still going is cancelled first (the
+    /// window runs one at a time).
+    fn export(&mut self, job_id: u64, request: ExportRequest) {
+        if let Some((_, token, cancel)) = self.exporting.take() {
+            cancel.store(true, Ordering::Relaxed);
+            token.cancel();
+        }
+        let token = CancellationToken::new();
+        let cancel = Arc::new(AtomicBool::new(false));
+        self.exporting = Some((job_id, token.clone(), Arc::clone(&cancel)));
+        let (client, emitter) = (self.client.clone(), self.emitter.clone());
+        tokio::spawn(export_job::run(job_id, request, client, token, cancel, emitter));
     }
 
     fn cancel_loading(&mut self) {

@@ -349,3 +349,19 @@ fn a_history_entry_from_an_older_file_loads_with_defaults() {
     assert_eq!(entry.status, RunStatus::Ok);
     assert_eq!(entry.rows, None);
 }
+
+#[test]
+fn looking_a_preset_up_leaves_a_damaged_file_for_the_window_to_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(PRESETS_FILE_NAME);
+    std::fs::write(&path, "{\"presets\": [").unwrap();
+    let builtin = &builtin_presets()[0];
+    let query = inkeep_explorer::presets::find_preset_query(Some(dir.path()), &builtin.name).unwrap();
+    assert_eq!(query, builtin.query);
+    assert_eq!(names_in(dir.path()), [PRESETS_FILE_NAME], "nothing was moved aside");
+    let err = inkeep_explorer::presets::find_preset_query(Some(dir.path()), "Mine").unwrap_err();
+    assert!(err.to_string().contains(&builtin.name), "{err}");
+    // The window's store then finds the damage and says so.
+    let (_, report) = PresetStore::open(dir.path());
+    assert!(report.moved_aside.is_some());
+}

@@ -788,6 +788,8 @@ impl AnalyticsClient {
             }
         }
         let declared_bytes = content_length_of(response.headers());
+        let close_delimited = is_close_delimited(response.version(), response.headers());
+        let mut last_byte = None;
         loop {
             let chunk = match tokio::time::timeout(timeout, response.chunk()).await {
                 Err(_) => return Err(Failure::fatal(self.timeout_error(url, TimeoutPhase::Idle))),
@@ -799,6 +801,7 @@ impl AnalyticsClient {
             };
             out.write_all(&chunk).map_err(|source| Failure::fatal(ClientError::Io { source }))?;
             *written_bytes += chunk.len() as u64;
+            last_byte = chunk.last().copied().or(last_byte);
             progress(*written_bytes);
         }
         if let Some(declared) = declared_bytes
@@ -806,6 +809,18 @@ impl AnalyticsClient {
         {
             return Err(Failure::transient(ClientError::Body {
                 message: format!("the stream ended after {} of {} bytes", written_bytes, declared),
+                url: url.to_string(),
+            }));
+        }
+        // Without a length or chunked encoding, a cut connection looks exactly like the end of
+        // the body. Every CSV record ends with a line break, so a stream that stops without one
+        // was cut in the middle of a row: an error, not a silently short (and garbled) file.
+        if close_delimited && *written_bytes > 0 && last_byte != Some(b'\n') {
+            return Err(Failure::transient(ClientError::Body {
+                message: format!(
+                    "the stream stopped in the middle of a row after {written_bytes} bytes (the server \
+                     announced no length, so the connection closing was the only end)"
+                ),
                 url: url.to_string(),
             }));
         }
@@ -1144,6 +1159,25 @@ fn request_id_of(headers: &HeaderMap) -> Option<String> {
         .map(|id| truncate_chars(id, EXCERPT_MAX_CHARS))
 }
 
+/// True when an HTTP/1 body ends only where the connection closes (no `Content-Length`, no
+/// chunked encoding; RFC 9112 §6.3), so that a cut connection cannot be told from the end.
+fn is_close_delimited(version: reqwest::Version, headers: &HeaderMap) -> bool {
+    if !matches!(version, reqwest::Version::HTTP_09 | reqwest::Version::HTTP_10 | reqwest::Version::HTTP_11) {
+        return false;
+    }
+    if headers.contains_key(header::TRANSFER_ENCODING) {
+        let last_coding = headers
+            .get_all(header::TRANSFER_ENCODING)
+            .iter()
+            .filter_map(|value| value.to_str().ok())
+            .flat_map(|value| value.split(','))
+            .next_back()
+            .map(str::trim);
+        return !last_coding.is_some_and(|coding| coding.eq_ignore_ascii_case("chunked"));
+    }
+    !headers.contains_key(header::CONTENT_LENGTH)
+}
+
 fn content_length_of(headers: &HeaderMap) -> Option<u64> {
     headers.get(header::CONTENT_LENGTH)?.to_str().ok()?.trim().parse().ok()
 }
@@ -1261,6 +1295,26 @@ mod tests {
         assert!(samples.iter().all(|j| (0.0..1.0).contains(j)));
         let distinct = samples.iter().map(|j| j.to_bits()).collect::<std::collections::HashSet<_>>();
         assert!(distinct.len() > 40, "jitter is not varying: {distinct:?}");
+    }
+
+    #[test]
+    fn close_delimited_bodies_are_recognised() {
+        let headers = |pairs: &[(&'static str, &'static str)]| {
+            let mut map = HeaderMap::new();
+            for (name, value) in pairs {
+                map.append(*name, HeaderValue::from_static(value));
+            }
+            map
+        };
+        let http_11 = reqwest::Version::HTTP_11;
+        assert!(is_close_delimited(http_11, &headers(&[])));
+        assert!(is_close_delimited(reqwest::Version::HTTP_10, &headers(&[("content-type", "text/csv")])));
+        assert!(!is_close_delimited(http_11, &headers(&[("content-length", "10")])));
+        assert!(!is_close_delimited(http_11, &headers(&[("transfer-encoding", "chunked")])));
+        assert!(!is_close_delimited(http_11, &headers(&[("transfer-encoding", "gzip, Chunked")])));
+        assert!(is_close_delimited(http_11, &headers(&[("transfer-encoding", "chunked, gzip")])));
+        // HTTP/2 frames its bodies itself.
+        assert!(!is_close_delimited(reqwest::Version::HTTP_2, &headers(&[])));
     }
 
     #[test]

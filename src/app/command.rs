@@ -9,7 +9,10 @@ use std::time::Instant;
 use crate::api::client::{ApiKey, ClientError};
 use crate::api::query::{QueryBody, Selection, TimeUnit, parse_query};
 use crate::app::draft::QueryDraft;
+use crate::app::export_dialog::{ExportCommand, ExportScope};
 use crate::app::grid_ui::GridState;
+use crate::app::history_ui::HistoryCommand;
+use crate::app::presets_ui::PresetsCommand;
 use crate::app::query_form::SuggestionRequest;
 use crate::app::save_dialog::{SaveContent, SaveDialog, crop_rgba, timestamped_file_name};
 use crate::app::state::{
@@ -84,8 +87,10 @@ pub enum Command {
     CancelLoadAll,
     /// Hide the "Loading all rows failed" line.
     DismissLoadAllFailure,
-    /// Export every matching row to a file (the hook the export feature fills).
+    /// Open the export dialog with "All rows" chosen (the grid's "Export all rows").
     ExportAll,
+    /// Something of the export dialog.
+    Export(ExportCommand),
     /// The grid's sort, hidden columns or widths changed (they are saved with the settings).
     GridSettingsChanged,
     /// The chart's settings changed (they are saved with the settings).
@@ -115,6 +120,10 @@ pub enum Command {
     SaveDialogConfirm,
     /// Close the save dialog without saving.
     SaveDialogCancel,
+    /// Something of the Presets menu or its dialogs.
+    Presets(PresetsCommand),
+    /// Something of the History panel.
+    History(HistoryCommand),
 }
 
 impl AppState {
@@ -259,10 +268,8 @@ impl AppState {
                 }
             }
             Command::GridSettingsChanged | Command::ChartSettingsChanged => self.mark_settings_dirty(),
-            Command::ExportAll => {
-                // The export feature (presets, history and export issue) replaces this.
-                self.notify(NoticeKind::Info, "Export comes with the export feature.");
-            }
+            Command::ExportAll => self.handle_export(ExportCommand::Open(ExportScope::AllRows)),
+            Command::Export(command) => self.handle_export(command),
             Command::Worker(event) => self.on_worker_event(ctx, event),
             Command::ScreenshotCaptured { purpose: ScreenshotPurpose::Automation, image } => {
                 let Some(path) = self.automation.screenshot.clone() else { return };
@@ -322,6 +329,8 @@ impl AppState {
                 self.worker.send(job);
             }
             Command::SaveDialogCancel => self.save_dialog = None,
+            Command::Presets(command) => self.handle_presets(ctx, command),
+            Command::History(command) => self.handle_history(ctx, command),
         }
     }
 
@@ -348,6 +357,7 @@ impl AppState {
         self.abandon_load_all();
         let request_id = self.next_request_id;
         self.next_request_id += 1;
+        let superseded = self.run.pending_id();
         let previous = self.run.take_previous();
         self.run = RunState::Pending { request_id, started: Instant::now(), body: body.clone(), previous };
         self.show_error_details = false;
@@ -356,6 +366,10 @@ impl AppState {
             self.notice = None;
         }
         self.worker.send(Job::Run { request_id, body });
+        if let Some(superseded) = superseded {
+            self.history_run_ended(superseded);
+        }
+        self.history_run_started(request_id, query);
     }
 
     /// Starts "Load all rows" for the result shown, unless it is complete or a run is pending.
@@ -430,10 +444,14 @@ impl AppState {
 
     /// Leaves the pending state for the previous result (cancel, or a cancelled answer).
     fn end_pending_without_answer(&mut self) {
+        let ended = self.run.pending_id();
         self.run = match self.run.take_previous() {
             Some(previous) => RunState::Done(previous),
             None => RunState::NotRequested,
         };
+        if let Some(ended) = ended {
+            self.history_run_ended(ended);
+        }
     }
 
     fn on_worker_event(&mut self, ctx: &egui::Context, event: Event) {
@@ -449,8 +467,11 @@ impl AppState {
                     Ok(answer) => {
                         self.adopt_columns(&answer.table);
                         self.load_all = LoadAllState::Idle;
-                        self.run =
-                            RunState::Done(Box::new(RunOutcome::new(request_id, body, answer, duration_ms)));
+                        let mut outcome = RunOutcome::new(request_id, body, answer, duration_ms);
+                        // A new connection cancels pending runs, so this is the server that answered.
+                        outcome.server_url =
+                            self.connection_info().map(|info| info.base_url.clone()).unwrap_or_default();
+                        self.run = RunState::Done(Box::new(outcome));
                     }
                     Err(ClientError::Cancelled) => {
                         self.run = previous.map_or(RunState::NotRequested, RunState::Done);
@@ -469,6 +490,7 @@ impl AppState {
                         self.run = RunState::Failed { error: Box::new(failure), previous };
                     }
                 }
+                self.history_run_ended(request_id);
                 if self.automation.run_id == Some(request_id) {
                     self.automation.run_id = None;
                 }
@@ -577,6 +599,14 @@ impl AppState {
                 Ok(()) => self.notify(NoticeKind::Info, format!("Saved {}", path.display())),
                 Err(message) => self.notify(NoticeKind::Warning, message),
             },
+            Event::SavePathPicked(picked) if self.export_dialog.as_ref().is_some_and(|d| d.browsing) => {
+                self.on_export_path_picked(picked);
+            }
+            event @ (Event::ExportProgress { .. }
+            | Event::ExportFinished { .. }
+            | Event::FolderOpened { .. }) => {
+                self.on_export_event(event);
+            }
             Event::SavePathPicked(picked) => {
                 let Some(dialog) = &mut self.save_dialog else { return };
                 dialog.browsing = false;
@@ -588,6 +618,9 @@ impl AppState {
                     ),
                 }
             }
+            Event::PresetsChanged(update) => self.on_presets_changed(update),
+            Event::HistoryChanged(update) => self.on_history_changed(update),
+            Event::PresetFilePicked { purpose, path } => self.on_preset_file_picked(purpose, path),
             Event::PngSaved { purpose: PngPurpose::Chart, path, result } => match result {
                 Ok(()) => self.notify(NoticeKind::Info, format!("Chart saved to {}", path.display())),
                 Err(message) => self.notify(NoticeKind::Warning, message),
@@ -746,6 +779,7 @@ impl AppState {
             tab: Some(self.tab.as_str().to_string()),
             grid: serde_json::to_value(&self.grid).ok(),
             chart: serde_json::to_value(&self.chart_settings).ok(),
+            last_export_dir: self.last_export_dir.clone(),
         }
     }
 

@@ -179,6 +179,13 @@ impl GridState {
         &self.cache.shown.rows
     }
 
+    /// The rows on screen when they are a view of `table` (shared, not copied); `None` when
+    /// the grid has not drawn `table` yet (exports use it to write exactly what is shown).
+    pub fn view_of(&self, table: &Arc<ResultTable>) -> Option<Arc<Vec<u32>>> {
+        std::ptr::eq(self.cache.table.as_ptr(), Arc::as_ptr(table))
+            .then(|| Arc::clone(&self.cache.shown.rows))
+    }
+
     /// True while a sort or search is running for newer settings than [`GridState::view`].
     pub fn is_updating(&self) -> bool {
         self.cache.job.is_some()

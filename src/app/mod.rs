@@ -11,8 +11,11 @@ pub mod chart_ui;
 pub mod command;
 pub mod connection_ui;
 pub mod draft;
+pub mod export_dialog;
 pub mod grid_ui;
+pub mod history_ui;
 pub mod inspector_ui;
+pub mod presets_ui;
 pub mod query_form;
 pub mod raw_json;
 pub mod response_ui;
@@ -192,20 +195,11 @@ pub fn load_query_file(path: &std::path::Path) -> anyhow::Result<QueryBody> {
         .map_err(|err| anyhow::anyhow!("the query file is not a valid query: {err} ({})", path.display()))
 }
 
-/// Looks up a preset by name (ignoring case): the user's presets in `config_dir`, then the
-/// built-in ones. Relative times in it stay unresolved; the run resolves them.
+/// Looks up a preset by name (ignoring case) or a built-in's id: the user's presets in
+/// `config_dir`, then the built-in ones. Relative times in it stay unresolved; the run
+/// resolves them.
 pub fn resolve_preset(config_dir: Option<&std::path::Path>, name: &str) -> anyhow::Result<QueryBody> {
-    let store = match config_dir {
-        Some(dir) => crate::presets::PresetStore::open(dir).0,
-        None => crate::presets::PresetStore::in_memory(),
-    };
-    match store.find_by_name(name) {
-        Some(preset) => Ok(preset.query.clone()),
-        None => {
-            let names: Vec<String> = store.list().iter().map(|p| format!("\"{}\"", p.name)).collect();
-            anyhow::bail!("there is no preset named \"{name}\"; the presets are: {}", names.join(", "))
-        }
-    }
+    Ok(crate::presets::find_preset_query(config_dir, name)?)
 }
 
 /// Opens the window and runs it until it is closed.
@@ -329,9 +323,15 @@ impl ExplorerApp {
             connection_choice: settings.connection,
             save_dialog: None,
             save_dir: env.save_dir.clone(),
+            export_dialog: None,
+            last_export_dir: settings.last_export_dir.clone(),
             screenshot_sender,
+            presets: Default::default(),
+            run_history: Default::default(),
             worker,
         };
+        // Presets and history are read (and written) on the worker, never on this thread.
+        state.worker.send(crate::worker::Job::OpenStores { config_dir: env.config_dir.clone() });
         if let Some(notice) = notice {
             state.notify(NoticeKind::Warning, notice);
         }
@@ -371,7 +371,7 @@ impl ExplorerApp {
             self.state.handle(&ctx, command);
         }
 
-        egui::Panel::top("top_bar").show(ui, |ui| top_bar_ui(ui, &self.state, &mut commands));
+        egui::Panel::top("top_bar").show(ui, |ui| top_bar_ui(ui, &mut self.state, &mut commands));
         egui::Panel::bottom("status_bar").show(ui, |ui| {
             status_ui::status_ui(ui, &self.state.run, self.state.notice.as_ref(), &mut commands);
         });
@@ -380,12 +380,23 @@ impl ExplorerApp {
             .default_size(470.0)
             .size_range(320.0..=900.0)
             .show(ui, |ui| self.query_panel_ui(ui, &ctx, &mut commands));
+        if self.state.run_history.panel_open {
+            egui::Panel::right("history_panel")
+                .resizable(true)
+                .default_size(360.0)
+                .size_range(260.0..=700.0)
+                .show(ui, |ui| history_ui::history_panel_ui(ui, &mut self.state.run_history, &mut commands));
+        }
         egui::CentralPanel::default().show(ui, |ui| self.centre_ui(ui, &mut commands));
 
         let mut dialog = std::mem::take(&mut self.state.dialog);
         connection_ui::connection_dialog_ui(&ctx, &mut dialog, &self.state, &mut commands);
         self.state.dialog = dialog;
         save_dialog::save_dialog_ui(&ctx, &mut self.state.save_dialog, &mut commands);
+        let export_context = export_dialog::ExportContext::of(&self.state.run, &self.state.grid);
+        export_dialog::export_dialog_ui(&ctx, &mut self.state.export_dialog, &export_context, &mut commands);
+        presets_ui::presets_dialogs_ui(&ctx, &mut self.state.presets, &mut commands);
+        history_ui::clear_confirm_ui(&ctx, &self.state.run_history, &mut commands);
 
         for command in commands {
             self.state.handle(&ctx, command);
@@ -463,6 +474,12 @@ impl ExplorerApp {
                 if ui.selectable_label(self.state.tab == tab, tab.title()).clicked() {
                     commands.push(Command::SetTab(tab));
                 }
+            }
+            if self.state.tab == Tab::Table {
+                ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                    let dialog = self.state.export_dialog.as_ref();
+                    export_dialog::export_button_ui(ui, &self.state.run, dialog, commands);
+                });
             }
         });
         if self.state.tab != Tab::Response
@@ -588,7 +605,7 @@ fn initial_draft(settings: &Settings) -> QueryDraft {
 }
 
 /// Title, Run / Cancel, undo / redo, presets, theme, connection.
-fn top_bar_ui(ui: &mut Ui, state: &AppState, commands: &mut Vec<Command>) {
+fn top_bar_ui(ui: &mut Ui, state: &mut AppState, commands: &mut Vec<Command>) {
     ui.horizontal(|ui| {
         ui.label(RichText::new(APP_NAME).strong().size(16.0));
         ui.separator();
@@ -628,10 +645,13 @@ fn top_bar_ui(ui: &mut Ui, state: &AppState, commands: &mut Vec<Command>) {
             commands.push(Command::Redo);
         }
         ui.separator();
-        ui.menu_button("Presets", |ui| {
-            // Filled by the presets feature (a later issue).
-            ui.label(RichText::new("Saved queries will be listed here.").weak());
-        });
+        presets_ui::presets_menu_ui(ui, &mut state.presets, &state.derived, commands);
+        let history = ui
+            .selectable_label(state.run_history.panel_open, "History")
+            .on_hover_text("Show or hide the runs of this and earlier sessions");
+        if history.clicked() {
+            commands.push(Command::History(history_ui::HistoryCommand::TogglePanel));
+        }
         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
             let (icon, next) = if ui.visuals().dark_mode { ("☀", "light") } else { ("🌙", "dark") };
             let theme = ui

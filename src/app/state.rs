@@ -15,6 +15,8 @@ use crate::api::validate::Problem;
 use crate::app::chart_ui::ChartSettings;
 use crate::app::draft::QueryDraft;
 use crate::app::grid_ui::GridState;
+use crate::app::history_ui::RunHistory;
+use crate::app::presets_ui::PresetsUi;
 use crate::app::query_form::Suggestions;
 use crate::app::save_dialog::SaveDialog;
 use crate::data::series::SeriesCache;
@@ -102,6 +104,10 @@ pub struct RunOutcome {
     /// The table was completed through the export endpoint ("Load all rows"); the raw
     /// answer is then still the first page.
     pub all_rows_loaded: bool,
+    /// When the query ran (its answer arrived, less the time it took), for exports.
+    pub run_at: chrono::DateTime<chrono::Utc>,
+    /// The server the query ran against, for exports (filled in when the answer is adopted).
+    pub server_url: String,
 }
 
 impl RunOutcome {
@@ -117,6 +123,8 @@ impl RunOutcome {
             raw,
             duration_ms,
             all_rows_loaded: false,
+            run_at: run_started_at(chrono::Utc::now(), duration_ms),
+            server_url: String::new(),
         }
     }
 
@@ -134,6 +142,18 @@ impl RunOutcome {
     pub fn is_truncated(&self) -> bool {
         self.meta.total > self.table.row_count() as u64
     }
+}
+
+/// When a run that took `duration_ms` and answered at `answered` was sent.
+fn run_started_at(
+    answered: chrono::DateTime<chrono::Utc>,
+    duration_ms: u64,
+) -> chrono::DateTime<chrono::Utc> {
+    i64::try_from(duration_ms)
+        .ok()
+        .and_then(chrono::TimeDelta::try_milliseconds)
+        .and_then(|took| answered.checked_sub_signed(took))
+        .unwrap_or(answered)
 }
 
 /// Everything known about a failed request, for the details view and the clipboard.
@@ -655,8 +675,16 @@ pub struct AppState {
     pub save_dialog: Option<SaveDialog>,
     /// Where exports are suggested (the user's download folder); `None` in tests.
     pub save_dir: Option<PathBuf>,
+    /// The export dialog of the result table, when open.
+    pub export_dialog: Option<crate::app::export_dialog::ExportDialog>,
+    /// The folder of the last export (persisted), where the next one is suggested.
+    pub last_export_dir: Option<PathBuf>,
     /// Screenshots come back through here, tagged with what they are for.
     pub screenshot_sender: mpsc::Sender<(ScreenshotPurpose, Arc<egui::ColorImage>)>,
+    /// The presets shown in the Presets menu and its dialogs.
+    pub presets: PresetsUi,
+    /// The run history: runs in flight, the History panel (not `history`, which is undo).
+    pub run_history: RunHistory,
     /// The background worker.
     pub worker: Worker,
 }

@@ -1,0 +1,447 @@
+//! The run history: every run is recorded when it ends (answered, failed, cancelled or
+//! superseded by a newer run) with its query as the builder had it (relative times
+//! unresolved), the server, start time, duration, rows, total, outcome and the server's
+//! `requestId`; and the History panel on the right lists them newest first, with a search,
+//! "Restore" (load into the builder), "Re-run" (load and run) and "Clear history".
+//!
+//! The store lives on the worker (its writes are synchronous); the window keeps the latest
+//! read-only snapshot ([`RunHistory::store`]). Runs in flight are remembered here, by the
+//! window's request id, from `start_run` until they end.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Instant;
+
+use chrono::{DateTime, Utc};
+use egui::{RichText, TextEdit, Ui};
+
+use crate::api::columns::result_columns;
+use crate::api::query::QueryBody;
+use crate::app::command::Command;
+use crate::app::state::{AppState, NoticeKind, RunState, format_duration_ms, thousands};
+use crate::app::status_ui::ok_color;
+use crate::history::{HistoryEntry, HistoryStore, RunStatus};
+use crate::worker::{HistoryOp, HistoryUpdate, Job};
+
+/// A run on its way, as it started.
+#[derive(Debug, Clone)]
+struct StartedRun {
+    query: QueryBody,
+    server_url: String,
+    started_at: DateTime<Utc>,
+    started: Instant,
+}
+
+/// The window's side of the run history.
+#[derive(Debug, Default)]
+pub struct RunHistory {
+    /// The History panel is shown.
+    pub panel_open: bool,
+    /// The panel's search text.
+    pub search: String,
+    /// "Clear history" waits for confirmation.
+    pub confirm_clear: bool,
+    /// The history as the worker last reported it; `None` until loaded.
+    pub store: Option<Arc<HistoryStore>>,
+    /// What went wrong loading or saving the history, until dismissed.
+    pub warning: Option<String>,
+    /// Runs sent and not ended, by the window's request id.
+    in_flight: HashMap<u64, StartedRun>,
+    /// Increases with every new snapshot, so the search is redone only then.
+    generation: u64,
+    /// The entries matching the search (indices into the newest-first list), for the
+    /// snapshot generation and the search text they were computed for.
+    view: Option<(u64, String, Vec<usize>)>,
+}
+
+impl RunHistory {
+    /// Number of runs sent and not yet ended.
+    pub fn in_flight_count(&self) -> usize {
+        self.in_flight.len()
+    }
+
+    /// Indices (into [`HistoryStore::entries`], newest first) of the entries matching the
+    /// search; recomputed only when the snapshot or the text changed, since matching
+    /// serialises every query.
+    fn matching(&mut self) -> Vec<usize> {
+        let Some(store) = &self.store else { return Vec::new() };
+        if let Some((generation, text, indices)) = &self.view
+            && *generation == self.generation
+            && *text == self.search
+        {
+            return indices.clone();
+        }
+        let entries = store.entries();
+        let hits = store.search(&self.search);
+        // Both lists are newest first, so one pass pairs them.
+        let mut indices = Vec::with_capacity(hits.len());
+        let mut next_hit = hits.iter().peekable();
+        for (index, entry) in entries.iter().enumerate() {
+            if next_hit.peek().is_some_and(|hit| std::ptr::eq(**hit, *entry)) {
+                indices.push(index);
+                next_hit.next();
+            }
+        }
+        self.view = Some((self.generation, self.search.clone(), indices.clone()));
+        indices
+    }
+}
+
+/// What the history UI asks for; applied by [`AppState::handle_history`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum HistoryCommand {
+    /// Show or hide the History panel.
+    TogglePanel,
+    /// Load an entry's query into the builder (one undo step).
+    Restore {
+        /// The entry.
+        id: String,
+    },
+    /// Load an entry's query and run it.
+    Rerun {
+        /// The entry.
+        id: String,
+    },
+    /// Ask before forgetting every entry.
+    AskClear,
+    /// Forget every entry.
+    Clear,
+    /// Keep the history after all.
+    CancelClear,
+    /// Hide the warning.
+    DismissWarning,
+}
+
+/// A short description of a query for the list: its notes, else its result columns.
+pub fn query_summary(entry: &HistoryEntry) -> String {
+    if entry.query_omitted {
+        return "(the query was too large to record)".to_string();
+    }
+    if let Some(line) = entry.notes().and_then(|notes| notes.lines().find(|l| !l.trim().is_empty())) {
+        return line.trim().to_string();
+    }
+    let query = &entry.query;
+    let mut summary = if query.select.is_empty() && query.group_by.is_empty() {
+        "conversation rows".to_string()
+    } else {
+        result_columns(query).into_iter().map(|column| column.name).collect::<Vec<_>>().join(", ")
+    };
+    if query.filter.is_some() {
+        summary.push_str(" · filtered");
+    }
+    summary
+}
+
+/// When a run started, in local time: the time alone today, else the date too.
+fn started_text(started_at: DateTime<Utc>) -> String {
+    let local = started_at.with_timezone(&chrono::Local);
+    if local.date_naive() == chrono::Local::now().date_naive() {
+        local.format("%H:%M:%S").to_string()
+    } else {
+        local.format("%Y-%m-%d %H:%M").to_string()
+    }
+}
+
+/// The rows and total of an entry: `12 rows`, `1,000 of 5,000 rows`.
+fn rows_text(entry: &HistoryEntry) -> Option<String> {
+    let rows = entry.rows?;
+    Some(match entry.total {
+        Some(total) if total != rows => format!("{} of {} rows", thousands(rows), thousands(total)),
+        _ => format!("{} row{}", thousands(rows), if rows == 1 { "" } else { "s" }),
+    })
+}
+
+/// The History panel's contents.
+pub fn history_panel_ui(ui: &mut Ui, history: &mut RunHistory, commands: &mut Vec<Command>) {
+    let mut push = |command: HistoryCommand| commands.push(Command::History(command));
+    ui.add_space(4.0);
+    ui.horizontal(|ui| {
+        ui.label(RichText::new("History").heading());
+        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+            if ui
+                .small_button("✖")
+                .on_hover_text("Close the history")
+                .accessible_name("Close history")
+                .clicked()
+            {
+                push(HistoryCommand::TogglePanel);
+            }
+        });
+    });
+    if let Some(warning) = &history.warning {
+        ui.horizontal_wrapped(|ui| {
+            ui.label(RichText::new(format!("⚠ {warning}")).color(ui.visuals().warn_fg_color));
+            if ui.small_button("Dismiss").accessible_name("Dismiss history warning").clicked() {
+                push(HistoryCommand::DismissWarning);
+            }
+        });
+    }
+    let Some(store) = history.store.clone() else {
+        ui.horizontal(|ui| {
+            ui.spinner();
+            ui.label(RichText::new("Loading the history…").weak());
+        });
+        return;
+    };
+    ui.add(
+        TextEdit::singleline(&mut history.search)
+            .hint_text("notes, fields, values, status, requestId")
+            .desired_width(f32::INFINITY),
+    )
+    .accessible_name("Search history");
+    let matching = history.matching();
+    let entries = store.entries();
+    ui.horizontal(|ui| {
+        let count = if matching.len() == entries.len() {
+            format!("{} run{}", thousands(entries.len() as u64), if entries.len() == 1 { "" } else { "s" })
+        } else {
+            format!("{} of {} runs", thousands(matching.len() as u64), thousands(entries.len() as u64))
+        };
+        ui.label(RichText::new(count).weak());
+        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+            let clear = ui
+                .add_enabled(!entries.is_empty(), egui::Button::new("Clear history…").small())
+                .on_hover_text("Forget every recorded run");
+            if clear.clicked() {
+                push(HistoryCommand::AskClear);
+            }
+        });
+    });
+    ui.separator();
+    if entries.is_empty() {
+        ui.label(RichText::new("Runs are listed here as they finish.").weak());
+        return;
+    }
+    if matching.is_empty() {
+        ui.label(RichText::new(format!("No run matches “{}”.", history.search.trim())).weak());
+        return;
+    }
+    let line = ui.spacing().interact_size.y;
+    let entry_height = 3.0 * line + 2.0 * ui.spacing().item_spacing.y + 8.0;
+    egui::ScrollArea::vertical().id_salt("history_list").auto_shrink([false, false]).show_rows(
+        ui,
+        entry_height,
+        matching.len(),
+        |ui, range| {
+            for &index in matching.get(range).unwrap_or_default() {
+                let Some(entry) = entries.get(index) else { continue };
+                let (rect, _) = ui.allocate_exact_size(
+                    egui::vec2(ui.available_width(), entry_height),
+                    egui::Sense::hover(),
+                );
+                ui.scope_builder(egui::UiBuilder::new().max_rect(rect), |ui| {
+                    entry_ui(ui, entry, &mut push);
+                });
+            }
+        },
+    );
+}
+
+fn entry_ui(ui: &mut Ui, entry: &HistoryEntry, push: &mut impl FnMut(HistoryCommand)) {
+    ui.horizontal(|ui| {
+        let (icon, color) = match &entry.status {
+            RunStatus::Ok => ("✔ ok", ok_color(ui)),
+            RunStatus::Failed { .. } => ("⚠ failed", ui.visuals().error_fg_color),
+            RunStatus::Cancelled => ("■ cancelled", ui.visuals().weak_text_color()),
+        };
+        let status = ui.label(RichText::new(icon).color(color));
+        if let RunStatus::Failed { message } = &entry.status {
+            status.on_hover_text(message);
+        }
+        ui.label(started_text(entry.started_at));
+        if let Some(rows) = rows_text(entry) {
+            ui.label(rows);
+        }
+        ui.label(RichText::new(format_duration_ms(entry.duration_ms)).weak());
+    });
+    let mut details = format!("Server: {}", entry.server_url);
+    if let Some(request_id) = &entry.request_id {
+        details.push_str(&format!("\nrequestId: {request_id}"));
+    }
+    if let RunStatus::Failed { message } = &entry.status {
+        details.push_str(&format!("\nError: {message}"));
+    }
+    if !entry.query_omitted {
+        details.push_str(&format!("\n\n{}", entry.query.to_pretty_json()));
+    }
+    ui.add(egui::Label::new(RichText::new(query_summary(entry)).weak()).truncate()).on_hover_text(details);
+    ui.horizontal(|ui| {
+        let usable = !entry.query_omitted;
+        let why_not = "The query was too large to record.";
+        let restore = ui
+            .add_enabled(usable, egui::Button::new("Restore").small())
+            .on_hover_text("Load this query into the builder (Undo goes back)")
+            .on_disabled_hover_text(why_not);
+        if restore.clicked() {
+            push(HistoryCommand::Restore { id: entry.id.clone() });
+        }
+        let rerun = ui
+            .add_enabled(usable, egui::Button::new("Re-run").small())
+            .on_hover_text("Load this query into the builder and run it")
+            .on_disabled_hover_text(why_not);
+        if rerun.clicked() {
+            push(HistoryCommand::Rerun { id: entry.id.clone() });
+        }
+    });
+    ui.separator();
+}
+
+/// The "Clear the history?" confirmation, when asked.
+pub fn clear_confirm_ui(ctx: &egui::Context, history: &RunHistory, commands: &mut Vec<Command>) {
+    if !history.confirm_clear {
+        return;
+    }
+    let count = history.store.as_ref().map_or(0, |store| store.len());
+    let mut open = true;
+    egui::Window::new("Clear the history?")
+        .id(egui::Id::unique("history_clear_confirm"))
+        .collapsible(false)
+        .resizable(false)
+        .anchor(egui::Align2::CENTER_CENTER, egui::Vec2::ZERO)
+        .open(&mut open)
+        .show(ctx, |ui| {
+            ui.label(format!(
+                "Forget all {} recorded run{}? This cannot be undone. Presets are not affected.",
+                thousands(count as u64),
+                if count == 1 { "" } else { "s" }
+            ));
+            ui.horizontal(|ui| {
+                if ui.button("Clear history").clicked() {
+                    commands.push(Command::History(HistoryCommand::Clear));
+                }
+                if ui.button("Cancel").accessible_name("Keep the history").clicked() {
+                    commands.push(Command::History(HistoryCommand::CancelClear));
+                }
+            });
+        });
+    if !open {
+        commands.push(Command::History(HistoryCommand::CancelClear));
+    }
+}
+
+impl AppState {
+    /// Applies a history command.
+    pub fn handle_history(&mut self, ctx: &egui::Context, command: HistoryCommand) {
+        match command {
+            HistoryCommand::TogglePanel => self.run_history.panel_open = !self.run_history.panel_open,
+            HistoryCommand::Restore { id } => {
+                let Some(query) = self.history_entry_query(&id) else {
+                    self.notify(NoticeKind::Warning, "That run is no longer in the history.");
+                    return;
+                };
+                self.handle(ctx, Command::LoadQuery(Box::new(query)));
+                self.notify(NoticeKind::Info, "Restored the query of that run (Undo goes back).");
+            }
+            HistoryCommand::Rerun { id } => {
+                let Some(query) = self.history_entry_query(&id) else {
+                    self.notify(NoticeKind::Warning, "That run is no longer in the history.");
+                    return;
+                };
+                self.handle(ctx, Command::LoadQuery(Box::new(query)));
+                self.handle(ctx, Command::Run);
+            }
+            HistoryCommand::AskClear => self.run_history.confirm_clear = true,
+            HistoryCommand::Clear => {
+                self.run_history.confirm_clear = false;
+                self.worker.send(Job::History(HistoryOp::Clear));
+            }
+            HistoryCommand::CancelClear => self.run_history.confirm_clear = false,
+            HistoryCommand::DismissWarning => self.run_history.warning = None,
+        }
+    }
+
+    /// The recorded query of an entry, unless it is gone or was too large to record.
+    fn history_entry_query(&self, id: &str) -> Option<QueryBody> {
+        let entry = self.run_history.store.as_ref()?.get(id)?;
+        (!entry.query_omitted).then(|| entry.query.clone())
+    }
+
+    /// Remembers a run just sent: `query` as the builder had it (relative times unresolved).
+    pub(crate) fn history_run_started(&mut self, request_id: u64, query: QueryBody) {
+        let server_url =
+            self.connection_info().map_or_else(|| self.server_url.clone(), |info| info.base_url.clone());
+        let started = StartedRun { query, server_url, started_at: Utc::now(), started: Instant::now() };
+        self.run_history.in_flight.insert(request_id, started);
+    }
+
+    /// Records a run that ended, reading how from the run state: its answer or its failure
+    /// when the state shows this run, otherwise it was cancelled or superseded. Call after
+    /// the run state changed; runs not remembered (already recorded) are ignored.
+    pub(crate) fn history_run_ended(&mut self, request_id: u64) {
+        let Some(started) = self.run_history.in_flight.remove(&request_id) else { return };
+        let elapsed_ms = u64::try_from(started.started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        let mut entry = HistoryEntry {
+            query: started.query,
+            server_url: started.server_url,
+            started_at: started.started_at,
+            duration_ms: elapsed_ms,
+            status: RunStatus::Cancelled,
+            ..HistoryEntry::default()
+        };
+        match &self.run {
+            RunState::Done(outcome) if outcome.request_id == request_id => {
+                entry.status = RunStatus::Ok;
+                entry.duration_ms = outcome.duration_ms;
+                entry.rows = Some(outcome.row_count() as u64);
+                entry.total = Some(outcome.meta.total);
+                entry.request_id.clone_from(&outcome.server_request_id);
+            }
+            RunState::Failed { error, .. } if error.request_id == request_id => {
+                entry.status = RunStatus::Failed { message: error.summary.clone() };
+                entry.duration_ms = error.duration_ms;
+                entry.request_id.clone_from(&error.details.request_id);
+            }
+            _ => {}
+        }
+        self.worker.send(Job::History(HistoryOp::Record(Box::new(entry))));
+    }
+
+    /// The worker's new snapshot of the history.
+    pub(crate) fn on_history_changed(&mut self, update: HistoryUpdate) {
+        self.run_history.store = Some(update.store);
+        self.run_history.generation += 1;
+        // A history that cannot be saved says so once, not after every run.
+        if let Some(warning) = update.warning
+            && self.run_history.warning.as_ref() != Some(&warning)
+        {
+            self.notify(NoticeKind::Warning, warning.clone());
+            self.run_history.warning = Some(warning);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::query::parse_query;
+
+    fn entry(query: &str) -> HistoryEntry {
+        HistoryEntry { query: parse_query(query).unwrap(), ..HistoryEntry::default() }
+    }
+
+    #[test]
+    fn the_summary_is_the_notes_else_the_columns() {
+        let grouped = entry(
+            r#"{"select":[{"type":"time","timeUnit":"day"},{"type":"aggregation","aggregation":"count"}],
+                "groupBy":[{"field":"type"}],"where":{"condition":{"field":"type","operator":"isNotNull"}}}"#,
+        );
+        assert_eq!(query_summary(&grouped), "firstMessageTime_day, count, type · filtered");
+        assert_eq!(query_summary(&entry("{}")), "conversation rows");
+        assert_eq!(query_summary(&entry(r#"{"notes":"\n  weekly tickets \nmore"}"#)), "weekly tickets");
+        let omitted = HistoryEntry { query_omitted: true, ..HistoryEntry::default() };
+        assert_eq!(query_summary(&omitted), "(the query was too large to record)");
+    }
+
+    #[test]
+    fn rows_say_of_how_many_when_truncated() {
+        let mut e = HistoryEntry { rows: Some(1000), total: Some(5000), ..HistoryEntry::default() };
+        assert_eq!(rows_text(&e).as_deref(), Some("1,000 of 5,000 rows"));
+        e.total = Some(1000);
+        assert_eq!(rows_text(&e).as_deref(), Some("1,000 rows"));
+        e.rows = Some(1);
+        e.total = Some(1);
+        assert_eq!(rows_text(&e).as_deref(), Some("1 row"));
+        e.rows = None;
+        assert_eq!(rows_text(&e), None);
+    }
+}
