@@ -34,7 +34,6 @@ use crate::api::client::{
     AnalyticsClient, ApiKey, ClientConfig, ClientError, DEFAULT_BASE_URL, KEY_ENV, QUERY_PATH,
 };
 use crate::api::query::{QueryBody, parse_query};
-use crate::api::response::parse_query_response;
 use crate::api::validate::{self, validate_for_send};
 use crate::data::display::group_thousands;
 use crate::data::export::{
@@ -689,30 +688,17 @@ fn export_error(error: ExportError) -> RunError {
     }
 }
 
-/// The table of a query answer. When the fast parser rejects the bytes, the envelope
-/// parser says precisely what is wrong (and, should it accept them, its rows are used) —
-/// as the window does.
+/// The table of a query answer ([`ResultTable::from_answer`]), failures as run errors.
 fn build_table(
     body: &QueryBody,
     bytes: &[u8],
     request_id: Option<String>,
     client: &AnalyticsClient,
 ) -> Result<(ResultTable, Meta), RunError> {
-    match ResultTable::from_response_bytes(body, bytes) {
-        Ok(built) => Ok(built),
-        Err(table_error) => match parse_query_response(bytes) {
-            Ok(response) => {
-                tracing::warn!(%table_error, "the fast parser rejected an answer the envelope parser accepts");
-                let meta =
-                    Meta { total: response.total, page_size: response.page_size, count: response.count };
-                Ok((ResultTable::from_rows(body, &response.rows), meta))
-            }
-            Err(source) => Err(RunError::Request {
-                what: "the query",
-                error: ClientError::Envelope { source, request_id, url: client.endpoint_url(QUERY_PATH) },
-            }),
-        },
-    }
+    ResultTable::from_answer(body, bytes).map_err(|source| RunError::Request {
+        what: "the query",
+        error: ClientError::Envelope { source, request_id, url: client.endpoint_url(QUERY_PATH) },
+    })
 }
 
 #[cfg(test)]

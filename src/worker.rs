@@ -52,7 +52,6 @@ use crate::api::client::{AnalyticsClient, ApiKey, ClientConfig, ClientError, EXP
 use crate::api::query::{Field, QueryBody, Selection};
 use crate::api::response::{
     EnvelopeError, PropertyField, PropertyKeysRequest, PropertyValuesRequest, QueryResponse,
-    parse_query_response,
 };
 use crate::data::{LoadProgress, Meta, ResultTable, TableError};
 use crate::demo::dataset::DatasetParams;
@@ -1045,23 +1044,15 @@ fn build_answer(
     url: &str,
     key: Option<&ApiKey>,
 ) -> Result<RunAnswer, ClientError> {
-    let (table, meta) = match ResultTable::from_response_bytes(body, &bytes) {
+    let (table, meta) = match ResultTable::from_answer(body, &bytes) {
         Ok(built) => built,
-        Err(table_error) => match parse_query_response(&bytes) {
-            Ok(response) => {
-                tracing::warn!(%table_error, "the fast parser rejected an answer the envelope parser accepts");
-                let meta =
-                    Meta { total: response.total, page_size: response.page_size, count: response.count };
-                (ResultTable::from_rows(body, &response.rows), meta)
-            }
-            Err(source) => {
-                return Err(ClientError::Envelope {
-                    source: redact(source, key),
-                    request_id: server_request_id,
-                    url: url.to_string(),
-                });
-            }
-        },
+        Err(source) => {
+            return Err(ClientError::Envelope {
+                source: redact(source, key),
+                request_id: server_request_id,
+                url: url.to_string(),
+            });
+        }
     };
     Ok(RunAnswer { table: Arc::new(table), meta, server_request_id, raw: RawAnswer::keep(bytes) })
 }

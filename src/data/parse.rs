@@ -16,6 +16,7 @@ use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use crate::api::query::QueryBody;
+use crate::api::response::{EnvelopeError, parse_query_response};
 
 use super::builder::{ColumnBuilder, Hint, TableBuilder, Target, compact_json, is_json_document};
 use super::table::ResultTable;
@@ -105,6 +106,22 @@ impl ResultTable {
             table.end_row();
         }
         table.finish()
+    }
+
+    /// The table of a query answer: the fast parser first; when it rejects the bytes, the
+    /// envelope parser says precisely what is wrong — or, should it accept them, its rows
+    /// are used. The window and `inkeep-explorer run` both read answers this way.
+    pub fn from_answer(query: &QueryBody, bytes: &[u8]) -> Result<(ResultTable, Meta), EnvelopeError> {
+        match ResultTable::from_response_bytes(query, bytes) {
+            Ok(built) => Ok(built),
+            Err(table_error) => {
+                let response = parse_query_response(bytes)?;
+                tracing::warn!(%table_error, "the fast parser rejected an answer the envelope parser accepts");
+                let meta =
+                    Meta { total: response.total, page_size: response.page_size, count: response.count };
+                Ok((ResultTable::from_rows(query, &response.rows), meta))
+            }
+        }
     }
 
     /// Builds a table straight from the bytes of a `/query/conversations` response
