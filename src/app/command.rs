@@ -670,11 +670,20 @@ impl AppState {
                     thousands(row_count as u64),
                     format_duration_ms(duration_ms)
                 );
-                if row_count as u64 != total_before {
-                    // The data changed between the run and the export.
-                    message.push_str(&format!(" The run had counted {}.", thousands(total_before)));
-                }
-                self.notify(NoticeKind::Info, message);
+                // Fewer or more rows than the run counted: the data changed in between, or
+                // (fewer) the export ended early at a row boundary, which looks complete.
+                // Either way the user should notice.
+                let kind = if row_count as u64 == total_before {
+                    NoticeKind::Info
+                } else {
+                    message.push_str(&format!(
+                        " The run had counted {}: the data changed since, or the export ended early; \
+                         run the query again to check.",
+                        thousands(total_before)
+                    ));
+                    NoticeKind::Warning
+                };
+                self.notify(kind, message);
             }
             Err(LoadAllError::Cancelled) => {}
             Err(error) => {
