@@ -69,7 +69,11 @@ fn check(body: &QueryBody) {
     let valid = validate(body).is_empty();
     if std::env::var_os("INKEEP_FUZZ_STATS").is_some() {
         // For judging the generator: how many inputs reach SQLite (see README.md).
-        eprintln!("fuzz-stats valid={valid} grouped={} filtered={}", body.is_grouped(), body.filter.is_some());
+        eprintln!(
+            "fuzz-stats valid={valid} grouped={} filtered={}",
+            body.is_grouped(),
+            body.filter.is_some()
+        );
     }
     if !valid {
         // The server refuses it before compiling; compiling it anyway must just not panic.
@@ -111,12 +115,15 @@ fn check(body: &QueryBody) {
         Ok(row_count) => assert_eq!(row_count, page.total, "export rows vs total\nbody: {json}"),
         Err(e) => panic!("a valid body fails to export: {e}\nbody: {json}"),
     }
-    let header = csv::Reader::from_reader(csv.as_slice()).headers().map(|h| h.clone());
+    let header = csv::Reader::from_reader(csv.as_slice()).headers().cloned();
     let header = header.unwrap_or_else(|e| panic!("the export has no header: {e}\nbody: {json}"));
     let named: Vec<&str> = header.iter().filter(|k| plain.contains(k)).collect();
     assert_eq!(named, plain, "the export header lacks result columns or has them out of order\nbody: {json}");
     let stray: Vec<&str> = header.iter().filter(|k| !expected(k)).collect();
-    assert!(stray.is_empty(), "the export header has columns the query does not produce: {stray:?}\nbody: {json}");
+    assert!(
+        stray.is_empty(),
+        "the export header has columns the query does not produce: {stray:?}\nbody: {json}"
+    );
     let table = ResultTable::from_csv_reader(body, csv.as_slice(), |_| true);
     assert!(table.is_ok(), "the export does not read back: {:?}\nbody: {json}", table.err());
 }
@@ -212,7 +219,8 @@ fn number(u: &mut Unstructured<'_>) -> Result<Number> {
         1 => Number::from(u.arbitrary::<i64>()?),
         2 => Number::from(u.arbitrary::<u64>()?),
         3 => Number::from_f64(u.arbitrary::<f64>()?).unwrap_or_else(|| Number::from(0)),
-        _ => Number::from_f64(f64::from(u.int_in_range(-100i32..=100)?) / 8.0).unwrap_or_else(|| Number::from(1)),
+        _ => Number::from_f64(f64::from(u.int_in_range(-100i32..=100)?) / 8.0)
+            .unwrap_or_else(|| Number::from(1)),
     })
 }
 
@@ -279,7 +287,8 @@ fn condition(field: Field, operator: Operator, value: Option<FilterValue>) -> Fi
 
 fn sensible_condition(u: &mut Unstructured<'_>) -> Result<Filter> {
     let types = ["openai", "support_ticket", "support_copilot"];
-    let dates = ["2025-01-02", "2025-03-15T08:00:00Z", "2025-06-30T23:59:59.999Z", "2025-05-01T00:00:00+02:00"];
+    let dates =
+        ["2025-01-02", "2025-03-15T08:00:00Z", "2025-06-30T23:59:59.999Z", "2025-05-01T00:00:00+02:00"];
     Ok(match u.int_in_range(0..=11)? {
         0 => {
             let value = Scalar::from(u.int_in_range(0i64..=45)?);
@@ -395,11 +404,8 @@ fn arbitrary_selection(u: &mut Unstructured<'_>) -> Result<Selection> {
     };
     Ok(match u.int_in_range(0..=2)? {
         0 => {
-            let mode = if u.arbitrary()? {
-                Some(*u.choose(&[FieldMode::Unpack, FieldMode::Json])?)
-            } else {
-                None
-            };
+            let mode =
+                if u.arbitrary()? { Some(*u.choose(&[FieldMode::Unpack, FieldMode::Json])?) } else { None };
             Selection::Field { field: field(u)?, path: optional_path(u)?, mode }
         }
         1 => Selection::Aggregation {
@@ -448,7 +454,11 @@ fn query(u: &mut Unstructured<'_>) -> Result<QueryBody> {
     let order_len = u.int_in_range(0..=3)?;
     for _ in 0..order_len {
         let field = if produced.is_empty() || sometimes(u)? {
-            if u.arbitrary()? { key(u)? } else { u.choose(&["count", "id", "properties.source", "nope"])?.to_string() }
+            if u.arbitrary()? {
+                key(u)?
+            } else {
+                u.choose(&["count", "id", "properties.source", "nope"])?.to_string()
+            }
         } else {
             u.choose(&produced)?.clone()
         };

@@ -81,7 +81,10 @@ fuzz_target!(|data: &[u8]| {
         {
             let from_rows = ResultTable::from_rows(query, &envelope.rows);
             assert_same_table(&from_rows, &table);
-            assert_eq!((meta.total, meta.page_size, meta.count), (envelope.total, envelope.page_size, envelope.count));
+            assert_eq!(
+                (meta.total, meta.page_size, meta.count),
+                (envelope.total, envelope.page_size, envelope.count)
+            );
         }
     }
     if let Ok(table) = ResultTable::from_csv_reader(query, bytes, |_| true) {
