@@ -383,7 +383,7 @@ pub fn execute(options: &RunOptions, stdout: &mut dyn Write) -> Result<RunSummar
     if options.handle_signals {
         let interrupt = interrupt.clone();
         runtime.spawn(async move {
-            shutdown_signal().await;
+            crate::demo::server::shutdown_signal().await;
             interrupt.raise();
         });
     }
@@ -503,30 +503,6 @@ impl Interrupt {
 
     fn is_raised(&self) -> bool {
         self.flag.load(Ordering::Relaxed)
-    }
-}
-
-/// Ctrl+C, or SIGTERM on Unix (what cron and systemd send to stop a job).
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        if tokio::signal::ctrl_c().await.is_err() {
-            std::future::pending::<()>().await;
-        }
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {}
-        () = terminate => {}
     }
 }
 

@@ -1062,8 +1062,9 @@ pub async fn serve_until_signal(config: ServerConfig) -> Result<(), ServerError>
     }
 }
 
-/// Resolves on Ctrl+C, or on SIGTERM where there is one.
-async fn shutdown_signal() {
+/// Resolves on Ctrl+C, or on SIGTERM where there is one (what cron and systemd send to stop
+/// a job). `serve` and `run` both stop on it.
+pub async fn shutdown_signal() {
     let ctrl_c = async {
         if tokio::signal::ctrl_c().await.is_err() {
             std::future::pending::<()>().await;
