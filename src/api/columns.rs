@@ -184,6 +184,33 @@ pub fn produces_column(query: &QueryBody, name: &str) -> bool {
     result_columns(query).iter().any(|c| c.matches(name))
 }
 
+/// The aggregations whose `<agg>_<field>` columns the published `orderBy` set names.
+/// `countDistinct` is not among them, so its columns can only be sorted on the client.
+const ORDERABLE_AGGREGATIONS: [Aggregation; 5] =
+    [Aggregation::Sum, Aggregation::Count, Aggregation::Avg, Aggregation::Min, Aggregation::Max];
+
+/// True when `name` is in the published schema's closed `orderBy.field` set: a plain field
+/// (`type`, `properties`), `<field>_<hour|day|week|month>` (`firstMessageTime_day`) or
+/// `<sum|count|avg|min|max>_<field>` (`count_id`). Bare `count`, `countDistinct_…` and every
+/// dotted path column (`properties.source`) are outside it: the real server refuses them,
+/// so such columns are sorted by the client after the answer arrives.
+///
+/// This is the one place the set is defined; the validator, the builder's sort picker, the
+/// grid and preset migration all ask it.
+pub fn is_published_order_by_field(name: &str) -> bool {
+    if Field::from_name(name).is_some() {
+        return true;
+    }
+    let bucketed = name.rsplit_once('_').is_some_and(|(field, unit)| {
+        Field::from_name(field).is_some() && TimeUnit::from_name(unit).is_some()
+    });
+    let aggregated = name.split_once('_').is_some_and(|(aggregation, field)| {
+        Field::from_name(field).is_some()
+            && ORDERABLE_AGGREGATIONS.iter().any(|orderable| orderable.as_str() == aggregation)
+    });
+    bucketed || aggregated
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -235,5 +262,36 @@ mod tests {
         assert!(!produces_column(&q, "properties"));
         assert!(!produces_column(&q, "properties."));
         assert!(!produces_column(&q, "userProperties.id"));
+    }
+
+    #[test]
+    fn published_order_by_set_is_the_documented_construction() {
+        for name in [
+            "type",
+            "properties",
+            "firstMessageTime",
+            "firstMessageTime_day",
+            "type_hour",
+            "count_id",
+            "sum_userMessageCount",
+            "max_firstMessageTime",
+            "count_userProperties",
+        ] {
+            assert!(is_published_order_by_field(name), "{name} is in the published set");
+        }
+        for name in [
+            "count",
+            "sum",
+            "countDistinct_id",
+            "countDistinct_userProperties.userId",
+            "properties.source",
+            "count_properties.userId",
+            "firstMessageTime_year",
+            "median_userMessageCount",
+            "",
+            "Type",
+        ] {
+            assert!(!is_published_order_by_field(name), "{name} is outside the published set");
+        }
     }
 }
