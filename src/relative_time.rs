@@ -54,6 +54,7 @@ use chrono::{DateTime, Datelike, Duration, Months, NaiveDate, SecondsFormat, Tim
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::api::query::{Condition, Field, Filter, FilterValue, Operator, QueryBody, Scalar};
+use crate::api::timestamp::is_filter_timestamp;
 use crate::api::validate::Problem;
 
 /// The largest amount an expression may carry: far beyond any useful filter, small enough
@@ -717,8 +718,7 @@ impl Parser<'_> {
 /// True when `text` is already a concrete time the API accepts for `firstMessageTime`: an
 /// RFC 3339 timestamp or a `YYYY-MM-DD` date.
 pub fn is_concrete_time(text: &str) -> bool {
-    DateTime::parse_from_rfc3339(text).is_ok()
-        || (text.len() == 10 && NaiveDate::parse_from_str(text, "%Y-%m-%d").is_ok())
+    is_filter_timestamp(text)
 }
 
 /// One relative value found in a query.

@@ -6,4 +6,5 @@ pub mod client;
 pub mod columns;
 pub mod query;
 pub mod response;
+pub mod timestamp;
 pub mod validate;

@@ -23,13 +23,12 @@
 use std::fmt;
 use std::io;
 
-use chrono::{DateTime, NaiveDate};
-
 use super::columns::{produces_column, result_columns, selection_column};
 use super::query::{
     Aggregation, Condition, Field, FieldMode, Filter, FilterValue, GroupBy, Operator, PathTarget, QueryBody,
     Scalar, Selection,
 };
+use super::timestamp::is_filter_timestamp;
 
 /// One problem found in a query, with the path to the part it concerns.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -632,7 +631,7 @@ fn check_scalar_type(field: Field, scalar: &Scalar, at: &str, out: &mut Vec<Prob
             }
         },
         Field::FirstMessageTime => match scalar {
-            Scalar::String(text) if is_timestamp(text) || is_date(text) => None,
+            Scalar::String(text) if is_filter_timestamp(text) => None,
             _ => Some(format!(
                 "firstMessageTime needs a timestamp in RFC 3339 form such as 2024-05-01T09:30:00Z, or a date \
                  such as 2024-05-01; `{scalar}` is neither."
@@ -657,18 +656,6 @@ fn check_scalar_type(field: Field, scalar: &Scalar, at: &str, out: &mut Vec<Prob
     if let Some(message) = problem {
         out.push(Problem::new(at, message));
     }
-}
-
-/// An RFC 3339 timestamp: `2024-05-01T09:30:00Z`, `2024-05-01T09:30:00.5+02:00`.
-fn is_timestamp(text: &str) -> bool {
-    DateTime::parse_from_rfc3339(text).is_ok()
-}
-
-/// A calendar date written exactly `YYYY-MM-DD`.
-fn is_date(text: &str) -> bool {
-    text.len() == 10
-        && NaiveDate::parse_from_str(text, "%Y-%m-%d")
-            .is_ok_and(|date| date.format("%Y-%m-%d").to_string() == text)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -719,17 +706,6 @@ fn produced_columns(query: &QueryBody) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn dates_and_timestamps_are_told_apart_from_other_text() {
-        assert!(is_timestamp("2024-05-01T09:30:00Z"));
-        assert!(is_timestamp("2024-05-01T09:30:00.250+02:00"));
-        assert!(!is_timestamp("2024-05-01"));
-        assert!(is_date("2024-05-01"));
-        assert!(!is_date("2024-5-1"));
-        assert!(!is_date("2024-02-30"));
-        assert!(!is_date("yesterday"));
-    }
 
     #[test]
     fn byte_counter_matches_serde_json() {

@@ -234,10 +234,7 @@ pub fn check_timestamp(text: &str) -> Result<(), String> {
         return Err("enter a date (YYYY-MM-DD), a time (RFC 3339) or a relative time such as “last 30 days”"
             .to_string());
     }
-    let is_date = text.len() == 10
-        && chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
-            .is_ok_and(|date| date.format("%Y-%m-%d").to_string() == text);
-    if is_date || chrono::DateTime::parse_from_rfc3339(text).is_ok() {
+    if crate::api::timestamp::is_filter_timestamp(text) {
         return Ok(());
     }
     match RelativeTime::parse(text) {

@@ -39,10 +39,12 @@ use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::hash::{Hash, Hasher};
 
-use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use chrono::{DateTime, Utc};
+use jiff::Timestamp;
 
 use crate::api::columns::{ColumnSource, field_column_name};
 use crate::api::query::{Aggregation, Field, Filter, FilterValue, Operator, QueryBody, Scalar, TimeUnit};
+use crate::api::timestamp::parse_filter_timestamp;
 
 use super::table::{CellRef, Column, ColumnType, ResultTable, write_float};
 use super::time::{TimestampLayout, format_strict};
@@ -899,7 +901,8 @@ fn collect_bounds(filter: &Filter, field: Field, bounds: &mut TimeFilter) {
             let Some(FilterValue::Scalar(Scalar::String(text))) = &condition.value else {
                 return;
             };
-            let Some(ms) = parse_instant_ms(text) else {
+            // The filter's own rule: this query was validated with it before it ran.
+            let Some(ms) = parse_filter_timestamp(text).map(Timestamp::as_millisecond) else {
                 return;
             };
             let (start, end) = match condition.operator {
@@ -923,21 +926,6 @@ fn collect_bounds(filter: &Filter, field: Field, bounds: &mut TimeFilter) {
             }
         }
     }
-}
-
-/// Parses a filter time: RFC 3339 with any offset, a date (midnight UTC), or a date-time
-/// without offset (UTC), truncated to milliseconds.
-pub fn parse_instant_ms(text: &str) -> Option<i64> {
-    let text = text.trim();
-    if let Ok(instant) = DateTime::parse_from_rfc3339(text) {
-        return Some(instant.timestamp_millis());
-    }
-    if let Ok(date) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
-        return date.and_hms_opt(0, 0, 0).map(|naive| naive.and_utc().timestamp_millis());
-    }
-    ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M"].into_iter().find_map(|format| {
-        NaiveDateTime::parse_from_str(text, format).ok().map(|naive| naive.and_utc().timestamp_millis())
-    })
 }
 
 /// Whether the first and the last bucket are partial: the filter starts inside the first,

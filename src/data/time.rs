@@ -68,12 +68,15 @@ pub fn parse_strict(text: &str) -> Option<(i64, TimestampLayout)> {
     Some((millis, TimestampLayout { fraction_digits }))
 }
 
-/// Parses any RFC 3339 timestamp (any offset, any precision) into epoch milliseconds.
+/// Parses a timestamp from an answer into epoch milliseconds: the strict layouts without
+/// allocating, anything else in any ISO-8601 form through the one lenient answer rule
+/// ([`parse_answer_timestamp`](crate::api::timestamp::parse_answer_timestamp)), since the
+/// API documents its time values only as ISO-8601 strings.
 pub fn parse_rfc3339(text: &str) -> Option<i64> {
     if let Some((millis, _)) = parse_strict(text) {
         return Some(millis);
     }
-    chrono::DateTime::parse_from_rfc3339(text.trim()).ok().map(|t| t.timestamp_millis())
+    crate::api::timestamp::parse_answer_timestamp(text).map(jiff::Timestamp::as_millisecond)
 }
 
 /// Appends `millis` in the strict layout (UTC, `Z`). Years outside 0..=9999 are
@@ -197,12 +200,13 @@ pub fn civil_from_days(days: i64) -> (i64, i64, i64) {
 mod tests {
     use super::*;
 
-    fn chrono_millis(text: &str) -> i64 {
-        chrono::DateTime::parse_from_rfc3339(text).unwrap().timestamp_millis()
+    /// jiff's own ISO-8601 parser, independent of the layouts read here.
+    fn jiff_millis(text: &str) -> i64 {
+        text.parse::<jiff::Timestamp>().unwrap().as_millisecond()
     }
 
     #[test]
-    fn strict_layouts_parse_like_chrono_and_round_trip() {
+    fn strict_layouts_parse_like_jiff_and_round_trip() {
         for text in [
             "2026-01-05T10:00:00.123Z",
             "2026-01-05T00:00:00Z",
@@ -211,10 +215,11 @@ mod tests {
             "2024-02-29T12:34:56.5Z",
             "2000-03-01T00:00:00.07Z",
             "0001-01-01T00:00:00Z",
-            "9999-12-31T23:59:59.999Z",
+            // The latest instant jiff (the independent check) holds.
+            "9999-12-30T21:59:59.999Z",
         ] {
             let (millis, layout) = parse_strict(text).unwrap();
-            assert_eq!(millis, chrono_millis(text), "{text}");
+            assert_eq!(millis, jiff_millis(text), "{text}");
             let mut out = String::new();
             format_strict(millis, layout, &mut out);
             assert_eq!(out, text);
@@ -237,8 +242,15 @@ mod tests {
         ] {
             assert!(parse_strict(text).is_none(), "{text}");
         }
-        assert_eq!(parse_rfc3339("2026-01-05T12:00:00+02:00"), Some(chrono_millis("2026-01-05T10:00:00Z")));
+        assert_eq!(parse_rfc3339("2026-01-05T12:00:00+02:00"), Some(jiff_millis("2026-01-05T10:00:00Z")));
         assert_eq!(parse_rfc3339("not a time"), None);
+        // Answers may use any ISO-8601 form: no offset is UTC (the server buckets in UTC).
+        assert_eq!(parse_rfc3339("2026-01-05T10:00:00"), Some(jiff_millis("2026-01-05T10:00:00Z")));
+        assert_eq!(
+            parse_rfc3339("2026-01-05 10:00:00.123456"),
+            Some(jiff_millis("2026-01-05T10:00:00.123Z"))
+        );
+        assert_eq!(parse_rfc3339("2026-02-30T10:00:00"), None);
     }
 
     #[test]

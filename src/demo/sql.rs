@@ -41,7 +41,8 @@
 use std::convert::Infallible;
 use std::fmt::Write as _;
 
-use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, Utc};
+use jiff::Timestamp;
+use jiff::tz::Offset;
 use rusqlite::Connection;
 use rusqlite::functions::FunctionFlags;
 use rusqlite::types::{Value as SqlValue, ValueRef};
@@ -52,6 +53,7 @@ use crate::api::query::{
     Aggregation, Condition, Direction, Field, FieldMode, Filter, FilterValue, Operator, PathTarget,
     QueryBody, Scalar, Selection, TimeUnit,
 };
+use crate::api::timestamp::{format_utc, parse_filter_timestamp};
 
 /// The table every query reads.
 pub const TABLE: &str = "conversations";
@@ -213,9 +215,9 @@ pub fn time_bucket_sql(unit: TimeUnit, epoch_sql: &str) -> String {
 
 /// Formats a bucket start (epoch seconds) as RFC 3339 `YYYY-MM-DDTHH:MM:SSZ`.
 pub fn format_bucket(epoch_secs: i64) -> String {
-    match DateTime::<Utc>::from_timestamp(epoch_secs, 0) {
-        Some(instant) => instant.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
-        None => epoch_secs.to_string(),
+    match Timestamp::from_second(epoch_secs) {
+        Ok(instant) => format_utc(instant),
+        Err(_) => epoch_secs.to_string(),
     }
 }
 
@@ -846,24 +848,6 @@ fn plain_value(field: Field, scalar: &Scalar, loc: &str) -> Result<SqlValue, Com
     }
 }
 
-/// An instant, as the API accepts it: RFC 3339 with any offset, `YYYY-MM-DD` (midnight
-/// UTC), or a date-time without offset (taken as UTC).
-pub fn parse_instant(text: &str) -> Option<DateTime<Utc>> {
-    let text = text.trim();
-    if let Ok(instant) = DateTime::parse_from_rfc3339(text) {
-        return Some(instant.with_timezone(&Utc));
-    }
-    if let Ok(date) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
-        return date.and_hms_opt(0, 0, 0).map(|naive| naive.and_utc());
-    }
-    for format in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M"] {
-        if let Ok(naive) = NaiveDateTime::parse_from_str(text, format) {
-            return Some(naive.and_utc());
-        }
-    }
-    None
-}
-
 /// Where an instant falls relative to the stored text format.
 enum StoredInstant {
     /// Before year 0: before every storable time.
@@ -874,15 +858,26 @@ enum StoredInstant {
     Text { text: String, exact: bool },
 }
 
-fn stored_instant(instant: DateTime<Utc>) -> StoredInstant {
-    if instant.year() < 0 {
+fn stored_instant(instant: Timestamp) -> StoredInstant {
+    let at = Offset::UTC.to_datetime(instant);
+    if at.year() < 0 {
         return StoredInstant::BeforeAll;
     }
-    if instant.year() > 9999 {
+    if at.year() > 9999 {
         return StoredInstant::AfterAll;
     }
-    let exact = instant.timestamp_subsec_nanos().is_multiple_of(1_000_000);
-    StoredInstant::Text { text: instant.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string(), exact }
+    let nanos = at.subsec_nanosecond();
+    let text = format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
+        at.year(),
+        at.month(),
+        at.day(),
+        at.hour(),
+        at.minute(),
+        at.second(),
+        nanos / 1_000_000
+    );
+    StoredInstant::Text { text, exact: nanos % 1_000_000 == 0 }
 }
 
 fn time_condition_sql(
@@ -894,7 +889,7 @@ fn time_condition_sql(
     let column = column_sql(Field::FirstMessageTime);
     let parse = |scalar: &Scalar| -> Result<StoredInstant, CompileError> {
         match scalar {
-            Scalar::String(s) => parse_instant(s).map(stored_instant).ok_or_else(|| {
+            Scalar::String(s) => parse_filter_timestamp(s).map(stored_instant).ok_or_else(|| {
                 CompileError::new(
                     value_loc(loc),
                     format!(
@@ -1341,7 +1336,7 @@ pub fn register_functions(conn: &Connection) -> rusqlite::Result<()> {
 
 #[cfg(test)]
 mod tests {
-    use chrono::{Datelike, Duration, Timelike};
+    use chrono::{DateTime, Datelike, Duration, Timelike, Utc};
     use rusqlite::params_from_iter;
     use serde_json::json;
 
@@ -1455,15 +1450,45 @@ mod tests {
     }
 
     #[test]
-    fn instants_parse_in_the_accepted_forms() {
-        let at = |s: &str| parse_instant(s).map(|t| t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string());
-        assert_eq!(at("2024-05-01").as_deref(), Some("2024-05-01T00:00:00.000Z"));
-        assert_eq!(at("2024-05-01T12:30:00Z").as_deref(), Some("2024-05-01T12:30:00.000Z"));
-        assert_eq!(at("2024-05-01T12:30:00.25-02:00").as_deref(), Some("2024-05-01T14:30:00.250Z"));
-        assert_eq!(at("2024-05-01T12:30:00").as_deref(), Some("2024-05-01T12:30:00.000Z"));
-        assert_eq!(at("2024-02-30"), None);
-        assert_eq!(at("yesterday"), None);
-        assert_eq!(at(""), None);
+    fn time_filters_accept_exactly_what_the_validator_accepts() {
+        let with_time = |value: &str| {
+            body(json!({
+                "select": [{"type": "field", "field": "id"}],
+                "where": {"condition": {"field": "firstMessageTime", "operator": "gte", "value": value}}
+            }))
+        };
+        let bound = |value: &str| {
+            compile_query(&with_time(value)).ok().and_then(|compiled| {
+                compiled.params.into_iter().find_map(|p| match p {
+                    SqlValue::Text(text) => Some(text),
+                    _ => None,
+                })
+            })
+        };
+        // Accepted: stored at millisecond precision in UTC.
+        assert_eq!(bound("2024-05-01").as_deref(), Some("2024-05-01T00:00:00.000Z"));
+        assert_eq!(bound("2024-05-01T12:30:00Z").as_deref(), Some("2024-05-01T12:30:00.000Z"));
+        assert_eq!(bound("2024-05-01T12:30:00.25-02:00").as_deref(), Some("2024-05-01T14:30:00.250Z"));
+        // The demo is no looser than the validator (and so the real server): a date-time
+        // without an offset, which it used to take as UTC, is refused by both.
+        for value in [
+            "2024-05-01",
+            "2024-05-01T12:30:00Z",
+            "2024-05-01T12:30:00.25-02:00",
+            "2024-05-01T12:30:00",
+            "2024-05-01 12:30:00",
+            "2024-05-01T12:30",
+            " 2024-05-01",
+            "2024-02-30",
+            "yesterday",
+            "",
+        ] {
+            let query = with_time(value);
+            let valid = crate::api::validate::validate(&query).is_empty();
+            assert_eq!(compile_query(&query).is_ok(), valid, "{value:?}");
+        }
+        assert!(compile_query(&with_time("2024-05-01T12:30:00")).is_err());
+        assert!(!crate::api::validate::validate(&with_time("2024-05-01T12:30:00")).is_empty());
     }
 
     #[test]
