@@ -46,6 +46,7 @@ use crate::api::columns::{ColumnSource, field_column_name};
 use crate::api::query::{Aggregation, Field, Filter, FilterValue, Operator, QueryBody, Scalar, TimeUnit};
 use crate::api::timestamp::parse_filter_timestamp;
 
+use super::export::csv_field;
 use super::table::{CellRef, Column, ColumnType, ResultTable, write_float};
 use super::time::{TimestampLayout, format_strict};
 
@@ -945,35 +946,28 @@ pub fn partial_marks(unit: TimeUnit, buckets: &[i64], filter: TimeFilter, now_ms
 // CSV.
 
 fn series_csv(first_header: &str, labels: &[String], series: &[Series]) -> String {
-    let mut out = String::new();
-    push_csv_field(&mut out, first_header);
+    let mut out = Vec::new();
+    let mut number = String::new();
+    csv_field(&mut out, first_header.as_bytes());
     for s in series {
-        out.push(',');
-        push_csv_field(&mut out, &s.name);
+        out.push(b',');
+        csv_field(&mut out, s.name.as_bytes());
     }
-    out.push_str("\r\n");
+    out.extend_from_slice(b"\r\n");
     for (index, label) in labels.iter().enumerate() {
-        push_csv_field(&mut out, label);
+        csv_field(&mut out, label.as_bytes());
         for s in series {
-            out.push(',');
+            out.push(b',');
             if let Some(Some(value)) = s.values.get(index) {
-                write_float(*value, &mut out);
+                number.clear();
+                write_float(*value, &mut number);
+                out.extend_from_slice(number.as_bytes());
             }
         }
-        out.push_str("\r\n");
+        out.extend_from_slice(b"\r\n");
     }
-    out
-}
-
-/// Appends a CSV field, quoted (RFC 4180) when it holds a comma, quote or line break.
-fn push_csv_field(out: &mut String, field: &str) {
-    if field.contains([',', '"', '\n', '\r']) {
-        out.push('"');
-        out.push_str(&field.replace('"', "\"\""));
-        out.push('"');
-    } else {
-        out.push_str(field);
-    }
+    // Always UTF-8: UTF-8 fields with ASCII quotes and separators between them.
+    String::from_utf8(out).unwrap_or_else(|err| String::from_utf8_lossy(err.as_bytes()).into_owned())
 }
 
 // ---------------------------------------------------------------------------------------

@@ -30,6 +30,8 @@ use serde_json::{Map, Number, Value};
 use super::dataset::{self, DatasetParams};
 use super::sql::{self, CompileError, CompiledQuery, OutputColumn, ValueKind};
 use crate::api::query::{Field, Filter, QueryBody, TimeUnit};
+// The one CSV quoting rule (RFC 4180), the same bytes as the app's exports.
+use crate::data::export::csv_field as write_field;
 
 /// The most connections the pool opens; further callers wait for one to come back.
 pub const MAX_CONNECTIONS: usize = 8;
@@ -730,22 +732,6 @@ fn separator(buf: &mut Vec<u8>, first: &mut bool) {
         buf.push(b',');
     }
     *first = false;
-}
-
-/// One RFC 4180 field: quoted (with doubled quotes) when it holds a comma, quote or line break.
-fn write_field(buf: &mut Vec<u8>, text: &[u8]) {
-    if text.iter().any(|&b| matches!(b, b',' | b'"' | b'\r' | b'\n')) {
-        buf.push(b'"');
-        for &b in text {
-            if b == b'"' {
-                buf.push(b'"');
-            }
-            buf.push(b);
-        }
-        buf.push(b'"');
-    } else {
-        buf.extend_from_slice(text);
-    }
 }
 
 fn write_float(buf: &mut Vec<u8>, f: f64) {
