@@ -34,6 +34,7 @@ use crate::api::client::{
     AnalyticsClient, ApiKey, ClientConfig, ClientError, DEFAULT_BASE_URL, KEY_ENV, QUERY_PATH,
 };
 use crate::api::query::{QueryBody, parse_query};
+use crate::api::redact::redact_key;
 use crate::api::validate::{self, validate_for_send};
 use crate::data::display::group_thousands;
 use crate::data::export::{
@@ -53,9 +54,6 @@ pub const EXIT_SUCCESS: u8 = 0;
 pub const EXIT_FAILURE: u8 = 1;
 /// Bad usage: conflicting options, no key, an unreadable or invalid query, an unknown preset.
 pub const EXIT_USAGE: u8 = 2;
-
-/// Keys shorter than this are not scrubbed from messages (they would match ordinary text).
-const MIN_REDACTED_KEY_CHARS: usize = 8;
 
 /// Where the query comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -348,16 +346,6 @@ pub fn run(options: &RunOptions, stdout: &mut dyn Write, stderr: &mut dyn Write)
     let _ = writeln!(stderr, "{}", redact_key(&message, key.as_ref()));
     let _ = stderr.flush();
     code
-}
-
-/// The text with the key replaced by `***`: a server or proxy might echo it in an error.
-fn redact_key(text: &str, key: Option<&ApiKey>) -> String {
-    match key {
-        Some(key) if key.expose().chars().count() >= MIN_REDACTED_KEY_CHARS => {
-            text.replace(key.expose(), "***")
-        }
-        _ => text.to_string(),
-    }
 }
 
 /// The run, as a `Result`: the summary, or why it stopped.
@@ -680,7 +668,6 @@ fn build_table(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::client::ApiKey;
 
     fn demo_options(source: QuerySource, out: Option<PathBuf>) -> RunOptions {
         let dataset = DatasetParams { rows: 300, seed: 7, end_date: Utc::now().date_naive() };
@@ -740,13 +727,6 @@ mod tests {
         assert_eq!(code, EXIT_SUCCESS, "{err}");
         assert_eq!(out, "count\r\n300\r\n");
         assert_eq!(err.trim(), "wrote 1 row to stdout");
-    }
-
-    #[test]
-    fn the_key_is_scrubbed_from_messages() {
-        let key = ApiKey::new("sk-secret-1234567".to_string());
-        assert_eq!(redact_key("echo sk-secret-1234567 back", Some(&key)), "echo *** back");
-        assert_eq!(redact_key("nothing", None), "nothing");
     }
 
     #[test]

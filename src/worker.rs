@@ -50,9 +50,8 @@ use tokio_util::sync::CancellationToken;
 
 use crate::api::client::{AnalyticsClient, ApiKey, ClientConfig, ClientError, EXPORT_PATH, QUERY_PATH};
 use crate::api::query::{Field, QueryBody, Selection};
-use crate::api::response::{
-    EnvelopeError, PropertyField, PropertyKeysRequest, PropertyValuesRequest, QueryResponse,
-};
+use crate::api::redact::redact_key_in_envelope;
+use crate::api::response::{PropertyField, PropertyKeysRequest, PropertyValuesRequest, QueryResponse};
 use crate::data::{LoadProgress, Meta, ResultTable, TableError};
 use crate::demo::dataset::DatasetParams;
 use crate::demo::server::{DEFAULT_PAGE_SIZE, DemoServer, ServerConfig};
@@ -1048,28 +1047,13 @@ fn build_answer(
         Ok(built) => built,
         Err(source) => {
             return Err(ClientError::Envelope {
-                source: redact(source, key),
+                source: redact_key_in_envelope(source, key),
                 request_id: server_request_id,
                 url: url.to_string(),
             });
         }
     };
     Ok(RunAnswer { table: Arc::new(table), meta, server_request_id, raw: RawAnswer::keep(bytes) })
-}
-
-/// Keys shorter than this are not scrubbed from excerpts (they would match ordinary text).
-const MIN_REDACTED_KEY_CHARS: usize = 8;
-
-/// Removes the key from the excerpt of a non-JSON answer (a proxy page might echo it).
-fn redact(error: EnvelopeError, key: Option<&ApiKey>) -> EnvelopeError {
-    match (error, key) {
-        (EnvelopeError::NotJson { reason, excerpt }, Some(key))
-            if key.expose().chars().count() >= MIN_REDACTED_KEY_CHARS =>
-        {
-            EnvelopeError::NotJson { reason, excerpt: excerpt.replace(key.expose(), "***") }
-        }
-        (error, _) => error,
-    }
 }
 
 /// The body of [`Job::LoadAll`]: the export streams into one end of a bounded pipe while a

@@ -26,6 +26,7 @@ use reqwest::StatusCode;
 use reqwest::header::{self, HeaderMap, HeaderValue};
 
 use super::query::QueryBody;
+use super::redact::{redact_key_in_bytes, redact_key_in_envelope};
 use super::response::{
     EXCERPT_MAX_CHARS, EnvelopeError, Problem, PropertyKeysRequest, PropertyValuesRequest, QueryResponse,
     body_excerpt, parse_property_list, parse_query_response, truncate_chars,
@@ -61,8 +62,6 @@ const ACCEPT_CSV: &str = "text/csv, application/problem+json;q=0.9";
 const ERROR_BODY_LIMIT_BYTES: usize = 64 * 1024;
 /// A declared Content-Length is trusted for pre-allocation only up to this much.
 const INITIAL_BUFFER_LIMIT_BYTES: u64 = 8 * 1024 * 1024;
-/// Keys shorter than this are not scrubbed from error bodies (it would mangle ordinary text).
-const MIN_REDACTED_KEY_CHARS: usize = 8;
 
 /// The API key. `Debug` and `Display` print `ApiKey(***)`; only [`ApiKey::expose`] gives the text.
 #[derive(Clone, PartialEq, Eq)]
@@ -644,7 +643,7 @@ impl AnalyticsClient {
                 Ok(response)
             }
             Err(source) => Err(ClientError::Envelope {
-                source: self.redact_envelope(source),
+                source: redact_key_in_envelope(source, self.inner.api_key.as_ref()),
                 request_id: raw.request_id,
                 url: self.endpoint_url(QUERY_PATH),
             }),
@@ -716,7 +715,7 @@ impl AnalyticsClient {
         let payload = encode_json(request, &url)?;
         let raw = self.post_for_bytes(&url, payload).await?;
         parse_property_list(&raw.bytes).map_err(|source| ClientError::Envelope {
-            source: self.redact_envelope(source),
+            source: redact_key_in_envelope(source, self.inner.api_key.as_ref()),
             request_id: raw.request_id,
             url,
         })
@@ -907,7 +906,7 @@ impl AnalyticsClient {
                 }
             }
         }
-        let body = self.redact_bytes(body);
+        let body = redact_key_in_bytes(body, self.inner.api_key.as_ref());
         let url = url.to_string();
         let code = status.as_u16();
         let problem = if truncated { None } else { Problem::from_json_bytes(&body) };
@@ -1012,32 +1011,6 @@ impl AnalyticsClient {
             %error,
             "retrying"
         );
-    }
-
-    /// Removes the key from a body a misbehaving server or proxy might echo it in.
-    fn redact_bytes(&self, body: Vec<u8>) -> Vec<u8> {
-        match &self.inner.api_key {
-            Some(key) if key.expose().chars().count() >= MIN_REDACTED_KEY_CHARS => {
-                let needle = key.expose().as_bytes();
-                if body.windows(needle.len()).any(|window| window == needle) {
-                    String::from_utf8_lossy(&body).replace(key.expose(), "***").into_bytes()
-                } else {
-                    body
-                }
-            }
-            _ => body,
-        }
-    }
-
-    fn redact_envelope(&self, error: EnvelopeError) -> EnvelopeError {
-        match (error, &self.inner.api_key) {
-            (EnvelopeError::NotJson { reason, excerpt }, Some(key))
-                if key.expose().chars().count() >= MIN_REDACTED_KEY_CHARS =>
-            {
-                EnvelopeError::NotJson { reason, excerpt: excerpt.replace(key.expose(), "***") }
-            }
-            (error, _) => error,
-        }
     }
 }
 

@@ -5,6 +5,7 @@
 pub mod client;
 pub mod columns;
 pub mod query;
+pub mod redact;
 pub mod response;
 pub mod timestamp;
 pub mod validate;
