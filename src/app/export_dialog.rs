@@ -33,6 +33,7 @@ use crate::api::client::format_bytes;
 use crate::api::query::{QueryBody, Selection};
 use crate::app::command::Command;
 use crate::app::grid_ui::GridState;
+use crate::app::path_input::resolve_typed_path;
 use crate::app::state::{AppState, NoticeKind, RunOutcome, RunState, format_duration_ms, thousands};
 use crate::data::ResultTable;
 use crate::data::export::{
@@ -316,18 +317,7 @@ pub fn retarget_extension(path_text: &str, format: ExportFormat) -> String {
 /// The file a typed path names: `~/` at home, relative paths inside `directory`, the format's
 /// extension added when the name has none. `None` when nothing is typed.
 pub fn resolve_path(path_text: &str, directory: Option<&Path>, format: ExportFormat) -> Option<PathBuf> {
-    let typed = path_text.trim();
-    if typed.is_empty() || typed.ends_with(['/', '\\']) {
-        return None;
-    }
-    let expanded = match (typed.strip_prefix("~/"), std::env::var_os("HOME")) {
-        (Some(rest), Some(home)) => PathBuf::from(home).join(rest),
-        _ => PathBuf::from(typed),
-    };
-    let mut path = match directory {
-        Some(dir) if expanded.is_relative() => dir.join(expanded),
-        _ => expanded,
-    };
+    let mut path = resolve_typed_path(path_text, directory)?;
     if path.extension().is_none() {
         path.set_extension(format.extension());
     }

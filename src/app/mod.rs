@@ -15,6 +15,7 @@ pub mod export_dialog;
 pub mod grid_ui;
 pub mod history_ui;
 pub mod inspector_ui;
+pub mod path_input;
 pub mod presets_ui;
 pub mod query_form;
 pub mod raw_json;

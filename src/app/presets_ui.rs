@@ -20,6 +20,7 @@ use egui::containers::menu::{MenuButton, MenuConfig};
 use egui::{PopupCloseBehavior, RichText, TextEdit, Ui, UiKind};
 
 use crate::app::command::Command;
+use crate::app::path_input::resolve_typed_path;
 use crate::app::save_dialog::timestamped_file_name;
 use crate::app::state::{AppState, DerivedQuery, NoticeKind};
 use crate::presets::{Preset, PresetStore};
@@ -94,24 +95,8 @@ impl PresetFileDialog {
     /// The file to read or write: the typed path, relative ones inside `directory`, `~/`
     /// expanded; `None` when nothing is typed.
     pub fn target_path(&self) -> Option<PathBuf> {
-        resolve_path(&self.path_text, self.directory.as_deref())
+        resolve_typed_path(&self.path_text, self.directory.as_deref())
     }
-}
-
-/// `text` as a path: `~/` expanded, relative paths inside `directory`.
-fn resolve_path(text: &str, directory: Option<&Path>) -> Option<PathBuf> {
-    let typed = text.trim();
-    if typed.is_empty() {
-        return None;
-    }
-    let expanded = match (typed.strip_prefix("~/"), std::env::var_os("HOME")) {
-        (Some(rest), Some(home)) => PathBuf::from(home).join(rest),
-        _ => PathBuf::from(typed),
-    };
-    Some(match directory {
-        Some(dir) if expanded.is_relative() => dir.join(expanded),
-        _ => expanded,
-    })
 }
 
 /// The window's side of the presets: the snapshot shown, the search text, the dialogs.
@@ -888,14 +873,5 @@ mod tests {
                 assert!(ctx.fonts_mut(|fonts| fonts.has_glyph(&font, c)), "no glyph for {c:?} ({icon})");
             }
         }
-    }
-
-    #[test]
-    fn relative_paths_land_in_the_directory() {
-        let dir = PathBuf::from("/tmp/share");
-        assert_eq!(resolve_path(" p.json ", Some(&dir)), Some(dir.join("p.json")));
-        assert_eq!(resolve_path("/abs/p.json", Some(&dir)), Some(PathBuf::from("/abs/p.json")));
-        assert_eq!(resolve_path("p.json", None), Some(PathBuf::from("p.json")));
-        assert_eq!(resolve_path("  ", Some(&dir)), None);
     }
 }

@@ -12,6 +12,7 @@ use egui::{RichText, Ui};
 
 use crate::api::client::format_bytes;
 use crate::app::command::Command;
+use crate::app::path_input::resolve_typed_path;
 
 /// What is to be saved.
 pub enum SaveContent {
@@ -89,18 +90,7 @@ impl SaveDialog {
     /// The path to write: the typed one, relative paths inside [`SaveDialog::directory`];
     /// `None` when nothing is typed.
     pub fn target_path(&self) -> Option<PathBuf> {
-        let typed = self.path_text.trim();
-        if typed.is_empty() {
-            return None;
-        }
-        let expanded = match (typed.strip_prefix("~/"), std::env::var_os("HOME")) {
-            (Some(rest), Some(home)) => PathBuf::from(home).join(rest),
-            _ => PathBuf::from(typed),
-        };
-        Some(match &self.directory {
-            Some(dir) if expanded.is_relative() => dir.join(expanded),
-            _ => expanded,
-        })
+        resolve_typed_path(&self.path_text, self.directory.as_deref())
     }
 }
 
