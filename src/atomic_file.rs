@@ -123,8 +123,18 @@ impl Write for AtomicWriter {
 /// presets and history are private). Returns the size of the file in bytes. If `fill`
 /// fails, nothing is left behind and an existing `target` is untouched.
 pub fn write_atomic(target: &Path, fill: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> io::Result<u64> {
+    write_atomic_with(target, FileAccess::Private, fill)
+}
+
+/// [`write_atomic`] with the access a new file gets: [`FileAccess::Shared`] for documents the
+/// user saves (a chart's CSV, a screenshot), [`FileAccess::Private`] for the app's own files.
+pub fn write_atomic_with(
+    target: &Path,
+    access: FileAccess,
+    fill: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> io::Result<u64> {
     std::fs::create_dir_all(parent_dir(target))?;
-    let mut writer = AtomicWriter::create_with(target, FileAccess::Private)?;
+    let mut writer = AtomicWriter::create_with(target, access)?;
     fill(&mut writer)?;
     writer.commit()
 }

@@ -8,7 +8,6 @@
 //! field has a default and a field that no longer parses falls back to its default,
 //! so an old or partly damaged file still loads.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use serde::de::DeserializeOwned;
@@ -16,6 +15,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 
 use crate::api::query::QueryBody;
+use crate::atomic_file::write_atomic;
 
 /// The name of the settings file inside the config dir.
 pub const SETTINGS_FILE_NAME: &str = "settings.json";
@@ -142,23 +142,12 @@ impl Settings {
             Ok(bytes) => bytes,
             Err(err) => return Err(SettingsError::Write { path, source: std::io::Error::other(err) }),
         };
-        write_atomically(&path, &bytes).map_err(|source| SettingsError::Write { path, source })
+        // Owner-only, like presets and history (and like the temporary file it used to be).
+        match write_atomic(&path, |out| out.write_all(&bytes)) {
+            Ok(_) => Ok(()),
+            Err(source) => Err(SettingsError::Write { path, source }),
+        }
     }
-}
-
-/// Writes `bytes` to `path` so that readers see either the old file or the complete new
-/// one: a temporary file in the same directory, flushed and synced, then renamed.
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir,
-        _ => Path::new("."),
-    };
-    std::fs::create_dir_all(dir)?;
-    let mut file = tempfile::NamedTempFile::new_in(dir)?;
-    file.write_all(bytes)?;
-    file.as_file().sync_all()?;
-    file.persist(path).map_err(|err| err.error)?;
-    Ok(())
 }
 
 /// Deserialises a field, falling back to its default when the stored value no longer fits

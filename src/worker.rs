@@ -52,11 +52,12 @@ use crate::api::client::{AnalyticsClient, ApiKey, ClientConfig, ClientError, EXP
 use crate::api::query::{Field, QueryBody, Selection};
 use crate::api::redact::redact_key_in_envelope;
 use crate::api::response::{PropertyField, PropertyKeysRequest, PropertyValuesRequest, QueryResponse};
+use crate::atomic_file::{FileAccess, write_atomic_with};
 use crate::data::{LoadProgress, Meta, ResultTable, TableError};
 use crate::demo::dataset::DatasetParams;
 use crate::demo::server::{DEFAULT_PAGE_SIZE, DemoServer, ServerConfig};
 use crate::secrets::{KeySource, Keychain, SecretError};
-use crate::settings::{Settings, write_atomically};
+use crate::settings::Settings;
 
 mod stores;
 pub use stores::{
@@ -652,7 +653,8 @@ impl Core {
                 tokio::spawn(async move {
                     let target = path.clone();
                     let result = blocking(move || {
-                        write_atomically(&target, text.as_bytes())
+                        write_atomic_with(&target, FileAccess::Shared, |out| out.write_all(text.as_bytes()))
+                            .map(|_| ())
                             .map_err(|err| format!("could not write the file: {err} ({})", target.display()))
                     })
                     .await
@@ -1270,7 +1272,8 @@ fn write_png(path: &std::path::Path, width: u32, height: u32, rgba: &[u8]) -> Re
     image::codecs::png::PngEncoder::new(&mut bytes)
         .write_image(rgba, width, height, image::ExtendedColorType::Rgba8)
         .map_err(|err| format!("could not encode the screenshot: {err}"))?;
-    write_atomically(path, &bytes)
+    write_atomic_with(path, FileAccess::Shared, |out| out.write_all(&bytes))
+        .map(|_| ())
         .map_err(|err| format!("could not write the screenshot: {err} ({})", path.display()))
 }
 
