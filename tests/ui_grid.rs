@@ -635,17 +635,17 @@ fn the_toolbar_and_headers_say_whether_the_server_or_the_grid_sorted() {
     let mut harness = harness_with(ResultTable::from_rows(&query, &rows), answer.len() as u64);
     harness.state_mut().grid.set_server_order(&query.order_by);
     settle(&mut harness, "the server's order", |h| {
-        h.query_by_label("Order from the server: count ↓").is_some()
+        h.query_by_label("Order from the server: count ⬇").is_some()
     });
     // `count_id` reads as `count`, with the server's arrow; the rows are as received.
-    assert_eq!(header_label(&harness, "count").as_deref(), Some("count ↓"));
+    assert_eq!(header_label(&harness, "count").as_deref(), Some("count ⬇"));
     assert!(header_label(&harness, "count_id").is_none(), "the wire name is not the header");
     assert_eq!(shown_column_at(&harness, 1), ["support_ticket", "openai", "support_copilot"]);
 
     click_header(&mut harness, "type", Modifiers::NONE);
     settle(&mut harness, "a local sort", |h| header_label(h, "type").as_deref() == Some("type ⏶"));
     harness.get_by_label("Sorted in the grid by type ⏶ (not by the server)");
-    assert!(harness.query_by_label("Order from the server: count ↓").is_none());
+    assert!(harness.query_by_label("Order from the server: count ⬇").is_none());
     assert_eq!(
         header_label(&harness, "count").as_deref(),
         Some("count"),
@@ -664,7 +664,7 @@ fn the_toolbar_and_headers_say_whether_the_server_or_the_grid_sorted() {
     // Clearing the local sort hands the order back to the server.
     harness.get_by_label("Clear sort").click();
     settle(&mut harness, "the server's order again", |h| {
-        h.query_by_label("Order from the server: count ↓").is_some()
+        h.query_by_label("Order from the server: count ⬇").is_some()
     });
     assert_eq!(shown_column_at(&harness, 1), ["support_ticket", "openai", "support_copilot"]);
 }

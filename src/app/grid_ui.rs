@@ -15,9 +15,9 @@
 //!   grid's own (local) sort the label continues with a space and the marker: `⏶` ascending,
 //!   `⏷` descending, followed by the key's 1-based rank when more than one key is set
 //!   (`count ⏶`, `name ⏷2`). Without a local sort, the columns of the server's `orderBy`
-//!   carry `↑` / `↓` instead (`count ↓`).
+//!   carry `⬆` / `⬇` instead (`count ⬇`).
 //! - The toolbar says whose order is on screen: `Sorted in the grid by count ⏷ (not by the
-//!   server)` or `Order from the server: count ↓`.
+//!   server)` or `Order from the server: count ⬇`.
 //! - The search box is labelled `Search`; the count line reads `N of M rows` (`3 of 20 rows`),
 //!   with thousands separators.
 //! - Cells are labels with the displayed text; a null cell reads `null`.
@@ -710,7 +710,7 @@ fn order_note(table: &ResultTable, state: &GridState) -> Option<String> {
 /// Markers of the grid's own sort (ascending, descending).
 const LOCAL_ARROWS: (char, char) = ('⏶', '⏷');
 /// Markers of the server's order (ascending, descending).
-const SERVER_ARROWS: (char, char) = ('↑', '↓');
+const SERVER_ARROWS: (char, char) = ('⬆', '⬇');
 
 fn columns_menu(ui: &mut Ui, table: &ResultTable, state: &mut GridState) {
     ui.menu_button("Columns", |ui| {
@@ -1028,7 +1028,7 @@ fn header_cell(ui: &mut Ui, table: &ResultTable, col: usize, state: &mut GridSta
     let order = if !local.is_empty() {
         "\nSorted here, in the grid (⏶ ⏷), not by the server"
     } else if state.server_order.iter().any(|key| key.column == name) {
-        "\nIn the server's order (↑ ↓, the query's Order by)"
+        "\nIn the server's order (⬆ ⬇, the query's Order by)"
     } else {
         ""
     };
@@ -1376,7 +1376,7 @@ mod tests {
     fn headers_tell_the_servers_order_from_the_grids() {
         let server = [GridSortKey { column: "count_id".into(), descending: true }];
         // No local sort: the server's marker, under the display name.
-        assert_eq!(header_label("count_id", &[], &server), "count ↓");
+        assert_eq!(header_label("count_id", &[], &server), "count ⬇");
         assert_eq!(header_label("type", &[], &server), "type");
         // A local sort replaces the server's markers everywhere.
         let local = [GridSortKey { column: "type".into(), descending: false }];

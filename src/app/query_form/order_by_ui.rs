@@ -61,7 +61,7 @@ pub(crate) fn order_by_ui(ui: &mut Ui, draft: &mut QueryDraft, form: &mut Form) 
         .on_hover_text(
             "The server sorts only by plain fields, time buckets and sum/count/avg/min/max of a field. \
                  Bare count, countDistinct and JSON path columns are sorted in the grid, after the answer \
-                 arrives. To have the server sort by a count, count a field (count of id → count_id).",
+                 arrives. To have the server sort by a count, count a field (the count of id, column count_id).",
         );
     }
     if add.clicked() {
