@@ -816,3 +816,55 @@ impl PresetStore {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::query::parse_query;
+
+    fn migrated(json: &str) -> (QueryBody, OrderByMigration) {
+        let mut query = parse_query(json).unwrap();
+        let migration = migrate_order_by(&mut query);
+        (query, migration)
+    }
+
+    #[test]
+    fn a_count_sort_becomes_count_id_once() {
+        // `count` and `count_id` both selected and sorted: one column, one key.
+        let (query, migration) = migrated(
+            r#"{"select":[{"type":"aggregation","aggregation":"count"},
+                {"type":"aggregation","aggregation":"count","field":"id"}],
+                "orderBy":[{"field":"count","direction":"desc"},{"field":"count_id","direction":"asc"}]}"#,
+        );
+        assert!(migration.counted_id);
+        assert_eq!(query.select, [Selection::aggregate(Aggregation::Count, Field::Id)]);
+        assert_eq!(query.order_by.len(), 1);
+        assert_eq!(query.order_by[0].field, "count_id");
+        assert_eq!(query.order_by[0].direction, Direction::Desc);
+    }
+
+    #[test]
+    fn a_count_sort_without_a_row_count_moves_to_the_grid() {
+        // No bare `count` selection to rewrite: nothing equivalent exists.
+        let (query, migration) = migrated(
+            r#"{"select":[{"type":"aggregation","aggregation":"count","field":"type"}],
+                "orderBy":[{"field":"count","direction":"asc"}]}"#,
+        );
+        assert!(!migration.counted_id);
+        assert_eq!(migration.moved_to_grid, [LocalSort { column: "count".into(), descending: false }]);
+        assert!(query.order_by.is_empty());
+        assert_eq!(migration.describe(), "sort by count now happens in the grid");
+    }
+
+    #[test]
+    fn published_sorts_are_left_alone() {
+        let json = r#"{"select":[{"type":"time","timeUnit":"day"},{"type":"aggregation","aggregation":"count"}],
+            "orderBy":[{"field":"firstMessageTime_day","direction":"asc"}]}"#;
+        let (query, migration) = migrated(json);
+        assert!(migration.is_empty());
+        assert_eq!(query, parse_query(json).unwrap(), "a bare count that is not sorted by stays");
+        for entry in &query.order_by {
+            assert!(is_published_order_by_field(&entry.field));
+        }
+    }
+}
