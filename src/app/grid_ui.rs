@@ -92,12 +92,9 @@ pub enum GridAction {
     CopyToClipboard(String),
 }
 
-/// The name a column is shown under in the grid's header and the chart: the wire name,
-/// except the count of ids (`count_id`), which is how the builder counts rows and reads
-/// best as `count`. Copies and exports keep the wire name, so files match the API.
-pub fn column_display_name(name: &str) -> &str {
-    if name == "count_id" { "count" } else { name }
-}
+/// The name a column is shown under (`count_id` reads `count`); defined with the column
+/// naming rules.
+pub use crate::api::columns::column_display_name;
 
 /// One sort key, by column name so that it survives a rerun that returns the same columns.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
