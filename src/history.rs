@@ -20,6 +20,7 @@ use serde_json::Value;
 
 use crate::api::query::QueryBody;
 use crate::atomic_file;
+use crate::presets::{LocalSort, migrate_order_by};
 
 /// The name of the history file inside the config dir.
 pub const HISTORY_FILE_NAME: &str = "history.json";
@@ -83,6 +84,9 @@ pub struct HistoryEntry {
     pub status: RunStatus,
     /// The server's `requestId`, when known.
     pub request_id: Option<String>,
+    /// The grid's initial sort when the entry is restored: sort keys of an older version
+    /// that the server cannot sort by, moved to the client (`gridSort` in the file).
+    pub grid_sort: Vec<LocalSort>,
 }
 
 /// How an entry is stored: the status as a word beside an optional message, so that
@@ -103,6 +107,8 @@ struct StoredEntry {
     #[serde(skip_serializing_if = "Option::is_none")]
     message: Option<String>,
     request_id: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    grid_sort: Vec<LocalSort>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -132,6 +138,7 @@ impl From<StoredEntry> for HistoryEntry {
             total: stored.total,
             status,
             request_id: stored.request_id,
+            grid_sort: stored.grid_sort,
         }
     }
 }
@@ -155,6 +162,7 @@ impl From<HistoryEntry> for StoredEntry {
             status,
             message,
             request_id: entry.request_id,
+            grid_sort: entry.grid_sort,
         }
     }
 }
@@ -217,6 +225,11 @@ pub struct HistoryLoadReport {
     pub unreadable_count: usize,
     /// Why the store will not write, if it will not.
     pub read_only: Option<String>,
+    /// What migrating entries to the published sort rules changed: each distinct change
+    /// in words, with how many entries it touched.
+    pub migrated: Vec<String>,
+    /// Writing the migrated entries back failed (they are migrated in memory).
+    pub migration_write_error: Option<String>,
 }
 
 impl HistoryLoadReport {
@@ -238,6 +251,15 @@ impl HistoryLoadReport {
         }
         if let Some(reason) = &self.read_only {
             parts.push(format!("The history is read-only: {reason}"));
+        }
+        if !self.migrated.is_empty() {
+            parts.push(format!(
+                "History entries updated to the server's sort rules: {}.",
+                self.migrated.join("; ")
+            ));
+        }
+        if let Some(error) = &self.migration_write_error {
+            parts.push(format!("The updated history could not be saved: {error}"));
         }
         if parts.is_empty() { None } else { Some(parts.join(" ")) }
     }
@@ -288,9 +310,26 @@ impl HistoryStore {
             store.read_only = Some(reason.clone());
             report.read_only = Some(reason);
         }
+        // Distinct changes, with how many entries each touched, in first-seen order.
+        let mut changes: Vec<(String, usize)> = Vec::new();
         for value in file.entries {
             match serde_json::from_value::<HistoryEntry>(value.clone()) {
-                Ok(entry) => store.entries.push(entry),
+                Ok(mut entry) => {
+                    let migration = migrate_order_by(&mut entry.query);
+                    if !migration.is_empty() {
+                        for sort in migration.moved_to_grid.iter() {
+                            if !entry.grid_sort.iter().any(|s| s.column == sort.column) {
+                                entry.grid_sort.push(sort.clone());
+                            }
+                        }
+                        let change = migration.describe();
+                        match changes.iter_mut().find(|(c, _)| *c == change) {
+                            Some((_, count)) => *count += 1,
+                            None => changes.push((change, 1)),
+                        }
+                    }
+                    store.entries.push(entry);
+                }
                 Err(err) => {
                     tracing::warn!(%err, "a history entry does not parse; keeping it unchanged");
                     store.unreadable.push(value);
@@ -298,6 +337,19 @@ impl HistoryStore {
             }
         }
         report.unreadable_count = store.unreadable.len();
+        if !changes.is_empty() {
+            report.migrated = changes
+                .into_iter()
+                .map(|(change, count)| match count {
+                    1 => format!("1 entry: {change}"),
+                    n => format!("{n} entries: {change}"),
+                })
+                .collect();
+            // A read-only store keeps its file; the entries migrate again on the next load.
+            if store.read_only.is_none() {
+                report.migration_write_error = store.save().err().map(|err| err.to_string());
+            }
+        }
         (store, report)
     }
 

@@ -32,7 +32,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::api::query::QueryBody;
+use crate::api::columns::is_published_order_by_field;
+use crate::api::query::{Aggregation, Direction, Field, QueryBody, Selection};
 use crate::atomic_file::{self, AtomicWriter};
 
 /// The name of the presets file inside the config dir.
@@ -66,6 +67,119 @@ pub struct Preset {
     /// Shipped with the app (read-only).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub builtin: bool,
+    /// The grid's initial sort when the preset is opened: result columns the server
+    /// cannot sort by (`count`, `countDistinct_…`, path columns), sorted by the client.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub grid_sort: Vec<LocalSort>,
+}
+
+/// A sort the grid applies on the client, after the answer arrives.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LocalSort {
+    /// The result column.
+    pub column: String,
+    /// Largest first.
+    #[serde(default)]
+    pub descending: bool,
+}
+
+/// What [`migrate_order_by`] changed in one query.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct OrderByMigration {
+    /// A sort on bare `count` became a sort on `count_id`, and the `count` selection a
+    /// count of `id` (the same numbers: `id` is never null).
+    pub counted_id: bool,
+    /// Sort keys the server cannot sort by, removed from `orderBy`; the grid sorts by
+    /// them instead.
+    pub moved_to_grid: Vec<LocalSort>,
+}
+
+impl OrderByMigration {
+    /// True when nothing changed.
+    pub fn is_empty(&self) -> bool {
+        !self.counted_id && self.moved_to_grid.is_empty()
+    }
+
+    /// What changed, in words: `sort by count now uses count_id; sort by properties.source
+    /// now happens in the grid`.
+    pub fn describe(&self) -> String {
+        let mut parts = Vec::new();
+        if self.counted_id {
+            parts.push("sort by count now counts id and sorts by count_id".to_string());
+        }
+        for sort in &self.moved_to_grid {
+            parts.push(format!("sort by {} now happens in the grid", sort.column));
+        }
+        parts.join("; ")
+    }
+}
+
+/// Brings a query written under the old, looser sort rules inside the published schema:
+/// an `orderBy` on bare `count`, where the query selects a `count` of rows, becomes a
+/// sort on `count_id` with that selection rewritten to the count of `id`; any other key
+/// outside the published set ([`is_published_order_by_field`]) is removed and returned
+/// as a grid sort. Keys already in the set are left alone.
+pub fn migrate_order_by(query: &mut QueryBody) -> OrderByMigration {
+    let mut migration = OrderByMigration::default();
+    if query.order_by.iter().all(|o| is_published_order_by_field(&o.field)) {
+        return migration;
+    }
+    let is_row_count = |s: &Selection| {
+        matches!(
+            s,
+            Selection::Aggregation { aggregation: Aggregation::Count, field: None, path }
+                if path.as_ref().is_none_or(Vec::is_empty)
+        )
+    };
+    let count_id = Selection::aggregate(Aggregation::Count, Field::Id);
+    let mut kept = Vec::new();
+    for entry in std::mem::take(&mut query.order_by) {
+        if is_published_order_by_field(&entry.field) {
+            kept.push(entry);
+        } else if entry.field == "count" && query.select.iter().any(is_row_count) {
+            migration.counted_id = true;
+            kept.push(crate::api::query::OrderBy { field: "count_id".to_string(), ..entry });
+        } else {
+            let descending = entry.direction == Direction::Desc;
+            migration.moved_to_grid.push(LocalSort { column: entry.field, descending });
+        }
+    }
+    if migration.counted_id {
+        // One `count_id` column, where the first `count` was.
+        let mut placed = query.select.contains(&count_id);
+        query.select.retain_mut(|s| {
+            if !is_row_count(s) {
+                return true;
+            }
+            if placed {
+                return false;
+            }
+            *s = count_id.clone();
+            placed = true;
+            true
+        });
+    }
+    // `count` and `count_id` both sorted: the rewritten key repeats an earlier one.
+    let mut seen = std::collections::HashSet::new();
+    kept.retain(|o| seen.insert(o.field.clone()));
+    query.order_by = kept;
+    migration
+}
+
+/// Migrates a preset's query ([`migrate_order_by`]); keys moved to the grid join its
+/// grid sort. Returns the change in words, naming the preset, when something changed.
+fn migrate_preset(preset: &mut Preset) -> Option<String> {
+    let migration = migrate_order_by(&mut preset.query);
+    if migration.is_empty() {
+        return None;
+    }
+    for sort in &migration.moved_to_grid {
+        if !preset.grid_sort.iter().any(|s| s.column == sort.column) {
+            preset.grid_sort.push(sort.clone());
+        }
+    }
+    Some(format!("“{}”: {}", preset.name, migration.describe()))
 }
 
 /// The file as stored.
@@ -187,6 +301,10 @@ pub struct PresetLoadReport {
     pub unreadable_count: usize,
     /// Why the store will not write, if it will not.
     pub read_only: Option<String>,
+    /// Presets brought inside the published sort rules, each as "“name”: what changed".
+    pub migrated: Vec<String>,
+    /// Writing the migrated presets back failed (they are migrated in memory).
+    pub migration_write_error: Option<String>,
 }
 
 impl PresetLoadReport {
@@ -208,6 +326,15 @@ impl PresetLoadReport {
         if let Some(reason) = &self.read_only {
             parts.push(format!("Presets are read-only: {reason}"));
         }
+        if !self.migrated.is_empty() {
+            parts.push(format!(
+                "Updated to the server's sort rules (the server cannot sort by every column): {}.",
+                self.migrated.join("; ")
+            ));
+        }
+        if let Some(error) = &self.migration_write_error {
+            parts.push(format!("The updated presets could not be saved: {error}"));
+        }
         if parts.is_empty() { None } else { Some(parts.join(" ")) }
     }
 }
@@ -223,6 +350,8 @@ pub struct ImportReport {
     pub already_present: Vec<String>,
     /// Entries that could not be read, with the reason.
     pub skipped: Vec<String>,
+    /// Presets brought inside the published sort rules, each as "“name”: what changed".
+    pub migrated: Vec<String>,
 }
 
 /// The user's presets and the built-in ones.
@@ -318,7 +447,10 @@ impl PresetStore {
         }
         for value in file.presets {
             match serde_json::from_value::<Preset>(value.clone()) {
-                Ok(preset) => store.user.push(Preset { builtin: false, ..preset }),
+                Ok(mut preset) => {
+                    report.migrated.extend(migrate_preset(&mut preset));
+                    store.user.push(Preset { builtin: false, ..preset });
+                }
                 Err(err) => {
                     tracing::warn!(%err, "a preset does not parse; keeping it unchanged");
                     store.unreadable.push(value);
@@ -327,6 +459,15 @@ impl PresetStore {
         }
         report.unreadable_count = store.unreadable.len();
         store.hidden_builtins = file.hidden_builtins;
+        if !report.migrated.is_empty() {
+            // Rewritten now (atomically), so the file on disk is what the app sends; a
+            // read-only store keeps the old file and migrates again on the next load.
+            let written = match &store.read_only {
+                Some(reason) => Err(reason.clone()),
+                None => store.write(&store.user, &store.hidden_builtins).map_err(|err| err.to_string()),
+            };
+            report.migration_write_error = written.err();
+        }
         (store, report)
     }
 
@@ -385,6 +526,16 @@ impl PresetStore {
         description: Option<&str>,
         query: QueryBody,
     ) -> Result<String, PresetError> {
+        self.save_new_with_grid_sort(name, description, query, Vec::new())
+    }
+
+    fn save_new_with_grid_sort(
+        &mut self,
+        name: &str,
+        description: Option<&str>,
+        query: QueryBody,
+        grid_sort: Vec<LocalSort>,
+    ) -> Result<String, PresetError> {
         let name = self.check_name(name, None)?;
         let now = Utc::now();
         let id = self.new_id(now);
@@ -396,6 +547,7 @@ impl PresetStore {
             created_at: now,
             updated_at: now,
             builtin: false,
+            grid_sort,
         };
         self.mutate(|user, _| {
             user.push(preset);
@@ -432,7 +584,7 @@ impl PresetStore {
             name = format!("{} (copy {attempt})", original.name);
             attempt += 1;
         }
-        self.save_new(&name, Some(&original.description), original.query)
+        self.save_new_with_grid_sort(&name, Some(&original.description), original.query, original.grid_sort)
     }
 
     /// Deletes a user preset, or hides a built-in one.
@@ -522,7 +674,10 @@ impl PresetStore {
         let mut incoming = Vec::new();
         for (index, entry) in entries.into_iter().enumerate() {
             match serde_json::from_value::<Preset>(entry) {
-                Ok(preset) => incoming.push(preset),
+                Ok(mut preset) => {
+                    report.migrated.extend(migrate_preset(&mut preset));
+                    incoming.push(preset);
+                }
                 Err(err) => report.skipped.push(format!("entry {}: {err}", index + 1)),
             }
         }
@@ -543,6 +698,7 @@ impl PresetStore {
                 is_same_or_suffixed(&p.name, &original_name)
                     && p.description == description
                     && p.query == preset.query
+                    && p.grid_sort == preset.grid_sort
             });
             if identical {
                 report.already_present.push(original_name);
@@ -568,6 +724,7 @@ impl PresetStore {
                 created_at,
                 updated_at: now,
                 builtin: false,
+                grid_sort: preset.grid_sort,
             });
         }
         if !added.is_empty() {
@@ -657,5 +814,57 @@ impl PresetStore {
         })
         .map_err(write_error)?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::query::parse_query;
+
+    fn migrated(json: &str) -> (QueryBody, OrderByMigration) {
+        let mut query = parse_query(json).unwrap();
+        let migration = migrate_order_by(&mut query);
+        (query, migration)
+    }
+
+    #[test]
+    fn a_count_sort_becomes_count_id_once() {
+        // `count` and `count_id` both selected and sorted: one column, one key.
+        let (query, migration) = migrated(
+            r#"{"select":[{"type":"aggregation","aggregation":"count"},
+                {"type":"aggregation","aggregation":"count","field":"id"}],
+                "orderBy":[{"field":"count","direction":"desc"},{"field":"count_id","direction":"asc"}]}"#,
+        );
+        assert!(migration.counted_id);
+        assert_eq!(query.select, [Selection::aggregate(Aggregation::Count, Field::Id)]);
+        assert_eq!(query.order_by.len(), 1);
+        assert_eq!(query.order_by[0].field, "count_id");
+        assert_eq!(query.order_by[0].direction, Direction::Desc);
+    }
+
+    #[test]
+    fn a_count_sort_without_a_row_count_moves_to_the_grid() {
+        // No bare `count` selection to rewrite: nothing equivalent exists.
+        let (query, migration) = migrated(
+            r#"{"select":[{"type":"aggregation","aggregation":"count","field":"type"}],
+                "orderBy":[{"field":"count","direction":"asc"}]}"#,
+        );
+        assert!(!migration.counted_id);
+        assert_eq!(migration.moved_to_grid, [LocalSort { column: "count".into(), descending: false }]);
+        assert!(query.order_by.is_empty());
+        assert_eq!(migration.describe(), "sort by count now happens in the grid");
+    }
+
+    #[test]
+    fn published_sorts_are_left_alone() {
+        let json = r#"{"select":[{"type":"time","timeUnit":"day"},{"type":"aggregation","aggregation":"count"}],
+            "orderBy":[{"field":"firstMessageTime_day","direction":"asc"}]}"#;
+        let (query, migration) = migrated(json);
+        assert!(migration.is_empty());
+        assert_eq!(query, parse_query(json).unwrap(), "a bare count that is not sorted by stays");
+        for entry in &query.order_by {
+            assert!(is_published_order_by_field(&entry.field));
+        }
     }
 }

@@ -8,10 +8,13 @@
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
-use inkeep_explorer::api::query::{Field, Filter, FilterValue, Operator, QueryBody, Selection, TimeUnit};
+use inkeep_explorer::api::columns::{is_published_order_by_field, result_columns};
+use inkeep_explorer::api::query::{
+    Aggregation, Field, Filter, FilterValue, Operator, QueryBody, Selection, TimeUnit,
+};
 use inkeep_explorer::api::validate::validate;
 use inkeep_explorer::history::{HISTORY_FILE_NAME, HistoryEntry, HistoryStore, RunStatus};
-use inkeep_explorer::presets::{PRESETS_FILE_NAME, PresetError, PresetStore, builtin_presets};
+use inkeep_explorer::presets::{LocalSort, PRESETS_FILE_NAME, PresetError, PresetStore, builtin_presets};
 use inkeep_explorer::relative_time::{has_relative_times, resolve_relative_times};
 use serde_json::{Value, json};
 
@@ -56,7 +59,7 @@ fn builtin_presets_are_valid_once_their_relative_times_resolve() {
         names,
         [
             "Conversations per day by type (last 30 days)",
-            "Top 20 support agents by conversations (last 30 days)",
+            "Support agents by conversations (last 30 days)",
             "Average user messages per week",
             "Conversations by source",
             "Unresolved support tickets this week",
@@ -149,7 +152,7 @@ fn save_load_rename_duplicate_delete_search() {
     );
     let by_description: Vec<String> =
         reloaded.search("busiest").into_iter().map(|p| p.name.clone()).collect();
-    assert_eq!(by_description, ["Top 20 support agents by conversations (last 30 days)"]);
+    assert_eq!(by_description, ["Support agents by conversations (last 30 days)"]);
     assert_eq!(reloaded.search("").len(), builtin_count + 3);
     assert_eq!(reloaded.find_by_name("all CONVERSATIONS").map(|p| p.id.clone()), Some(counts));
     assert_eq!(names_in(dir.path()), [PRESETS_FILE_NAME]);
@@ -364,4 +367,187 @@ fn looking_a_preset_up_leaves_a_damaged_file_for_the_window_to_report() {
     // The window's store then finds the damage and says so.
     let (_, report) = PresetStore::open(dir.path());
     assert!(report.moved_aside.is_some());
+}
+
+/// Every order-by field of a body, checked against the published set independently of
+/// the validator.
+fn assert_published_order_by(body: &QueryBody, what: &str) {
+    for entry in &body.order_by {
+        assert!(
+            is_published_order_by_field(&entry.field),
+            "{what}: orderBy {} is not published",
+            entry.field
+        );
+    }
+}
+
+#[test]
+fn the_shipped_preset_file_is_inside_the_published_rules_as_written() {
+    // The raw asset, not `builtin_presets()`: loading migrates, which would hide a mistake here.
+    let file: Value = serde_json::from_str(include_str!("../assets/presets.json")).unwrap();
+    let presets = file["presets"].as_array().unwrap();
+    assert_eq!(presets.len(), builtin_presets().len());
+    let mut sorted_by_count_id = 0;
+    for raw in presets {
+        let name = raw["name"].as_str().unwrap();
+        let query: QueryBody = serde_json::from_value(raw["query"].clone()).unwrap();
+        for now in ["2026-01-05T00:00:00Z", "2024-02-29T23:59:59Z"] {
+            let resolved = resolve_relative_times(&query, utc(now)).unwrap();
+            assert_eq!(validate(&resolved), vec![], "{name} at {now}");
+            assert_published_order_by(&resolved, name);
+        }
+        // The orderBy names a column the query produces.
+        let columns: Vec<String> = result_columns(&query).into_iter().map(|c| c.name).collect();
+        for entry in &query.order_by {
+            assert!(columns.contains(&entry.field), "{name}: sorts by {} of {columns:?}", entry.field);
+        }
+        sorted_by_count_id += query.order_by.iter().filter(|o| o.field == "count_id").count();
+        // A name promising a top N would need a row limit the API does not have.
+        assert!(!name.to_lowercase().starts_with("top "), "{name}");
+    }
+    assert_eq!(sorted_by_count_id, 2, "the two presets sorted by a count sort by count_id");
+    // And loading them changes nothing.
+    for preset in builtin_presets() {
+        assert!(preset.grid_sort.is_empty(), "{}", preset.name);
+    }
+}
+
+fn old_count_sorted() -> Value {
+    json!({
+        "select": [{"type": "aggregation", "aggregation": "count"}],
+        "groupBy": [{"field": "type"}],
+        "orderBy": [{"field": "count", "direction": "desc"}, {"field": "type", "direction": "asc"}]
+    })
+}
+
+fn old_path_sorted() -> Value {
+    json!({
+        "select": [
+            {"type": "aggregation", "aggregation": "countDistinct", "field": "userProperties", "path": ["userId"]}
+        ],
+        "groupBy": [{"field": "properties", "path": ["source"]}],
+        "orderBy": [
+            {"field": "countDistinct_userProperties.userId", "direction": "desc"},
+            {"field": "properties.source", "direction": "asc"}
+        ]
+    })
+}
+
+#[test]
+fn an_old_presets_file_is_migrated_on_load_and_rewritten_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(PRESETS_FILE_NAME);
+    let old = json!({"schemaVersion": 1, "presets": [
+        {"id": "a", "name": "By type", "query": old_count_sorted()},
+        {"id": "b", "name": "Sources", "query": old_path_sorted()},
+        {"id": "c", "name": "Fine", "query": {"select": [{"type": "field", "field": "firstMessageTime"}],
+            "orderBy": [{"field": "firstMessageTime", "direction": "desc"}]}}
+    ]});
+    std::fs::write(&path, serde_json::to_vec_pretty(&old).unwrap()).unwrap();
+
+    let (store, report) = PresetStore::open(dir.path());
+    let message = report.message().unwrap();
+    assert!(message.contains("“By type”: sort by count now counts id and sorts by count_id"), "{message}");
+    assert!(
+        message.contains("“Sources”: sort by countDistinct_userProperties.userId now happens in the grid")
+    );
+    assert!(message.contains("sort by properties.source now happens in the grid"), "{message}");
+    assert!(!message.contains("Fine"), "{message}");
+
+    let by_type = store.find_by_name("By type").unwrap();
+    assert_eq!(by_type.query.select, [Selection::aggregate(Aggregation::Count, Field::Id)]);
+    let fields: Vec<&str> = by_type.query.order_by.iter().map(|o| o.field.as_str()).collect();
+    assert_eq!(fields, ["count_id", "type"]);
+    assert!(by_type.grid_sort.is_empty());
+    let sources = store.find_by_name("Sources").unwrap();
+    assert!(sources.query.order_by.is_empty());
+    assert_eq!(
+        sources.grid_sort,
+        [
+            LocalSort { column: "countDistinct_userProperties.userId".into(), descending: true },
+            LocalSort { column: "properties.source".into(), descending: false },
+        ]
+    );
+    for preset in store.list().into_iter().filter(|p| !p.builtin) {
+        assert_eq!(validate(&preset.query), vec![], "{}", preset.name);
+        assert_published_order_by(&preset.query, &preset.name);
+    }
+
+    // The file now holds the migrated presets (written atomically: nothing else in the dir).
+    assert_eq!(names_in(dir.path()), [PRESETS_FILE_NAME]);
+    let on_disk: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    assert_eq!(on_disk["presets"][0]["query"]["orderBy"][0]["field"], json!("count_id"));
+    assert_eq!(on_disk["presets"][0]["query"]["select"][0]["field"], json!("id"));
+    assert_eq!(
+        on_disk["presets"][1]["gridSort"][1],
+        json!({"column": "properties.source", "descending": false})
+    );
+    assert_eq!(
+        on_disk["presets"][2]["query"], old["presets"][2]["query"],
+        "an untouched query is written as it was"
+    );
+
+    // A second load has nothing left to say and changes nothing.
+    let (again, report) = PresetStore::open(dir.path());
+    assert_eq!(report.message(), None);
+    assert_eq!(again.find_by_name("Sources").unwrap().grid_sort.len(), 2);
+    let after: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    assert_eq!(after, on_disk);
+}
+
+#[test]
+fn an_imported_old_preset_is_migrated_and_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let shared = dir.path().join("shared.json");
+    std::fs::write(&shared, json!([{"name": "Shared counts", "query": old_count_sorted()}]).to_string())
+        .unwrap();
+    let config = dir.path().join("config");
+    std::fs::create_dir(&config).unwrap();
+    let (mut store, _) = PresetStore::open(&config);
+    let report = store.import_from(&shared).unwrap();
+    assert_eq!(report.added, ["Shared counts"]);
+    assert_eq!(report.migrated.len(), 1);
+    assert!(report.migrated[0].starts_with("“Shared counts”: sort by count"), "{:?}", report.migrated);
+    let imported = store.find_by_name("Shared counts").unwrap();
+    assert_eq!(imported.query.order_by[0].field, "count_id");
+    assert_eq!(validate(&imported.query), vec![]);
+    // Importing the same old file again finds it already present (compared after migration).
+    let again = store.import_from(&shared).unwrap();
+    assert_eq!(again.already_present, ["Shared counts"]);
+    let (reloaded, report) = PresetStore::open(&config);
+    assert_eq!(report.message(), None, "stored migrated");
+    assert!(reloaded.find_by_name("Shared counts").is_some());
+}
+
+#[test]
+fn old_history_entries_are_migrated_on_load() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(HISTORY_FILE_NAME);
+    let old = json!({"schemaVersion": 1, "entries": [
+        {"id": "h1", "query": old_count_sorted(), "status": "ok"},
+        {"id": "h2", "query": old_count_sorted(), "status": "ok"},
+        {"id": "h3", "query": old_path_sorted(), "status": "ok"},
+        {"id": "h4", "query": {"select": [{"type": "aggregation", "aggregation": "count"}]}, "status": "ok"}
+    ]});
+    std::fs::write(&path, old.to_string()).unwrap();
+    let (store, report) = HistoryStore::open(dir.path());
+    let message = report.message().unwrap();
+    assert!(message.contains("2 entries: sort by count now counts id and sorts by count_id"), "{message}");
+    assert!(message.contains("1 entry: sort by countDistinct_userProperties.userId now happens in the grid"));
+    let h1 = store.get("h1").unwrap();
+    assert_eq!(h1.query.order_by[0].field, "count_id");
+    assert_eq!(h1.query.select, [Selection::aggregate(Aggregation::Count, Field::Id)]);
+    let h3 = store.get("h3").unwrap();
+    assert!(h3.query.order_by.is_empty());
+    assert_eq!(h3.grid_sort.len(), 2);
+    // Bare `count` without a sort on it still loads as it was.
+    assert_eq!(store.get("h4").unwrap().query.select, [Selection::count()]);
+    for entry in store.entries() {
+        assert_eq!(validate(&entry.query), vec![], "{}", entry.id);
+    }
+    let on_disk: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    assert_eq!(on_disk["entries"][0]["query"]["orderBy"][0]["field"], json!("count_id"));
+    assert_eq!(on_disk["entries"][2]["gridSort"][0]["column"], json!("countDistinct_userProperties.userId"));
+    let (_, report) = HistoryStore::open(dir.path());
+    assert_eq!(report.message(), None);
 }

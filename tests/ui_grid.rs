@@ -619,3 +619,57 @@ fn a_stale_result_is_drawn_dimmed() {
         assert!((f32::from(*after) - f32::from(*before) * 0.5).abs() <= 1.0, "{before} → {after}");
     }
 }
+
+#[test]
+fn the_toolbar_and_headers_say_whether_the_server_or_the_grid_sorted() {
+    let query = parse_query(
+        r#"{"select":[{"type":"aggregation","aggregation":"count","field":"id"}],"groupBy":[{"field":"type"}],
+            "orderBy":[{"field":"count_id","direction":"desc"}]}"#,
+    )
+    .unwrap();
+    let answer = [("support_ticket", 9), ("openai", 4), ("support_copilot", 1)];
+    let rows: Vec<Map<String, Value>> = answer
+        .iter()
+        .map(|(kind, count)| json!({"count_id": count, "type": kind}).as_object().cloned().unwrap())
+        .collect();
+    let mut harness = harness_with(ResultTable::from_rows(&query, &rows), answer.len() as u64);
+    harness.state_mut().grid.set_server_order(&query.order_by);
+    settle(&mut harness, "the server's order", |h| {
+        h.query_by_label("Order from the server: count ⬇").is_some()
+    });
+    // `count_id` reads as `count`, with the server's arrow; the rows are as received.
+    assert_eq!(header_label(&harness, "count").as_deref(), Some("count ⬇"));
+    assert!(header_label(&harness, "count_id").is_none(), "the wire name is not the header");
+    assert_eq!(shown_column_at(&harness, 1), ["support_ticket", "openai", "support_copilot"]);
+
+    click_header(&mut harness, "type", Modifiers::NONE);
+    settle(&mut harness, "a local sort", |h| header_label(h, "type").as_deref() == Some("type ⏶"));
+    harness.get_by_label("Sorted in the grid by type ⏶ (not by the server)");
+    assert!(harness.query_by_label("Order from the server: count ⬇").is_none());
+    assert_eq!(
+        header_label(&harness, "count").as_deref(),
+        Some("count"),
+        "no server arrow under a local sort"
+    );
+    let mut by_type: Vec<&str> = answer.iter().map(|(kind, _)| *kind).collect();
+    by_type.sort();
+    assert_eq!(shown_column_at(&harness, 1), by_type);
+
+    // Copies keep the wire name.
+    harness.state_mut().grid.selection =
+        Some(inkeep_explorer::app::grid_ui::GridSelection::Rows { anchor: 0, focus: 0 });
+    let tsv = harness.state().grid.selection_tsv(&harness.state().table, true).unwrap();
+    assert!(tsv.starts_with("count_id\ttype"), "{tsv}");
+
+    // Clearing the local sort hands the order back to the server.
+    harness.get_by_label("Clear sort").click();
+    settle(&mut harness, "the server's order again", |h| {
+        h.query_by_label("Order from the server: count ⬇").is_some()
+    });
+    assert_eq!(shown_column_at(&harness, 1), ["support_ticket", "openai", "support_copilot"]);
+}
+
+/// The shown values of the `position`-th column (0-based, row numbers aside).
+fn shown_column_at(harness: &Harness<'static, Fixture>, position: usize) -> Vec<String> {
+    shown_rows(harness).into_iter().map(|row| row.get(position + 1).cloned().unwrap_or_default()).collect()
+}

@@ -373,3 +373,54 @@ fn a_damaged_presets_file_is_moved_aside_and_the_window_says_so() {
     save_as(&mut harness, "Fresh start", "");
     assert_eq!(presets_on_disk(dir.path()).len(), 1);
 }
+
+#[test]
+fn an_old_preset_is_migrated_at_start_and_opens_with_its_sort_in_the_grid() {
+    let dir = tempfile::tempdir().unwrap();
+    let old = json!({"schemaVersion": 1, "presets": [
+        {"id": "p1", "name": "Sources, old style", "query": {
+            "select": [{"type": "aggregation", "aggregation": "count"}],
+            "groupBy": [{"field": "type"}],
+            "orderBy": [{"field": "count", "direction": "desc"}]
+        }},
+        {"id": "p2", "name": "Types by path", "query": {
+            "select": [{"type": "aggregation", "aggregation": "sum", "field": "userMessageCount"}],
+            "groupBy": [{"field": "type"}, {"field": "properties", "path": ["source"]}],
+            "orderBy": [{"field": "type", "direction": "asc"}, {"field": "properties.source", "direction": "desc"}]
+        }}
+    ]});
+    std::fs::write(dir.path().join(PRESETS_FILE_NAME), old.to_string()).unwrap();
+    let mut harness = harness(Some(dir.path()), Some(COUNT));
+    let warning = app(&harness).presets.load_warning.clone().expect("a migration notice");
+    assert!(
+        warning.contains("“Sources, old style”: sort by count now counts id and sorts by count_id"),
+        "{warning}"
+    );
+    assert!(
+        warning.contains("“Types by path”: sort by properties.source now happens in the grid"),
+        "{warning}"
+    );
+    assert!(
+        harness.query_by_label_contains("Updated to the server's sort rules").is_some(),
+        "the status bar says so"
+    );
+    let on_disk = presets_on_disk(dir.path());
+    assert_eq!(on_disk[0].2["orderBy"], json!([{"field": "count_id", "direction": "desc"}]));
+    assert_eq!(on_disk[1].2["orderBy"], json!([{"field": "type", "direction": "asc"}]));
+
+    // Opening it and running it: the server sorts by type, the grid by the path column.
+    open_menu(&mut harness);
+    click(&mut harness, "Sources, old style");
+    assert_eq!(draft_body(app(&harness)).order_by[0].field, "count_id");
+    open_menu(&mut harness);
+    click(&mut harness, "Types by path");
+    click(&mut harness, "Run");
+    step_until(&mut harness, "the run", |s| s.run.outcome().is_some() && s.run.pending_id().is_none());
+    let sort = &app(&harness).grid.sort;
+    assert_eq!(sort.len(), 1);
+    assert_eq!((sort[0].column.as_str(), sort[0].descending), ("properties.source", true));
+    assert!(
+        harness.query_by_label("Sorted in the grid by properties.source ⏷ (not by the server)").is_some(),
+        "the grid says the order is its own"
+    );
+}

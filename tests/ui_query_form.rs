@@ -6,6 +6,7 @@
 
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT as _, Queryable as _};
+use inkeep_explorer::api::columns::{is_published_order_by_field, result_columns};
 use inkeep_explorer::api::query::{Field, parse_query};
 use inkeep_explorer::api::validate::Problem;
 use inkeep_explorer::app::draft::QueryDraft;
@@ -171,49 +172,76 @@ fn filter_groups_nest_wrap_and_switch() {
 }
 
 #[test]
-fn the_order_by_picker_offers_exactly_the_produced_columns() {
-    let mut harness = harness(Shell::with_body(json!({
+fn the_order_by_picker_offers_only_columns_the_server_can_sort_by() {
+    let body = json!({
         "select": [
             {"type": "aggregation", "aggregation": "count"},
             {"type": "time", "timeUnit": "week"},
             {"type": "field", "field": "properties"},
-            {"type": "aggregation", "aggregation": "sum", "field": "userMessageCount"}
+            {"type": "aggregation", "aggregation": "sum", "field": "userMessageCount"},
+            {"type": "aggregation", "aggregation": "countDistinct", "field": "userProperties", "path": ["userId"]},
+            {"type": "field", "field": "properties", "path": ["source"]}
         ],
         "groupBy": [
             {"field": "type"},
             {"field": "userProperties", "path": ["userType"], "includeInSelect": false}
         ]
-    })));
+    });
+    let mut harness = harness(Shell::with_body(body.clone()));
+    harness.state_mut().suggestions.keys.insert(Field::Properties, vec!["source".into(), "plan".into()]);
     harness.run();
+    // What is left out is named, with where it sorts.
+    harness.get_by_label(
+        "count, properties.*, countDistinct_userProperties.userId, properties.source: sorted in the grid \
+         (click the header)",
+    );
     harness.get_by_label("Add sort").click();
     harness.run();
     harness.get_by_label("Column").click();
     harness.run();
-    // Without cached keys the unpacked JSON field asks for them, once.
-    let keys = SuggestionRequest::Keys { field: Field::Properties };
-    assert_eq!(harness.state().requests, std::slice::from_ref(&keys));
-    harness.run();
-    assert_eq!(harness.state().requests, [keys]);
-
-    harness.state_mut().suggestions.keys.insert(Field::Properties, vec!["source".into(), "plan".into()]);
-    harness.run();
     let offered = popup_options(&harness);
-    assert_eq!(
-        offered,
-        [
-            "count",
-            "firstMessageTime_week",
-            "properties.source",
-            "properties.plan",
-            "sum_userMessageCount",
-            "type"
-        ]
-    );
-    harness.get_by_label("properties.plan").click();
+    // Independently: the produced columns, kept when the published set has them. An unpacked
+    // JSON field is no column of its own (it becomes `properties.<key>` path columns).
+    let produced: Vec<String> = result_columns(&parse_query(&body.to_string()).unwrap())
+        .into_iter()
+        .filter(|c| !c.is_unpacked())
+        .map(|c| c.name)
+        .collect();
+    let expected: Vec<&String> = produced.iter().filter(|n| is_published_order_by_field(n)).collect();
+    assert_eq!(offered.iter().collect::<Vec<_>>(), expected);
+    assert_eq!(offered, ["firstMessageTime_week", "sum_userMessageCount", "type"]);
+    for never in ["count", "properties.source", "properties.plan", "countDistinct_userProperties.userId"] {
+        assert!(!offered.iter().any(|o| o == never), "{never} offered: {offered:?}");
+    }
+    harness.get_by_label("sum_userMessageCount").click();
     harness.run();
     pick(&mut harness, "Direction", 0, "desc");
-    assert_eq!(body_json(&harness)["orderBy"], json!([{"field": "properties.plan", "direction": "desc"}]));
-    assert_eq!(harness.state().requests.len(), 1, "cached keys are not asked for again");
+    assert_eq!(
+        body_json(&harness)["orderBy"],
+        json!([{"field": "sum_userMessageCount", "direction": "desc"}])
+    );
+    assert!(harness.state().requests.is_empty(), "the picker needs no JSON keys");
+}
+
+#[test]
+fn add_aggregation_counts_ids_so_the_server_can_sort_by_it() {
+    let mut harness = harness(Shell::default());
+    harness.run();
+    harness.get_by_label("Add aggregation").click();
+    harness.run();
+    harness.get_by_label("→ count_id");
+    harness.get_by_label("Add sort").click();
+    harness.run();
+    pick(&mut harness, "Direction", 0, "desc");
+    let body = body_json(&harness);
+    assert_eq!(
+        body,
+        json!({
+            "select": [{"type": "aggregation", "aggregation": "count", "field": "id"}],
+            "orderBy": [{"field": "count_id", "direction": "desc"}]
+        })
+    );
+    assert!(is_published_order_by_field(body["orderBy"][0]["field"].as_str().unwrap()));
 }
 
 /// The labels of the items of the open combo box popup, in order.
@@ -228,8 +256,8 @@ fn popup_options(harness: &Harness<'_, Shell>) -> Vec<String> {
 #[test]
 fn a_stale_order_by_entry_is_flagged() {
     let mut harness = harness(Shell::with_body(json!({
-        "select": [{"type": "aggregation", "aggregation": "count"}],
-        "orderBy": [{"field": "count", "direction": "desc"}]
+        "select": [{"type": "aggregation", "aggregation": "count", "field": "id"}],
+        "orderBy": [{"field": "count_id", "direction": "desc"}]
     })));
     harness.run();
     assert!(harness.query_by_label("⚠").is_none(), "a produced column is not flagged");
@@ -240,6 +268,18 @@ fn a_stale_order_by_entry_is_flagged() {
     harness.run();
     harness.get_by_label("no longer produced by the query");
     assert!(harness.state().problems.iter().any(|p| p.path.starts_with("orderBy[0]")), "validation agrees");
+}
+
+#[test]
+fn a_sort_the_server_cannot_do_is_flagged() {
+    let mut harness = harness(Shell::with_body(json!({
+        "select": [{"type": "aggregation", "aggregation": "count"}],
+        "orderBy": [{"field": "count", "direction": "desc"}]
+    })));
+    harness.run();
+    harness.get_by_label("⚠").hover();
+    harness.run();
+    harness.get_by_label("the server cannot sort by this column; sort it in the grid by clicking its header");
 }
 
 #[test]
@@ -341,10 +381,10 @@ fn big_filter_draft(count: usize) -> QueryDraft {
         .map(|g| json!({"or": (0..5).map(|i| forms[(g * 5 + i) % forms.len()].clone()).collect::<Vec<_>>()}))
         .collect();
     let body = json!({
-        "select": [{"type": "aggregation", "aggregation": "count"}, {"type": "time", "timeUnit": "day"}],
+        "select": [{"type": "aggregation", "aggregation": "count", "field": "id"}, {"type": "time", "timeUnit": "day"}],
         "groupBy": [{"field": "type"}],
         "where": {"and": groups},
-        "orderBy": [{"field": "count", "direction": "desc"}]
+        "orderBy": [{"field": "count_id", "direction": "desc"}]
     });
     QueryDraft::from_body(&parse_query(&body.to_string()).unwrap())
 }

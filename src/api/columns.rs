@@ -189,6 +189,14 @@ pub fn produces_column(query: &QueryBody, name: &str) -> bool {
 const ORDERABLE_AGGREGATIONS: [Aggregation; 5] =
     [Aggregation::Sum, Aggregation::Count, Aggregation::Avg, Aggregation::Min, Aggregation::Max];
 
+/// The name a result column is shown under in the grid's header and the chart's legend:
+/// the wire name, except the count of ids (`count_id`), which is how the builder counts
+/// rows (so the server can sort by it) and reads best as `count`. Copies, exports and the
+/// request keep the wire name.
+pub fn column_display_name(name: &str) -> &str {
+    if name == "count_id" { "count" } else { name }
+}
+
 /// True when `name` is in the published schema's closed `orderBy.field` set: a plain field
 /// (`type`, `properties`), `<field>_<hour|day|week|month>` (`firstMessageTime_day`) or
 /// `<sum|count|avg|min|max>_<field>` (`count_id`). Bare `count`, `countDistinct_…` and every

@@ -435,8 +435,14 @@ impl AppState {
                     && self.grid.hidden_columns.iter().all(|name| known(name)))
             }
         };
+        // A preset's grid sort (keys the server cannot sort by) starts its first result.
+        let pending = self.grid.pending_sort.take();
         if changed {
             self.grid = GridState::default();
+            self.mark_settings_dirty();
+        }
+        if let Some(sort) = pending {
+            self.grid.sort = sort;
             self.mark_settings_dirty();
         }
         self.grid_columns = Some(names);

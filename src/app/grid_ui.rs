@@ -10,9 +10,14 @@
 //!
 //! # Finding things from tests (egui_kittest) and screen readers
 //!
-//! - Header buttons are labelled with the column name; when the column is a sort key the label
-//!   continues with a space and the marker: `⏶` ascending, `⏷` descending, followed by the key's
-//!   1-based rank when more than one key is set (`count ⏶`, `name ⏷2`).
+//! - Header buttons are labelled with the column's display name ([`column_display_name`]:
+//!   the wire name, except `count_id`, shown as `count`); when the column is a key of the
+//!   grid's own (local) sort the label continues with a space and the marker: `⏶` ascending,
+//!   `⏷` descending, followed by the key's 1-based rank when more than one key is set
+//!   (`count ⏶`, `name ⏷2`). Without a local sort, the columns of the server's `orderBy`
+//!   carry `⬆` / `⬇` instead (`count ⬇`).
+//! - The toolbar says whose order is on screen: `Sorted in the grid by count ⏷ (not by the
+//!   server)` or `Order from the server: count ⬇`.
 //! - The search box is labelled `Search`; the count line reads `N of M rows` (`3 of 20 rows`),
 //!   with thousands separators.
 //! - Cells are labels with the displayed text; a null cell reads `null`.
@@ -87,6 +92,10 @@ pub enum GridAction {
     CopyToClipboard(String),
 }
 
+/// The name a column is shown under (`count_id` reads `count`); defined with the column
+/// naming rules.
+pub use crate::api::columns::column_display_name;
+
 /// One sort key, by column name so that it survives a rerun that returns the same columns.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GridSortKey {
@@ -154,6 +163,14 @@ pub struct GridState {
     /// The current selection.
     #[serde(skip)]
     pub selection: Option<GridSelection>,
+    /// The server's order of the table on screen (the `orderBy` of the query that produced
+    /// it), shown when the grid does not sort locally. Set by the owner each frame.
+    #[serde(skip)]
+    pub server_order: Vec<GridSortKey>,
+    /// A sort to start the next result with (a preset whose sort keys the server cannot
+    /// sort by); the owner moves it into [`GridState::sort`] when the result arrives.
+    #[serde(skip)]
+    pub pending_sort: Option<Vec<GridSortKey>>,
     #[serde(skip)]
     cache: ViewCache,
 }
@@ -167,6 +184,8 @@ impl Clone for GridState {
             hidden_columns: self.hidden_columns.clone(),
             column_widths: self.column_widths.clone(),
             selection: self.selection,
+            server_order: self.server_order.clone(),
+            pending_sort: self.pending_sort.clone(),
             cache: ViewCache::default(),
         }
     }
@@ -253,6 +272,34 @@ impl GridState {
             .and_then(|column| self.column_widths.get(column.name()).copied())
             .or_else(|| self.cache.content_widths.get(col).copied())
             .unwrap_or(MIN_COLUMN_WIDTH)
+    }
+
+    /// Records the server's `orderBy` of the table on screen (cheap when unchanged).
+    pub fn set_server_order(&mut self, order_by: &[crate::api::query::OrderBy]) {
+        let same = self.server_order.len() == order_by.len()
+            && self.server_order.iter().zip(order_by).all(|(key, o)| {
+                key.column == o.field && key.descending == (o.direction == crate::api::query::Direction::Desc)
+            });
+        if !same {
+            self.server_order = order_by
+                .iter()
+                .map(|o| GridSortKey {
+                    column: o.field.clone(),
+                    descending: o.direction == crate::api::query::Direction::Desc,
+                })
+                .collect();
+        }
+    }
+
+    /// Starts the next result with `sort` (replacing any earlier pending sort); an empty
+    /// list leaves the grid's sort alone.
+    pub fn start_next_result_sorted(&mut self, sort: Vec<GridSortKey>) {
+        self.pending_sort = (!sort.is_empty()).then_some(sort);
+    }
+
+    /// True when the grid sorts `table` itself (a key names one of its columns).
+    pub fn sorts_locally(&self, table: &ResultTable) -> bool {
+        self.sort.iter().any(|key| table.column_index(&key.column).is_some())
     }
 
     /// The sort keys resolved against `table`.
@@ -623,8 +670,44 @@ fn toolbar(ui: &mut Ui, table: &ResultTable, state: &mut GridState) {
         if !state.sort.is_empty() && ui.small_button("Clear sort").clicked() {
             state.sort.clear();
         }
+        if let Some(text) = order_note(table, state) {
+            ui.separator();
+            ui.label(RichText::new(text).small().weak()).on_hover_text(
+                "The server sorts only by plain fields, time buckets and sum/count/avg/min/max of a field \
+                 (Order by, in the builder). A click on a header sorts the rows here, in the grid; exports \
+                 of all rows keep the server's order.",
+            );
+        }
     });
 }
+
+/// Whose order the rows on screen are in: the grid's own sort, or the server's `orderBy`
+/// (none when neither sorts).
+fn order_note(table: &ResultTable, state: &GridState) -> Option<String> {
+    let keys = |sort: &[GridSortKey], arrows: (char, char)| {
+        sort.iter()
+            .filter(|key| table.column_index(&key.column).is_some())
+            .map(|key| {
+                let arrow = if key.descending { arrows.1 } else { arrows.0 };
+                format!("{} {arrow}", column_display_name(&key.column))
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    if state.sorts_locally(table) {
+        Some(format!("Sorted in the grid by {} (not by the server)", keys(&state.sort, LOCAL_ARROWS)))
+    } else if !state.server_order.is_empty() {
+        let text = keys(&state.server_order, SERVER_ARROWS);
+        (!text.is_empty()).then(|| format!("Order from the server: {text}"))
+    } else {
+        None
+    }
+}
+
+/// Markers of the grid's own sort (ascending, descending).
+const LOCAL_ARROWS: (char, char) = ('⏶', '⏷');
+/// Markers of the server's order (ascending, descending).
+const SERVER_ARROWS: (char, char) = ('⬆', '⬇');
 
 fn columns_menu(ui: &mut Ui, table: &ResultTable, state: &mut GridState) {
     ui.menu_button("Columns", |ui| {
@@ -677,13 +760,29 @@ fn copy_text(ui: &Ui, text: String, actions: &mut Vec<GridAction>) {
     actions.push(GridAction::CopyToClipboard(text));
 }
 
-/// The header text of a column: its name, then the sort marker when it is a key.
-fn header_label(name: &str, sort: &[GridSortKey]) -> String {
-    match sort.iter().position(|key| key.column == name) {
-        None => name.to_string(),
+/// The header text of a column: its display name, then the grid's sort marker when it is a
+/// key of the local sort, else the server's marker when it is a key of the server's order
+/// and the grid does not sort (`local_sort` empty).
+fn header_label(name: &str, local_sort: &[GridSortKey], server_order: &[GridSortKey]) -> String {
+    let shown = column_display_name(name);
+    if local_sort.is_empty() {
+        return match server_order.iter().find(|key| key.column == name) {
+            Some(key) => {
+                format!("{shown} {}", if key.descending { SERVER_ARROWS.1 } else { SERVER_ARROWS.0 })
+            }
+            None => shown.to_string(),
+        };
+    }
+    match local_sort.iter().position(|key| key.column == name) {
+        None => shown.to_string(),
         Some(rank) => {
-            let arrow = if sort.get(rank).is_some_and(|key| key.descending) { '⏷' } else { '⏶' };
-            if sort.len() > 1 { format!("{name} {arrow}{}", rank + 1) } else { format!("{name} {arrow}") }
+            let descending = local_sort.get(rank).is_some_and(|key| key.descending);
+            let arrow = if descending { LOCAL_ARROWS.1 } else { LOCAL_ARROWS.0 };
+            if local_sort.len() > 1 {
+                format!("{shown} {arrow}{}", rank + 1)
+            } else {
+                format!("{shown} {arrow}")
+            }
         }
     }
 }
@@ -921,11 +1020,19 @@ fn remember_widths(widths: &[f32], table: &ResultTable, visible: &[usize], state
 fn header_cell(ui: &mut Ui, table: &ResultTable, col: usize, state: &mut GridState) {
     let Some(column) = table.column(col) else { return };
     let name = column.name();
-    let text = header_label(name, &state.sort);
+    let local: &[GridSortKey] = if state.sorts_locally(table) { &state.sort } else { &[] };
+    let text = header_label(name, local, &state.server_order);
+    let order = if !local.is_empty() {
+        "\nSorted here, in the grid (⏶ ⏷), not by the server"
+    } else if state.server_order.iter().any(|key| key.column == name) {
+        "\nIn the server's order (⬆ ⬇, the query's Order by)"
+    } else {
+        ""
+    };
     let response = ui
         .add(egui::Button::new(RichText::new(text).strong()).frame(false).truncate())
         .on_hover_text(format!(
-            "{name} ({})\nClick to sort; Shift+click to add a sort key",
+            "{name} ({}){order}\nClick to sort in the grid; Shift+click to add a sort key",
             column.column_type().as_str()
         ));
     if response.clicked() {
@@ -1263,23 +1370,38 @@ mod tests {
     }
 
     #[test]
+    fn headers_tell_the_servers_order_from_the_grids() {
+        let server = [GridSortKey { column: "count_id".into(), descending: true }];
+        // No local sort: the server's marker, under the display name.
+        assert_eq!(header_label("count_id", &[], &server), "count ⬇");
+        assert_eq!(header_label("type", &[], &server), "type");
+        // A local sort replaces the server's markers everywhere.
+        let local = [GridSortKey { column: "type".into(), descending: false }];
+        assert_eq!(header_label("count_id", &local, &server), "count");
+        assert_eq!(header_label("type", &local, &server), "type ⏶");
+        assert_eq!(column_display_name("count_id"), "count");
+        assert_eq!(column_display_name("count"), "count");
+        assert_eq!(column_display_name("sum_userMessageCount"), "sum_userMessageCount");
+    }
+
+    #[test]
     fn header_clicks_cycle_and_shift_adds_keys() {
         let mut state = GridState::default();
         state.click_header("a");
-        assert_eq!(header_label("a", &state.sort), "a ⏶");
+        assert_eq!(header_label("a", &state.sort, &[]), "a ⏶");
         state.click_header("a");
-        assert_eq!(header_label("a", &state.sort), "a ⏷");
+        assert_eq!(header_label("a", &state.sort, &[]), "a ⏷");
         state.click_header("a");
         assert!(state.sort.is_empty());
         state.click_header("a");
         state.shift_click_header("b");
-        assert_eq!(header_label("a", &state.sort), "a ⏶1");
-        assert_eq!(header_label("b", &state.sort), "b ⏶2");
+        assert_eq!(header_label("a", &state.sort, &[]), "a ⏶1");
+        assert_eq!(header_label("b", &state.sort, &[]), "b ⏶2");
         state.shift_click_header("b");
-        assert_eq!(header_label("b", &state.sort), "b ⏷2");
+        assert_eq!(header_label("b", &state.sort, &[]), "b ⏷2");
         state.shift_click_header("b");
-        assert_eq!(header_label("a", &state.sort), "a ⏶");
-        assert_eq!(header_label("b", &state.sort), "b");
+        assert_eq!(header_label("a", &state.sort, &[]), "a ⏶");
+        assert_eq!(header_label("b", &state.sort, &[]), "b");
         // A plain click on a column of a multi-key sort starts over with it alone.
         state.shift_click_header("b");
         state.click_header("b");

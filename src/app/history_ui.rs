@@ -18,6 +18,8 @@ use egui::{RichText, TextEdit, Ui};
 use crate::api::columns::result_columns;
 use crate::api::query::QueryBody;
 use crate::app::command::Command;
+use crate::app::grid_ui::GridSortKey;
+use crate::app::presets_ui::grid_sort_keys;
 use crate::app::state::{AppState, NoticeKind, RunState, format_duration_ms, thousands};
 use crate::app::status_ui::ok_color;
 use crate::history::{HistoryEntry, HistoryStore, RunStatus};
@@ -325,19 +327,21 @@ impl AppState {
         match command {
             HistoryCommand::TogglePanel => self.run_history.panel_open = !self.run_history.panel_open,
             HistoryCommand::Restore { id } => {
-                let Some(query) = self.history_entry_query(&id) else {
+                let Some((query, grid_sort)) = self.history_entry_query(&id) else {
                     self.notify(NoticeKind::Warning, "That run is no longer in the history.");
                     return;
                 };
                 self.handle(ctx, Command::LoadQuery(Box::new(query)));
+                self.grid.start_next_result_sorted(grid_sort);
                 self.notify(NoticeKind::Info, "Restored the query of that run (Undo goes back).");
             }
             HistoryCommand::Rerun { id } => {
-                let Some(query) = self.history_entry_query(&id) else {
+                let Some((query, grid_sort)) = self.history_entry_query(&id) else {
                     self.notify(NoticeKind::Warning, "That run is no longer in the history.");
                     return;
                 };
                 self.handle(ctx, Command::LoadQuery(Box::new(query)));
+                self.grid.start_next_result_sorted(grid_sort);
                 self.handle(ctx, Command::Run);
             }
             HistoryCommand::AskClear => self.run_history.confirm_clear = true,
@@ -351,9 +355,10 @@ impl AppState {
     }
 
     /// The recorded query of an entry, unless it is gone or was too large to record.
-    fn history_entry_query(&self, id: &str) -> Option<QueryBody> {
+    /// The query of an entry, and the grid sort it starts its result with.
+    fn history_entry_query(&self, id: &str) -> Option<(QueryBody, Vec<GridSortKey>)> {
         let entry = self.run_history.store.as_ref()?.get(id)?;
-        (!entry.query_omitted).then(|| entry.query.clone())
+        (!entry.query_omitted).then(|| (entry.query.clone(), grid_sort_keys(&entry.grid_sort)))
     }
 
     /// Remembers a run just sent: `query` as the builder had it (relative times unresolved).

@@ -623,6 +623,7 @@ impl AppState {
                     return;
                 };
                 self.handle(ctx, Command::LoadQuery(Box::new(preset.query)));
+                self.grid.start_next_result_sorted(grid_sort_keys(&preset.grid_sort));
                 self.notify(
                     NoticeKind::Info,
                     format!("Loaded the preset “{}” (Undo goes back to the previous query).", preset.name),
@@ -874,4 +875,11 @@ mod tests {
             }
         }
     }
+}
+
+/// A stored client-side sort as grid keys.
+pub(crate) fn grid_sort_keys(sort: &[crate::presets::LocalSort]) -> Vec<crate::app::grid_ui::GridSortKey> {
+    sort.iter()
+        .map(|s| crate::app::grid_ui::GridSortKey { column: s.column.clone(), descending: s.descending })
+        .collect()
 }

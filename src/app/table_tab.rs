@@ -58,6 +58,7 @@ pub fn table_tab_ui(
         is_stale: matches!(run, RunState::Pending { .. }),
     };
     let persisted_before = (grid.sort.clone(), grid.hidden_columns.clone(), grid.column_widths.clone());
+    grid.set_server_order(&outcome.body.order_by);
     let actions = grid_ui(ui, &outcome.table, &meta, grid);
     if (&grid.sort, &grid.hidden_columns, &grid.column_widths)
         != (&persisted_before.0, &persisted_before.1, &persisted_before.2)

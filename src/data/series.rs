@@ -675,7 +675,8 @@ fn derive_time(
     let mut starts: Vec<i64> = Vec::with_capacity(rows);
     let mut key = String::new();
     let mut skipped_row_count = 0;
-    let single_name = measure.name.clone();
+    // The legend reads like the grid's header (`count_id` as `count`).
+    let single_name = crate::api::columns::column_display_name(&measure.name).to_string();
     for row in 0..rows {
         let CellRef::Timestamp(ms) = table.cell(row, time.index) else {
             skipped_row_count += 1;
@@ -775,7 +776,7 @@ fn derive_category(
         push_label(table, row, category, &mut key);
         let x = categories.id(&key);
         let series = if other_keys.is_empty() {
-            series_names.id(&measure.name)
+            series_names.id(crate::api::columns::column_display_name(&measure.name))
         } else {
             series_key(table, row, &other_keys, &mut key);
             series_names.id(&key)

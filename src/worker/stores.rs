@@ -264,6 +264,12 @@ pub fn describe_import(report: &ImportReport, path: &Path) -> String {
     if !report.skipped.is_empty() {
         parts.push(format!("Skipped (unreadable): {}.", report.skipped.join("; ")));
     }
+    if !report.migrated.is_empty() {
+        parts.push(format!(
+            "Updated to the server's sort rules (the server cannot sort by every column): {}.",
+            report.migrated.join("; ")
+        ));
+    }
     parts.join(" ")
 }
 

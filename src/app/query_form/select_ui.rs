@@ -37,8 +37,14 @@ pub(crate) fn select_ui(ui: &mut Ui, select: &mut Vec<Selection>, form: &mut For
             select.push(Selection::field(Field::Type));
             form.mark_changed();
         }
-        if ui.button("Add aggregation").on_hover_text("count, sum, average, … over the rows").clicked() {
-            select.push(Selection::count());
+        if ui
+            .button("Add aggregation")
+            .on_hover_text("count, sum, average, … over the rows (starts as the count of ids: column count_id, shown as “count”, which the server can sort by)")
+            .clicked()
+        {
+            // The count of `id` (never null, so the same number as a count of rows) is a
+            // column the server can sort by (`count_id`); a bare `count` is not.
+            select.push(Selection::aggregate(Aggregation::Count, Field::Id));
             form.mark_changed();
         }
         if ui.button("Add time bucket").on_hover_text("Group the rows by hour, day, week or month").clicked()
