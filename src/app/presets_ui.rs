@@ -873,6 +873,13 @@ impl AppState {
     }
 }
 
+/// A stored client-side sort as grid keys.
+pub(crate) fn grid_sort_keys(sort: &[crate::presets::LocalSort]) -> Vec<crate::app::grid_ui::GridSortKey> {
+    sort.iter()
+        .map(|s| crate::app::grid_ui::GridSortKey { column: s.column.clone(), descending: s.descending })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -899,11 +906,4 @@ mod tests {
         assert_eq!(resolve_path("p.json", None), Some(PathBuf::from("p.json")));
         assert_eq!(resolve_path("  ", Some(&dir)), None);
     }
-}
-
-/// A stored client-side sort as grid keys.
-pub(crate) fn grid_sort_keys(sort: &[crate::presets::LocalSort]) -> Vec<crate::app::grid_ui::GridSortKey> {
-    sort.iter()
-        .map(|s| crate::app::grid_ui::GridSortKey { column: s.column.clone(), descending: s.descending })
-        .collect()
 }
