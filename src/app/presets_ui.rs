@@ -858,6 +858,13 @@ impl AppState {
     }
 }
 
+/// A stored client-side sort as grid keys.
+pub(crate) fn grid_sort_keys(sort: &[crate::presets::LocalSort]) -> Vec<crate::app::grid_ui::GridSortKey> {
+    sort.iter()
+        .map(|s| crate::app::grid_ui::GridSortKey { column: s.column.clone(), descending: s.descending })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -875,11 +882,4 @@ mod tests {
             }
         }
     }
-}
-
-/// A stored client-side sort as grid keys.
-pub(crate) fn grid_sort_keys(sort: &[crate::presets::LocalSort]) -> Vec<crate::app::grid_ui::GridSortKey> {
-    sort.iter()
-        .map(|s| crate::app::grid_ui::GridSortKey { column: s.column.clone(), descending: s.descending })
-        .collect()
 }
