@@ -21,6 +21,18 @@ pub const KEYCHAIN_ACCOUNT: &str = "api-integration-key";
 /// The environment variable the official SDK reads the key from.
 pub const KEY_ENV_VAR: &str = "INKEEPANALYTICS_API_INTEGRATION_KEY";
 
+/// What the window says when the key cannot be saved because there is no keychain (no
+/// Secret Service, no session bus): one plain sentence; the error goes into the details.
+pub const NO_KEYCHAIN_MESSAGE: &str = "No system keychain found; the key is kept for this session only.";
+
+/// What the window says when the saved key could not be read at startup.
+pub const KEYCHAIN_UNREADABLE_MESSAGE: &str =
+    "The saved key could not be read from the system keychain; showing demo data.";
+
+/// What the window says when a keychain exists but refused to save the key.
+pub const KEYCHAIN_REFUSED_MESSAGE: &str =
+    "The system keychain did not save the key; it is kept for this session only.";
+
 /// Where the key in use came from; shown in the connection badge.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum KeySource {
@@ -52,6 +64,24 @@ pub enum SecretError {
     /// The keychain answered with an error.
     #[error("the keychain refused: {0}")]
     Failed(String),
+}
+
+impl SecretError {
+    /// The one sentence a user reads when saving the key failed with this error
+    /// ([`NO_KEYCHAIN_MESSAGE`] when there is no keychain). The error itself, a D-Bus or
+    /// Secret Service message that means little to most users, goes into the details
+    /// ([`SecretError::details`]).
+    pub fn save_message(&self) -> &'static str {
+        match self {
+            SecretError::Unavailable(_) => NO_KEYCHAIN_MESSAGE,
+            SecretError::Failed(_) => KEYCHAIN_REFUSED_MESSAGE,
+        }
+    }
+
+    /// The technical details, for a "Details" section and the log.
+    pub fn details(&self) -> String {
+        self.to_string()
+    }
 }
 
 /// Which credential store to use.
@@ -192,6 +222,27 @@ mod tests {
         let keychain = Keychain::disabled();
         assert!(matches!(keychain.load(), Err(SecretError::Unavailable(_))));
         assert!(matches!(keychain.save("x"), Err(SecretError::Unavailable(_))));
+    }
+
+    #[test]
+    fn a_store_without_access_reads_as_no_keychain_with_the_error_in_the_details() {
+        let store = keyring_core::mock::Store::new().unwrap();
+        let keychain = Keychain::with_store(store.clone());
+        let entry = Entry::new_in_store(&(store as Arc<CredentialStore>), KEYCHAIN_SERVICE, KEYCHAIN_ACCOUNT)
+            .unwrap();
+        let cred: &keyring_core::mock::Cred = entry.as_any().downcast_ref().unwrap();
+        // What the Secret Service store reports when the D-Bus call fails.
+        let bus_error = "org.freedesktop.DBus.Error.ServiceUnknown: The name is not activatable";
+        cred.set_error(keyring_core::Error::PlatformFailure(bus_error.into()));
+        let err = keychain.save("k").unwrap_err();
+        assert_eq!(err.save_message(), NO_KEYCHAIN_MESSAGE);
+        assert!(!err.save_message().contains("DBus"), "the headline stays plain");
+        assert!(err.details().contains(bus_error), "{}", err.details());
+
+        cred.set_error(keyring_core::Error::Invalid("x".into(), "locked".into()));
+        let err = keychain.save("k").unwrap_err();
+        assert_eq!(err.save_message(), KEYCHAIN_REFUSED_MESSAGE);
+        assert!(err.details().contains("locked"), "{}", err.details());
     }
 
     #[test]

@@ -56,7 +56,7 @@ use crate::atomic_file::{FileAccess, write_atomic_with};
 use crate::data::{LoadProgress, Meta, ResultTable, TableError};
 use crate::demo::dataset::DatasetParams;
 use crate::demo::server::{DEFAULT_PAGE_SIZE, DemoServer, ServerConfig};
-use crate::secrets::{KeySource, Keychain, SecretError};
+use crate::secrets::{KEYCHAIN_UNREADABLE_MESSAGE, KeySource, Keychain, SecretError};
 use crate::settings::Settings;
 
 mod stores;
@@ -239,8 +239,10 @@ pub struct ConnectionInfo {
     /// Where the key came from; `None` when requests carry no key.
     pub key_source: Option<KeySource>,
     /// Something the user should know about how this connection was made, e.g. that no
-    /// keychain was available and the key is kept for this session only.
+    /// keychain was available and the key is kept for this session only. One plain sentence.
     pub notice: Option<String>,
+    /// The technical cause behind `notice` (the keychain's D-Bus error…), for "Details".
+    pub notice_details: Option<String>,
 }
 
 /// Work for the worker.
@@ -912,6 +914,7 @@ impl Core {
         self.cancel_in_flight();
         self.cancel_loading();
         let mut notice = None;
+        let mut notice_details = None;
         let resolved = match target {
             ConnectTarget::Demo => None,
             ConnectTarget::Automatic { base_url, env_key } => match env_key {
@@ -921,7 +924,9 @@ impl Core {
                     // No key anywhere: the demo, without comment (that is the normal first start).
                     Ok(None) | Err(SecretError::Unavailable(_)) => None,
                     Err(err) => {
-                        notice = Some(format!("The saved key could not be read ({err}); showing demo data."));
+                        tracing::warn!(error = %err, "the saved key could not be read");
+                        notice = Some(KEYCHAIN_UNREADABLE_MESSAGE.to_string());
+                        notice_details = Some(err.details());
                         None
                     }
                 },
@@ -934,18 +939,16 @@ impl Core {
                 let source = if remember {
                     let keychain = Arc::clone(&self.keychain);
                     let secret = key.expose().to_string();
-                    match blocking(move || keychain.save(&secret)).await {
-                        Ok(Ok(())) => KeySource::Keychain,
-                        Ok(Err(err)) => {
-                            notice = Some(format!(
-                                "The key could not be saved: {err}. It is kept for this session only."
-                            ));
-                            KeySource::SessionOnly
-                        }
-                        Err(message) => {
-                            notice = Some(format!(
-                                "The key could not be saved: {message}. It is kept for this session only."
-                            ));
+                    let result = blocking(move || keychain.save(&secret))
+                        .await
+                        .unwrap_or_else(|message| Err(SecretError::Failed(message)));
+                    match result {
+                        Ok(()) => KeySource::Keychain,
+                        Err(err) => {
+                            // One plain sentence for the user; the D-Bus error for Details and the log.
+                            tracing::warn!(error = %err, "the key could not be saved in the keychain");
+                            notice = Some(err.save_message().to_string());
+                            notice_details = Some(err.details());
                             KeySource::SessionOnly
                         }
                     }
@@ -995,6 +998,7 @@ impl Core {
                     base_url: client.base_url().to_string(),
                     key_source: key.map(|(_, source)| source),
                     notice,
+                    notice_details,
                 }));
             }
             Err(err) => self.emitter.emit(Event::ConnectFailed { message: err.user_message() }),

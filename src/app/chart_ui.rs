@@ -323,7 +323,7 @@ fn toolbar_ui(ui: &mut Ui, view: &View<'_>, settings: &mut ChartSettings) -> Too
         toolbar.export_csv = ui
             .button("Export CSV")
             .on_hover_text(
-                "Save the charted series as CSV: the bucket (RFC 3339, UTC), then one column per series",
+                "Save the charted series as CSV: the bucket (UTC: 2026-06-08, 2026-06, 2026-06-08 14:00 UTC), then one column per series",
             )
             .clicked();
     });

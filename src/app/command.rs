@@ -21,7 +21,7 @@ use crate::app::state::{
 };
 use crate::data::{LoadProgress, ResultTable};
 use crate::relative_time::resolve_relative_times;
-use crate::secrets::KeySource;
+use crate::secrets::{KeySource, SecretError};
 use crate::settings::{ConnectionChoice, Settings, ThemeSetting};
 use crate::worker::{ConnectTarget, ConnectionKind, Event, Job, LoadAllError, PngPurpose, RemoteKey};
 
@@ -583,7 +583,15 @@ impl AppState {
                     self.notify(NoticeKind::Info, "The saved key was removed from the keychain.");
                 }
                 Err(error) => {
-                    self.notify(NoticeKind::Warning, format!("The saved key could not be removed: {error}"))
+                    // A plain sentence; the keychain's own error goes to the log.
+                    tracing::warn!(error = %error, "the saved key could not be removed");
+                    let text = match error {
+                        SecretError::Unavailable(_) => {
+                            "No system keychain found; there is no saved key to remove."
+                        }
+                        SecretError::Failed(_) => "The system keychain did not remove the saved key.",
+                    };
+                    self.notify(NoticeKind::Warning, text)
                 }
             },
             Event::SettingsSaved(result) => {
@@ -868,6 +876,7 @@ mod tests {
                 base_url: "http://127.0.0.1:1".to_string(),
                 key_source: None,
                 notice: None,
+                notice_details: None,
             })),
         );
         app

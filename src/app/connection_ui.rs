@@ -107,6 +107,15 @@ fn dialog_contents(
             ui.label(what);
             if let Some(notice) = &info.notice {
                 ui.label(RichText::new(notice).color(ui.visuals().warn_fg_color));
+                // The cause (a D-Bus error…) is for whoever debugs it, not the headline.
+                if let Some(details) = &info.notice_details {
+                    egui::CollapsingHeader::new("Details").id_salt("connection_notice_details").show(
+                        ui,
+                        |ui| {
+                            ui.add(egui::Label::new(RichText::new(details).monospace().small()).wrap());
+                        },
+                    );
+                }
             }
         }
         ConnectionStatus::Connecting => {

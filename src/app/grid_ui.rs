@@ -35,8 +35,11 @@ use egui::{Align, Color32, Event, Key, Label, Layout, Modifiers, RichText, Sense
 use egui_extras::{Column as TableColumn, TableBuilder, TableRow};
 use serde::{Deserialize, Serialize};
 
+use crate::app::chart_ui::long_bucket_label;
 use crate::data::copy::{column_to_tsv, row_to_json, to_tsv};
-use crate::data::display::{group_thousands, timestamp_local};
+use crate::data::display::{
+    bucket_unit, cell_copy_text, group_thousands, timestamp_display, timestamp_hover,
+};
 use crate::data::table::write_float;
 use crate::data::{CellRef, ResultTable, SearchCursor, SortKey, sort_view};
 
@@ -1147,7 +1150,7 @@ fn row_context_menu(
         if let Some(col) = col
             && ui.button("Copy value").clicked()
         {
-            copy_text(ui, table.cell_text(table_row, col).into_owned(), actions);
+            copy_text(ui, cell_copy_text(table, table_row, col).into_owned(), actions);
             ui.close();
         }
         if ui.button("Copy row as JSON").clicked() {
@@ -1197,9 +1200,13 @@ fn cell_text(table: &ResultTable, row: usize, col: usize) -> CellText<'_> {
         CellRef::Float(value) => {
             CellText { text: Cow::Owned(float_display(value).0), numeric: true, null: false }
         }
-        CellRef::Timestamp(millis) => {
-            CellText { text: Cow::Owned(timestamp_local(millis)), numeric: false, null: false }
-        }
+        // UTC, as the server buckets: a bucket reads as itself (`2026-06-08`), never shifted
+        // into the machine's zone (see `data::display`).
+        CellRef::Timestamp(millis) => CellText {
+            text: Cow::Owned(timestamp_display(table.column(col).and_then(bucket_unit), millis)),
+            numeric: false,
+            null: false,
+        },
         CellRef::Bool(value) => plain(Cow::Borrowed(if value { "true" } else { "false" })),
         CellRef::Text(text) | CellRef::Json(text) => {
             CellText { text: single_line(text, MAX_CELL_CHARS).0, numeric: false, null: false }
@@ -1218,8 +1225,8 @@ fn cell_ui(ui: &mut Ui, table: &ResultTable, row: usize, col: usize) {
     }
 }
 
-/// The full value on hover when the cell shows less than all of it: the UTC form of a
-/// timestamp, the exact digits of a rounded float, the whole of a long or elided text.
+/// The full value on hover when the cell shows less than all of it: a bucket's span and raw
+/// value, an instant's RFC 3339 form and local time, the exact digits of a rounded float, the whole of a long or elided text.
 fn cell_tooltip(response: &egui::Response, table: &ResultTable, row: usize, col: usize, font: &egui::FontId) {
     if !response.hovered() {
         return;
@@ -1227,7 +1234,10 @@ fn cell_tooltip(response: &egui::Response, table: &ResultTable, row: usize, col:
     let value = table.cell(row, col);
     let tooltip = match value {
         CellRef::Null | CellRef::Int(_) | CellRef::Bool(_) => None,
-        CellRef::Timestamp(millis) => Some(timestamp_tooltip(millis)),
+        CellRef::Timestamp(millis) => Some(match table.column(col).and_then(bucket_unit) {
+            Some(unit) => format!("{}\n{}", long_bucket_label(unit, millis), table.cell_text(row, col)),
+            None => timestamp_hover(millis),
+        }),
         CellRef::Float(v) => {
             let (_, rounded) = float_display(v);
             rounded.then(|| table.cell_text(row, col).into_owned())
@@ -1246,13 +1256,6 @@ fn cell_tooltip(response: &egui::Response, table: &ResultTable, row: usize, col:
     };
     if let Some(tooltip) = tooltip {
         response.clone().on_hover_text(tooltip);
-    }
-}
-
-fn timestamp_tooltip(millis: i64) -> String {
-    match chrono::DateTime::<chrono::Utc>::from_timestamp_millis(millis) {
-        Some(time) => format!("{} (UTC)", time.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)),
-        None => millis.to_string(),
     }
 }
 

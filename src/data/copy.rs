@@ -3,9 +3,15 @@
 //! TSV follows the rules Excel and Google Sheets use when they paste: fields
 //! separated by tabs, rows by newlines, and a field that holds a tab, a line
 //! break or a double quote wrapped in double quotes with its quotes doubled.
+//!
+//! Time buckets are copied as their labels, in UTC and sortable (`2026-06-08` for a day or
+//! the week starting that Monday, `2026-06` for a month, `2026-06-08 14:00 UTC` for an hour:
+//! [`bucket_export_label`](super::display::bucket_export_label)); other timestamps as
+//! RFC 3339 in UTC.
 
 use serde_json::{Map, Number, Value};
 
+use super::display::cell_copy_text;
 use super::table::{CellRef, ResultTable};
 
 /// The cells of `rows` × `cols` as tab-separated text, optionally with a header
@@ -28,7 +34,7 @@ pub fn to_tsv(table: &ResultTable, rows: &[u32], cols: &[usize], with_header: bo
             if i > 0 {
                 out.push('\t');
             }
-            push_tsv_field(&table.cell_text(row as usize, col), &mut out);
+            push_tsv_field(&cell_copy_text(table, row as usize, col), &mut out);
         }
     }
     out
@@ -50,8 +56,8 @@ pub fn push_tsv_field(value: &str, out: &mut String) {
     }
 }
 
-/// One cell as a typed JSON value: numbers as numbers, timestamps as their
-/// RFC 3339 text, JSON cells parsed, null as null.
+/// One cell as a typed JSON value: numbers as numbers, time buckets as their labels,
+/// other timestamps as their RFC 3339 text, JSON cells parsed, null as null.
 pub fn cell_to_json(table: &ResultTable, row: usize, col: usize) -> Value {
     match table.cell(row, col) {
         CellRef::Null => Value::Null,
@@ -59,7 +65,7 @@ pub fn cell_to_json(table: &ResultTable, row: usize, col: usize) -> Value {
         CellRef::Float(v) => Number::from_f64(v).map_or(Value::Null, Value::Number),
         CellRef::Bool(v) => Value::Bool(v),
         CellRef::Text(s) => Value::String(s.to_string()),
-        CellRef::Timestamp(_) => Value::String(table.cell_text(row, col).into_owned()),
+        CellRef::Timestamp(_) => Value::String(cell_copy_text(table, row, col).into_owned()),
         CellRef::Json(s) => serde_json::from_str(s).unwrap_or_else(|_| Value::String(s.to_string())),
     }
 }

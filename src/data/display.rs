@@ -1,12 +1,29 @@
 //! How cells read in the grid (as opposed to [`cell_text`](super::table::ResultTable::cell_text),
-//! the raw form used for copy and export): numbers with thousands separators,
-//! timestamps in local time without the `T` and `Z`, with the UTC form for tooltips.
+//! the raw form), and how time buckets read in copies and exports.
+//!
+//! One rule for time: **everything the app shows is UTC**, as the server buckets and as
+//! relative times resolve. A time bucket shows the bucket itself (`2026-06-08` for a day,
+//! `2026-06-08 (week)` for the ISO week starting that Monday, `2026-06` for a month,
+//! `2026-06-08 14:00 UTC` for an hour), never an instant shifted into the machine's zone,
+//! which would label June 8 as "June 7, 17:00" west of Greenwich. Any other timestamp
+//! reads `2026-06-08 14:03:22 UTC`; the machine's local time is only offered on hover
+//! ([`timestamp_hover`]). Copies and exports write buckets in a sortable, parseable form
+//! ([`bucket_export_label`]: the week as its Monday's date) and other timestamps as RFC 3339.
 
 use std::borrow::Cow;
+use std::fmt::Write as _;
 
-use chrono::{DateTime, FixedOffset, Local, TimeZone, Utc};
+use chrono::{DateTime, FixedOffset, Local, Offset, TimeZone, Utc};
 
-use super::table::{CellRef, ResultTable, write_float};
+use crate::api::columns::ColumnSource;
+use crate::api::query::TimeUnit;
+
+use super::series::bucket_start;
+use super::table::{CellRef, Column, ResultTable, write_float};
+use super::time::civil_from_days;
+
+const MILLIS_PER_DAY: i64 = 86_400_000;
+const MILLIS_PER_HOUR: i64 = 3_600_000;
 
 /// The text a grid shows for a cell; null is the empty string (the grid may draw
 /// a placeholder instead).
@@ -19,9 +36,99 @@ pub fn cell_display(table: &ResultTable, row: usize, col: usize) -> Cow<'_, str>
             write_float(v, &mut text);
             Cow::Owned(group_thousands(&text))
         }
-        CellRef::Timestamp(millis) => Cow::Owned(timestamp_local(millis)),
+        CellRef::Timestamp(millis) => {
+            Cow::Owned(timestamp_display(table.column(col).and_then(bucket_unit), millis))
+        }
         CellRef::Bool(b) => Cow::Borrowed(if b { "true" } else { "false" }),
         CellRef::Text(s) | CellRef::Json(s) => Cow::Borrowed(s),
+    }
+}
+
+/// The unit of a time-bucket column (`firstMessageTime_day` → day); `None` for any other.
+pub fn bucket_unit(column: &Column) -> Option<TimeUnit> {
+    match column.source() {
+        Some(ColumnSource::TimeBucket { unit, .. }) => Some(*unit),
+        _ => None,
+    }
+}
+
+/// How the grid shows a timestamp: the bucket label in a bucket column of `unit`
+/// ([`bucket_label`]), else the instant in UTC ([`timestamp_utc`]). Never the local zone.
+pub fn timestamp_display(unit: Option<TimeUnit>, millis: i64) -> String {
+    match unit {
+        Some(unit) => bucket_label(unit, millis),
+        None => timestamp_utc(millis),
+    }
+}
+
+/// A time bucket as the grid and the chart's table read it, in UTC: `2026-06-08 14:00 UTC`,
+/// `2026-06-08`, `2026-06-08 (week)` (the ISO week starting that Monday), `2026-06`. A value
+/// that is not the start of a `unit` bucket is shown as the full instant
+/// (`2026-06-07 17:00:00 UTC`) rather than rounded into a bucket it does not start.
+pub fn bucket_label(unit: TimeUnit, millis: i64) -> String {
+    let mut out = String::new();
+    if !push_bucket_label(unit, millis, &mut out) {
+        return timestamp_utc(millis);
+    }
+    if unit == TimeUnit::Week {
+        out.push_str(" (week)");
+    }
+    out
+}
+
+/// A time bucket as copies and exports write it: sortable and parseable, in UTC:
+/// `2026-06-08 14:00 UTC`, `2026-06-08`, `2026-06-08` for the week starting that Monday
+/// (so that weeks sort and read as dates), `2026-06`. `None` when `millis` does not start a
+/// `unit` bucket; the caller then writes the instant in RFC 3339.
+pub fn bucket_export_label(unit: TimeUnit, millis: i64) -> Option<String> {
+    let mut out = String::new();
+    push_bucket_label(unit, millis, &mut out).then_some(out)
+}
+
+/// Appends the export label of a bucket (see [`bucket_export_label`]) to `out`; false (and
+/// nothing appended) when `millis` does not start a `unit` bucket.
+pub fn push_bucket_label(unit: TimeUnit, millis: i64, out: &mut String) -> bool {
+    if bucket_start(unit, millis) != millis {
+        return false;
+    }
+    let (year, month, day) = civil_from_days(millis.div_euclid(MILLIS_PER_DAY));
+    let hour = millis.rem_euclid(MILLIS_PER_DAY) / MILLIS_PER_HOUR;
+    // Writing to a String cannot fail.
+    let _ = match unit {
+        TimeUnit::Hour => write!(out, "{year:04}-{month:02}-{day:02} {hour:02}:00 UTC"),
+        TimeUnit::Day | TimeUnit::Week => write!(out, "{year:04}-{month:02}-{day:02}"),
+        TimeUnit::Month => write!(out, "{year:04}-{month:02}"),
+    };
+    true
+}
+
+/// The text a copy holds for a cell: the export label of a time bucket
+/// ([`bucket_export_label`]), otherwise the raw text
+/// ([`cell_text`](super::table::ResultTable::cell_text): RFC 3339 for other timestamps).
+pub fn cell_copy_text(table: &ResultTable, row: usize, col: usize) -> Cow<'_, str> {
+    if let CellRef::Timestamp(millis) = table.cell(row, col)
+        && let Some(unit) = table.column(col).and_then(bucket_unit)
+        && let Some(label) = bucket_export_label(unit, millis)
+    {
+        return Cow::Owned(label);
+    }
+    table.cell_text(row, col)
+}
+
+/// The hover text of a timestamp that is not a bucket: the exact UTC instant (RFC 3339),
+/// then the same instant in the machine's time zone, with its offset:
+/// `2026-06-08T14:03:22Z\nYour time: 2026-06-08 07:03:22 (UTC-07:00)`.
+pub fn timestamp_hover(millis: i64) -> String {
+    let utc = match DateTime::<Utc>::from_timestamp_millis(millis) {
+        Some(time) => time.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
+        None => return millis.to_string(),
+    };
+    match Local.timestamp_millis_opt(millis).single() {
+        Some(local) => {
+            let offset = local.offset().fix();
+            format!("{utc}\nYour time: {} (UTC{offset})", format_readable(&local, millis))
+        }
+        None => utc,
     }
 }
 
@@ -53,7 +160,7 @@ pub fn group_thousands(number: &str) -> String {
 }
 
 /// A timestamp in the machine's local time: `2026-01-05 11:00:00` (with `.123`
-/// when it has milliseconds).
+/// when it has milliseconds). Only for hover texts: cells show UTC.
 pub fn timestamp_local(millis: i64) -> String {
     match Local.timestamp_millis_opt(millis).single() {
         Some(local) => format_readable(&local, millis),

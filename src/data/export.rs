@@ -7,12 +7,15 @@
 //!
 //! - **CSV**: RFC 4180 (via the `csv` crate), UTF-8, CRLF line ends, an optional byte
 //!   order mark so that Excel reads the file as UTF-8. Values in their raw text form:
-//!   timestamps in RFC 3339 (UTC), JSON compact, nulls empty.
+//!   timestamps in RFC 3339 (UTC), time buckets as sortable UTC labels (`2026-06-08`,
+//!   `2026-06`, `2026-06-08 14:00 UTC`, a week as its Monday's date; see
+//!   [`bucket_export_label`](super::display::bucket_export_label)), JSON compact, nulls empty.
 //! - **JSON**: an array of objects, one per row, with typed values: numbers as numbers,
-//!   booleans, timestamps as RFC 3339 strings, JSON columns embedded as JSON, nulls as
-//!   `null`. Streamed row by row.
+//!   booleans, timestamps as RFC 3339 strings and buckets as the CSV's labels, JSON columns
+//!   embedded as JSON, nulls as `null`. Streamed row by row.
 //! - **XLSX** (`rust_xlsxwriter`, constant-memory worksheets): numbers as numbers,
-//!   timestamps as Excel date-times (UTC) with a date format, a bold frozen header row,
+//!   timestamps as Excel date-times (UTC) with a date format (buckets `yyyy-mm-dd`,
+//!   `yyyy-mm` for months, `yyyy-mm-dd hh:mm` for hours), a bold frozen header row,
 //!   an autofilter and column widths from a sample of the content. Past Excel's
 //!   1,048,576 rows a sheet the rows continue on further sheets ("Result",
 //!   "Result (2)", …), each with its header. A last sheet, "Query", records the request
@@ -42,6 +45,7 @@ use crate::api::columns::ColumnSource;
 use crate::api::query::{QueryBody, TimeUnit};
 use crate::atomic_file::AtomicWriter;
 
+use super::display::{bucket_unit, push_bucket_label};
 use super::parse::{LoadProgress, TableError};
 use super::storage::{StrBuf, TextColumn};
 use super::table::{CellRef, Column, ColumnData, ColumnType, ResultTable, TimestampText, write_float};
@@ -390,10 +394,16 @@ fn text_of<'a>(column: &'a Column, row: usize, cell: CellRef<'a>, scratch: &'a m
     }
 }
 
-/// A timestamp as RFC 3339 in UTC: the original text when it is already UTC, else the
-/// same instant rewritten with a `Z` (keeping its precision).
+/// A time bucket's label (`2026-06-08`), or a timestamp as RFC 3339 in UTC: the original
+/// text when it is already UTC, else the same instant rewritten with a `Z` (keeping its
+/// precision).
 fn timestamp_text<'a>(column: &'a Column, row: usize, millis: i64, scratch: &'a mut String) -> &'a str {
     scratch.clear();
+    if let Some(unit) = bucket_unit(column)
+        && push_bucket_label(unit, millis, scratch)
+    {
+        return scratch;
+    }
     match &column.data {
         ColumnData::Timestamp { text: TimestampText::Layout(layout), .. } => {
             time::format_strict(millis, *layout, scratch);
@@ -821,9 +831,8 @@ struct ColumnPlan<'t> {
 
 fn date_format_for(column: &Column) -> Format {
     let pattern = match column.source() {
-        Some(ColumnSource::TimeBucket { unit: TimeUnit::Day | TimeUnit::Week | TimeUnit::Month, .. }) => {
-            "yyyy-mm-dd"
-        }
+        Some(ColumnSource::TimeBucket { unit: TimeUnit::Day | TimeUnit::Week, .. }) => "yyyy-mm-dd",
+        Some(ColumnSource::TimeBucket { unit: TimeUnit::Month, .. }) => "yyyy-mm",
         Some(ColumnSource::TimeBucket { unit: TimeUnit::Hour, .. }) => "yyyy-mm-dd hh:mm",
         _ => "yyyy-mm-dd hh:mm:ss",
     };

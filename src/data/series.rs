@@ -47,6 +47,7 @@ use crate::api::query::{Aggregation, Field, Filter, FilterValue, Operator, Query
 use crate::api::timestamp::parse_filter_timestamp;
 
 use super::export::csv_field;
+use super::display::{bucket_export_label, cell_copy_text};
 use super::table::{CellRef, Column, ColumnType, ResultTable, write_float};
 use super::time::{TimestampLayout, format_strict};
 
@@ -202,16 +203,18 @@ impl ChartData {
         self.partial_last = partial_last;
     }
 
-    /// The series as CSV: the bucket start (RFC 3339, UTC) then one column per series;
-    /// an empty cell is a gap.
+    /// The series as CSV: the bucket (its UTC label, as exports write it: `2026-06-08`) then
+    /// one column per series; an empty cell is a gap.
     pub fn to_csv(&self) -> String {
         let labels: Vec<String> = self
             .buckets
             .iter()
             .map(|&ms| {
-                let mut text = String::with_capacity(20);
-                format_strict(ms, TimestampLayout { fraction_digits: 0 }, &mut text);
-                text
+                bucket_export_label(self.unit, ms).unwrap_or_else(|| {
+                    let mut text = String::with_capacity(20);
+                    format_strict(ms, TimestampLayout { fraction_digits: 0 }, &mut text);
+                    text
+                })
             })
             .collect();
         series_csv(&self.time_column, &labels, &self.series)
@@ -547,7 +550,7 @@ fn push_label(table: &ResultTable, row: usize, col: usize, out: &mut String) {
             let _ = write!(out, "{value}");
         }
         CellRef::Float(value) => write_float(value, out),
-        CellRef::Timestamp(_) => out.push_str(&table.cell_text(row, col)),
+        CellRef::Timestamp(_) => out.push_str(&cell_copy_text(table, row, col)),
     }
 }
 
@@ -1576,9 +1579,9 @@ mod tests {
         assert_eq!(
             data.to_csv(),
             "firstMessageTime_day,\"open,ai\",support_ticket\r\n\
-             2026-03-01T00:00:00Z,5,\r\n\
-             2026-03-02T00:00:00Z,,\r\n\
-             2026-03-03T00:00:00Z,,2\r\n"
+             2026-03-01,5,\r\n\
+             2026-03-02,,\r\n\
+             2026-03-03,,2\r\n"
         );
     }
 
