@@ -344,7 +344,7 @@ fn big_filter_draft(count: usize) -> QueryDraft {
         "select": [{"type": "aggregation", "aggregation": "count"}, {"type": "time", "timeUnit": "day"}],
         "groupBy": [{"field": "type"}],
         "where": {"and": groups},
-        "orderBy": [{"field": "count", "direction": "desc"}]
+        "orderBy": [{"field": "firstMessageTime_day", "direction": "desc"}]
     });
     QueryDraft::from_body(&parse_query(&body.to_string()).unwrap())
 }
