@@ -657,6 +657,8 @@ impl FilterValue {
     }
 
     /// Classifies a JSON value into one of the documented forms, or says why it fits none.
+    /// JSON null is [`FilterValue::Null`] (whether null suits the operator is the
+    /// validator's call, not the parser's).
     ///
     /// An object whose keys are exactly `path` (an array of strings) and `value`
     /// (scalar, scalar list or null) is the `{path, value}` pair; any other object is
