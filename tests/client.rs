@@ -763,11 +763,16 @@ async fn property_endpoints_send_their_bodies_and_read_results() {
     assert_eq!(values, ["web", "slack"]);
     let hits = server.hits();
     assert_eq!(hits[0].path, "/query/property-keys");
-    assert_eq!(serde_json::from_slice::<Value>(&hits[0].body).unwrap(), json!({"field":"properties"}));
+    // Suggestions name the view being explored: without `views` the real server also
+    // offers keys and values that exist only in the events, feedback or threads views.
+    assert_eq!(
+        serde_json::from_slice::<Value>(&hits[0].body).unwrap(),
+        json!({"field":"properties","views":["conversations_view"]})
+    );
     assert_eq!(hits[1].path, "/query/property-values");
     assert_eq!(
         serde_json::from_slice::<Value>(&hits[1].body).unwrap(),
-        json!({"field":"userProperties","key":"userType","limit":20})
+        json!({"field":"userProperties","key":"userType","views":["conversations_view"],"limit":20})
     );
 }
 

@@ -6,7 +6,9 @@
 // The helpers below are test code too; clippy's allow-unwrap-in-tests only covers `#[test]` fns.
 #![allow(clippy::unwrap_used)]
 
-use inkeep_explorer::api::columns::{ColumnSource, produces_column, result_columns};
+use inkeep_explorer::api::columns::{
+    ColumnSource, is_published_order_by_field, produces_column, result_columns,
+};
 use inkeep_explorer::api::query::{
     Aggregation, Condition, Direction, Field, FieldMode, Filter, FilterValue, GroupBy, Operator, OrderBy,
     PathTarget, QueryBody, Scalar, Selection, TimeUnit, parse_query, query_from_value,
@@ -457,15 +459,37 @@ fn builders_omit_absent_optionals() {
 }
 
 #[test]
-fn a_null_value_is_read_as_no_value() {
-    // `value: null` cannot be told from an absent value; validation then asks for one.
-    let body =
-        parse_query(r#"{"where":{"condition":{"field":"type","operator":"isNull","value":null}}}"#).unwrap();
-    assert_eq!(body, body_with_filter(Filter::condition(Field::Type, Operator::IsNull, None)));
+fn a_null_value_is_kept_apart_from_no_value() {
+    // The published schema types `value` as any JSON: `null` is read, and written back, as null.
+    let text = r#"{"where":{"condition":{"field":"type","operator":"isNull","value":null}}}"#;
+    let body = parse_query(text).unwrap();
+    assert_eq!(
+        body,
+        body_with_filter(Filter::condition(Field::Type, Operator::IsNull, Some(FilterValue::Null)))
+    );
+    assert_eq!(serde_json::to_string(&body).unwrap(), text);
+    let absent = r#"{"where":{"condition":{"field":"type","operator":"isNull"}}}"#;
+    assert_eq!(serde_json::to_string(&parse_query(absent).unwrap()).unwrap(), absent);
+    // For the null tests, null means "no value"; elsewhere it is refused with a way out.
+    assert_valid(json!({"where": {"condition": {"field": "type", "operator": "isNull", "value": null}}}));
+    assert_valid(
+        json!({"where": {"condition": {"field": "properties", "operator": "isNotNull", "value": null}}}),
+    );
+    for operator in ["eq", "neq"] {
+        assert_problem(
+            json!({"where": {"condition": {"field": "type", "operator": operator, "value": null}}}),
+            "where.condition.value",
+            "Comparing with null matches nothing; use the operator isNull (or isNotNull).",
+        );
+    }
     assert_problem(
-        json!({"where": {"condition": {"field": "type", "operator": "eq", "value": null}}}),
+        json!({"where": {"condition": {"field": "userMessageCount", "operator": "gt", "value": null}}}),
         "where.condition.value",
-        "needs a value",
+        "`gt` needs one value, not null.",
+    );
+    // Inside JSON, `{path, value: null}` with eq is how a missing value is tested.
+    assert_valid(
+        json!({"where": {"condition": {"field": "properties", "operator": "eq", "value": {"path": ["source"], "value": null}}}}),
     );
 }
 
@@ -722,7 +746,7 @@ fn valid_queries_have_no_problems() {
                 {"condition": {"field": "userMessageCount", "operator": "gt", "value": 1}}
             ]}
         ]},
-        "orderBy": [{"field": "count", "direction": "desc"}, {"field": "firstMessageTime_day", "direction": "asc"}],
+        "orderBy": [{"field": "avg_userMessageCount", "direction": "desc"}, {"field": "firstMessageTime_day", "direction": "asc"}],
         "notes": "Daily volume by type"
     }));
     assert_valid(json!({}));
@@ -734,7 +758,7 @@ fn valid_queries_have_no_problems() {
             {"type": "field", "field": "properties"},
             {"type": "field", "field": "userProperties", "mode": "json"}
         ],
-        "orderBy": [{"field": "properties.source", "direction": "asc"}]
+        "orderBy": [{"field": "userProperties", "direction": "asc"}, {"field": "id", "direction": "desc"}]
     }));
     assert_valid(json!({
         "select": [
@@ -745,7 +769,7 @@ fn valid_queries_have_no_problems() {
             {"type": "time", "timeUnit": "month", "field": "firstMessageTime"}
         ],
         "groupBy": [{"field": "properties", "path": ["source"]}, {"field": "type", "includeInSelect": false}],
-        "orderBy": [{"field": "properties.source", "direction": "asc"}]
+        "orderBy": [{"field": "min_firstMessageTime", "direction": "asc"}, {"field": "count_properties", "direction": "desc"}]
     }));
 }
 
@@ -1240,16 +1264,53 @@ fn order_by_only_produced_columns() {
         "`properties.<key>`",
     );
     assert_problem(
-        json!({"select": [{"type": "aggregation", "aggregation": "count"}], "orderBy": [
-            {"field": "count", "direction": "asc"}, {"field": "count", "direction": "desc"}
+        json!({"select": [{"type": "aggregation", "aggregation": "count", "field": "id"}], "orderBy": [
+            {"field": "count_id", "direction": "asc"}, {"field": "count_id", "direction": "desc"}
         ]}),
         "orderBy[1].field",
-        "already sorted by `count` (orderBy[0])",
+        "already sorted by `count_id` (orderBy[0])",
     );
     assert_problem(
         json!({"orderBy": [{"field": "", "direction": "asc"}]}),
         "orderBy[0].field",
-        "no column ``",
+        "`` cannot be sorted by on the server",
+    );
+}
+
+#[test]
+fn order_by_only_the_published_set() {
+    let select = json!([
+        {"type": "aggregation", "aggregation": "count"},
+        {"type": "aggregation", "aggregation": "countDistinct", "field": "userProperties", "path": ["userId"]},
+        {"type": "aggregation", "aggregation": "count", "field": "properties", "path": ["userId"]},
+        {"type": "aggregation", "aggregation": "sum", "field": "userMessageCount"}
+    ]);
+    let group_by = json!([{"field": "properties", "path": ["source"]}]);
+    // Produced by the query, refused by the published schema, each with a way out.
+    for (column, hint) in [
+        (
+            "count",
+            "Select the count of `id` (column `count_id`) and sort by that, or sort the column in the grid.",
+        ),
+        (
+            "countDistinct_userProperties.userId",
+            "cannot be sorted by on the server; sort the column in the grid.",
+        ),
+        ("count_properties.userId", "group by or select it and sort the column in the grid."),
+        ("properties.source", "group by or select it and sort the column in the grid."),
+    ] {
+        let body = json!({"select": select, "groupBy": group_by, "orderBy": [{"field": column, "direction": "desc"}]});
+        assert!(!is_published_order_by_field(column));
+        let found = problems(body.clone());
+        assert_eq!(found.len(), 1, "{body}: {found:#?}");
+        assert_eq!(found[0].path, "orderBy[0].field");
+        let message = &found[0].message;
+        assert!(message.starts_with(&format!("`{column}` cannot be sorted by on the server: the published schema only sorts by fields, time buckets and sum/count/avg/min/max of a field.")), "{message}");
+        assert!(message.ends_with(hint), "{message}");
+    }
+    // The same query sorted by a member of the set is valid.
+    assert_valid(
+        json!({"select": select, "groupBy": group_by, "orderBy": [{"field": "sum_userMessageCount", "direction": "desc"}]}),
     );
 }
 

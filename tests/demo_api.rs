@@ -530,9 +530,9 @@ fn group_by_type_keeps_null_as_one_group() {
 #[test]
 fn group_by_without_include_in_select_hides_the_key() {
     let page = query(json!({
-        "select": [{"type": "aggregation", "aggregation": "count"}],
+        "select": [{"type": "aggregation", "aggregation": "count", "field": "id"}],
         "groupBy": [{"field": "organizationId", "includeInSelect": false}, {"field": "type", "includeInSelect": false}],
-        "orderBy": [{"field": "count", "direction": "asc"}]
+        "orderBy": [{"field": "count_id", "direction": "asc"}]
     }));
     let mut groups: HashMap<(&str, Option<&str>), u64> = HashMap::new();
     for c in data() {
@@ -545,8 +545,8 @@ fn group_by_without_include_in_select_hides_the_key() {
         .rows
         .iter()
         .map(|row| {
-            assert_eq!(keys(row), ["count"]);
-            row["count"].as_u64().unwrap()
+            assert_eq!(keys(row), ["count_id"]);
+            row["count_id"].as_u64().unwrap()
         })
         .collect();
     assert_eq!(actual, expected);
@@ -653,21 +653,27 @@ fn descending_order_puts_nulls_first() {
 
 #[test]
 fn order_by_aggregate_and_group_key() {
+    // `count` and `properties.language` are outside the published orderBy set: the sortable
+    // twin of a row count is the count of `id` (never null), and a plain field as the key.
     let page = query(json!({
-        "select": [{"type": "aggregation", "aggregation": "count"}],
-        "groupBy": [{"field": "properties", "path": ["language"]}],
-        "orderBy": [{"field": "count", "direction": "desc"}, {"field": "properties.language", "direction": "asc"}]
+        "select": [{"type": "aggregation", "aggregation": "count", "field": "id"}],
+        "groupBy": [{"field": "userMessageCount"}],
+        "orderBy": [
+            {"field": "count_id", "direction": "desc"},
+            {"field": "userMessageCount", "direction": "asc"}
+        ]
     }));
-    let mut counts: HashMap<Option<&str>, u64> = HashMap::new();
+    let mut counts: HashMap<i64, u64> = HashMap::new();
     for c in data() {
-        *counts.entry(prop(c, &["language"]).and_then(Value::as_str)).or_default() += 1;
+        *counts.entry(c.user_message_count).or_default() += 1;
     }
-    let mut expected: Vec<(Option<&str>, u64)> = counts.into_iter().collect();
-    expected.sort_by(|a, b| b.1.cmp(&a.1).then((a.0.is_none(), a.0).cmp(&(b.0.is_none(), b.0))));
-    let actual: Vec<(Option<&str>, u64)> = page
+    let mut expected: Vec<(i64, u64)> = counts.into_iter().collect();
+    expected.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    assert!(expected.windows(2).any(|pair| pair[0].1 == pair[1].1), "the test needs ties on the count");
+    let actual: Vec<(i64, u64)> = page
         .rows
         .iter()
-        .map(|row| (row["properties.language"].as_str(), row["count"].as_u64().unwrap()))
+        .map(|row| (row["userMessageCount"].as_i64().unwrap(), row["count_id"].as_u64().unwrap()))
         .collect();
     assert_eq!(actual, expected);
 }
@@ -1357,6 +1363,72 @@ fn property_values_most_frequent_first() {
     assert_eq!(agents.len(), 5, "Lumen Labs has five agents");
 }
 
+/// Keys and values are looked up in the views a request names. The demo holds conversations
+/// only, so the other views have no rows: what exists in conversations is not offered for
+/// them, and without `views` (all four) the union is the conversations' own.
+#[test]
+fn property_suggestions_come_from_the_named_views_only() {
+    let conversation_keys = property_list("/query/property-keys", json!({"field": "properties"}));
+    assert!(conversation_keys.contains(&"source".to_string()), "{conversation_keys:?}");
+    let in_view =
+        |views: Value| property_list("/query/property-keys", json!({"field": "properties", "views": views}));
+    assert_eq!(in_view(json!(["conversations_view"])), conversation_keys);
+    for other in ["events_view", "feedback_view", "semantic_threads_view"] {
+        assert_eq!(in_view(json!([other])), Vec::<String>::new(), "{other} has no rows in the demo");
+        assert_eq!(
+            in_view(json!([other, "conversations_view"])),
+            conversation_keys,
+            "{other} + conversations"
+        );
+    }
+    assert_eq!(in_view(json!([])), Vec::<String>::new(), "no view named, nothing to look in");
+
+    let values = |views: Value| {
+        property_list(
+            "/query/property-values",
+            json!({"field": "properties", "key": "language", "views": views}),
+        )
+    };
+    let languages = expected_values("properties", "language", |_| true);
+    assert!(!languages.is_empty());
+    assert_eq!(values(json!(["conversations_view"])), languages);
+    assert_eq!(values(json!(["events_view"])), Vec::<String>::new());
+    // The filter and the limit apply within the named view.
+    let narrowed = property_list(
+        "/query/property-values",
+        json!({
+            "field": "userProperties",
+            "key": "supportAgentName",
+            "views": ["conversations_view"],
+            "where": {"condition": {"field": "organizationId", "operator": "eq", "value": "org_lumenlabs"}},
+            "limit": 2
+        }),
+    );
+    let all_agents = expected_values("userProperties", "supportAgentName", |_| true);
+    let lumen_agents =
+        expected_values("userProperties", "supportAgentName", |c| c.organization_id == "org_lumenlabs");
+    assert!(all_agents.len() > lumen_agents.len(), "the filter must narrow something");
+    assert_eq!(narrowed, lumen_agents[..2]);
+}
+
+/// What the app sends for suggestions names the explored view, and the demo answers it.
+#[test]
+fn the_apps_suggestion_requests_name_the_conversations_view() {
+    use inkeep_explorer::api::response::{PropertyField, PropertyKeysRequest, PropertyValuesRequest, View};
+    let keys = PropertyKeysRequest::new(PropertyField::Properties);
+    assert_eq!(keys.views, Some(vec![View::Conversations]));
+    let answer = post("/query/property-keys", &serde_json::to_value(&keys).unwrap());
+    assert_eq!(answer.status, 200, "{}", answer.text());
+    assert_eq!(
+        answer.json()["results"],
+        json!(property_list("/query/property-keys", json!({"field": "properties"})))
+    );
+    let values = PropertyValuesRequest::new(PropertyField::Properties, "language");
+    assert_eq!(values.views, Some(vec![View::Conversations]));
+    let answer = post("/query/property-values", &serde_json::to_value(&values).unwrap());
+    assert_eq!(answer.json()["results"], json!(expected_values("properties", "language", |_| true)));
+}
+
 // ---------------------------------------------------------------------------------------
 // Paging.
 
@@ -1468,7 +1540,7 @@ fn malformed_json_is_400_with_line_and_column() {
 }
 
 #[test]
-fn unknown_operator_field_or_value_type_names_the_path() {
+fn bodies_outside_the_published_schema_are_400_naming_the_path() {
     let cases = [
         (
             json!({"where": {"and": [
@@ -1480,9 +1552,111 @@ fn unknown_operator_field_or_value_type_names_the_path() {
         ),
         (json!({"select": [{"type": "field", "field": "nope"}]}), "select[0].field", "nope"),
         (json!({"select": [{"type": "sideways"}]}), "select[0]", "sideways"),
-        (json!({"unknownKey": 1}), "unknownKey", "unknownKey"),
-        (json!({"select": "id"}), "select", "sequence"),
+        // An unknown top-level key: the detail says where and lists the keys allowed.
+        (json!({"unknownKey": 1}), "unknownKey", "orderBy"),
+        // A wrong type.
+        (json!({"select": "id"}), "`select`", "sequence"),
+        (json!({"notes": 80}), "`notes`", "string"),
         (json!({"orderBy": [{"field": "id", "direction": "up"}]}), "orderBy[0].direction", "up"),
+        (json!({"orderBy": [{"field": "count", "direction": "asc"}]}), "orderBy[0].field", "count_id"),
+    ];
+    for (body, path, word) in cases {
+        for endpoint in ["/query/conversations", "/query/conversations/export"] {
+            let answer = post(endpoint, &body);
+            let detail = check_problem(&answer, 400, "bad_request", endpoint);
+            assert!(detail.contains(path), "{body}: detail should name `{path}`: {detail}");
+            assert!(detail.contains(word), "{body}: detail should mention `{word}`: {detail}");
+        }
+    }
+    // Property endpoints name the path too: a wrong field, an unknown key, a bad view,
+    // a filter of the wrong shape, a limit that is not a positive integer.
+    let property_cases = [
+        ("/query/property-keys", json!({"field": "type"}), "`field`", "userProperties"),
+        (
+            "/query/property-keys",
+            json!({"field": "properties", "view": ["conversations_view"]}),
+            "view",
+            "views",
+        ),
+        (
+            "/query/property-keys",
+            json!({"field": "properties", "views": ["bogus_view"]}),
+            "views[0]",
+            "events_view",
+        ),
+        (
+            "/query/property-keys",
+            json!({"field": "properties", "views": "conversations_view"}),
+            "`views`",
+            "sequence",
+        ),
+        (
+            "/query/property-values",
+            json!({"field": "properties", "key": "source", "views": ["conversations"]}),
+            "views[0]",
+            "conversations_view",
+        ),
+        (
+            "/query/property-values",
+            json!({"field": "properties", "key": "source", "where": {"or": [{"condition": {"field": "x", "operator": "eq"}}]}}),
+            "where.or[0].condition.field",
+            "x",
+        ),
+        (
+            "/query/property-values",
+            json!({"field": "properties", "key": "source", "limit": 0}),
+            "`limit`",
+            "positive integer",
+        ),
+        (
+            "/query/property-values",
+            json!({"field": "properties", "key": "source", "limit": -3}),
+            "`limit`",
+            "-3",
+        ),
+        (
+            "/query/property-values",
+            json!({"field": "properties", "key": "source", "limit": 2.5}),
+            "`limit`",
+            "2.5",
+        ),
+        (
+            "/query/property-values",
+            json!({"field": "properties", "key": "source", "limit": "5"}),
+            "`limit`",
+            "u32",
+        ),
+    ];
+    for (endpoint, body, path, word) in property_cases {
+        let answer = post(endpoint, &body);
+        let detail = check_problem(&answer, 400, "bad_request", endpoint);
+        assert!(detail.contains(path), "{body}: detail should name `{path}`: {detail}");
+        assert!(detail.contains(word), "{body}: detail should mention `{word}`: {detail}");
+    }
+}
+
+/// The acceptance case of the published `orderBy` set: what the real server refuses, the
+/// demo refuses the same way, on the query endpoint and on its `/export` twin.
+#[test]
+fn sorting_by_bare_count_is_refused_like_the_real_server() {
+    let body = r#"{"select":[{"type":"aggregation","aggregation":"count"}],"orderBy":[{"field":"count","direction":"desc"}]}"#;
+    for endpoint in ["/query/conversations", "/query/conversations/export"] {
+        let answer = post_bytes(server(), endpoint, body.as_bytes().to_vec());
+        let detail = check_problem(&answer, 400, "bad_request", endpoint);
+        assert!(detail.contains("orderBy[0].field"), "{detail}");
+        assert!(detail.contains("count_id"), "the detail says what to do instead: {detail}");
+    }
+    // The sortable twin is answered, with the same counts.
+    let page = query(json!({
+        "select": [{"type": "aggregation", "aggregation": "count", "field": "id"}],
+        "orderBy": [{"field": "count_id", "direction": "desc"}]
+    }));
+    assert_eq!(page.rows[0]["count_id"], json!(ROWS));
+}
+
+#[test]
+fn unanswerable_queries_inside_the_schema_are_422_naming_the_path() {
+    let cases = [
         (
             json!({"where": {"condition": {"field": "userMessageCount", "operator": "eq", "value": "many"}}}),
             "where.condition.value",
@@ -1493,7 +1667,18 @@ fn unknown_operator_field_or_value_type_names_the_path() {
             "where.condition.operator",
             "jsonHasKey",
         ),
-        (json!({"orderBy": [{"field": "count", "direction": "asc"}]}), "orderBy[0]", "count"),
+        // In the set, but not a column of this query.
+        (
+            json!({"select": [{"type": "field", "field": "id"}], "orderBy": [{"field": "type", "direction": "asc"}]}),
+            "orderBy[0].field",
+            "no column `type`",
+        ),
+        // `"value": null` is read (the schema allows any JSON) but matches nothing.
+        (
+            json!({"where": {"condition": {"field": "type", "operator": "eq", "value": null}}}),
+            "where.condition.value",
+            "isNull",
+        ),
     ];
     for (body, path, word) in cases {
         let answer = post("/query/conversations", &body);
@@ -1501,16 +1686,35 @@ fn unknown_operator_field_or_value_type_names_the_path() {
         assert!(detail.contains(path), "{body}: detail should name `{path}`: {detail}");
         assert!(detail.contains(word), "{body}: detail should mention `{word}`: {detail}");
     }
-    // Property endpoints name the path too.
-    let answer = post("/query/property-keys", &json!({"field": "type"}));
-    let detail = check_problem(&answer, 422, "unprocessable_entity", "/query/property-keys");
-    assert!(detail.contains("field"), "{detail}");
-    let answer = post(
-        "/query/property-values",
-        &json!({"field": "properties", "key": "source", "where": {"or": [{"condition": {"field": "x", "operator": "eq"}}]}}),
-    );
-    let detail = check_problem(&answer, 422, "unprocessable_entity", "/query/property-values");
-    assert!(detail.contains("where.or[0].condition.field"), "{detail}");
+}
+
+/// For every operator, `"value": null` is refused by the demo exactly when the validator
+/// refuses it (the demo runs the validator), and accepted ones are answered.
+#[test]
+fn null_values_are_refused_exactly_as_the_validator_refuses_them() {
+    use inkeep_explorer::api::query::{Operator, parse_query};
+    use inkeep_explorer::api::validate::validate;
+    for field in ["type", "properties"] {
+        for operator in Operator::ALL {
+            let body = json!({"where": {"condition": {"field": field, "operator": operator.as_str(), "value": null}}});
+            let problems = validate(&parse_query(&body.to_string()).unwrap());
+            let answer = post("/query/conversations", &body);
+            if problems.is_empty() {
+                let page = read_page(&answer, &body);
+                let expected = match (field, operator) {
+                    ("type", Operator::IsNull) => count_where(|c| c.conversation_type.is_none()),
+                    ("type", Operator::IsNotNull) => count_where(|c| c.conversation_type.is_some()),
+                    ("properties", Operator::IsNull) => count_where(|c| plain(c, "properties").is_null()),
+                    ("properties", Operator::IsNotNull) => count_where(|c| !plain(c, "properties").is_null()),
+                    _ => panic!("{body} passed the validator"),
+                };
+                assert_eq!(page.total, expected, "{body}");
+            } else {
+                let detail = check_problem(&answer, 422, "unprocessable_entity", "/query/conversations");
+                assert!(detail.contains(&problems[0].path), "{body}: {detail}");
+            }
+        }
+    }
 }
 
 #[test]

@@ -10,12 +10,12 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use chrono::NaiveDate;
-use inkeep_explorer::api::columns::result_columns;
+use inkeep_explorer::api::columns::{is_published_order_by_field, result_columns};
 use inkeep_explorer::api::query::{
     Aggregation, Condition, Direction, Field, FieldMode, Filter, FilterValue, GroupBy, Operator, OrderBy,
     PathTarget, QueryBody, Scalar, Selection, TimeUnit,
 };
-use inkeep_explorer::api::validate::validate;
+use inkeep_explorer::api::validate::{published_schema_problems, validate};
 use inkeep_explorer::demo::dataset::DatasetParams;
 use inkeep_explorer::demo::server::{DemoServer, ServerConfig};
 use proptest::prelude::*;
@@ -196,6 +196,8 @@ fn filter_value() -> impl Strategy<Value = FilterValue> {
         prop::collection::vec(scalar(), 0..4).prop_map(FilterValue::List),
         json_doc().prop_map(FilterValue::Json),
         (json_path(), path_target()).prop_map(|(path, value)| FilterValue::Path { path, value }),
+        // `"value": null`: the demo must refuse it exactly where the validator does.
+        Just(FilterValue::Null),
     ]
 }
 
@@ -354,19 +356,18 @@ fn query() -> impl Strategy<Value = QueryBody> {
     )
         .prop_flat_map(|(select_items, group_by, filter, notes)| {
             let base = QueryBody { select: select_items, group_by, filter, order_by: Vec::new(), notes };
-            // Sort keys drawn mostly from the columns the query produces.
-            let mut produced: Vec<String> = Vec::new();
-            for column in result_columns(&base) {
-                if column.is_unpacked() {
-                    // An unpacked JSON field sorts by one of its keys.
-                    produced
-                        .extend(["source", "userId", "language"].map(|key| format!("{}.{key}", column.name)));
-                } else {
-                    produced.push(column.name);
-                }
-            }
-            let others: Vec<String> =
-                ["count", "id", "properties.source", "nope"].map(str::to_string).to_vec();
+            // Sort keys drawn mostly from the columns the query produces, and always from the
+            // published closed set: the app never sends anything else (the real server would
+            // refuse it), so the generator does not either.
+            let mut produced: Vec<String> = result_columns(&base)
+                .into_iter()
+                .map(|column| column.name)
+                .filter(|name| is_published_order_by_field(name))
+                .collect();
+            // In the set, but not always produced: exercises "no such column" (422).
+            let others: Vec<String> = ["count_id", "id", "sum_userMessageCount", "firstMessageTime_week"]
+                .map(str::to_string)
+                .to_vec();
             if produced.is_empty() {
                 produced.clone_from(&others);
             }
@@ -392,12 +393,16 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
 
     /// Valid queries are answered with a true envelope, and their export has exactly `total`
-    /// rows; invalid ones are refused with 422. Nothing is a 500.
+    /// rows; invalid ones (all inside the published schema) are refused with 422. Nothing is
+    /// a 500.
     #[test]
     fn random_queries_never_fail_the_server(query in query()) {
         let body = serde_json::to_vec(&query).unwrap();
         let answer = post("/query/conversations", body.clone());
         check_error_shape(&answer)?;
+        // The generator stays inside the published schema, so a refusal is never a 400.
+        let outside = published_schema_problems(&query);
+        prop_assert!(outside.is_empty(), "outside the published schema: {:?}", outside);
         let problems = validate(&query);
         let text = String::from_utf8_lossy(&answer.body).into_owned();
         if !problems.is_empty() {
@@ -456,4 +461,24 @@ fn random_query_strategy_produces_valid_queries_often() {
     eprintln!("{valid} of 400 generated queries are valid");
     assert!(valid >= 120, "only {valid} of 400 generated queries are valid");
     assert!(valid <= 360, "{valid} of 400 generated queries are valid: invalid ones are exercised too");
+}
+
+#[test]
+fn every_generated_query_is_inside_the_published_schema() {
+    // Independently of the validator: every sort key the generator draws is in the closed set.
+    use proptest::strategy::ValueTree;
+    use proptest::test_runner::TestRunner;
+    let mut runner = TestRunner::deterministic();
+    let strategy = query();
+    let mut sorted = 0;
+    for _ in 0..400 {
+        let query = strategy.new_tree(&mut runner).unwrap().current();
+        for order in &query.order_by {
+            assert!(is_published_order_by_field(&order.field), "{} outside the set", order.field);
+        }
+        sorted += usize::from(!query.order_by.is_empty());
+        let outside = published_schema_problems(&query);
+        assert!(outside.is_empty(), "{}: {outside:?}", serde_json::to_string(&query).unwrap());
+    }
+    assert!(sorted >= 100, "only {sorted} of 400 generated queries sort at all");
 }

@@ -344,9 +344,17 @@ pub struct Condition {
     pub field: Field,
     /// The comparison.
     pub operator: Operator,
-    /// What it is compared with; none for `isNull` / `isNotNull`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// What it is compared with; `None` when the key is absent (as for `isNull` /
+    /// `isNotNull`), `Some(FilterValue::Null)` when it is written `"value": null`, so that a
+    /// body is written back exactly as it was read.
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "present_value")]
     pub value: Option<FilterValue>,
+}
+
+/// Reads a `value` key that is present: JSON null becomes `Some(FilterValue::Null)`, not
+/// `None` as serde's `Option` would make it (`None` stands for an absent key).
+fn present_value<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<FilterValue>, D::Error> {
+    FilterValue::deserialize(deserializer).map(Some)
 }
 
 /// A filter operator. The JSON ones mirror PostgreSQL's JSONB operators.
@@ -618,6 +626,9 @@ pub enum FilterValue {
         /// What the value there is compared with.
         value: PathTarget,
     },
+    /// `"value": null`, kept apart from an absent `value` so that it round-trips. The
+    /// published schema allows any JSON here; the validator says which operators refuse it.
+    Null,
 }
 
 impl FilterValue {
@@ -627,6 +638,7 @@ impl FilterValue {
             FilterValue::Scalar(s) => s.to_json(),
             FilterValue::List(items) => Value::Array(items.iter().map(Scalar::to_json).collect()),
             FilterValue::Json(map) => Value::Object(map.clone()),
+            FilterValue::Null => Value::Null,
             FilterValue::Path { path, value } => {
                 let target = match value {
                     PathTarget::Scalar(s) => s.to_json(),
@@ -645,15 +657,15 @@ impl FilterValue {
     }
 
     /// Classifies a JSON value into one of the documented forms, or says why it fits none.
+    /// JSON null is [`FilterValue::Null`] (whether null suits the operator is the
+    /// validator's call, not the parser's).
     ///
     /// An object whose keys are exactly `path` (an array of strings) and `value`
     /// (scalar, scalar list or null) is the `{path, value}` pair; any other object is
     /// a JSON document for the containment operators.
     pub fn from_json(value: &Value) -> Result<FilterValue, String> {
         match value {
-            Value::Null => {
-                Err("a value of null is not allowed here; leave `value` out for isNull/isNotNull".to_string())
-            }
+            Value::Null => Ok(FilterValue::Null),
             Value::String(_) | Value::Number(_) | Value::Bool(_) => Scalar::from_json(value)
                 .map(FilterValue::Scalar)
                 .ok_or_else(|| "expected a scalar".to_string()),
@@ -1075,5 +1087,20 @@ mod tests {
         let obj = FilterValue::from_json(&json!({"source":"slack"})).unwrap();
         assert!(matches!(obj, FilterValue::Json(_)));
         assert!(FilterValue::from_json(&json!([1, [2]])).is_err());
+    }
+
+    #[test]
+    fn an_absent_value_and_a_null_value_are_told_apart_and_written_back() {
+        for text in [
+            r#"{"where":{"condition":{"field":"type","operator":"eq","value":null}}}"#,
+            r#"{"where":{"condition":{"field":"type","operator":"isNull"}}}"#,
+            r#"{"where":{"condition":{"field":"type","operator":"isNull","value":null}}}"#,
+        ] {
+            let body = parse_query(text).unwrap();
+            let Some(Filter::Condition(condition)) = &body.filter else { panic!("{text}") };
+            assert_eq!(condition.value.is_some(), text.contains("\"value\""), "{text}");
+            assert_eq!(serde_json::to_string(&body).unwrap(), text);
+            assert_eq!(query_from_value(&serde_json::from_str(text).unwrap()).unwrap(), body);
+        }
     }
 }

@@ -498,6 +498,51 @@ impl fmt::Display for PropertyField {
     }
 }
 
+/// One of the query views the property endpoints look in (`views` on the wire): the
+/// published schema's closed set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum View {
+    /// Conversations, the view this app explores.
+    #[serde(rename = "conversations_view")]
+    Conversations,
+    /// Events.
+    #[serde(rename = "events_view")]
+    Events,
+    /// Feedback.
+    #[serde(rename = "feedback_view")]
+    Feedback,
+    /// Semantic threads.
+    #[serde(rename = "semantic_threads_view")]
+    SemanticThreads,
+}
+
+impl View {
+    /// Every view, in the order `API.md` lists them.
+    pub const ALL: [View; 4] = [View::Conversations, View::Events, View::Feedback, View::SemanticThreads];
+
+    /// The wire name (`conversations_view`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            View::Conversations => "conversations_view",
+            View::Events => "events_view",
+            View::Feedback => "feedback_view",
+            View::SemanticThreads => "semantic_threads_view",
+        }
+    }
+}
+
+impl fmt::Display for View {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The views the app's suggestions look in: the one it explores. Without `views` the server
+/// would also offer keys and values that exist only in the other views.
+fn explored_views() -> Option<Vec<View>> {
+    Some(vec![View::Conversations])
+}
+
 /// Body of `POST /query/property-keys`: which keys occur in a JSON field.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -506,16 +551,16 @@ pub struct PropertyKeysRequest {
     pub field: PropertyField,
     /// Views to look in, e.g. `["conversations_view"]`; all when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub views: Option<Vec<String>>,
+    pub views: Option<Vec<View>>,
     /// Only conversations matching this filter (`where` on the wire).
     #[serde(rename = "where", default, skip_serializing_if = "Option::is_none")]
     pub where_: Option<Filter>,
 }
 
 impl PropertyKeysRequest {
-    /// All keys of `field`, no view or filter restriction.
+    /// All keys of `field` in the explored view (`conversations_view`), no filter.
     pub fn new(field: PropertyField) -> PropertyKeysRequest {
-        PropertyKeysRequest { field, views: None, where_: None }
+        PropertyKeysRequest { field, views: explored_views(), where_: None }
     }
 }
 
@@ -529,7 +574,7 @@ pub struct PropertyValuesRequest {
     pub key: String,
     /// Views to look in; all when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub views: Option<Vec<String>>,
+    pub views: Option<Vec<View>>,
     /// Only conversations matching this filter (`where` on the wire).
     #[serde(rename = "where", default, skip_serializing_if = "Option::is_none")]
     pub where_: Option<Filter>,
@@ -539,9 +584,10 @@ pub struct PropertyValuesRequest {
 }
 
 impl PropertyValuesRequest {
-    /// All values of `key` in `field`, no restriction or limit.
+    /// All values of `key` in `field` in the explored view (`conversations_view`), no filter
+    /// or limit.
     pub fn new(field: PropertyField, key: impl Into<String>) -> PropertyValuesRequest {
-        PropertyValuesRequest { field, key: key.into(), views: None, where_: None, limit: None }
+        PropertyValuesRequest { field, key: key.into(), views: explored_views(), where_: None, limit: None }
     }
 }
 
@@ -692,11 +738,21 @@ mod tests {
     #[test]
     fn property_requests_on_the_wire() {
         let keys = PropertyKeysRequest::new(PropertyField::UserProperties);
-        assert_eq!(serde_json::to_value(&keys).unwrap(), json!({"field":"userProperties"}));
+        // Suggestions name the view being explored, so the other views' keys are not offered.
+        assert_eq!(
+            serde_json::to_value(&keys).unwrap(),
+            json!({"field":"userProperties","views":["conversations_view"]})
+        );
+        let bare = PropertyKeysRequest { views: None, ..keys };
+        assert_eq!(serde_json::to_value(&bare).unwrap(), json!({"field":"userProperties"}));
+        assert_eq!(
+            serde_json::to_value(PropertyValuesRequest::new(PropertyField::Properties, "k")).unwrap(),
+            json!({"field":"properties","key":"k","views":["conversations_view"]})
+        );
         let values = PropertyValuesRequest {
             field: PropertyField::Properties,
             key: "source".to_string(),
-            views: Some(vec!["conversations_view".to_string()]),
+            views: Some(vec![View::Conversations]),
             where_: Some(Filter::condition(
                 Field::Type,
                 Operator::Eq,
@@ -710,5 +766,26 @@ mod tests {
         assert_eq!(serde_json::from_value::<PropertyValuesRequest>(wire).unwrap(), values);
         assert!(serde_json::from_value::<PropertyKeysRequest>(json!({"field":"type"})).is_err());
         assert!(serde_json::from_value::<PropertyKeysRequest>(json!({"field":"properties","x":1})).is_err());
+    }
+
+    #[test]
+    fn views_are_the_closed_published_set() {
+        let names: Vec<Value> = View::ALL.iter().map(|view| serde_json::to_value(view).unwrap()).collect();
+        assert_eq!(
+            names,
+            [
+                json!("conversations_view"),
+                json!("events_view"),
+                json!("feedback_view"),
+                json!("semantic_threads_view")
+            ]
+        );
+        for view in View::ALL {
+            assert_eq!(serde_json::to_value(view).unwrap(), json!(view.as_str()));
+        }
+        let refused = serde_json::from_value::<PropertyKeysRequest>(
+            json!({"field":"properties","views":["conversations"]}),
+        );
+        assert!(refused.unwrap_err().to_string().contains("conversations_view"));
     }
 }

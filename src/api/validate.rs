@@ -18,12 +18,16 @@
 //!   values for `type`, text for the ids);
 //! - two selections may not produce the same result column, the same group-by key may not
 //!   appear twice, and the same column may not be sorted by twice;
-//! - a query must produce at least one column.
+//! - a query must produce at least one column;
+//! - `orderBy.field` must be in the published closed set
+//!   ([`is_published_order_by_field`]); [`published_schema_problems`] lists the breaches;
+//! - `"value": null` only goes with `isNull` / `isNotNull` (where it means "no value"); a
+//!   `{path, value: null}` pair is how `eq` / `neq` test for a missing value inside JSON.
 
 use std::fmt;
 use std::io;
 
-use super::columns::{produces_column, result_columns, selection_column};
+use super::columns::{is_published_order_by_field, produces_column, result_columns, selection_column};
 use super::query::{
     Aggregation, Condition, Field, FieldMode, Filter, FilterValue, GroupBy, Operator, PathTarget, QueryBody,
     Scalar, Selection,
@@ -415,10 +419,14 @@ fn check_condition(condition: &Condition, at: &str, out: &mut Vec<Problem>) {
         return;
     };
     if takes_none {
-        out.push(Problem::new(value_at, format!("`{operator}` takes no value; remove it.")));
+        // `"value": null` says "no value" too; anything else is a mistake.
+        if *value != FilterValue::Null {
+            out.push(Problem::new(value_at, format!("`{operator}` takes no value; remove it.")));
+        }
         return;
     }
     match value {
+        FilterValue::Null => out.push(Problem::new(value_at, null_value_message(operator, field))),
         FilterValue::Scalar(scalar) => check_scalar_value(field, operator, scalar, &value_at, out),
         FilterValue::List(items) => check_list_value(field, operator, items, &value_at, out),
         FilterValue::Json(_) => {
@@ -436,6 +444,17 @@ fn check_condition(condition: &Condition, at: &str, out: &mut Vec<Problem>) {
         FilterValue::Path { path, value: target } => {
             check_pair(field, operator, path, target, &value_at, out);
         }
+    }
+}
+
+/// Why `"value": null` does not work with `operator` (never `isNull` / `isNotNull`).
+fn null_value_message(operator: Operator, field: Field) -> String {
+    match operator {
+        // SQL's `= NULL` is never true: the condition would silently match nothing.
+        Operator::Eq | Operator::Neq => {
+            "Comparing with null matches nothing; use the operator isNull (or isNotNull).".to_string()
+        }
+        _ => format!("`{operator}` needs {}, not null.", expected_value(operator, field)),
     }
 }
 
@@ -666,6 +685,10 @@ fn check_order_by(query: &QueryBody, out: &mut Vec<Problem>) {
     for (index, order) in query.order_by.iter().enumerate() {
         let at = format!("orderBy[{index}].field");
         let column = order.field.as_str();
+        if !is_published_order_by_field(column) {
+            out.push(Problem::new(at, unsortable_message(column)));
+            continue;
+        }
         if !produces_column(query, column) {
             out.push(Problem::new(
                 at,
@@ -687,6 +710,49 @@ fn check_order_by(query: &QueryBody, out: &mut Vec<Problem>) {
     }
 }
 
+/// The problems that put `query` outside the published schema itself (as opposed to a
+/// query the schema admits but that cannot be answered): today the closed `orderBy.field`
+/// set. The real server's schema check refuses these before it looks at anything else, so
+/// the demo server answers them as it answers a body of the wrong shape (400).
+/// [`validate`] reports them too, among the others in document order.
+pub fn published_schema_problems(query: &QueryBody) -> Vec<Problem> {
+    query
+        .order_by
+        .iter()
+        .enumerate()
+        .filter(|(_, order)| !is_published_order_by_field(&order.field))
+        .map(|(index, order)| {
+            Problem::new(format!("orderBy[{index}].field"), unsortable_message(&order.field))
+        })
+        .collect()
+}
+
+/// Why `column` (outside the published set) cannot be sorted by, and what to do instead.
+fn unsortable_message(column: &str) -> String {
+    let rule = "the published schema only sorts by fields, time buckets and sum/count/avg/min/max of a field";
+    let instead = if column == Aggregation::Count.as_str() {
+        "Select the count of `id` (column `count_id`) and sort by that, or sort the column in the grid."
+            .to_string()
+    } else if let Some(rest) = column.strip_prefix("countDistinct_") {
+        format!(
+            "A distinct count (of `{rest}`) cannot be sorted by on the server; sort the column in the grid."
+        )
+    } else if let Some(aggregation) =
+        Aggregation::ALL.into_iter().find(|aggregation| aggregation.as_str() == column)
+    {
+        format!("`{aggregation}` needs a field; select `{aggregation}` of a field and sort by that column.")
+    } else if column.contains('.') {
+        "A path inside a JSON field cannot be sorted by on the server; group by or select it and sort \
+         the column in the grid."
+            .to_string()
+    } else {
+        "Sort by a field (`type`), a time bucket (`firstMessageTime_day`) or an aggregation of a field \
+         (`count_id`, `sum_userMessageCount`), or sort the column in the grid."
+            .to_string()
+    };
+    format!("`{column}` cannot be sorted by on the server: {rule}. {instead}")
+}
+
 /// The columns of `query` as a list for messages: `` `count`, `type` ``, with unpacked JSON
 /// selections as `` `properties.<key>` ``.
 fn produced_columns(query: &QueryBody) -> String {
@@ -706,6 +772,87 @@ fn produced_columns(query: &QueryBody) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn order_problems(body: serde_json::Value) -> Vec<Problem> {
+        let query = super::super::query::query_from_value(&body).unwrap();
+        validate(&query).into_iter().filter(|problem| problem.path.starts_with("orderBy")).collect()
+    }
+
+    #[test]
+    fn sorting_outside_the_published_set_is_refused_with_a_way_out() {
+        let select = serde_json::json!([
+            {"type": "aggregation", "aggregation": "count"},
+            {"type": "aggregation", "aggregation": "count", "field": "id"},
+            {"type": "aggregation", "aggregation": "countDistinct", "field": "userProperties", "path": ["userId"]},
+            {"type": "field", "field": "properties", "path": ["source"]},
+            {"type": "time", "timeUnit": "day"},
+            {"type": "field", "field": "type"}
+        ]);
+        let cases = [
+            ("count", Some("count_id")),
+            ("countDistinct_userProperties.userId", Some("in the grid")),
+            ("properties.source", Some("sort the column in the grid")),
+            ("count_id", None),
+            ("firstMessageTime_day", None),
+            ("type", None),
+        ];
+        for (column, hint) in cases {
+            let problems = order_problems(serde_json::json!({
+                "select": select, "orderBy": [{"field": column, "direction": "desc"}]
+            }));
+            let outside = published_schema_problems(
+                &super::super::query::query_from_value(&serde_json::json!({
+                    "select": select, "orderBy": [{"field": column, "direction": "desc"}]
+                }))
+                .unwrap(),
+            );
+            assert_eq!(problems, outside, "{column}: every orderBy problem here is a schema breach");
+            assert_eq!(problems.is_empty(), is_published_order_by_field(column), "{column}: {problems:?}");
+            if let Some(hint) = hint {
+                assert_eq!(problems.len(), 1, "{column}: {problems:?}");
+                assert_eq!(problems[0].path, "orderBy[0].field");
+                assert!(
+                    problems[0].message.starts_with(&format!("`{column}` cannot be sorted by")),
+                    "{problems:?}"
+                );
+                assert!(problems[0].message.contains(hint), "{column}: {}", problems[0].message);
+            }
+        }
+        // A sortable name the query does not produce, and a repeated one, keep their messages.
+        let missing = order_problems(serde_json::json!({
+            "select": select, "orderBy": [{"field": "sum_userMessageCount", "direction": "asc"}]
+        }));
+        assert!(missing[0].message.contains("no column `sum_userMessageCount`"), "{missing:?}");
+        let twice = order_problems(serde_json::json!({"select": select, "orderBy": [
+            {"field": "count_id", "direction": "asc"}, {"field": "count_id", "direction": "desc"}
+        ]}));
+        assert_eq!(twice.len(), 1);
+        assert!(twice[0].message.contains("already sorted by `count_id` (orderBy[0])"), "{twice:?}");
+    }
+
+    #[test]
+    fn null_values_are_refused_except_as_no_value() {
+        let problems = |operator: &str| {
+            let query = super::super::query::query_from_value(&serde_json::json!({
+                "where": {"condition": {"field": "type", "operator": operator, "value": null}}
+            }))
+            .unwrap();
+            validate(&query)
+        };
+        for operator in ["eq", "neq"] {
+            let found = problems(operator);
+            assert_eq!(found.len(), 1, "{found:?}");
+            assert_eq!(found[0].path, "where.condition.value");
+            assert_eq!(
+                found[0].message,
+                "Comparing with null matches nothing; use the operator isNull (or isNotNull)."
+            );
+        }
+        let found = problems("in");
+        assert!(found[0].message.contains("not null"), "{found:?}");
+        assert_eq!(problems("isNull"), []);
+        assert_eq!(problems("isNotNull"), []);
+    }
 
     #[test]
     fn byte_counter_matches_serde_json() {

@@ -117,6 +117,9 @@ pub enum ValueForm {
     Json,
     /// `{path, value}`: [`ValueDraft::path`] and [`ValueDraft::target`].
     Path,
+    /// `"value": null` as written in a body (kept so that the body round-trips; the
+    /// validator says which operators refuse it).
+    Null,
 }
 
 /// What the value at a JSON path is compared with.
@@ -624,6 +627,7 @@ impl ConditionDraft {
         let mut value = ValueDraft::default();
         match &condition.value {
             None => value.form = ValueForm::None,
+            Some(FilterValue::Null) => value.form = ValueForm::Null,
             Some(FilterValue::Scalar(scalar)) => {
                 value.form = ValueForm::Scalar;
                 value.scalar = ScalarDraft::from_scalar(scalar);
@@ -668,6 +672,7 @@ impl ConditionDraft {
         let is_time = self.field.is_timestamp();
         let value = match self.value.form {
             ValueForm::None => None,
+            ValueForm::Null => Some(FilterValue::Null),
             ValueForm::Scalar => {
                 Some(FilterValue::Scalar(build_scalar(&self.value.scalar, is_time, value_path, collector)))
             }
@@ -754,6 +759,29 @@ mod tests {
     }
 
     #[test]
+    fn an_absent_value_and_a_null_value_each_survive_the_form() {
+        // isNull with and without `"value": null`: both are valid and both are kept.
+        for value in [None, Some(json!(null))] {
+            round_trips(json!({"where": cond("type", "isNull", value.clone())}));
+            round_trips(json!({"where": {"and": [
+                cond("properties", "isNotNull", value),
+                cond("properties", "eq", Some(json!({"path": ["source"], "value": null}))),
+            ]}}));
+        }
+        // `eq null` is refused (it matches nothing), but the draft keeps the null as it was.
+        let text = json!({"where": cond("type", "eq", Some(json!(null)))});
+        let draft = QueryDraft::from_body(&body(text.clone()));
+        let Some(FilterDraft::Condition(condition)) = &draft.filter else { panic!("{draft:?}") };
+        assert_eq!(condition.value.form, ValueForm::Null);
+        let problems = draft.to_body().unwrap_err();
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert_eq!(problems[0].path, "where.condition.value");
+        assert!(problems[0].message.contains("isNull"), "{}", problems[0].message);
+        // What the inspector shows while the problem stands is the body as written.
+        assert_eq!(serde_json::to_value(draft.best_effort_body()).unwrap(), text);
+    }
+
+    #[test]
     fn relative_times_are_kept_in_the_body_and_validated_resolved() {
         let query = body(json!({
             "select": [{"type": "aggregation", "aggregation": "count"}],
@@ -831,7 +859,7 @@ mod tests {
                 {"field": "properties", "path": ["source"], "includeInSelect": false},
                 {"field": "projectId", "includeInSelect": true}
             ],
-            "orderBy": [{"field": "count", "direction": "desc"}, {"field": "type", "direction": "asc"}],
+            "orderBy": [{"field": "sum_userMessageCount", "direction": "desc"}, {"field": "type", "direction": "asc"}],
             "notes": "weekly report"
         }));
     }

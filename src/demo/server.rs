@@ -12,8 +12,10 @@
 //! Every request gets an id (`x-request-id` header, and `requestId` in problem bodies). A
 //! query request is checked in this order, each failure answered with its own problem:
 //! bearer token (401), content type (415), body size (413), JSON syntax (400, with line
-//! and column), query shape (422, with the path such as `where.and[2].condition.operator`),
-//! validation (422, listing every problem with its path). Only then does the store run,
+//! and column), the published schema (400, with the path such as
+//! `where.and[2].condition.operator` and what is allowed there: wrong shape, unknown key,
+//! wrong type, a `views` entry or an `orderBy.field` outside its closed set), validation
+//! (422, listing every problem with its path). Only then does the store run,
 //! always on a blocking thread.
 //!
 //! Content type: a body sent as `application/json` or any `…+json` type is read, and so is
@@ -50,8 +52,10 @@ use tokio::net::TcpListener;
 use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::api::query::{Filter, QueryBody, parse_query};
-use crate::api::response::{PROBLEM_CONTENT_TYPE, Problem, PropertyKeysRequest, PropertyValuesRequest};
-use crate::api::validate::{MAX_BODY_BYTES, validate};
+use crate::api::response::{PROBLEM_CONTENT_TYPE, Problem, PropertyKeysRequest, PropertyValuesRequest, View};
+use crate::api::validate::{
+    MAX_BODY_BYTES, Problem as ValidationProblem, published_schema_problems, validate,
+};
 use crate::demo::dataset::DatasetParams;
 use crate::demo::store::{DemoStore, StoreError};
 
@@ -626,14 +630,32 @@ fn strip_position(message: &str) -> &str {
     message.rfind(" at line ").map_or(message, |index| &message[..index])
 }
 
-/// Reads a query body: 400 for bad JSON, 422 for a shape that is not a query, with the path.
+/// Reads a query body: 400 for bad JSON and for a body outside the published schema (wrong
+/// shape, unknown key, wrong type, an `orderBy.field` outside the closed set), with the
+/// path; 422 for a body the schema admits but that cannot be answered.
 fn parse_query_body(bytes: &[u8]) -> Result<QueryBody, ApiError> {
     let text = check_json_syntax(bytes)?;
     let query = parse_query(text).map_err(|error| {
-        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, format!("invalid query: {error}"))
+        schema_error(
+            "query",
+            &error.path,
+            &format!("{}{}", error.message, line_column(error.line, error.column)),
+        )
     })?;
     check_query(&query)?;
     Ok(query)
+}
+
+/// ` (line L, column C)` when the position is known.
+fn line_column(line: usize, column: usize) -> String {
+    if line > 0 { format!(" (line {line}, column {column})") } else { String::new() }
+}
+
+/// The 400 answer for a body outside the published schema: the detail names the JSON path
+/// (or the top level) and, in serde's words, what is allowed there.
+fn schema_error(what: &str, path: &str, message: &str) -> ApiError {
+    let at = if path.is_empty() || path == "." { "the top level".to_string() } else { format!("`{path}`") };
+    ApiError::new(StatusCode::BAD_REQUEST, format!("invalid {what} at {at}: {message}"))
 }
 
 /// Reads a property request body, like [`parse_query_body`].
@@ -644,20 +666,33 @@ fn parse_request_body<T: DeserializeOwned>(bytes: &[u8], what: &str) -> Result<T
     parsed.map_err(|error| {
         let path = error.path().to_string();
         let inner = error.into_inner();
-        let location = if path.is_empty() || path == "." { String::new() } else { format!(" at `{path}`") };
-        ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            format!("invalid {what}: {}{location}", strip_position(&inner.to_string())),
-        )
+        schema_error(what, &path, strip_position(&inner.to_string()))
     })
 }
 
-/// Runs validation; any problem is a 422 listing all of them with their paths.
+/// Checks a query the schema could read: an `orderBy.field` outside the published set is
+/// a schema breach (400, as the real server's schema check answers it); any other problem
+/// is a 422. Each answer lists all its problems with their paths.
 fn check_query(query: &QueryBody) -> Result<(), ApiError> {
+    let outside = published_schema_problems(query);
+    if !outside.is_empty() {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            format!("invalid query: {}", list_problems(&outside)),
+        ));
+    }
     let problems = validate(query);
     if problems.is_empty() {
         return Ok(());
     }
+    Err(ApiError::new(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        format!("invalid query: {}", list_problems(&problems)),
+    ))
+}
+
+/// `` `path`: message; `path`: message `` (a problem of the whole body without a path).
+fn list_problems(problems: &[ValidationProblem]) -> String {
     let listed: Vec<String> = problems
         .iter()
         .map(|problem| {
@@ -668,7 +703,7 @@ fn check_query(query: &QueryBody) -> Result<(), ApiError> {
             }
         })
         .collect();
-    Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, format!("invalid query: {}", listed.join("; "))))
+    listed.join("; ")
 }
 
 /// Validates a filter of a property request the way a query's `where` is validated.
@@ -815,6 +850,12 @@ fn run_export(store: &DemoStore, query: &QueryBody, sender: &mpsc::Sender<Export
     let _ = sender.blocking_send(ExportMessage::Failed(failure));
 }
 
+/// True when a property request's `views` include the one view the demo holds rows of:
+/// all views when absent. The other views have no rows here yet, so they offer nothing.
+fn looks_in_conversations(views: Option<&[View]>) -> bool {
+    views.is_none_or(|views| views.contains(&View::Conversations))
+}
+
 async fn property_keys(
     State(state): State<Arc<AppState>>,
     context: RequestContext,
@@ -825,6 +866,9 @@ async fn property_keys(
         let bytes = accept_body(&state, &headers, body).await?;
         let request: PropertyKeysRequest = parse_request_body(&bytes, "property-keys request")?;
         check_filter(request.where_.as_ref())?;
+        if !looks_in_conversations(request.views.as_deref()) {
+            return Ok(axum::Json(json!({ "results": [] })));
+        }
         let field = request.field.field();
         let filter = request.where_;
         let keys = run_store(&state, move |store| store.property_keys(field, filter.as_ref())).await?;
@@ -848,6 +892,18 @@ async fn property_values(
         check_filter(request.where_.as_ref())?;
         if request.key.is_empty() {
             return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "`key` must not be empty"));
+        }
+        if request.limit == Some(0) {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                format!(
+                    "invalid property-values request at `limit`: a positive integer is allowed (at least 1; \
+                     {DEFAULT_PROPERTY_VALUES_LIMIT} when left out), not 0"
+                ),
+            ));
+        }
+        if !looks_in_conversations(request.views.as_deref()) {
+            return Ok(axum::Json(json!({ "results": [] })));
         }
         let limit = request
             .limit

@@ -80,8 +80,21 @@ pub(crate) fn value_ui(ui: &mut Ui, condition: &mut ConditionDraft, form: &mut F
         editor.choose_kind = false;
     }
     let target = if at_path { value.target } else { TargetForm::Scalar };
+    if value.form == ValueForm::Null {
+        // A body written by hand (or pasted) may say `"value": null`; it is kept as it is
+        // until the user types a value, so the JSON round-trips.
+        ui.label("null").on_hover_text(
+            "The query says \"value\": null. Comparing with null matches nothing; \
+             to find empty values use the operator \"is empty\" (isNull).",
+        );
+        if ui.small_button("Replace").on_hover_text("Type a value instead of null").clicked() {
+            value.switch_form(shown, TargetForm::Scalar);
+            return true;
+        }
+        return false;
+    }
     edited |= match shown {
-        ValueForm::None => false,
+        ValueForm::None | ValueForm::Null => false,
         ValueForm::Scalar => scalar_editor(ui, form, &mut value.scalar, &editor),
         ValueForm::List => list_editor(ui, form, &mut value.list, &editor, condition.field),
         ValueForm::Json => json_editor(ui, &mut value.json),
