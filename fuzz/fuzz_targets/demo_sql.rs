@@ -20,7 +20,7 @@ use std::sync::OnceLock;
 
 use arbitrary::{Result, Unstructured};
 use chrono::NaiveDate;
-use inkeep_explorer::api::columns::result_columns;
+use inkeep_explorer::api::columns::{is_published_order_by_field, result_columns};
 use inkeep_explorer::api::query::{
     Aggregation, Condition, Direction, Field, FieldMode, Filter, FilterValue, GroupBy, Operator, OrderBy,
     PathTarget, QueryBody, Scalar, Selection, TimeUnit, parse_query,
@@ -441,7 +441,7 @@ fn query(u: &mut Unstructured<'_>) -> Result<QueryBody> {
     let notes = if u.ratio(1u8, 4u8)? { Some(text(u)?) } else { None };
     let mut body = QueryBody { select, group_by, filter, order_by: Vec::new(), notes };
 
-    // Sort keys drawn mostly from the columns the query produces.
+    // Sort keys drawn mostly from the columns the query produces that the server can sort by.
     let mut produced: Vec<String> = Vec::new();
     for column in result_columns(&body) {
         if column.is_unpacked() {
@@ -451,6 +451,9 @@ fn query(u: &mut Unstructured<'_>) -> Result<QueryBody> {
             produced.push(column.name);
         }
     }
+    // The server sorts only by the published orderBy set; other names are refused before any
+    // SQL runs, so draw valid keys from the set to keep the sorting SQL covered.
+    produced.retain(|name| is_published_order_by_field(name));
     let order_len = u.int_in_range(0..=3)?;
     for _ in 0..order_len {
         let field = if produced.is_empty() || sometimes(u)? {
