@@ -46,8 +46,8 @@ use crate::api::columns::{ColumnSource, field_column_name};
 use crate::api::query::{Aggregation, Field, Filter, FilterValue, Operator, QueryBody, Scalar, TimeUnit};
 use crate::api::timestamp::parse_filter_timestamp;
 
-use super::export::csv_field;
 use super::display::{bucket_export_label, cell_copy_text};
+use super::export::csv_field;
 use super::table::{CellRef, Column, ColumnType, ResultTable, write_float};
 use super::time::{TimestampLayout, format_strict};
 
