@@ -10,7 +10,12 @@
 //! 3. it runs against the Analytics API (key from the environment) or the embedded demo
 //!    API started in-process;
 //! 4. one page of rows (`POST /query/conversations`) or, with `all`, every row through the
-//!    export endpoint, is written by the writers of [`crate::data::export`].
+//!    export endpoint, is written by the writers of [`crate::data::export`]. The export's
+//!    CSV carries no row count, so `all` first asks the query endpoint for the `total` and
+//!    then holds the rows received against it
+//!    ([`check_all_rows`](crate::data::export::check_all_rows)): fewer is a failure
+//!    (a download cut at a row boundary looks complete otherwise), more a success with a
+//!    warning (rows were added in between).
 //!
 //! Files are written atomically: a failed or interrupted run (Ctrl+C, SIGTERM) leaves
 //! nothing under the output name and an existing file there untouched. Output to stdout is
@@ -39,7 +44,7 @@ use crate::api::validate::{self, validate_for_send};
 use crate::data::display::group_thousands;
 use crate::data::export::{
     EXCEL_MAX_ROWS, ExportError, ExportFormat, ExportMeta, ExportOptions, ExportOutcome, StreamExport,
-    export_view, write_csv, write_json,
+    excess_rows_warning, export_view, write_csv, write_json,
 };
 use crate::data::{Meta, ResultTable};
 use crate::demo::dataset::DatasetParams;
@@ -284,6 +289,9 @@ pub struct RunSummary {
     pub sheets: u32,
     /// XLSX cells cut to Excel's limit.
     pub truncated_cells: u64,
+    /// Something to know about the rows, said on stderr after the summary: more rows than
+    /// the query counted (with `all`).
+    pub warning: Option<String>,
 }
 
 impl RunSummary {
@@ -340,7 +348,13 @@ pub fn run(options: &RunOptions, stdout: &mut dyn Write, stderr: &mut dyn Write)
         _ => None,
     };
     let (code, message) = match execute(options, stdout) {
-        Ok(summary) => (EXIT_SUCCESS, summary.line()),
+        Ok(summary) => {
+            let mut message = summary.line();
+            if let Some(warning) = &summary.warning {
+                let _ = write!(message, "\nwarning: {warning}");
+            }
+            (EXIT_SUCCESS, message)
+        }
         Err(error) => (error.exit_code(), error.report()),
     };
     let _ = writeln!(stderr, "{}", redact_key(&message, key.as_ref()));
@@ -521,8 +535,9 @@ impl Job<'_> {
         ExportOptions { sidecar, ..ExportOptions::default() }
     }
 
-    /// The first page of rows (`POST /query/conversations`), as the window shows it.
-    fn first_page(&self, stdout: &mut dyn Write) -> Result<RunSummary, RunError> {
+    /// The query's answer (`POST /query/conversations`): the first page of rows and the
+    /// envelope's counts, and the server's request id.
+    fn query(&self) -> Result<(ResultTable, Meta, Option<String>), RunError> {
         let raw = self
             .runtime
             .block_on(async {
@@ -534,6 +549,12 @@ impl Job<'_> {
             .ok_or(RunError::Interrupted)?
             .map_err(|error| RunError::Request { what: "the query", error })?;
         let (table, meta) = build_table(&self.body, &raw.bytes, raw.request_id.clone(), self.client)?;
+        Ok((table, meta, raw.request_id))
+    }
+
+    /// The first page of rows (`POST /query/conversations`), as the window shows it.
+    fn first_page(&self, stdout: &mut dyn Write) -> Result<RunSummary, RunError> {
+        let (table, meta, request_id) = self.query()?;
         let rows = table.all_rows();
         let cols: Vec<usize> = (0..table.column_count()).collect();
         let mut summary = RunSummary {
@@ -545,6 +566,7 @@ impl Job<'_> {
             sidecar: None,
             sheets: 1,
             truncated_cells: 0,
+            warning: None,
         };
         let cancel = &self.interrupt.flag;
         match &self.options.out {
@@ -555,7 +577,7 @@ impl Job<'_> {
                     &cols,
                     self.format,
                     path,
-                    &self.meta(raw.request_id, Some(meta.total)),
+                    &self.meta(request_id, Some(meta.total)),
                     &self.export_options(self.options.sidecar),
                     &mut |_| {},
                     cancel,
@@ -585,7 +607,10 @@ impl Job<'_> {
 
     /// Every row, through the export endpoint: into the file, or through a temporary file
     /// to stdout (so a download that breaks off prints nothing rather than half a result).
+    /// The query answer's `total` comes first: the export refuses to keep fewer rows.
     fn all_rows(&self, stdout: &mut dyn Write) -> Result<RunSummary, RunError> {
+        let (_, counted, request_id) = self.query()?;
+        let total = counted.total;
         let staging = match &self.options.out {
             Some(_) => None,
             None => Some(
@@ -600,10 +625,15 @@ impl Job<'_> {
             (None, Some(dir)) => (dir.path().join(format!("export.{}", self.format.extension())), false),
             (None, None) => return Err(RunError::Local("no place to stage the download".to_string())),
         };
-        // The export endpoint gives no total or request id: the rows written are the total.
-        let mut export =
-            StreamExport::begin(&path, self.format, self.meta(None, None), self.export_options(sidecar))
-                .map_err(export_error)?;
+        // The export endpoint gives no total or request id: both are the query answer's, and
+        // the export holds the rows it receives against that total.
+        let mut export = StreamExport::begin(
+            &path,
+            self.format,
+            self.meta(request_id, Some(total)),
+            self.export_options(sidecar),
+        )
+        .map_err(export_error)?;
         self.runtime
             .block_on(async {
                 tokio::select! {
@@ -618,13 +648,15 @@ impl Job<'_> {
             path: self.options.out.clone(),
             format: self.format,
             rows_written: 0,
-            total: None,
+            total: Some(total),
             all: true,
             sidecar: None,
             sheets: 1,
             truncated_cells: 0,
+            warning: None,
         };
         summary.absorb(outcome);
+        summary.warning = excess_rows_warning(summary.rows_written, Some(total));
         if staging.is_some() {
             summary.path = None;
             let file = File::open(&path)
@@ -740,6 +772,7 @@ mod tests {
             sidecar: None,
             sheets: 1,
             truncated_cells: 0,
+            warning: None,
         };
         assert_eq!(summary.line(), "wrote 1,000 of 48,210 matching rows to r.csv; pass --all for every row");
         let all = RunSummary { all: true, total: None, rows_written: 48_210, ..summary };

@@ -24,7 +24,10 @@
 //! A run's answer is turned into a [`ResultTable`] here, on a blocking thread, never on the
 //! UI thread. "Load all rows" ([`Job::LoadAll`]) streams the export endpoint's CSV through a
 //! bounded in-memory pipe into [`ResultTable::from_csv_reader`] on a blocking thread, so the
-//! whole CSV is never held at once; it reports progress and can be cancelled.
+//! whole CSV is never held at once; it reports progress and can be cancelled. The CSV carries
+//! no row count: the load holds the rows it got against the query answer's `total` (passed
+//! along by the window, else asked for first) and refuses fewer
+//! ([`check_all_rows`](crate::data::export::check_all_rows)).
 //!
 //! # Presets and history
 //!
@@ -53,6 +56,7 @@ use crate::api::query::{Field, QueryBody, Selection};
 use crate::api::redact::redact_key_in_envelope;
 use crate::api::response::{PropertyField, PropertyKeysRequest, PropertyValuesRequest, QueryResponse};
 use crate::atomic_file::{FileAccess, write_atomic_with};
+use crate::data::export::{ShortExport, check_all_rows};
 use crate::data::{LoadProgress, Meta, ResultTable, TableError};
 use crate::demo::dataset::DatasetParams;
 use crate::demo::server::{DEFAULT_PAGE_SIZE, DemoServer, ServerConfig};
@@ -160,6 +164,10 @@ pub enum LoadAllError {
     /// The CSV could not be read into a table.
     #[error("{0}")]
     Table(TableError),
+    /// The export ended with fewer rows than the query counted (at a row boundary, where it
+    /// looks complete): the rows are not shown as if they were all.
+    #[error("{0}, fewer than the query counted.")]
+    Incomplete(ShortExport),
     /// Cancelled by the user (or a newer run).
     #[error("loading was cancelled")]
     Cancelled,
@@ -291,6 +299,9 @@ pub enum Job {
         job_id: u64,
         /// The query (the same body as the run whose table it completes).
         body: QueryBody,
+        /// Rows matching the query, from the answer of the run the table came from; `None`
+        /// asks the query endpoint first. Fewer rows than this fail the load.
+        total: Option<u64>,
     },
     /// Cancel a load if it is still going.
     CancelLoad {
@@ -644,7 +655,7 @@ impl Core {
                     self.cancel_in_flight();
                 }
             }
-            Job::LoadAll { job_id, body } => self.load_all(job_id, body),
+            Job::LoadAll { job_id, body, total } => self.load_all(job_id, body, total),
             Job::CancelLoad { job_id } => {
                 if self.loading.as_ref().is_some_and(|(id, _)| *id == job_id) {
                     self.cancel_loading();
@@ -831,8 +842,9 @@ impl Core {
     }
 
     /// Streams the export of `body` into a table on a blocking thread, through a bounded
-    /// pipe, with progress and cancellation. A newer load cancels this one.
-    fn load_all(&mut self, job_id: u64, body: QueryBody) {
+    /// pipe, with progress and cancellation, and holds its rows against `total`. A newer load
+    /// cancels this one.
+    fn load_all(&mut self, job_id: u64, body: QueryBody, total: Option<u64>) {
         self.cancel_loading();
         let emitter = self.emitter.clone();
         let Some(client) = self.client.clone() else {
@@ -850,7 +862,7 @@ impl Core {
         self.loading = Some((job_id, token.clone()));
         tokio::spawn(async move {
             let started = Instant::now();
-            let result = load_all_rows(job_id, &client, body, &token, &emitter).await;
+            let result = load_all_rows(job_id, &client, body, total, &token, &emitter).await;
             emitter.emit(Event::LoadFinished { job_id, duration_ms: elapsed_ms(started), result });
         });
     }
@@ -1062,15 +1074,38 @@ fn build_answer(
     Ok(RunAnswer { table: Arc::new(table), meta, server_request_id, raw: RawAnswer::keep(bytes) })
 }
 
+/// Rows matching `body`: the `total` of its query answer (the rows of the page are dropped).
+async fn query_total(client: &AnalyticsClient, body: &QueryBody) -> Result<u64, ClientError> {
+    let raw = client.query_raw(body).await?;
+    let url = client.endpoint_url(QUERY_PATH);
+    let body = body.clone();
+    blocking(move || {
+        ResultTable::from_answer(&body, &raw.bytes)
+            .map(|(_, meta)| meta.total)
+            .map_err(|source| ClientError::Envelope { source, request_id: raw.request_id, url: url.clone() })
+    })
+    .await
+    .map_err(|message| ClientError::Request { message, url: client.endpoint_url(QUERY_PATH) })?
+}
+
 /// The body of [`Job::LoadAll`]: the export streams into one end of a bounded pipe while a
 /// blocking thread builds the table from the other end, so the CSV is never held whole.
+/// The table must have at least `total` rows (asked for first when `None`).
 async fn load_all_rows(
     job_id: u64,
     client: &AnalyticsClient,
     body: QueryBody,
+    total: Option<u64>,
     token: &CancellationToken,
     emitter: &Emitter,
 ) -> Result<Arc<ResultTable>, LoadAllError> {
+    let total = match total {
+        Some(total) => total,
+        None => tokio::select! {
+            () = token.cancelled() => return Err(LoadAllError::Cancelled),
+            counted = query_total(client, &body) => counted.map_err(LoadAllError::Client)?,
+        },
+    };
     let (mut writer, reader) = pipe::pipe(PIPE_CAPACITY_CHUNKS);
     // Set on cancel: the parser stops at its next progress check.
     let stop = Arc::new(AtomicBool::new(false));
@@ -1133,7 +1168,12 @@ async fn load_all_rows(
                 parsed = &mut parser => parsed,
             };
             match parsed {
-                Ok(Ok(table)) => Ok(Arc::new(table)),
+                Ok(Ok(table)) => {
+                    // More rows than counted is fine (the workspace grew); the window says so.
+                    check_all_rows(table.row_count() as u64, Some(total))
+                        .map_err(LoadAllError::Incomplete)?;
+                    Ok(Arc::new(table))
+                }
                 Ok(Err(TableError::Cancelled)) => Err(LoadAllError::Cancelled),
                 Ok(Err(table_error)) => Err(LoadAllError::Table(table_error)),
                 Err(join_error) => Err(LoadAllError::Table(TableError::Csv(format!(
@@ -1371,7 +1411,7 @@ mod tests {
         assert_eq!(first_page.table.row_count(), 100);
         assert_eq!(first_page.meta.total, 300);
 
-        worker.send(Job::LoadAll { job_id: 2, body: raw_rows_query() });
+        worker.send(Job::LoadAll { job_id: 2, body: raw_rows_query(), total: None });
         let table = loop {
             match next_event(&worker) {
                 Event::LoadProgress { job_id: 2, .. } => {}
@@ -1389,11 +1429,40 @@ mod tests {
         }
     }
 
+    /// The result of a load of the 300 demo rows held against `total`.
+    fn load_against(total: u64) -> Result<Arc<ResultTable>, LoadAllError> {
+        let worker = worker_with_page_size(Keychain::disabled(), 100);
+        connect_demo(&worker);
+        worker.send(Job::LoadAll { job_id: 3, body: raw_rows_query(), total: Some(total) });
+        loop {
+            match next_event(&worker) {
+                Event::LoadProgress { job_id: 3, .. } => {}
+                Event::LoadFinished { job_id: 3, result, .. } => break result,
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn a_load_with_fewer_rows_than_the_total_fails_and_more_succeeds() {
+        // As if the run had counted one row more than the export brought.
+        match load_against(301) {
+            Err(LoadAllError::Incomplete(short)) => {
+                assert_eq!(short, ShortExport { received: 300, total: 301 });
+            }
+            other => panic!("expected an incomplete load, got {other:?}"),
+        }
+        let message = LoadAllError::Incomplete(ShortExport { received: 41_000, total: 48_210 }).to_string();
+        assert_eq!(message, "the export stopped after 41,000 of 48,210 rows, fewer than the query counted.");
+        // A workspace that gained a row since the count: every row is loaded.
+        assert_eq!(load_against(299).unwrap().row_count(), 300);
+    }
+
     #[test]
     fn a_cancelled_load_ends_cancelled() {
         let worker = worker_with_page_size(Keychain::disabled(), 100);
         connect_demo(&worker);
-        worker.send(Job::LoadAll { job_id: 5, body: raw_rows_query() });
+        worker.send(Job::LoadAll { job_id: 5, body: raw_rows_query(), total: Some(300) });
         worker.send(Job::CancelLoad { job_id: 5 });
         loop {
             match next_event(&worker) {

@@ -537,13 +537,29 @@ struct ProblemServer {
 
 impl ProblemServer {
     fn start(status: u16, code: &'static str, title: &'static str) -> ProblemServer {
+        ProblemServer::start_with(status, code, title, false)
+    }
+
+    /// With `counts`, the query endpoint answers (an empty page of `COUNTED` matching rows), so
+    /// `--all` gets past its count and meets the problem on the export.
+    fn start_with(status: u16, code: &'static str, title: &'static str, counts: bool) -> ProblemServer {
         let runtime =
             tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
         let authorizations = Arc::new(Mutex::new(Vec::new()));
         let seen = Arc::clone(&authorizations);
         let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
-        let app = Router::new().fallback(move |headers: HeaderMap| {
+        let mut app = Router::new();
+        if counts {
+            app = app.route(
+                "/query/conversations",
+                axum::routing::post(|| async {
+                    let body = json!({"status": "ok", "data": {"result": [], "total": COUNTED, "pageSize": 50, "count": 0}});
+                    ([("content-type", "application/json")], body.to_string())
+                }),
+            );
+        }
+        let app = app.fallback(move |headers: HeaderMap| {
             let seen = Arc::clone(&seen);
             async move {
                 let authorization =
@@ -611,10 +627,13 @@ fn a_401_problem_exits_1_with_its_details_and_leaves_no_file() {
     drop(server.runtime);
 }
 
+/// Rows the query endpoint of a [`ProblemServer::start_with`] counts.
+const COUNTED: u64 = 12;
+
 #[test]
 fn a_500_problem_on_the_export_exits_1_and_keeps_the_old_file() {
     let sandbox = Sandbox::new();
-    let server = ProblemServer::start(500, "internal_server_error", "Internal Server Error");
+    let server = ProblemServer::start_with(500, "internal_server_error", "Internal Server Error", true);
     let out = sandbox.path("all.csv");
     std::fs::write(&out, "yesterday's rows\n").unwrap();
     let output = run_against(&sandbox, &server, &["--out", out.to_str().unwrap(), "--all"]);
@@ -627,6 +646,8 @@ fn a_500_problem_on_the_export_exits_1_and_keeps_the_old_file() {
         .filter(|name| name != "q.json" && name != "all.csv")
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
+    // The count came first and got through; the problem is the export's.
+    assert!(stderr(&output).contains("the export of all rows failed"), "{}", stderr(&output));
     // 5xx is retried (the client's policy), each attempt with the key.
     assert!(server.authorizations.lock().unwrap().len() > 1);
     drop(server.runtime);

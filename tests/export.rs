@@ -1,6 +1,7 @@
 //! Export round trips: CSV, JSON and XLSX written from a table view and read back
-//! (XLSX with calamine), the multi-sheet split, the sidecar, atomic writes, cancellation
-//! and streamed exports.
+//! (XLSX with calamine), the multi-sheet split, the sidecar, atomic writes, cancellation,
+//! streamed exports (held against the query's total) and CSV injection ("CSV for Excel"
+//! guards formulas, plain CSV and XLSX keep text as it is).
 
 // The helpers below are test code too; clippy's allow-unwrap-in-tests only covers `#[test]` fns.
 #![allow(clippy::unwrap_used)]
@@ -14,8 +15,9 @@ use chrono::{DateTime, Utc};
 use inkeep_explorer::api::query::{Field, Filter, FilterValue, Operator, QueryBody, Selection};
 use inkeep_explorer::data::ResultTable;
 use inkeep_explorer::data::export::{
-    ExportError, ExportFormat, ExportMeta, ExportOptions, ExportSidecar, StreamExport,
-    export_csv_stream_to_path, export_view, sidecar_path,
+    CellTyping, ExportError, ExportFormat, ExportMeta, ExportOptions, ExportSidecar, ShortExport,
+    StreamExport, check_all_rows, excess_rows_warning, export_csv_stream_to_path, export_view,
+    needs_formula_guard, sidecar_path,
 };
 use serde_json::{Map, Value, json};
 
@@ -576,4 +578,315 @@ fn formats_and_paths() {
     assert_eq!(ExportFormat::from_path(Path::new("a/b.json")), Some(ExportFormat::Json));
     assert_eq!(ExportFormat::from_path(Path::new("a/b.txt")), None);
     assert_eq!(sidecar_path(Path::new("/x/y.json")), PathBuf::from("/x/y.json.query.json"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// "All rows" against the query's total
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn a_stream_with_fewer_rows_than_the_total_keeps_nothing_in_every_format() {
+    for format in [
+        ExportFormat::Csv { bom: false },
+        ExportFormat::Csv { bom: true },
+        ExportFormat::Json,
+        ExportFormat::Xlsx,
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(format!("all.{}", format.extension()));
+        std::fs::write(&path, "older").unwrap();
+        let never = AtomicBool::new(false);
+        // Five complete rows, cut at a row boundary: the bytes look like a whole CSV.
+        let mut export = StreamExport::begin(&path, format, meta(Some(6)), ExportOptions::default()).unwrap();
+        export.write_all(&streamed_csv()).unwrap();
+        let result = export.finish(&mut |_| {}, &never);
+        match result {
+            Err(ExportError::Incomplete(short)) => {
+                assert_eq!(short, ShortExport { received: 5, total: 6 });
+            }
+            other => panic!("{format:?}: expected the short export to fail, got {other:?}"),
+        }
+        let message = ExportError::Incomplete(ShortExport { received: 41_000, total: 48_210 }).to_string();
+        assert_eq!(message, "the export stopped after 41,000 of 48,210 rows; nothing was written");
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            "older",
+            "{format:?}: the existing file is untouched"
+        );
+        assert_eq!(names_in(dir.path()), [format!("all.{}", format.extension())], "{format:?}: no litter");
+    }
+}
+
+#[test]
+fn a_stream_with_exactly_the_total_or_an_unknown_total_succeeds_without_a_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let never = AtomicBool::new(false);
+    for (name, total) in [("exact.csv", Some(5)), ("unknown.csv", None)] {
+        let path = dir.path().join(name);
+        let mut export = StreamExport::begin(
+            &path,
+            ExportFormat::Csv { bom: false },
+            meta(total),
+            ExportOptions::default(),
+        )
+        .unwrap();
+        export.write_all(&streamed_csv()).unwrap();
+        let outcome = export.finish(&mut |_| {}, &never).unwrap();
+        assert_eq!(outcome.rows_written, 5);
+        let sidecar: ExportSidecar =
+            serde_json::from_str(&std::fs::read_to_string(outcome.sidecar.unwrap()).unwrap()).unwrap();
+        assert_eq!(sidecar.warning, None, "{name}");
+        assert_eq!(check_all_rows(5, total), Ok(None));
+    }
+}
+
+#[test]
+fn more_rows_than_the_total_succeed_with_a_warning_in_the_sidecar_and_the_query_sheet() {
+    let dir = tempfile::tempdir().unwrap();
+    let never = AtomicBool::new(false);
+    // The query counted 3; the export, a moment later, brought 5.
+    let expected =
+        "2 rows more than the 3 the query counted: rows were added between the count and the export";
+    assert_eq!(check_all_rows(5, Some(3)), Ok(Some(expected.to_string())));
+    assert_eq!(excess_rows_warning(5, Some(3)).as_deref(), Some(expected));
+    assert_eq!(
+        excess_rows_warning(1_001, Some(1_000)).as_deref(),
+        Some("1 row more than the 1,000 the query counted: rows were added between the count and the export")
+    );
+
+    let csv = dir.path().join("more.csv");
+    let mut export =
+        StreamExport::begin(&csv, ExportFormat::Csv { bom: false }, meta(Some(3)), ExportOptions::default())
+            .unwrap();
+    export.write_all(&streamed_csv()).unwrap();
+    let outcome = export.finish(&mut |_| {}, &never).unwrap();
+    assert_eq!(outcome.rows_written, 5);
+    assert_eq!(std::fs::read(&csv).unwrap(), streamed_csv(), "every row is kept");
+    let sidecar: Value =
+        serde_json::from_str(&std::fs::read_to_string(outcome.sidecar.unwrap()).unwrap()).unwrap();
+    assert_eq!(sidecar["warning"], json!(expected));
+    assert_eq!((sidecar["rowsExported"].clone(), sidecar["total"].clone()), (json!(5), json!(3)));
+
+    let xlsx = dir.path().join("more.xlsx");
+    let outcome = export_csv_stream_to_path(
+        &xlsx,
+        ExportFormat::Xlsx,
+        meta(Some(3)),
+        ExportOptions::default(),
+        |out: &mut dyn Write| out.write_all(&streamed_csv()),
+        &mut |_| {},
+        &never,
+    )
+    .unwrap();
+    assert_eq!(outcome.rows_written, 5);
+    let (labels, _) = query_sheet(&xlsx);
+    let value = |label: &str| labels.iter().find(|(l, _)| l == label).map(|(_, v)| v.clone());
+    assert_eq!(value("Warning"), Some(Data::String(expected.to_string())));
+    assert_eq!(value("Rows exported"), Some(Data::Float(5.0)));
+    assert_eq!(value("Total rows"), Some(Data::Float(3.0)));
+}
+
+// ---------------------------------------------------------------------------------------------
+// CSV injection
+// ---------------------------------------------------------------------------------------------
+
+/// Text a spreadsheet would run as a formula, and text it would not.
+const INJECTION_TEXTS: [&str; 14] = [
+    "=1+2",
+    "=HYPERLINK(\"http://x\",\"y\")",
+    "+41",
+    "-5",
+    "-2+3",
+    "-1,5",
+    "@SUM(A1:A2)",
+    "\tindented",
+    "\rcarriage return",
+    "plain",
+    "",
+    "x=1",
+    "'already quoted",
+    "1-2",
+];
+
+/// The independent rule: text starting with `= + - @`, a tab or a CR gets a `'`.
+fn starts_like_a_formula(text: &str) -> bool {
+    text.starts_with(['=', '+', '-', '@', '\t', '\r'])
+}
+
+/// A JSON number (`-5`, `-1.5e3`; not `+41`, `-2+3`), by a rule of its own.
+fn is_number_literal(text: &str) -> bool {
+    !text.starts_with('+')
+        && text.chars().all(|c| c.is_ascii_digit() || "-.eE+".contains(c))
+        && text.parse::<f64>().is_ok()
+}
+
+/// 600 rows cycling through the texts (a column stored as a dictionary) and each text made
+/// unique (stored plainly), beside negative integers and floats.
+fn injection_table() -> ResultTable {
+    let rows = rows_of(
+        (0..600)
+            .map(|i| {
+                let text = INJECTION_TEXTS[i % INJECTION_TEXTS.len()];
+                json!({
+                    "note": text,
+                    "unique": format!("{text}#{i}"),
+                    "delta": -(i as i64) - 1,
+                    "ratio": -0.25 * i as f64 - 0.5,
+                    "doc": {"k": text},
+                })
+            })
+            .collect(),
+    );
+    ResultTable::from_rows(&QueryBody::default(), &rows)
+}
+
+/// The records of a CSV file (a BOM, if any, skipped), header first.
+fn csv_records(bytes: &[u8]) -> Vec<Vec<String>> {
+    let bytes = bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(bytes);
+    let mut reader = csv::ReaderBuilder::new().has_headers(false).from_reader(bytes);
+    reader.records().map(|r| r.unwrap().iter().map(str::to_string).collect()).collect()
+}
+
+#[test]
+fn csv_for_excel_guards_text_cells_and_plain_csv_keeps_them_verbatim() {
+    let dir = tempfile::tempdir().unwrap();
+    let table = injection_table();
+    let cols = named_cols(&table, &["note", "unique", "delta", "ratio", "doc"]);
+    for bom in [false, true] {
+        let path = dir.path().join(format!("injection-{bom}.csv"));
+        export(&table, &table.all_rows(), &cols, ExportFormat::Csv { bom }, &path, &ExportOptions::default())
+            .unwrap();
+        let bytes = std::fs::read(&path).unwrap();
+        assert_eq!(bytes.starts_with("\u{feff}".as_bytes()), bom);
+        let records = csv_records(&bytes);
+        assert_eq!(records[0], ["note", "unique", "delta", "ratio", "doc"]);
+        assert_eq!(records.len(), 601);
+        for (i, record) in records[1..].iter().enumerate() {
+            let text = INJECTION_TEXTS[i % INJECTION_TEXTS.len()];
+            let unique = format!("{text}#{i}");
+            // Excel's CSV: every text cell that starts like a formula, whatever it spells
+            // (`-5` in a text column is text), gets the `'`. Plain CSV: the bytes as they are.
+            let guarded = |value: &str| {
+                if bom && starts_like_a_formula(value) { format!("'{value}") } else { value.to_string() }
+            };
+            assert_eq!(record[0], guarded(text), "row {i}, bom {bom}");
+            assert_eq!(record[1], guarded(&unique), "row {i}, bom {bom}");
+            // Numbers stay numbers, negative ones too.
+            assert_eq!(record[2], (-(i as i64) - 1).to_string(), "row {i}");
+            assert_eq!(record[3].parse::<f64>().unwrap(), -0.25 * i as f64 - 0.5, "row {i}");
+            // JSON objects start with `{`: never a formula.
+            assert_eq!(serde_json::from_str::<Value>(&record[4]).unwrap(), json!({"k": text}), "row {i}");
+        }
+    }
+}
+
+#[test]
+fn a_streamed_csv_for_excel_is_guarded_by_the_same_rule_and_plain_csv_stays_byte_for_byte() {
+    // The export endpoint's CSV, as a server writes it (quotes only where needed), plus a
+    // record with needlessly quoted fields.
+    let mut writer = csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_writer(Vec::new());
+    writer.write_record(["note", "delta", "ratio"]).unwrap();
+    for (i, text) in INJECTION_TEXTS.iter().enumerate() {
+        writer
+            .write_record([
+                text.to_string(),
+                (-(i as i64) - 1).to_string(),
+                format!("{}", -0.5 * i as f64 - 0.5),
+            ])
+            .unwrap();
+    }
+    let mut csv = writer.into_inner().unwrap();
+    csv.extend_from_slice(b"\"-5\",\"=x\",\"-1.5e3\"\r\n\"\",,\"\"\"=quoted\"\r\n");
+    let expected_rows = INJECTION_TEXTS.len() + 2;
+    let originals = csv_records(&csv);
+
+    let dir = tempfile::tempdir().unwrap();
+    let never = AtomicBool::new(false);
+    // Chunks that split fields, quotes and line ends everywhere.
+    for chunk in [1, 2, 3, 7, 64, csv.len()] {
+        for bom in [false, true] {
+            let path = dir.path().join(format!("stream-{chunk}-{bom}.csv"));
+            let mut export =
+                StreamExport::begin(&path, ExportFormat::Csv { bom }, meta(None), ExportOptions::default())
+                    .unwrap();
+            for piece in csv.chunks(chunk) {
+                export.write_all(piece).unwrap();
+            }
+            let outcome = export.finish(&mut |_| {}, &never).unwrap();
+            assert_eq!(outcome.rows_written, expected_rows as u64);
+            let bytes = std::fs::read(&path).unwrap();
+            if !bom {
+                assert_eq!(bytes, csv, "plain CSV is the download byte for byte (chunks of {chunk})");
+                continue;
+            }
+            let records = csv_records(&bytes);
+            assert_eq!(records.len(), originals.len());
+            for (record, original) in records.iter().zip(&originals) {
+                let expected: Vec<String> = original
+                    .iter()
+                    .map(|field| {
+                        // The CSV carries no types: a number literal is a number, the rest text.
+                        if starts_like_a_formula(field) && !is_number_literal(field) {
+                            format!("'{field}")
+                        } else {
+                            field.clone()
+                        }
+                    })
+                    .collect();
+                assert_eq!(record, &expected, "chunks of {chunk}");
+            }
+        }
+    }
+    // Spot checks against the rule as written in the README.
+    let guarded = std::fs::read(dir.path().join("stream-1-true.csv")).unwrap();
+    let text = String::from_utf8(guarded).unwrap();
+    for line in [
+        "'=1+2,-1,-0.5\r\n",
+        "'+41,-3,-1.5\r\n",
+        "\n-5,-4,-2\r\n",
+        "'-2+3,-5,-2.5\r\n",
+        "\"'-1,5\",-6,-3\r\n",
+        "'\tindented,-8,-4\r\n",
+        "\"-5\",\"'=x\",\"-1.5e3\"\r\n",
+    ] {
+        assert!(text.contains(line), "`{line}` is missing from:\n{text}");
+    }
+}
+
+#[test]
+fn the_guard_is_decided_by_one_function_for_both_typings() {
+    for text in INJECTION_TEXTS {
+        let bytes = text.as_bytes();
+        assert_eq!(needs_formula_guard(bytes, CellTyping::Text), starts_like_a_formula(text), "{text:?}");
+        assert_eq!(
+            needs_formula_guard(bytes, CellTyping::Lexical),
+            starts_like_a_formula(text) && !is_number_literal(text),
+            "{text:?}"
+        );
+    }
+    assert!(!needs_formula_guard(b"-1.5e3", CellTyping::Lexical));
+    assert!(needs_formula_guard(b"-1.5e3", CellTyping::Text));
+    assert!(needs_formula_guard(b"-", CellTyping::Lexical));
+}
+
+#[test]
+fn an_xlsx_cell_holding_a_formula_stays_a_string_cell() {
+    let dir = tempfile::tempdir().unwrap();
+    let rows = rows_of(INJECTION_TEXTS.iter().map(|text| json!({"note": text})).collect());
+    let table = ResultTable::from_rows(&QueryBody::default(), &rows);
+    let note = named_cols(&table, &["note"]);
+    let path = dir.path().join("injection.xlsx");
+    export(&table, &table.all_rows(), &note, ExportFormat::Xlsx, &path, &ExportOptions::default()).unwrap();
+    let cells = read_sheet(&path, "Result");
+    assert_eq!(cells[0], [Data::String("note".into())]);
+    assert_eq!(cells.len(), INJECTION_TEXTS.len() + 1);
+    for (row, text) in cells[1..].iter().zip(INJECTION_TEXTS).filter(|(_, text)| !text.is_empty()) {
+        // Written as the text it is, without a `'`: Excel shows a string cell as it is.
+        assert_eq!(row.first(), Some(&Data::String(text.to_string())), "{text:?}");
+    }
+    assert_eq!(cells[2], [Data::String("=HYPERLINK(\"http://x\",\"y\")".into())]);
+    // No cell of the sheet is a formula.
+    let mut workbook: Xlsx<_> = open_workbook(&path).unwrap();
+    let formulas = workbook.worksheet_formula("Result").unwrap();
+    assert!(formulas.used_cells().all(|(_, _, formula)| formula.is_empty()), "{formulas:?}");
 }

@@ -9,6 +9,10 @@
 //! went wrong in words, that the query in the builder is untouched and that the previous
 //! result is still the one shown.
 //!
+//! "All rows" (Load all rows, Export all rows, `run --all`) also meets an export cut exactly at
+//! a row boundary with no length announced, which looks complete to the transport: the rows
+//! are held against the query's `total`, so fewer is a failure and more a warning.
+//!
 //! The `cli_*` tests run the real binary (`inkeep-explorer run … --out FILE`) into the same
 //! faults: a non-zero status, the cause on stderr, and nothing at `--out` — no partial file,
 //! no temporary file beside it, and an existing file left as it was. (The command line has no
@@ -29,6 +33,7 @@ use fault_server::{EXPORT, End, FaultServer, QUERY, Reply};
 use inkeep_explorer::api::client::ClientConfig;
 use inkeep_explorer::api::query::parse_query;
 use inkeep_explorer::app::draft::QueryDraft;
+use inkeep_explorer::app::export_dialog::ExportStatus;
 use inkeep_explorer::app::state::{LoadAllState, RunFailure, RunOutcome, RunState};
 use inkeep_explorer::worker::ConnectionKind;
 use serde_json::{Value, json};
@@ -341,6 +346,113 @@ fn load_all_rows_cut_half_way_keeps_the_first_page_and_says_so() {
     }
 }
 
+/// Where the export CSV is cut so that exactly `rows` complete rows came: a row boundary.
+fn row_boundary(csv: &str, rows: usize) -> usize {
+    let at = csv.find(&format!("conv-{rows:05},")).unwrap();
+    assert!(csv[..at].ends_with('\n'));
+    at
+}
+
+/// The first page of the raw rows, as the query endpoint answers it: 2 of `total` rows.
+fn raw_first_page(total: u64) -> Reply {
+    let first_page =
+        json!([{"id": "conv-00000", "type": "openai"}, {"id": "conv-00001", "type": "support_ticket"}]);
+    Reply::envelope(first_page, total, 2)
+}
+
+#[test]
+fn load_all_rows_cut_at_a_row_boundary_without_a_length_fails_and_keeps_the_first_page() {
+    let mut scene = scene_with(RAW_ROWS, raw_first_page(EXPORT_ROWS as u64), no_retries);
+    let csv = export_csv();
+    // No Content-Length, no chunked encoding: the close after row 500 looks like the end.
+    let cut = row_boundary(&csv, 500);
+    scene.server.queue(EXPORT, Reply::close_delimited_cut("text/csv", csv.as_bytes(), cut));
+    click(&mut scene.window, "Load all rows");
+    step_until(&mut scene.window, "the end of the load", |s| s.load_all.loading_id().is_none());
+    let LoadAllState::Failed { message, .. } = &app(&scene.window).load_all else {
+        panic!("expected a failure, got {:?}", app(&scene.window).load_all)
+    };
+    contains_all(
+        message,
+        &["the export stopped after 500 of 1,000 rows", "The table still shows the first 2 rows"],
+    );
+    let window = &scene.window;
+    let shown = app(window).run.outcome().unwrap();
+    assert_eq!(shown, &scene.first, "the first page is still shown");
+    assert!(!shown.all_rows_loaded);
+    assert_eq!(window.query_all_by_label_contains("Loading all rows failed").count(), 2);
+    assert!(shows(window, "Showing 2 of 1,000 rows"));
+    // The window passed the run's total along: the query was not asked again.
+    assert_eq!(scene.server.seen_on(QUERY).len(), 1);
+    assert_eq!(scene.server.seen_on(EXPORT).len(), 1);
+
+    // The same download, complete, is loaded: the failure was the missing rows.
+    click(&mut scene.window, "Dismiss");
+    scene.server.queue(EXPORT, Reply::full(200, "text/csv", &[], csv.clone()));
+    click(&mut scene.window, "Load all rows");
+    step_until(&mut scene.window, "the end of the second load", |s| s.load_all.loading_id().is_none());
+    let shown = app(&scene.window).run.outcome().unwrap();
+    assert!(shown.all_rows_loaded, "{:?}", app(&scene.window).load_all);
+    assert_eq!(shown.row_count(), EXPORT_ROWS);
+}
+
+#[test]
+fn load_all_rows_with_more_rows_than_counted_loads_them_and_warns() {
+    let mut scene = scene_with(RAW_ROWS, raw_first_page(998), no_retries);
+    scene.server.queue(EXPORT, Reply::full(200, "text/csv", &[], export_csv()));
+    click(&mut scene.window, "Load all rows");
+    step_until(&mut scene.window, "the end of the load", |s| s.load_all.loading_id().is_none());
+    let shown = app(&scene.window).run.outcome().unwrap();
+    assert!(shown.all_rows_loaded, "{:?}", app(&scene.window).load_all);
+    assert_eq!(shown.row_count(), EXPORT_ROWS);
+    assert!(
+        shows_containing(&scene.window, "2 rows more than the 998 the query counted"),
+        "the warning is shown"
+    );
+}
+
+/// Types `text` into the export dialog's `Save to` field.
+fn type_save_to(window: &mut Window, text: &str) {
+    window.get_by_label("Save to").focus();
+    window.run_ok();
+    window.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    window.run_ok();
+    window.get_by_label("Save to").type_text(text);
+    window.run_ok();
+}
+
+#[test]
+fn export_all_rows_cut_at_a_row_boundary_without_a_length_fails_and_writes_no_file() {
+    let mut scene = scene_with(RAW_ROWS, raw_first_page(EXPORT_ROWS as u64), no_retries);
+    let csv = export_csv();
+    let cut = row_boundary(&csv, 500);
+    let dir = tempfile::tempdir().unwrap();
+    let existing = dir.path().join("existing.csv");
+    std::fs::write(&existing, "yesterday's rows\n").unwrap();
+    click(&mut scene.window, "Export all rows");
+    for (round, name) in ["new.csv", "existing.csv"].into_iter().enumerate() {
+        scene.server.queue(EXPORT, Reply::close_delimited_cut("text/csv", csv.as_bytes(), cut));
+        type_save_to(&mut scene.window, dir.path().join(name).to_str().unwrap());
+        click(&mut scene.window, "Export");
+        step_until(&mut scene.window, "the end of the export", |s| {
+            s.export_dialog.as_ref().is_some_and(|d| !matches!(d.status, ExportStatus::Running(_)))
+        });
+        let status = app(&scene.window).export_dialog.as_ref().unwrap().status.clone();
+        let ExportStatus::Failed { message } = status else {
+            panic!("{name}: expected a failure, got {status:?}")
+        };
+        // The window starts the sentence with a capital.
+        contains_all(&message, &["he export stopped after 500 of 1,000 rows; nothing was written"]);
+        assert!(shows_containing(&scene.window, "he export stopped after 500 of 1,000 rows"), "{name}");
+        assert_eq!(listing(dir.path()), ["existing.csv"], "{name}: no file, partial or complete, is left");
+        assert_eq!(std::fs::read_to_string(&existing).unwrap(), "yesterday's rows\n");
+        assert_eq!(scene.server.seen_on(EXPORT).len(), round + 1);
+    }
+    // The run's total was passed along: the query endpoint was not asked again.
+    assert_eq!(scene.server.seen_on(QUERY).len(), 1);
+    assert_eq!(app(&scene.window).run.outcome(), Some(&scene.first), "the table is untouched");
+}
+
 // ---------------------------------------------------------------------------------------------
 // The headless `inkeep-explorer run`: the same faults, seen by a script.
 // ---------------------------------------------------------------------------------------------
@@ -544,4 +656,45 @@ fn cli_all_rows_with_the_export_cut_half_way_leaves_no_file() {
         server.set_default(EXPORT, cut);
         cli_fails(&server, RAW_ROWS, true, &["The connection broke while the answer was arriving"]);
     }
+}
+
+#[test]
+fn cli_all_rows_cut_at_a_row_boundary_without_a_length_fails_and_leaves_no_file() {
+    let csv = export_csv();
+    let server = FaultServer::start();
+    server.set_default(QUERY, raw_first_page(EXPORT_ROWS as u64));
+    server
+        .set_default(EXPORT, Reply::close_delimited_cut("text/csv", csv.as_bytes(), row_boundary(&csv, 500)));
+    let stderr = cli_fails(
+        &server,
+        RAW_ROWS,
+        true,
+        &["error: the export stopped after 500 of 1,000 rows; nothing was written"],
+    );
+    assert!(!stderr.contains("wrote"), "{stderr}");
+    // Each of the two runs counted first, then exported.
+    let paths: Vec<String> = server.seen().into_iter().map(|seen| seen.path).collect();
+    assert_eq!(paths, [QUERY, EXPORT, QUERY, EXPORT]);
+}
+
+#[test]
+fn cli_all_rows_with_more_rows_than_counted_succeeds_with_a_warning() {
+    let csv = export_csv();
+    let server = FaultServer::start();
+    server.set_default(QUERY, raw_first_page(998));
+    server.set_default(EXPORT, Reply::full(200, "text/csv", &[], csv.clone()));
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("result.csv");
+    let run = cli(server.url(), RAW_ROWS, &out, true);
+    assert_eq!(run.code, Some(0), "stderr: {}", run.stderr);
+    let warning =
+        "2 rows more than the 998 the query counted: rows were added between the count and the export";
+    assert!(run.stderr.contains(&format!("warning: {warning}")), "{}", run.stderr);
+    assert!(run.stderr.contains("wrote 1,000 rows (every matching row)"), "{}", run.stderr);
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), csv, "every row is kept");
+    let sidecar: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("result.csv.query.json")).unwrap())
+            .unwrap();
+    assert_eq!(sidecar["warning"], json!(warning));
+    assert_eq!((sidecar["rowsExported"].clone(), sidecar["total"].clone()), (json!(1000), json!(998)));
 }

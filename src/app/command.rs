@@ -396,7 +396,7 @@ impl AppState {
             total_rows,
             progress: LoadProgress::default(),
         };
-        self.worker.send(Job::LoadAll { job_id, body });
+        self.worker.send(Job::LoadAll { job_id, body, total: Some(total_rows) });
     }
 
     /// Adds a day bucket to the front of the select (one undoable edit) and runs the query.
@@ -684,19 +684,16 @@ impl AppState {
                     thousands(row_count as u64),
                     format_duration_ms(duration_ms)
                 );
-                // Fewer or more rows than the run counted: the data changed in between, or
-                // (fewer) the export ended early at a row boundary, which looks complete.
-                // Either way the user should notice.
-                let kind = if row_count as u64 == total_before {
-                    NoticeKind::Info
-                } else {
-                    message.push_str(&format!(
-                        " The run had counted {}: the data changed since, or the export ended early; \
-                         run the query again to check.",
-                        thousands(total_before)
-                    ));
-                    NoticeKind::Warning
-                };
+                // The worker refuses fewer rows than the run counted (an export cut at a row
+                // boundary looks complete); more means rows were added since: say so.
+                let kind =
+                    match crate::data::export::excess_rows_warning(row_count as u64, Some(total_before)) {
+                        None => NoticeKind::Info,
+                        Some(warning) => {
+                            message.push_str(&format!(" Note: {warning}."));
+                            NoticeKind::Warning
+                        }
+                    };
                 self.notify(kind, message);
             }
             Err(LoadAllError::Cancelled) => {}

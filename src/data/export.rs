@@ -9,7 +9,12 @@
 //!   order mark so that Excel reads the file as UTF-8. Values in their raw text form:
 //!   timestamps in RFC 3339 (UTC), time buckets as sortable UTC labels (`2026-06-08`,
 //!   `2026-06`, `2026-06-08 14:00 UTC`, a week as its Monday's date; see
-//!   [`bucket_export_label`](super::display::bucket_export_label)), JSON compact, nulls empty.
+//!   [`bucket_export_label`](super::display::bucket_export_label)), JSON compact, nulls
+//!   empty. Plain CSV keeps every byte of a value, for machine readers. "CSV for Excel"
+//!   (with the BOM) neutralises CSV injection: a text cell starting with `=`, `+`, `-`,
+//!   `@`, a tab or a carriage return gets a `'` in front, so Excel shows it instead of
+//!   running it ([`needs_formula_guard`]). Numbers stay numbers; a text column holding
+//!   `-5` is text and gets the `'`.
 //! - **JSON**: an array of objects, one per row, with typed values: numbers as numbers,
 //!   booleans, timestamps as RFC 3339 strings and buckets as the CSV's labels, JSON columns
 //!   embedded as JSON, nulls as `null`. Streamed row by row.
@@ -30,7 +35,9 @@
 //! [`StreamExport`] (and its closure form [`export_csv_stream_to_path`]) takes the
 //! export endpoint's CSV as it streams in: CSV goes straight to disk, memory bounded;
 //! JSON and XLSX are staged in a temporary CSV beside the target and converted (the
-//! converted table is held in memory like any result).
+//! converted table is held in memory like any result). The stream carries no row count:
+//! given the `total` of a query answer, [`check_all_rows`] refuses a download with fewer
+//! rows (nothing is kept) and records a warning for more.
 
 use std::io::{self, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -45,7 +52,8 @@ use crate::api::columns::ColumnSource;
 use crate::api::query::{QueryBody, TimeUnit};
 use crate::atomic_file::AtomicWriter;
 
-use super::display::{bucket_unit, push_bucket_label};
+use super::builder::is_json_number;
+use super::display::{bucket_unit, group_thousands, push_bucket_label};
 use super::parse::{LoadProgress, TableError};
 use super::storage::{StrBuf, TextColumn};
 use super::table::{CellRef, Column, ColumnData, ColumnType, ResultTable, TimestampText, write_float};
@@ -192,6 +200,10 @@ pub struct ExportSidecar {
     pub total: Option<u64>,
     /// Always true: times in the file are UTC.
     pub times_are_utc: bool,
+    /// Something the reader should know about the rows, such as more rows than `total`
+    /// (see [`excess_rows_warning`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub warning: Option<String>,
     /// The request body.
     pub query: QueryBody,
 }
@@ -208,6 +220,7 @@ impl Default for ExportSidecar {
             rows_exported: 0,
             total: None,
             times_are_utc: true,
+            warning: None,
             query: QueryBody::default(),
         }
     }
@@ -272,6 +285,10 @@ pub enum ExportError {
     /// The download feeding a streamed export failed.
     #[error("the download of all rows failed: {0}")]
     Stream(String),
+    /// The download of all rows ended with fewer rows than the query counted: it stopped
+    /// early, possibly at a row boundary, where it looks complete.
+    #[error("{0}; nothing was written")]
+    Incomplete(ShortExport),
     /// The export was saved, but its sidecar could not be.
     #[error("the export was saved, but its query sidecar could not be: {source} ({})", path.display())]
     Sidecar {
@@ -426,6 +443,219 @@ fn timestamp_text<'a>(column: &'a Column, row: usize, millis: i64, scratch: &'a 
 }
 
 // ---------------------------------------------------------------------------------------------
+// CSV injection: "CSV for Excel" neutralises cells a spreadsheet would run as formulas
+// ---------------------------------------------------------------------------------------------
+
+/// What the "CSV for Excel" writer knows about the type of a cell it guards.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CellTyping {
+    /// A text cell of a typed table: text whatever it spells, so `-5` in a text column is
+    /// text and is guarded like any other text starting with `-`.
+    Text,
+    /// A cell whose type is read from its spelling, as the app reads CSV: a field of the
+    /// export endpoint's CSV (which carries no types), or a JSON cell (whose JSON text spells
+    /// its type). A JSON number (`-5`, `-1.5e3`) is a number, which no spreadsheet runs as a
+    /// formula, and stays as it is; anything else is text.
+    Lexical,
+}
+
+/// True when `field`, written into a "CSV for Excel", must be prefixed with `'` so that a
+/// spreadsheet shows it as text instead of running it as a formula (OWASP "CSV injection"):
+/// text starting with `=`, `+`, `-`, `@`, a tab or a carriage return.
+///
+/// The one rule for every "CSV for Excel" path: the table writer asks it for text and JSON
+/// cells (numbers, booleans and timestamps are never guarded), the streamed "all rows"
+/// export for every field of the downloaded CSV. Plain CSV never asks: it keeps the bytes
+/// as they are, for machine readers. The common case costs one comparison of the first
+/// byte.
+#[inline]
+pub fn needs_formula_guard(field: &[u8], typing: CellTyping) -> bool {
+    match field.first() {
+        Some(b'=' | b'@' | b'\t' | b'\r') => true,
+        Some(b'+' | b'-') => match typing {
+            CellTyping::Text => true,
+            CellTyping::Lexical => !std::str::from_utf8(field).is_ok_and(is_json_number),
+        },
+        _ => false,
+    }
+}
+
+/// The prefix that makes a spreadsheet read a cell as text.
+const FORMULA_GUARD: u8 = b'\'';
+
+/// Appends one field of a "CSV for Excel" to `buf`: as [`csv_field`] does, with `'` in front
+/// of the content when [`needs_formula_guard`] says so (inside the quotes of a quoted field).
+#[inline]
+fn csv_field_for_excel(buf: &mut Vec<u8>, field: &[u8], typing: CellTyping) {
+    if !needs_formula_guard(field, typing) {
+        csv_field(buf, field);
+        return;
+    }
+    let start = buf.len();
+    csv_field(buf, field);
+    // A guarded field starts with a trigger byte, never with `"`: a quote at `start` is the
+    // opening quote of a quoted field.
+    let content_start = start + usize::from(buf.get(start) == Some(&b'"'));
+    buf.insert(content_start, FORMULA_GUARD);
+}
+
+/// Neutralises formulas in the export endpoint's CSV as it streams into a "CSV for Excel":
+/// every field goes through [`needs_formula_guard`] (typed [`CellTyping::Lexical`]: the CSV
+/// carries no types), guarded ones get `'` in front of their content; everything else is
+/// copied byte for byte. Fields that start with `+` or `-` are held until their end (the
+/// decision needs the whole field: `-5` is a number, `-5+1` a formula); all others are
+/// decided on their first byte.
+#[derive(Debug, Default)]
+struct StreamFormulaGuard {
+    state: GuardState,
+    /// The bytes of a held field so far (for a quoted one: after its opening quote).
+    held: Vec<u8>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+enum GuardState {
+    /// At the start of a field (also between the CR and LF of a line end).
+    #[default]
+    FieldStart,
+    /// Inside an unquoted field, decided.
+    Unquoted,
+    /// Inside an unquoted field that is held.
+    HeldUnquoted,
+    /// Right after the opening quote of a quoted field.
+    QuotedStart,
+    /// Inside a quoted field, decided.
+    Quoted,
+    /// Inside a quoted field, decided, right after a quote (an escaped one or the closing one).
+    QuotedQuote,
+    /// Inside a quoted field that is held.
+    HeldQuoted,
+    /// Inside a quoted field that is held, right after a quote.
+    HeldQuotedQuote,
+}
+
+impl StreamFormulaGuard {
+    /// Appends `input`, guarded, to `out`.
+    fn feed(&mut self, input: &[u8], out: &mut Vec<u8>) {
+        out.reserve(input.len() + 16);
+        // Bytes from `run_start` are copied in one go when something has to be inserted or held.
+        let mut run_start = 0;
+        for (at, &byte) in input.iter().enumerate() {
+            match self.state {
+                GuardState::FieldStart => match byte {
+                    b'"' => self.state = GuardState::QuotedStart,
+                    // A line end or an empty field: still at the start of one.
+                    b',' | b'\r' | b'\n' => {}
+                    b'+' | b'-' => {
+                        out.extend_from_slice(input.get(run_start..at).unwrap_or_default());
+                        self.held.clear();
+                        self.held.push(byte);
+                        run_start = at + 1;
+                        self.state = GuardState::HeldUnquoted;
+                    }
+                    _ => {
+                        if needs_formula_guard(&[byte], CellTyping::Lexical) {
+                            out.extend_from_slice(input.get(run_start..at).unwrap_or_default());
+                            out.push(FORMULA_GUARD);
+                            run_start = at;
+                        }
+                        self.state = GuardState::Unquoted;
+                    }
+                },
+                GuardState::Unquoted => {
+                    if matches!(byte, b',' | b'\r' | b'\n') {
+                        self.state = GuardState::FieldStart;
+                    }
+                }
+                GuardState::HeldUnquoted => {
+                    if matches!(byte, b',' | b'\r' | b'\n') {
+                        self.release(self.held.len(), out);
+                        run_start = at;
+                        self.state = GuardState::FieldStart;
+                    } else {
+                        self.held.push(byte);
+                        run_start = at + 1;
+                    }
+                }
+                GuardState::QuotedStart => match byte {
+                    b'"' => self.state = GuardState::QuotedQuote,
+                    b'+' | b'-' => {
+                        out.extend_from_slice(input.get(run_start..at).unwrap_or_default());
+                        self.held.clear();
+                        self.held.push(byte);
+                        run_start = at + 1;
+                        self.state = GuardState::HeldQuoted;
+                    }
+                    _ => {
+                        if needs_formula_guard(&[byte], CellTyping::Lexical) {
+                            out.extend_from_slice(input.get(run_start..at).unwrap_or_default());
+                            out.push(FORMULA_GUARD);
+                            run_start = at;
+                        }
+                        self.state = GuardState::Quoted;
+                    }
+                },
+                GuardState::Quoted => {
+                    if byte == b'"' {
+                        self.state = GuardState::QuotedQuote;
+                    }
+                }
+                GuardState::QuotedQuote => {
+                    self.state = match byte {
+                        b'"' => GuardState::Quoted,
+                        b',' | b'\r' | b'\n' => GuardState::FieldStart,
+                        // Text after a closing quote (not RFC 4180): copied as it comes.
+                        _ => GuardState::Unquoted,
+                    };
+                }
+                GuardState::HeldQuoted => {
+                    self.held.push(byte);
+                    run_start = at + 1;
+                    if byte == b'"' {
+                        self.state = GuardState::HeldQuotedQuote;
+                    }
+                }
+                GuardState::HeldQuotedQuote => {
+                    if byte == b'"' {
+                        self.held.push(byte);
+                        run_start = at + 1;
+                        self.state = GuardState::HeldQuoted;
+                    } else {
+                        // The quote before was the closing one: the content is what precedes it.
+                        self.release(self.held.len().saturating_sub(1), out);
+                        run_start = at;
+                        self.state = match byte {
+                            b',' | b'\r' | b'\n' => GuardState::FieldStart,
+                            _ => GuardState::Unquoted,
+                        };
+                    }
+                }
+            }
+        }
+        out.extend_from_slice(input.get(run_start..).unwrap_or_default());
+    }
+
+    /// Ends the stream: a field still held (the last one, without a line end) is written.
+    fn finish(&mut self, out: &mut Vec<u8>) {
+        match self.state {
+            GuardState::HeldUnquoted | GuardState::HeldQuoted => self.release(self.held.len(), out),
+            GuardState::HeldQuotedQuote => self.release(self.held.len().saturating_sub(1), out),
+            _ => {}
+        }
+        self.state = GuardState::FieldStart;
+    }
+
+    /// Writes the held field, guarded when its first `content_len` bytes (its content) need it.
+    fn release(&mut self, content_len: usize, out: &mut Vec<u8>) {
+        let content = self.held.get(..content_len).unwrap_or_default();
+        if needs_formula_guard(content, CellTyping::Lexical) {
+            out.push(FORMULA_GUARD);
+        }
+        out.extend_from_slice(&self.held);
+        self.held.clear();
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
 // CSV
 // ---------------------------------------------------------------------------------------------
 
@@ -436,7 +666,9 @@ const CSV_BLOCK_BYTES: usize = 1024 * 1024;
 const CSV_BUFFER_CAPACITY: usize = CSV_BLOCK_BYTES + 64 * 1024;
 
 /// Writes the view as CSV (RFC 4180, CRLF, header row of column names) and returns the
-/// number of data rows written. `bom` starts the file with a UTF-8 byte order mark.
+/// number of data rows written. `bom` makes it "CSV for Excel": it starts with a UTF-8 byte
+/// order mark and text cells that a spreadsheet would run as formulas get a `'` in front
+/// ([`needs_formula_guard`]). Without `bom` every value is written as it is.
 ///
 /// Cells are formatted straight into one block buffer (no per-cell allocation, no
 /// per-field state machine) with the quoting rules of the `csv` crate's default writer:
@@ -453,7 +685,7 @@ pub fn write_csv<W: Write>(
 ) -> Result<u64, ExportError> {
     let mut ticker = Ticker { progress, cancel };
     let mut out = out;
-    let rows_written = format_csv(table, rows, cols, bom, &mut ticker, &mut |block| {
+    let rows_written = format_csv_as(table, rows, cols, bom, &mut ticker, &mut |block| {
         out.write_all(block)?;
         block.clear();
         Ok(())
@@ -489,7 +721,7 @@ fn write_csv_overlapped<W: Write + Send>(
             }
             out.flush()
         });
-        let formatted = format_csv(table, rows, cols, bom, &mut ticker, &mut |block| {
+        let formatted = format_csv_as(table, rows, cols, bom, &mut ticker, &mut |block| {
             let spare = spare_blocks.try_recv().unwrap_or_else(|_| Vec::with_capacity(CSV_BUFFER_CAPACITY));
             // A closed channel means the writer failed; its own error is reported below.
             full_sender
@@ -512,10 +744,9 @@ fn write_csv_overlapped<W: Write + Send>(
     Ok(rows_written as u64)
 }
 
-/// Formats the view as CSV into block buffers and hands each full one, and the last,
-/// to `emit`, which must leave the buffer it gets empty (cleared or replaced). Returns
-/// the number of data rows.
-fn format_csv(
+/// [`format_csv`] as plain CSV or, with `bom`, as "CSV for Excel": the BOM and the formula
+/// guard go together, and the plain writer is compiled without the guard's checks.
+fn format_csv_as(
     table: &ResultTable,
     rows: &[u32],
     cols: &[usize],
@@ -523,10 +754,28 @@ fn format_csv(
     ticker: &mut Ticker<'_>,
     emit: &mut dyn FnMut(&mut Vec<u8>) -> io::Result<()>,
 ) -> Result<usize, ExportError> {
+    if bom {
+        format_csv::<true>(table, rows, cols, ticker, emit)
+    } else {
+        format_csv::<false>(table, rows, cols, ticker, emit)
+    }
+}
+
+/// Formats the view as CSV into block buffers and hands each full one, and the last,
+/// to `emit`, which must leave the buffer it gets empty (cleared or replaced). Returns
+/// the number of data rows. `FOR_EXCEL` starts with a BOM and guards formulas
+/// ([`needs_formula_guard`]) in the header and in text and JSON cells.
+fn format_csv<const FOR_EXCEL: bool>(
+    table: &ResultTable,
+    rows: &[u32],
+    cols: &[usize],
+    ticker: &mut Ticker<'_>,
+    emit: &mut dyn FnMut(&mut Vec<u8>) -> io::Result<()>,
+) -> Result<usize, ExportError> {
     ticker.check(0)?;
     let columns = view_columns(table, cols);
     let mut buf: Vec<u8> = Vec::with_capacity(CSV_BUFFER_CAPACITY);
-    if bom {
+    if FOR_EXCEL {
         buf.extend_from_slice("\u{feff}".as_bytes());
     }
     if !columns.is_empty() {
@@ -535,7 +784,11 @@ fn format_csv(
             if index > 0 {
                 buf.push(b',');
             }
-            csv_field(&mut buf, column.name().as_bytes());
+            if FOR_EXCEL {
+                csv_field_for_excel(&mut buf, column.name().as_bytes(), CellTyping::Text);
+            } else {
+                csv_field(&mut buf, column.name().as_bytes());
+            }
         }
         end_csv_record(&mut buf, record_start);
     }
@@ -552,7 +805,7 @@ fn format_csv(
             if index > 0 {
                 buf.push(b',');
             }
-            source.write(row, &mut buf, &mut scratch, &mut digits);
+            source.write::<FOR_EXCEL>(row, &mut buf, &mut scratch, &mut digits);
         }
         end_csv_record(&mut buf, record_start);
         if buf.len() >= CSV_BLOCK_BYTES {
@@ -598,9 +851,16 @@ impl<'t> CsvSource<'t> {
         }
     }
 
-    /// Appends the field of `row` to `buf` (what [`cell_text`] gives, quoted as needed).
+    /// Appends the field of `row` to `buf` (what [`cell_text`] gives, quoted as needed;
+    /// `FOR_EXCEL`: text and JSON guarded against formulas).
     #[inline]
-    fn write(&mut self, row: usize, buf: &mut Vec<u8>, scratch: &mut String, digits: &mut itoa::Buffer) {
+    fn write<const FOR_EXCEL: bool>(
+        &mut self,
+        row: usize,
+        buf: &mut Vec<u8>,
+        scratch: &mut String,
+        digits: &mut itoa::Buffer,
+    ) {
         match self {
             CsvSource::Dict { column, codes, values, encoded, spans } => {
                 if column.is_null(row) {
@@ -617,7 +877,12 @@ impl<'t> CsvSource<'t> {
                     Some(known) => known,
                     None => {
                         let start = encoded.len();
-                        csv_field(encoded, values.get(code as usize).as_bytes());
+                        let value = values.get(code as usize).as_bytes();
+                        if FOR_EXCEL {
+                            csv_field_for_excel(encoded, value, typing_of(column));
+                        } else {
+                            csv_field(encoded, value);
+                        }
                         *span = Some((start, encoded.len()));
                         (start, encoded.len())
                     }
@@ -628,9 +893,25 @@ impl<'t> CsvSource<'t> {
                 CellRef::Null => {}
                 // Digits and a sign never need quotes.
                 CellRef::Int(value) => buf.extend_from_slice(digits.format(value).as_bytes()),
+                // Numbers, booleans and timestamps are never guarded: only text can be a formula.
+                CellRef::Text(text) if FOR_EXCEL => {
+                    csv_field_for_excel(buf, text.as_bytes(), CellTyping::Text)
+                }
+                CellRef::Json(text) if FOR_EXCEL => {
+                    csv_field_for_excel(buf, text.as_bytes(), CellTyping::Lexical)
+                }
                 cell => csv_field(buf, text_of(column, row, cell, scratch).as_bytes()),
             },
         }
+    }
+}
+
+/// How the formula guard types the cells of a dictionary-encoded column: JSON text spells its
+/// type (a JSON number is a number), text is text.
+fn typing_of(column: &Column) -> CellTyping {
+    match column.data {
+        ColumnData::Json(_) => CellTyping::Lexical,
+        _ => CellTyping::Text,
     }
 }
 
@@ -1059,6 +1340,10 @@ fn write_query_sheet(
     sheet.write_string(at, 1, sheets_text)?;
     let at = label(sheet, "Times")?;
     sheet.write_string(at, 1, "All times are UTC.")?;
+    if let Some(warning) = excess_rows_warning(summary.rows_written, meta.total) {
+        let at = label(sheet, "Warning")?;
+        sheet.write_string(at, 1, warning)?;
+    }
     if let Some(notes) = meta.body.notes.as_deref().filter(|n| !n.is_empty()) {
         let at = label(sheet, "Notes")?;
         sheet.write_string(at, 1, notes)?;
@@ -1094,6 +1379,7 @@ fn sidecar_for(path: &Path, format: ExportFormat, meta: &ExportMeta, rows_export
         rows_exported,
         total: meta.total,
         times_are_utc: true,
+        warning: excess_rows_warning(rows_exported, meta.total),
         query: meta.body.clone(),
     }
 }
@@ -1188,6 +1474,53 @@ fn finish(
 // Streamed exports ("all rows" through the export endpoint)
 // ---------------------------------------------------------------------------------------------
 
+/// An "all rows" download that brought fewer rows than the query answer's `total`.
+///
+/// The export endpoint's CSV carries no row count, so a stream cut exactly at a row boundary
+/// (no `Content-Length`, a close that looks like the end) cannot be told from a complete
+/// one by its bytes; only the count a query answer gave can.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ShortExport {
+    /// Data rows received.
+    pub received: u64,
+    /// Rows matching the query, as the query answer counted them.
+    pub total: u64,
+}
+
+impl std::fmt::Display for ShortExport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "the export stopped after {} of {} rows",
+            group_thousands(&self.received.to_string()),
+            group_thousands(&self.total.to_string())
+        )
+    }
+}
+
+/// Checks the rows an "all rows" download brought against the `total` the query answer gave
+/// (when known). Fewer is a failure (the download stopped early); more is a success with a
+/// warning ([`excess_rows_warning`]) — a live workspace gains rows between the two requests.
+/// The one check for `run --all`, "Load all rows" and "Export all rows".
+pub fn check_all_rows(received: u64, total: Option<u64>) -> Result<Option<String>, ShortExport> {
+    match total {
+        Some(total) if received < total => Err(ShortExport { received, total }),
+        _ => Ok(excess_rows_warning(received, total)),
+    }
+}
+
+/// The warning for more rows than the query counted, or `None`.
+pub fn excess_rows_warning(received: u64, total: Option<u64>) -> Option<String> {
+    let total = total.filter(|&total| received > total)?;
+    let extra = received - total;
+    Some(format!(
+        "{} {} than the {} the query counted: rows were added between the count and the export",
+        group_thousands(&extra.to_string()),
+        if extra == 1 { "row more" } else { "rows more" },
+        group_thousands(&total.to_string())
+    ))
+}
+
 /// Counts CSV records and bytes as they pass: line ends outside quotes.
 #[derive(Debug, Default)]
 struct RecordCounter {
@@ -1224,6 +1557,13 @@ impl RecordCounter {
 enum Sink {
     /// CSV: straight into the target's atomic writer.
     Direct(AtomicWriter),
+    /// "CSV for Excel": through the formula guard into the target's atomic writer.
+    Guarded {
+        writer: AtomicWriter,
+        guard: StreamFormulaGuard,
+        /// The guarded bytes of the current write, reused.
+        scratch: Vec<u8>,
+    },
     /// JSON / XLSX: a temporary CSV beside the target, converted at the end.
     Staged(BufWriter<tempfile::NamedTempFile>),
 }
@@ -1249,7 +1589,10 @@ pub struct StreamExport {
 
 impl StreamExport {
     /// Starts a streamed export to `path`. The CSV the stream writes must have a header
-    /// row of column names (as the export endpoint sends).
+    /// row of column names (as the export endpoint sends). A "CSV for Excel" (`bom`) gets its
+    /// cells guarded against formulas on the way ([`needs_formula_guard`]); plain CSV is
+    /// written byte for byte. When `meta.total` is known, [`finish`](StreamExport::finish)
+    /// refuses fewer rows ([`check_all_rows`]).
     pub fn begin(
         path: &Path,
         format: ExportFormat,
@@ -1261,8 +1604,10 @@ impl StreamExport {
                 let mut writer = AtomicWriter::create(path).map_err(|e| ExportError::from(e).at(path))?;
                 if bom {
                     writer.write_all("\u{feff}".as_bytes()).map_err(|e| ExportError::from(e).at(path))?;
+                    Sink::Guarded { writer, guard: StreamFormulaGuard::default(), scratch: Vec::new() }
+                } else {
+                    Sink::Direct(writer)
                 }
-                Sink::Direct(writer)
             }
             ExportFormat::Json | ExportFormat::Xlsx => {
                 let dir = match path.parent() {
@@ -1316,8 +1661,19 @@ impl StreamExport {
         cancel: &AtomicBool,
     ) -> Result<ExportOutcome, ExportError> {
         let StreamExport { path, format, meta, options, sink, counter } = self;
+        // Checked before anything is committed or converted: a short download leaves nothing.
+        check_all_rows(counter.data_rows(), meta.total).map_err(ExportError::Incomplete)?;
         match sink {
             Sink::Direct(mut writer) => {
+                writer.flush()?;
+                let rows = counter.data_rows();
+                progress(rows);
+                finish(writer, format, &meta, &options, rows, 1, 0, cancel)
+            }
+            Sink::Guarded { mut writer, mut guard, mut scratch } => {
+                scratch.clear();
+                guard.finish(&mut scratch);
+                writer.write_all(&scratch)?;
                 writer.flush()?;
                 let rows = counter.data_rows();
                 progress(rows);
@@ -1366,6 +1722,12 @@ impl Write for StreamExport {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         let written = match &mut self.sink {
             Sink::Direct(writer) => writer.write(buf)?,
+            Sink::Guarded { writer, guard, scratch } => {
+                scratch.clear();
+                guard.feed(buf, scratch);
+                writer.write_all(scratch)?;
+                buf.len()
+            }
             Sink::Staged(writer) => writer.write(buf)?,
         };
         self.counter.observe(buf.get(..written).unwrap_or(buf));
@@ -1374,7 +1736,7 @@ impl Write for StreamExport {
 
     fn flush(&mut self) -> io::Result<()> {
         match &mut self.sink {
-            Sink::Direct(writer) => writer.flush(),
+            Sink::Direct(writer) | Sink::Guarded { writer, .. } => writer.flush(),
             Sink::Staged(writer) => writer.flush(),
         }
     }
@@ -1460,20 +1822,32 @@ mod tests {
     }
 
     /// The CSV writer as it was, on the `csv` crate: the new writer must match it byte
-    /// for byte.
+    /// for byte. With `bom` ("CSV for Excel") text that starts like a formula gets a `'`, by
+    /// a rule written out here again: text cells always, JSON cells unless a JSON number.
     fn csv_crate_reference(table: &ResultTable, rows: &[u32], cols: &[usize], bom: bool) -> Vec<u8> {
         let columns = view_columns(table, cols);
         let mut out = Vec::new();
         if bom {
             out.extend_from_slice("\u{feff}".as_bytes());
         }
+        let formula_like = |text: &str| text.starts_with(['=', '+', '-', '@', '\t', '\r']);
+        let guarded = |text: &str, json: bool| -> String {
+            let number = json && serde_json::from_str::<serde_json::Number>(text).is_ok();
+            if bom && formula_like(text) && !number { format!("'{text}") } else { text.to_string() }
+        };
         let mut writer = csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_writer(&mut out);
         if !columns.is_empty() {
-            writer.write_record(columns.iter().map(|c| c.name())).unwrap();
+            writer.write_record(columns.iter().map(|c| guarded(c.name(), false))).unwrap();
             let mut scratch = String::new();
             for &row in rows {
                 for column in &columns {
-                    writer.write_field(cell_text(column, row as usize, &mut scratch)).unwrap();
+                    let text = cell_text(column, row as usize, &mut scratch);
+                    let field = match column.cell(row as usize) {
+                        CellRef::Text(_) => guarded(text, false),
+                        CellRef::Json(_) => guarded(text, true),
+                        _ => text.to_string(),
+                    };
+                    writer.write_field(field).unwrap();
                 }
                 writer.write_record(None::<&[u8]>).unwrap();
             }

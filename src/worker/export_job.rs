@@ -9,7 +9,11 @@
 //!
 //! A streamed export goes through the same bounded pipe as "Load all rows": the download
 //! writes into one end, a blocking thread copies the other end into a
-//! [`StreamExport`], so memory stays bounded and the disk never blocks the runtime.
+//! [`StreamExport`], so memory stays bounded and the disk never blocks the runtime. The
+//! download carries no row count: the export holds its rows against the `total` in the
+//! request's [`ExportMeta`] (the window passes the run's; when it is missing the query
+//! endpoint is asked first) and keeps nothing when fewer rows came
+//! ([`check_all_rows`](crate::data::export::check_all_rows)).
 
 use std::io::{self, Read as _, Write as _};
 use std::path::{Path, PathBuf};
@@ -40,7 +44,8 @@ pub enum ExportSource {
         /// Table column indices, in the order to write them.
         columns: Vec<usize>,
     },
-    /// Every matching row of `body`, streamed from the export endpoint.
+    /// Every matching row of `body`, streamed from the export endpoint. Fewer rows than
+    /// [`ExportMeta::total`] (asked for first when `None`) fail the export.
     AllRows {
         /// The query (the body of the run shown).
         body: QueryBody,
@@ -132,7 +137,7 @@ async fn export(
     cancel: &Arc<AtomicBool>,
     emitter: &Emitter,
 ) -> Result<ExportOutcome, ExportError> {
-    let ExportRequest { source, format, path, meta, options } = request;
+    let ExportRequest { source, format, path, mut meta, options } = request;
     {
         let path = path.clone();
         blocking(move || check_folder(&path)).await.map_err(background_failure)??;
@@ -164,6 +169,19 @@ async fn export(
             let Some(client) = client else {
                 return Err(ExportError::Stream("not connected to a server yet".to_string()));
             };
+            if meta.total.is_none() {
+                let counted = tokio::select! {
+                    () = token.cancelled() => return Err(ExportError::Cancelled),
+                    counted = super::query_total(&client, &body) => counted,
+                };
+                let total = counted.map_err(|error| {
+                    ExportError::Stream(format!(
+                        "the count of matching rows failed: {}",
+                        describe_client_error(&error)
+                    ))
+                })?;
+                meta.total = Some(total);
+            }
             let stream = Streamed { job_id, format, path, meta, options };
             stream.run(&client, &body, token, cancel, emitter).await
         }
