@@ -656,6 +656,10 @@ impl AppState {
                 let message = format!("Export cancelled; nothing was written ({}).", path.display());
                 self.notify(NoticeKind::Info, message);
             }
+            // A short download's message already says that nothing was written.
+            Err(error @ ExportError::Incomplete(_)) => {
+                self.fail_export(capitalise(&format!("{error}; the table is unchanged.")));
+            }
             Err(error) => {
                 let message =
                     format!("{error}. Nothing was written under that name; the table is unchanged.");
