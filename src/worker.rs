@@ -27,7 +27,7 @@
 //! whole CSV is never held at once; it reports progress and can be cancelled. The CSV carries
 //! no row count: the load holds the rows it got against the query answer's `total` (passed
 //! along by the window, else asked for first) and refuses fewer
-//! ([`check_all_rows`](crate::data::export::check_all_rows)).
+//! ([`check_all_rows`]).
 //!
 //! # Presets and history
 //!
