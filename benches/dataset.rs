@@ -8,14 +8,14 @@
 use std::hint::black_box;
 use std::time::Duration;
 
-use chrono::NaiveDate;
 use criterion::{Criterion, criterion_group, criterion_main};
 use inkeep_explorer::demo::dataset::{DatasetParams, generate, populate};
+use jiff::civil::Date;
 use rusqlite::Connection;
 
 fn params(rows: u64) -> DatasetParams {
     // A fixed end date keeps every run on identical data.
-    DatasetParams { rows, seed: 42, end_date: NaiveDate::from_ymd_opt(2025, 6, 30).unwrap() }
+    DatasetParams { rows, seed: 42, end_date: Date::constant(2025, 6, 30) }
 }
 
 fn dataset(c: &mut Criterion) {

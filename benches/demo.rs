@@ -9,16 +9,16 @@
 
 use std::hint::black_box;
 
-use chrono::NaiveDate;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use inkeep_explorer::api::query::{
     Field, Filter, FilterValue, GroupBy, Operator, PathTarget, QueryBody, Selection, TimeUnit,
 };
 use inkeep_explorer::demo::dataset::DatasetParams;
 use inkeep_explorer::demo::store::DemoStore;
+use jiff::civil::Date;
 
 fn params(rows: u64) -> DatasetParams {
-    DatasetParams { rows, seed: 42, end_date: NaiveDate::from_ymd_opt(2026, 11, 1).unwrap_or_default() }
+    DatasetParams { rows, seed: 42, end_date: Date::constant(2026, 11, 1) }
 }
 
 fn day_by_type() -> QueryBody {

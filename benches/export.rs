@@ -19,19 +19,18 @@ use std::io;
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
-use chrono::{NaiveDate, TimeZone, Utc};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use inkeep_explorer::api::query::QueryBody;
 use inkeep_explorer::data::ResultTable;
 use inkeep_explorer::data::export::{ExportFormat, ExportMeta, ExportOptions, export_view, write_csv};
 use inkeep_explorer::demo::dataset::{DatasetParams, raw_response_json};
+use jiff::civil::Date;
 
 const ROWS: u64 = 1_000_000;
 
 /// A `/query/conversations` response body for `{}` with `rows` rows.
 fn response_json(rows: u64) -> Vec<u8> {
-    let params =
-        DatasetParams { rows, seed: 42, end_date: NaiveDate::from_ymd_opt(2026, 1, 31).expect("valid date") };
+    let params = DatasetParams { rows, seed: 42, end_date: Date::constant(2026, 1, 31) };
     raw_response_json(&params)
 }
 
@@ -48,7 +47,7 @@ fn benches(c: &mut Criterion) {
     let meta = ExportMeta {
         body: query.clone(),
         server_url: "http://127.0.0.1:8787".to_string(),
-        run_at: Utc.with_ymd_and_hms(2026, 1, 31, 12, 0, 0).unwrap(),
+        run_at: jiff::Timestamp::constant(1_769_860_800, 0), // 2026-01-31T12:00:00Z
         request_id: Some("bench".to_string()),
         total: Some(ROWS),
     };

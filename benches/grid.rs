@@ -15,20 +15,19 @@ use std::hint::black_box;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use chrono::NaiveDate;
 use criterion::{Criterion, criterion_group, criterion_main};
 use egui::{Event, Modifiers, MouseWheelUnit, RawInput, Rect, TouchPhase, pos2, vec2};
 use inkeep_explorer::api::query::QueryBody;
 use inkeep_explorer::app::grid_ui::{GridMeta, GridSortKey, GridState, grid_ui};
 use inkeep_explorer::data::ResultTable;
 use inkeep_explorer::demo::dataset::{DatasetParams, raw_response_json};
+use jiff::civil::Date;
 
 const ROWS: u64 = 1_000_000;
 
 /// A 1M-row table of raw conversations, built as a response to `{}` is.
 fn table() -> ResultTable {
-    let params =
-        DatasetParams { rows: ROWS, seed: 42, end_date: NaiveDate::from_ymd_opt(2026, 1, 31).unwrap() };
+    let params = DatasetParams { rows: ROWS, seed: 42, end_date: Date::constant(2026, 1, 31) };
     ResultTable::from_response_bytes(&QueryBody::default(), &raw_response_json(&params)).unwrap().0
 }
 

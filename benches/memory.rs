@@ -16,10 +16,10 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use chrono::NaiveDate;
 use inkeep_explorer::api::query::QueryBody;
 use inkeep_explorer::data::ResultTable;
 use inkeep_explorer::demo::dataset::{DatasetParams, raw_response_json};
+use jiff::civil::Date;
 
 const ROWS: u64 = 1_000_000;
 /// Issue 5's bound: the table may take at most this many times the JSON's bytes.
@@ -117,8 +117,7 @@ fn main() {
     if filter.as_deref().is_some_and(|f| !"table_memory_1m".contains(f)) {
         return;
     }
-    let params =
-        DatasetParams { rows: ROWS, seed: 42, end_date: NaiveDate::from_ymd_opt(2026, 1, 31).unwrap() };
+    let params = DatasetParams { rows: ROWS, seed: 42, end_date: Date::constant(2026, 1, 31) };
     let json = raw_response_json(&params);
     let query = QueryBody::default();
 

@@ -14,13 +14,13 @@
 use std::hint::black_box;
 use std::time::Duration;
 
-use chrono::{DateTime, TimeZone, Utc};
 use criterion::{Criterion, criterion_group, criterion_main};
 use egui::{RawInput, Rect, pos2, vec2};
 use inkeep_explorer::api::query::{QueryBody, parse_query};
 use inkeep_explorer::app::chart_ui::{ChartKind, ChartSettings, chart_ui};
 use inkeep_explorer::data::ResultTable;
 use inkeep_explorer::data::series::{Chart, SeriesCache, SeriesOptions, derive_chart};
+use jiff::Timestamp;
 use serde_json::{Map, Value, json};
 
 const DAYS: i64 = 365;
@@ -39,10 +39,12 @@ fn query() -> QueryBody {
 
 /// 365 days × 50 users, minus every 7th (day, user) pair.
 fn table(query: &QueryBody) -> ResultTable {
-    let first_day = Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0).unwrap();
+    let first_day = Timestamp::constant(1_735_689_600, 0); // 2025-01-01T00:00:00Z
     let mut rows = Vec::with_capacity((DAYS * SERIES) as usize);
     for day in 0..DAYS {
-        let bucket = (first_day + chrono::Duration::days(day)).format("%Y-%m-%dT%H:%M:%SZ").to_string();
+        let bucket = (first_day + jiff::SignedDuration::from_hours(24 * day))
+            .strftime("%Y-%m-%dT%H:%M:%SZ")
+            .to_string();
         for user in 0..SERIES {
             if (day + user) % 7 == 0 {
                 continue;
@@ -57,8 +59,8 @@ fn table(query: &QueryBody) -> ResultTable {
     ResultTable::from_rows(query, &rows)
 }
 
-fn now() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 6, 1, 0, 0, 0).unwrap()
+fn now() -> Timestamp {
+    Timestamp::constant(1_780_272_000, 0) // 2026-06-01T00:00:00Z
 }
 
 /// A headless window showing the chart in a central panel.

@@ -15,18 +15,17 @@
 use std::hint::black_box;
 use std::time::Duration;
 
-use chrono::NaiveDate;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use inkeep_explorer::api::query::QueryBody;
 use inkeep_explorer::data::{ResultTable, SearchCursor, SortKey, search_view, sort_view};
 use inkeep_explorer::demo::dataset::{DatasetParams, raw_response_json};
+use jiff::civil::Date;
 
 const ROWS: u64 = 1_000_000;
 
 /// A `/query/conversations` response body for `{}` with `rows` rows.
 fn response_json(rows: u64) -> Vec<u8> {
-    let params =
-        DatasetParams { rows, seed: 42, end_date: NaiveDate::from_ymd_opt(2026, 1, 31).expect("valid date") };
+    let params = DatasetParams { rows, seed: 42, end_date: Date::constant(2026, 1, 31) };
     raw_response_json(&params)
 }
 

@@ -19,7 +19,7 @@ use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use chrono::{DateTime, Utc};
+use jiff::Timestamp;
 use tempfile::NamedTempFile;
 
 /// Buffer size of the writer in front of the temporary file.
@@ -143,9 +143,10 @@ pub fn write_atomic_with(
 /// `presets.json.corrupt-<UTC timestamp>` beside it, so that nothing the user had is
 /// lost and the next save does not overwrite it. A numeric suffix keeps an earlier
 /// moved-aside file from being replaced. Returns the new path.
-pub fn move_aside(path: &Path, now: DateTime<Utc>) -> io::Result<PathBuf> {
+pub fn move_aside(path: &Path, now: Timestamp) -> io::Result<PathBuf> {
     let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let stamp = now.format("%Y%m%dT%H%M%SZ");
+    // Timestamp::strftime writes the UTC fields.
+    let stamp = now.strftime("%Y%m%dT%H%M%SZ");
     let dir = parent_dir(path);
     let mut candidate = dir.join(format!("{file_name}.corrupt-{stamp}"));
     let mut attempt = 2;
@@ -280,7 +281,7 @@ mod tests {
     fn move_aside_never_replaces_an_earlier_copy() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("presets.json");
-        let now = DateTime::parse_from_rfc3339("2026-02-03T04:05:06Z").unwrap().with_timezone(&Utc);
+        let now = "2026-02-03T04:05:06Z".parse::<Timestamp>().unwrap();
         std::fs::write(&path, "first").unwrap();
         let first = move_aside(&path, now).unwrap();
         std::fs::write(&path, "second").unwrap();
@@ -328,7 +329,7 @@ pub fn load_json_file<T: serde::de::DeserializeOwned>(path: &Path, what: &str) -
         Ok(file) => LoadedJson::Parsed(file),
         Err(err) => {
             tracing::warn!(%err, path = %path.display(), "the {what} file does not parse; moving it aside");
-            match move_aside(path, Utc::now()) {
+            match move_aside(path, Timestamp::now()) {
                 Ok(moved) => LoadedJson::Unusable { moved_aside: Some(moved), read_only: None },
                 Err(move_err) => LoadedJson::Unusable {
                     moved_aside: None,

@@ -32,7 +32,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use chrono::{DateTime, Utc};
+use jiff::Timestamp;
 use tokio_util::sync::CancellationToken;
 
 use crate::api::client::{
@@ -366,7 +366,7 @@ pub fn run(options: &RunOptions, stdout: &mut dyn Write, stderr: &mut dyn Write)
 pub fn execute(options: &RunOptions, stdout: &mut dyn Write) -> Result<RunSummary, RunError> {
     let format = output_format(options)?;
     let (origin, query) = load_query(options)?;
-    let now = Utc::now();
+    let now = Timestamp::now();
     let body = resolve_relative_times(&query, now).map_err(|error| RunError::InvalidQuery {
         origin: origin.clone(),
         problems: vec![error.to_problem()],
@@ -514,7 +514,7 @@ struct Job<'a> {
     format: ExportFormat,
     /// The body as sent: relative times resolved.
     body: QueryBody,
-    now: DateTime<Utc>,
+    now: Timestamp,
     client: &'a AnalyticsClient,
     runtime: &'a tokio::runtime::Runtime,
     interrupt: &'a Interrupt,
@@ -702,7 +702,11 @@ mod tests {
     use super::*;
 
     fn demo_options(source: QuerySource, out: Option<PathBuf>) -> RunOptions {
-        let dataset = DatasetParams { rows: 300, seed: 7, end_date: Utc::now().date_naive() };
+        let dataset = DatasetParams {
+            rows: 300,
+            seed: 7,
+            end_date: jiff::tz::Offset::UTC.to_datetime(Timestamp::now()).date(),
+        };
         RunOptions::new(source, Connection::Demo(DemoOptions { dataset, page_size: 50 }), out)
     }
 

@@ -14,7 +14,7 @@
 
 use std::path::{Path, PathBuf};
 
-use chrono::{DateTime, Utc};
+use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -73,7 +73,8 @@ pub struct HistoryEntry {
     /// The server it ran against.
     pub server_url: String,
     /// When it started.
-    pub started_at: DateTime<Utc>,
+    #[serde(with = "crate::api::timestamp::serde_utc")]
+    pub started_at: Timestamp,
     /// How long it took, in milliseconds.
     pub duration_ms: u64,
     /// Rows received, when it answered.
@@ -99,7 +100,8 @@ struct StoredEntry {
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     query_omitted: bool,
     server_url: String,
-    started_at: DateTime<Utc>,
+    #[serde(with = "crate::api::timestamp::serde_utc")]
+    started_at: Timestamp,
     duration_ms: u64,
     rows: Option<u64>,
     total: Option<u64>,
@@ -420,10 +422,10 @@ impl HistoryStore {
         self.save()
     }
 
-    fn new_id(&mut self, at: DateTime<Utc>) -> String {
+    fn new_id(&mut self, at: Timestamp) -> String {
         loop {
             self.id_counter += 1;
-            let id = format!("h{:x}-{:x}", at.timestamp_millis(), self.id_counter);
+            let id = format!("h{:x}-{:x}", at.as_millisecond(), self.id_counter);
             if self.get(&id).is_none() {
                 return id;
             }
@@ -465,7 +467,7 @@ mod tests {
                 ..QueryBody::default()
             },
             server_url: "http://127.0.0.1:8787".to_string(),
-            started_at: DateTime::parse_from_rfc3339("2026-01-05T10:00:00Z").unwrap().with_timezone(&Utc),
+            started_at: "2026-01-05T10:00:00Z".parse::<Timestamp>().unwrap(),
             duration_ms: 120,
             rows: Some(1),
             total: Some(1),
@@ -491,6 +493,46 @@ mod tests {
         let text = std::fs::read_to_string(dir.path().join(HISTORY_FILE_NAME)).unwrap();
         assert!(text.contains("\"status\": \"failed\""), "{text}");
         assert!(text.contains("\"message\": \"HTTP 500 boom\""), "{text}");
+    }
+
+    /// A file written before the move to jiff (the timestamps as chrono's serde wrote them:
+    /// UTC, `Z`, fraction digits in groups of three) loads, and saving it again writes the
+    /// same text for every timestamp.
+    #[test]
+    fn timestamps_of_an_older_file_load_and_save_unchanged() {
+        let dir = tempfile::tempdir().unwrap();
+        let stamps = [
+            ("h1", "2026-01-05T10:00:00Z", 1_767_607_200_000_i64, 0),
+            ("h2", "2026-01-05T10:00:00.250Z", 1_767_607_200_250, 250_000_000),
+            ("h3", "2025-12-31T23:59:59.123456Z", 1_767_225_599_123, 123_456_000),
+            ("h4", "2026-01-05T10:00:00.000000007Z", 1_767_607_200_000, 7),
+        ];
+        let entries: Vec<Value> = stamps
+            .iter()
+            .map(|(id, at, _, _)| {
+                serde_json::json!({"id": id, "query": {}, "serverUrl": "http://127.0.0.1:8787",
+                                   "startedAt": at, "durationMs": 5, "status": "ok"})
+            })
+            .collect();
+        let old = serde_json::json!({"schemaVersion": SCHEMA_VERSION, "entries": entries});
+        std::fs::write(dir.path().join(HISTORY_FILE_NAME), serde_json::to_vec_pretty(&old).unwrap()).unwrap();
+
+        let (mut store, report) = HistoryStore::open(dir.path());
+        assert_eq!(report, HistoryLoadReport::default());
+        for (id, _, millis, nanos) in stamps {
+            let started_at = store.get(id).unwrap().started_at;
+            assert_eq!(
+                (started_at.as_millisecond(), started_at.subsec_nanosecond()),
+                (millis, nanos),
+                "{id}"
+            );
+        }
+        store.record(entry("new", RunStatus::Ok)).unwrap();
+        let text = std::fs::read_to_string(dir.path().join(HISTORY_FILE_NAME)).unwrap();
+        for (_, at, _, _) in stamps {
+            assert!(text.contains(&format!("\"startedAt\": \"{at}\"")), "{at} in {text}");
+        }
+        assert!(text.contains("\"startedAt\": \"2026-01-05T10:00:00Z\""), "{text}");
     }
 
     #[test]

@@ -8,7 +8,6 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
-use chrono::NaiveDate;
 use clap::{ArgGroup, Args, Parser, Subcommand};
 use inkeep_explorer::api::client::{ApiKey, SERVER_URL_ENV};
 use inkeep_explorer::app::{self, LaunchOptions, state::Tab};
@@ -16,6 +15,7 @@ use inkeep_explorer::data::export::ExportFormat;
 use inkeep_explorer::demo::dataset::DatasetParams;
 use inkeep_explorer::demo::server::{self, ServerConfig};
 use inkeep_explorer::headless::{self, Connection, DemoOptions, QuerySource, RunOptions};
+use jiff::civil::Date;
 
 /// Explore the Inkeep Analytics API; without a subcommand, open the window.
 #[derive(Debug, Parser)]
@@ -117,7 +117,7 @@ struct RunArgs {
     demo_seed: u64,
     /// Last day of the demo dataset, YYYY-MM-DD (for tests); today when absent.
     #[arg(long, hide = true, value_name = "YYYY-MM-DD")]
-    demo_end_date: Option<NaiveDate>,
+    demo_end_date: Option<Date>,
     /// Rows in one demo answer (for tests).
     #[arg(long, hide = true, default_value_t = server::DEFAULT_PAGE_SIZE)]
     demo_page_size: usize,
@@ -148,7 +148,7 @@ struct ServeArgs {
     seed: u64,
     /// Last day of the demo data (YYYY-MM-DD, UTC); today when absent.
     #[arg(long, value_name = "YYYY-MM-DD")]
-    end_date: Option<NaiveDate>,
+    end_date: Option<Date>,
     /// Accept only `Authorization: Bearer KEY`; without it any bearer token is accepted.
     #[arg(long, value_name = "KEY")]
     api_key: Option<String>,

@@ -28,7 +28,7 @@
 
 use std::path::{Path, PathBuf};
 
-use chrono::{DateTime, Utc};
+use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -61,9 +61,11 @@ pub struct Preset {
     /// The query, relative times unresolved.
     pub query: QueryBody,
     /// When it was first saved.
-    pub created_at: DateTime<Utc>,
+    #[serde(with = "crate::api::timestamp::serde_utc")]
+    pub created_at: Timestamp,
     /// When it last changed.
-    pub updated_at: DateTime<Utc>,
+    #[serde(with = "crate::api::timestamp::serde_utc")]
+    pub updated_at: Timestamp,
     /// Shipped with the app (read-only).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub builtin: bool,
@@ -537,7 +539,7 @@ impl PresetStore {
         grid_sort: Vec<LocalSort>,
     ) -> Result<String, PresetError> {
         let name = self.check_name(name, None)?;
-        let now = Utc::now();
+        let now = Timestamp::now();
         let id = self.new_id(now);
         let preset = Preset {
             id: id.clone(),
@@ -681,7 +683,7 @@ impl PresetStore {
                 Err(err) => report.skipped.push(format!("entry {}: {err}", index + 1)),
             }
         }
-        let now = Utc::now();
+        let now = Timestamp::now();
         let mut added: Vec<Preset> = Vec::new();
         for preset in incoming {
             let original_name = if preset.name.trim().is_empty() {
@@ -714,7 +716,7 @@ impl PresetStore {
                 report.renamed.push((original_name, name.clone()));
             }
             report.added.push(name.clone());
-            let created_at = if preset.created_at.timestamp() == 0 { now } else { preset.created_at };
+            let created_at = if preset.created_at.as_second() == 0 { now } else { preset.created_at };
             let id = self.new_id(now);
             added.push(Preset {
                 id,
@@ -750,10 +752,10 @@ impl PresetStore {
         }
     }
 
-    fn new_id(&mut self, now: DateTime<Utc>) -> String {
+    fn new_id(&mut self, now: Timestamp) -> String {
         loop {
             self.id_counter += 1;
-            let id = format!("p{:x}-{:x}", now.timestamp_millis(), self.id_counter);
+            let id = format!("p{:x}-{:x}", now.as_millisecond(), self.id_counter);
             if self.get(&id).is_none() {
                 return id;
             }
@@ -772,7 +774,7 @@ impl PresetStore {
                 .find(|p| p.id == id)
                 .ok_or_else(|| PresetError::NotFound { id: id.clone() })?;
             change(preset);
-            preset.updated_at = Utc::now();
+            preset.updated_at = Timestamp::now();
             Ok(())
         })
     }

@@ -30,7 +30,7 @@
 //!             | ("last" | "previous" | "prev") unit   the whole period before it
 //!             | unit                                  = this unit (after "start of" / "end of")
 //! shift      := ("+" | "-") amount unit
-//! amount     := digits (at most 100000)
+//! amount     := digits (at most 5000)
 //! unit       := s | sec | second | m | min | minute | h | hr | hour | d | day | w | wk | week
 //!             | mo | mon | month | q | quarter | y | yr | year     (each also plural)
 //! ```
@@ -50,16 +50,19 @@
 
 use std::fmt;
 
-use chrono::{DateTime, Datelike, Duration, Months, NaiveDate, SecondsFormat, TimeZone, Timelike, Utc};
+use jiff::civil::{Date, DateTime, Time};
+use jiff::tz::Offset;
+use jiff::{SignedDuration, Span, Timestamp};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::api::query::{Condition, Field, Filter, FilterValue, Operator, QueryBody, Scalar};
-use crate::api::timestamp::is_filter_timestamp;
+use crate::api::timestamp::{format_utc, is_filter_timestamp};
 use crate::api::validate::Problem;
 
 /// The largest amount an expression may carry: far beyond any useful filter, small enough
-/// that no resolution leaves chrono's range.
-pub const MAX_AMOUNT: u32 = 100_000;
+/// that one shift of any unit from a present-day now stays inside the years -9999 to 9999,
+/// the range of dates the app can represent (5000 years from 2026 is 7026).
+pub const MAX_AMOUNT: u32 = 5_000;
 
 /// A unit of time: the size of a shift or a rolling window, or a calendar period.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -131,7 +134,7 @@ impl Unit {
     }
 
     /// Months in one unit, for the calendar units.
-    fn months(self) -> Option<u32> {
+    fn months(self) -> Option<i64> {
         match self {
             Unit::Month => Some(1),
             Unit::Quarter => Some(3),
@@ -140,14 +143,14 @@ impl Unit {
         }
     }
 
-    /// The length of one unit, for the fixed-length units.
-    fn duration(self) -> Option<Duration> {
+    /// The length of one unit in seconds, for the fixed-length units.
+    fn seconds(self) -> Option<i64> {
         match self {
-            Unit::Second => Some(Duration::seconds(1)),
-            Unit::Minute => Some(Duration::minutes(1)),
-            Unit::Hour => Some(Duration::hours(1)),
-            Unit::Day => Some(Duration::days(1)),
-            Unit::Week => Some(Duration::weeks(1)),
+            Unit::Second => Some(1),
+            Unit::Minute => Some(60),
+            Unit::Hour => Some(3600),
+            Unit::Day => Some(86_400),
+            Unit::Week => Some(7 * 86_400),
             Unit::Month | Unit::Quarter | Unit::Year => None,
         }
     }
@@ -189,7 +192,7 @@ impl PeriodRef {
     }
 
     /// `[start, end)` of the period, for `now`.
-    pub fn range(&self, now: DateTime<Utc>) -> Result<(DateTime<Utc>, DateTime<Utc>), RelativeTimeError> {
+    pub fn range(&self, now: Timestamp) -> Result<(Timestamp, Timestamp), RelativeTimeError> {
         let current = start_of(self.unit, now)?;
         let start = match self.which {
             Which::Current => current,
@@ -259,19 +262,19 @@ pub enum RelativeTime {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Resolved {
     /// One instant.
-    Instant(DateTime<Utc>),
+    Instant(Timestamp),
     /// The instants `start <= t < end`.
     Range {
         /// First instant inside.
-        start: DateTime<Utc>,
+        start: Timestamp,
         /// First instant after.
-        end: DateTime<Utc>,
+        end: Timestamp,
     },
 }
 
 impl Resolved {
     /// The first instant (the instant itself for an instant).
-    pub fn start(&self) -> DateTime<Utc> {
+    pub fn start(&self) -> Timestamp {
         match *self {
             Resolved::Instant(at) => at,
             Resolved::Range { start, .. } => start,
@@ -279,7 +282,7 @@ impl Resolved {
     }
 
     /// The first instant after a range (the instant itself for an instant).
-    pub fn end(&self) -> DateTime<Utc> {
+    pub fn end(&self) -> Timestamp {
         match *self {
             Resolved::Instant(at) => at,
             Resolved::Range { end, .. } => end,
@@ -292,9 +295,9 @@ impl fmt::Display for Resolved {
     /// range (start included, end excluded), as the request inspector shows it.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Resolved::Instant(at) => f.write_str(&format_instant(*at)),
+            Resolved::Instant(at) => f.write_str(&format_utc(*at)),
             Resolved::Range { start, end } => {
-                write!(f, "{} … {} (UTC)", format_instant(*start), format_instant(*end))
+                write!(f, "{} … {} (UTC)", format_utc(*start), format_utc(*end))
             }
         }
     }
@@ -356,9 +359,9 @@ impl RelativeTime {
     }
 
     /// What the expression stands for at `now`.
-    pub fn resolve(&self, now: DateTime<Utc>) -> Result<Resolved, RelativeTimeError> {
+    pub fn resolve(&self, now: Timestamp) -> Result<Resolved, RelativeTimeError> {
         // Whole seconds: a filter bound finer than that only makes the request harder to read.
-        let now = now.with_nanosecond(0).unwrap_or(now);
+        let now = Timestamp::new(now.as_second(), 0).unwrap_or(now);
         match self {
             RelativeTime::Instant { anchor, shifts } => {
                 let mut at = match anchor {
@@ -442,46 +445,45 @@ fn out_of_range() -> RelativeTimeError {
 }
 
 /// The first instant of the `unit` period containing `at` (weeks start on Monday).
-fn start_of(unit: Unit, at: DateTime<Utc>) -> Result<DateTime<Utc>, RelativeTimeError> {
-    let date = at.date_naive();
-    let midnight = |date: NaiveDate| date.and_hms_opt(0, 0, 0).map(|naive| Utc.from_utc_datetime(&naive));
-    let first_of_month = |month: u32| NaiveDate::from_ymd_opt(date.year(), month, 1).and_then(midnight);
-    let start = match unit {
-        Unit::Second => at.with_nanosecond(0),
-        Unit::Minute => at.with_nanosecond(0).and_then(|t| t.with_second(0)),
-        Unit::Hour => at.with_nanosecond(0).and_then(|t| t.with_second(0)).and_then(|t| t.with_minute(0)),
-        Unit::Day => midnight(date),
-        Unit::Week => date
-            .checked_sub_signed(Duration::days(i64::from(date.weekday().num_days_from_monday())))
-            .and_then(midnight),
+fn start_of(unit: Unit, at: Timestamp) -> Result<Timestamp, RelativeTimeError> {
+    let civil = Offset::UTC.to_datetime(at);
+    let date = civil.date();
+    let midnight = |date: Date| date.to_datetime(Time::midnight());
+    let first_of_month = |month: i8| Date::new(date.year(), month, 1).ok().map(midnight);
+    let start: Option<DateTime> = match unit {
+        Unit::Second => civil.with().subsec_nanosecond(0).build().ok(),
+        Unit::Minute => civil.with().second(0).subsec_nanosecond(0).build().ok(),
+        Unit::Hour => civil.with().minute(0).second(0).subsec_nanosecond(0).build().ok(),
+        Unit::Day => Some(midnight(date)),
+        Unit::Week => Span::new()
+            .try_days(i64::from(date.weekday().to_monday_zero_offset()))
+            .ok()
+            .and_then(|back| date.checked_sub(back).ok())
+            .map(midnight),
         Unit::Month => first_of_month(date.month()),
         Unit::Quarter => first_of_month((date.month() - 1) / 3 * 3 + 1),
         Unit::Year => first_of_month(1),
     };
-    start.ok_or_else(out_of_range)
+    start.and_then(|civil| Offset::UTC.to_timestamp(civil).ok()).ok_or_else(out_of_range)
 }
 
 /// `at` moved by `amount` units; calendar units keep the day of the month, clamped to
 /// the target month's length.
-fn shift(at: DateTime<Utc>, unit: Unit, amount: i64) -> Result<DateTime<Utc>, RelativeTimeError> {
-    let count = i32::try_from(amount).map_err(|_| out_of_range())?;
-    let shifted = match (unit.duration(), unit.months()) {
-        (Some(length), _) => length.checked_mul(count).and_then(|d| at.checked_add_signed(d)),
-        (None, Some(months_per_unit)) => {
-            match count.unsigned_abs().checked_mul(months_per_unit).map(Months::new) {
-                Some(months) if count >= 0 => at.checked_add_months(months),
-                Some(months) => at.checked_sub_months(months),
-                None => None,
-            }
-        }
+fn shift(at: Timestamp, unit: Unit, amount: i64) -> Result<Timestamp, RelativeTimeError> {
+    let shifted = match (unit.seconds(), unit.months()) {
+        (Some(unit_seconds), _) => amount
+            .checked_mul(unit_seconds)
+            .and_then(|seconds| at.checked_add(SignedDuration::from_secs(seconds)).ok()),
+        // Calendar units move the civil date-time in UTC; jiff clamps the day of the month
+        // to the target month's length.
+        (None, Some(months_per_unit)) => amount
+            .checked_mul(months_per_unit)
+            .and_then(|months| Span::new().try_months(months).ok())
+            .and_then(|span| Offset::UTC.to_datetime(at).checked_add(span).ok())
+            .and_then(|civil| Offset::UTC.to_timestamp(civil).ok()),
         (None, None) => None,
     };
     shifted.ok_or_else(out_of_range)
-}
-
-/// RFC 3339 in UTC with a `Z`, with as many fraction digits as the value needs.
-pub fn format_instant(at: DateTime<Utc>) -> String {
-    at.to_rfc3339_opts(SecondsFormat::AutoSi, true)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -529,7 +531,7 @@ fn tokenize(text: &str) -> Result<Vec<Token>, RelativeTimeError> {
                 Ok(n) if n <= MAX_AMOUNT => tokens.push(Token::Number(n)),
                 _ => {
                     return Err(RelativeTimeError::new(format!(
-                        "`{digits}` is too large; amounts go up to {MAX_AMOUNT}."
+                        "`{digits}` is too large; amounts go up to {MAX_AMOUNT}, because dates end at the year 9999."
                     )));
                 }
             }
@@ -791,7 +793,7 @@ fn collect_relative(filter: &Filter, at: &str, out: &mut Vec<RelativeValue>) {
 /// operators). A query without relative values comes back unchanged. A value that is
 /// neither a concrete time nor a valid expression, or a range used with an operator
 /// other than a comparison, is an error naming the value's path.
-pub fn resolve_relative_times(body: &QueryBody, now: DateTime<Utc>) -> Result<QueryBody, RelativeTimeError> {
+pub fn resolve_relative_times(body: &QueryBody, now: Timestamp) -> Result<QueryBody, RelativeTimeError> {
     let mut resolved = body.clone();
     if let Some(filter) = &body.filter {
         resolved.filter = Some(resolve_filter(filter, "where", now)?);
@@ -799,7 +801,7 @@ pub fn resolve_relative_times(body: &QueryBody, now: DateTime<Utc>) -> Result<Qu
     Ok(resolved)
 }
 
-fn resolve_filter(filter: &Filter, at: &str, now: DateTime<Utc>) -> Result<Filter, RelativeTimeError> {
+fn resolve_filter(filter: &Filter, at: &str, now: Timestamp) -> Result<Filter, RelativeTimeError> {
     match filter {
         Filter::Condition(condition) => resolve_condition(condition, at, now),
         Filter::And(items) => Ok(Filter::And(
@@ -819,31 +821,29 @@ fn resolve_filter(filter: &Filter, at: &str, now: DateTime<Utc>) -> Result<Filte
     }
 }
 
-fn resolve_condition(
-    condition: &Condition,
-    at: &str,
-    now: DateTime<Utc>,
-) -> Result<Filter, RelativeTimeError> {
+fn resolve_condition(condition: &Condition, at: &str, now: Timestamp) -> Result<Filter, RelativeTimeError> {
     let Some(text) = relative_text(condition) else {
         return Ok(Filter::Condition(condition.clone()));
     };
     let path = format!("{at}.condition.value");
     let expression = RelativeTime::parse(text).map_err(|err| err.at(&path))?;
     let resolved = expression.resolve(now).map_err(|err| err.at(&path))?;
-    let one_ms = Duration::milliseconds(1);
-    let compare = |operator: Operator, instant: DateTime<Utc>| {
+    let one_ms_before = |instant: Timestamp| {
+        instant.checked_sub(SignedDuration::from_millis(1)).map_err(|_| out_of_range().at(&path))
+    };
+    let compare = |operator: Operator, instant: Timestamp| {
         Filter::Condition(Condition {
             field: condition.field,
             operator,
-            value: Some(FilterValue::Scalar(Scalar::String(format_instant(instant)))),
+            value: Some(FilterValue::Scalar(Scalar::String(format_utc(instant)))),
         })
     };
     let filter = match (resolved, condition.operator) {
         (Resolved::Instant(instant), operator) if is_comparison(operator) => compare(operator, instant),
         (Resolved::Range { start, .. }, Operator::Gte) => compare(Operator::Gte, start),
-        (Resolved::Range { start, .. }, Operator::Gt) => compare(Operator::Gt, start - one_ms),
+        (Resolved::Range { start, .. }, Operator::Gt) => compare(Operator::Gt, one_ms_before(start)?),
         (Resolved::Range { end, .. }, Operator::Lt) => compare(Operator::Lt, end),
-        (Resolved::Range { end, .. }, Operator::Lte) => compare(Operator::Lte, end - one_ms),
+        (Resolved::Range { end, .. }, Operator::Lte) => compare(Operator::Lte, one_ms_before(end)?),
         (Resolved::Range { start, end }, Operator::Eq) => {
             Filter::And(vec![compare(Operator::Gte, start), compare(Operator::Lt, end)])
         }
@@ -872,20 +872,20 @@ mod tests {
     use super::*;
     use crate::api::query::Filter;
 
-    fn utc(text: &str) -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339(text).unwrap().with_timezone(&Utc)
+    fn utc(text: &str) -> Timestamp {
+        crate::api::timestamp::parse_filter_timestamp(text).unwrap()
     }
 
     fn range(expression: &str, now: &str) -> (String, String) {
         match RelativeTime::parse(expression).unwrap().resolve(utc(now)).unwrap() {
-            Resolved::Range { start, end } => (format_instant(start), format_instant(end)),
+            Resolved::Range { start, end } => (format_utc(start), format_utc(end)),
             Resolved::Instant(at) => panic!("{expression} resolved to the instant {at}"),
         }
     }
 
     fn instant(expression: &str, now: &str) -> String {
         match RelativeTime::parse(expression).unwrap().resolve(utc(now)).unwrap() {
-            Resolved::Instant(at) => format_instant(at),
+            Resolved::Instant(at) => format_utc(at),
             other => panic!("{expression} resolved to the range {other}"),
         }
     }

@@ -17,10 +17,11 @@ use axum::Router;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use calamine::{Data, Reader, Xlsx, open_workbook};
-use chrono::{DateTime, NaiveDate, Utc};
 use inkeep_explorer::demo::dataset::{Conversation, DatasetParams, generate};
 use inkeep_explorer::demo::server::{DemoServer, ServerConfig};
 use inkeep_explorer::presets::builtin_presets;
+use jiff::Timestamp;
+use jiff::civil::Date;
 use serde_json::{Value, json};
 use tempfile::TempDir;
 
@@ -36,10 +37,10 @@ fn params() -> DatasetParams {
     DatasetParams { rows: ROWS, seed: SEED, end_date: end_date() }
 }
 
-fn end_date() -> NaiveDate {
+fn end_date() -> Date {
     // Fixed once per test process, so the binary and the expectation use the same day.
-    static END: std::sync::OnceLock<NaiveDate> = std::sync::OnceLock::new();
-    *END.get_or_init(|| Utc::now().date_naive())
+    static END: std::sync::OnceLock<Date> = std::sync::OnceLock::new();
+    *END.get_or_init(|| jiff::tz::Offset::UTC.to_datetime(Timestamp::now()).date())
 }
 
 fn conversations() -> Vec<Conversation> {
@@ -178,8 +179,8 @@ fn csv_to_a_file_holds_the_first_page_with_a_sidecar_and_warns_about_the_rest() 
     for (record, conversation) in records.iter().zip(&expected) {
         assert_eq!(record[0], conversation.id);
         assert_eq!(record[1], conversation.user_message_count.to_string());
-        let at = DateTime::parse_from_rfc3339(&record[2]).unwrap();
-        assert_eq!(at.with_timezone(&Utc), conversation.first_message_time);
+        let at: Timestamp = record[2].parse().unwrap();
+        assert_eq!(at, conversation.first_message_time);
         assert_eq!(record[3], conversation.conversation_type.unwrap_or(""));
     }
 
@@ -356,7 +357,7 @@ fn xlsx_against_a_server_with_a_key_has_numbers_and_a_query_sheet_without_the_ke
 }
 
 /// The `gte` value of the first `firstMessageTime` condition in a query.
-fn first_time_bound(query: &Value) -> DateTime<Utc> {
+fn first_time_bound(query: &Value) -> Timestamp {
     fn walk(filter: &Value) -> Option<String> {
         if let Some(condition) = filter.get("condition") {
             if condition["field"] == "firstMessageTime" && condition["operator"] == "gte" {
@@ -371,14 +372,14 @@ fn first_time_bound(query: &Value) -> DateTime<Utc> {
             .find_map(walk)
     }
     let text = walk(&query["where"]).expect("a firstMessageTime bound");
-    DateTime::parse_from_rfc3339(&text).expect("resolved to RFC 3339").with_timezone(&Utc)
+    text.parse::<Timestamp>().expect("resolved to RFC 3339")
 }
 
 #[test]
 fn a_builtin_preset_runs_with_its_relative_time_resolved() {
     let sandbox = Sandbox::new();
     let out = sandbox.path("daily.json");
-    let started = Utc::now();
+    let started = Timestamp::now();
     // Any case works.
     let output = sandbox.run_demo(&[
         "--preset",
@@ -389,21 +390,21 @@ fn a_builtin_preset_runs_with_its_relative_time_resolved() {
         "--all",
     ]);
     assert_success(&output);
-    let finished = Utc::now();
+    let finished = Timestamp::now();
 
     // The sidecar holds the query as sent: "last 30 days" became an instant 30 days before the run.
     let sidecar: Value =
         serde_json::from_slice(&std::fs::read(sandbox.path("daily.json.query.json")).unwrap()).unwrap();
     let bound = first_time_bound(&sidecar["query"]);
     assert!(
-        bound >= started - chrono::Duration::days(30) - chrono::Duration::seconds(1)
-            && bound <= finished - chrono::Duration::days(30),
+        bound >= started - jiff::SignedDuration::from_hours(30 * 24) - jiff::SignedDuration::from_secs(1)
+            && bound <= finished - jiff::SignedDuration::from_hours(30 * 24),
         "bound {bound} not 30 days before the run ({started} … {finished})"
     );
 
     let mut expected: BTreeMap<(String, Option<String>), u64> = BTreeMap::new();
     for conversation in conversations().into_iter().filter(|c| c.first_message_time >= bound) {
-        let day = conversation.first_message_time.format("%Y-%m-%d").to_string();
+        let day = conversation.first_message_time.strftime("%Y-%m-%d").to_string();
         *expected.entry((day, conversation.conversation_type.map(str::to_string))).or_default() += 1;
     }
     assert!(!expected.is_empty(), "the dataset ends today, so the last 30 days hold rows");

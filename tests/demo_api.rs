@@ -14,9 +14,11 @@ use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use chrono::{DateTime, Datelike, NaiveDate, TimeZone, Timelike, Utc};
 use inkeep_explorer::demo::dataset::{self, Conversation, DatasetParams};
 use inkeep_explorer::demo::server::{DemoServer, ServerConfig, ServerError};
+use jiff::Timestamp;
+use jiff::civil::{Date, DateTime, Time, Weekday};
+use jiff::tz::Offset;
 use serde_json::{Map, Value, json};
 
 // ---------------------------------------------------------------------------------------
@@ -30,8 +32,8 @@ const KEYED_PAGE_SIZE: u64 = 25;
 const API_KEY: &str = "s3cret-demo-key";
 const TOKEN: &str = "any-token-will-do";
 
-fn end_date() -> NaiveDate {
-    NaiveDate::from_ymd_opt(2025, 6, 30).unwrap()
+fn end_date() -> Date {
+    Date::constant(2025, 6, 30)
 }
 
 fn params() -> DatasetParams {
@@ -225,36 +227,47 @@ fn plain(c: &Conversation, field: &str) -> Value {
     }
 }
 
-fn instant(text: &str) -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(text).unwrap_or_else(|e| panic!("`{text}` is not RFC 3339: {e}")).to_utc()
+fn instant(text: &str) -> Timestamp {
+    text.parse().unwrap_or_else(|e| panic!("`{text}` is not RFC 3339: {e}"))
 }
 
-fn time_value(value: &Value) -> DateTime<Utc> {
+/// The calendar fields of an instant, in UTC.
+fn civil(time: Timestamp) -> DateTime {
+    Offset::UTC.to_datetime(time)
+}
+
+fn utc(civil: DateTime) -> Timestamp {
+    Offset::UTC.to_timestamp(civil).unwrap()
+}
+
+fn time_value(value: &Value) -> Timestamp {
     instant(value.as_str().unwrap_or_else(|| panic!("time is not a string: {value}")))
 }
 
-fn millis_text(time: DateTime<Utc>) -> String {
-    time.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+fn millis_text(time: Timestamp) -> String {
+    format!("{time:.3}")
 }
 
-fn day_start(time: DateTime<Utc>) -> DateTime<Utc> {
-    Utc.from_utc_datetime(&time.date_naive().and_hms_opt(0, 0, 0).unwrap())
+fn day_start(time: Timestamp) -> Timestamp {
+    utc(civil(time).date().to_datetime(Time::midnight()))
 }
 
-fn bucket(time: DateTime<Utc>, unit: &str) -> DateTime<Utc> {
+fn bucket(time: Timestamp, unit: &str) -> Timestamp {
+    let fields = civil(time);
     match unit {
-        "hour" => day_start(time) + chrono::Duration::hours(i64::from(time.hour())),
+        "hour" => day_start(time) + jiff::SignedDuration::from_hours(i64::from(fields.hour())),
         "day" => day_start(time),
-        "week" => day_start(time) - chrono::Duration::days(i64::from(time.weekday().num_days_from_monday())),
-        "month" => Utc.from_utc_datetime(
-            &NaiveDate::from_ymd_opt(time.year(), time.month(), 1).unwrap().and_hms_opt(0, 0, 0).unwrap(),
-        ),
+        "week" => {
+            day_start(time)
+                - jiff::SignedDuration::from_hours(24 * i64::from(fields.weekday().to_monday_zero_offset()))
+        }
+        "month" => utc(fields.date().first_of_month().to_datetime(Time::midnight())),
         other => panic!("no unit {other}"),
     }
 }
 
-fn bucket_text(time: DateTime<Utc>) -> String {
-    time.format("%Y-%m-%dT%H:%M:%SZ").to_string()
+fn bucket_text(time: Timestamp) -> String {
+    time.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 
 fn count_where(predicate: impl Fn(&Conversation) -> bool) -> u64 {
@@ -488,7 +501,7 @@ fn aggregations_without_grouping() {
     approx_eq(&row["sum_properties.csat"], csat_sum as f64);
     approx_eq(&row["avg_properties.csat"], csat_sum as f64 / csat.len() as f64);
     assert!(row["avg_properties.csat"].is_f64(), "avg is a float");
-    let times: Vec<DateTime<Utc>> = rows.iter().map(|c| c.first_message_time).collect();
+    let times: Vec<Timestamp> = rows.iter().map(|c| c.first_message_time).collect();
     assert_eq!(time_value(&row["min_firstMessageTime"]), *times.iter().min().unwrap());
     assert_eq!(time_value(&row["max_firstMessageTime"]), *times.iter().max().unwrap());
     let max_language = rows.iter().filter_map(|c| prop(c, &["language"])?.as_str()).max().unwrap();
@@ -681,13 +694,13 @@ fn order_by_aggregate_and_group_key() {
 // ---------------------------------------------------------------------------------------
 // Time buckets.
 
-fn check_buckets(unit: &str) -> Vec<DateTime<Utc>> {
+fn check_buckets(unit: &str) -> Vec<Timestamp> {
     let column = format!("firstMessageTime_{unit}");
     let page = query(json!({
         "select": [{"type": "time", "timeUnit": unit}, {"type": "aggregation", "aggregation": "count"}],
         "orderBy": [{"field": column, "direction": "asc"}]
     }));
-    let mut expected: BTreeMap<DateTime<Utc>, u64> = BTreeMap::new();
+    let mut expected: BTreeMap<Timestamp, u64> = BTreeMap::new();
     for c in data() {
         *expected.entry(bucket(c.first_message_time, unit)).or_default() += 1;
     }
@@ -707,16 +720,16 @@ fn check_buckets(unit: &str) -> Vec<DateTime<Utc>> {
 fn day_buckets_match() {
     let starts = check_buckets("day");
     assert_eq!(starts.len(), 180, "180 days of data");
-    assert!(starts.iter().all(|s| s.hour() == 0 && s.minute() == 0 && s.second() == 0));
-    assert_eq!(starts.last().unwrap().date_naive(), end_date());
+    assert!(starts.iter().all(|s| civil(*s).time() == Time::midnight()));
+    assert_eq!(civil(*starts.last().unwrap()).date(), end_date());
 }
 
 #[test]
 fn week_buckets_start_on_monday() {
     let starts = check_buckets("week");
     for start in &starts {
-        assert_eq!(start.weekday(), chrono::Weekday::Mon, "{start}");
-        assert_eq!((start.hour(), start.minute(), start.second()), (0, 0, 0));
+        assert_eq!(civil(*start).weekday(), Weekday::Monday, "{start}");
+        assert_eq!(civil(*start).time(), Time::midnight());
     }
     // The data starts on Thursday 2025-01-02: its week began on Monday 2024-12-30.
     assert_eq!(bucket_text(starts[0]), "2024-12-30T00:00:00Z");
@@ -726,8 +739,8 @@ fn week_buckets_start_on_monday() {
 fn month_buckets_start_on_the_first() {
     let starts = check_buckets("month");
     for start in &starts {
-        assert_eq!(start.day(), 1, "{start}");
-        assert_eq!((start.hour(), start.minute(), start.second()), (0, 0, 0));
+        assert_eq!(civil(*start).day(), 1, "{start}");
+        assert_eq!(civil(*start).time(), Time::midnight());
     }
     let texts: Vec<String> = starts.iter().map(|s| bucket_text(*s)).collect();
     assert_eq!(
@@ -1449,7 +1462,7 @@ fn paging_reports_total_page_size_and_count() {
         Some(serde_json::to_vec(&body).unwrap().into()),
     );
     let page = read_page(&answer, &body);
-    let days: BTreeSet<NaiveDate> = keyed_rows.iter().map(|c| c.first_message_time.date_naive()).collect();
+    let days: BTreeSet<Date> = keyed_rows.iter().map(|c| civil(c.first_message_time).date()).collect();
     assert_eq!(page.page_size, KEYED_PAGE_SIZE);
     assert_eq!(page.total, days.len() as u64, "total counts groups, not rows");
     assert_eq!(page.count, KEYED_PAGE_SIZE);

@@ -9,7 +9,6 @@
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use chrono::NaiveDate;
 use inkeep_explorer::api::columns::{is_published_order_by_field, result_columns};
 use inkeep_explorer::api::query::{
     Aggregation, Condition, Direction, Field, FieldMode, Filter, FilterValue, GroupBy, Operator, OrderBy,
@@ -18,6 +17,7 @@ use inkeep_explorer::api::query::{
 use inkeep_explorer::api::validate::{published_schema_problems, validate};
 use inkeep_explorer::demo::dataset::DatasetParams;
 use inkeep_explorer::demo::server::{DemoServer, ServerConfig};
+use jiff::civil::Date;
 use proptest::prelude::*;
 use proptest::sample::select;
 use serde_json::{Map, Number, Value, json};
@@ -28,8 +28,7 @@ const PAGE_SIZE: usize = 200;
 fn server() -> &'static DemoServer {
     static SERVER: OnceLock<DemoServer> = OnceLock::new();
     SERVER.get_or_init(|| {
-        let dataset =
-            DatasetParams { rows: ROWS, seed: 5, end_date: NaiveDate::from_ymd_opt(2025, 6, 30).unwrap() };
+        let dataset = DatasetParams { rows: ROWS, seed: 5, end_date: Date::constant(2025, 6, 30) };
         let config = ServerConfig { page_size: PAGE_SIZE, ..ServerConfig::local(dataset) };
         DemoServer::start_in_background(config).expect("demo server starts")
     })

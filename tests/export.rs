@@ -11,7 +11,6 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use calamine::{Data, Reader, Xlsx, open_workbook};
-use chrono::{DateTime, Utc};
 use inkeep_explorer::api::query::{Field, Filter, FilterValue, Operator, QueryBody, Selection};
 use inkeep_explorer::data::ResultTable;
 use inkeep_explorer::data::export::{
@@ -59,7 +58,7 @@ fn meta(total: Option<u64>) -> ExportMeta {
     ExportMeta {
         body: body(),
         server_url: format!("https://user:{SECRET}@api.example.com/v1?key={SECRET}"),
-        run_at: DateTime::parse_from_rfc3339("2026-01-07T08:30:00Z").unwrap().with_timezone(&Utc),
+        run_at: "2026-01-07T08:30:00Z".parse().unwrap(),
         request_id: Some("req-abc".into()),
         total,
     }

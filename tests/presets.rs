@@ -7,7 +7,6 @@
 
 use std::path::Path;
 
-use chrono::{DateTime, Utc};
 use inkeep_explorer::api::columns::{is_published_order_by_field, result_columns};
 use inkeep_explorer::api::query::{
     Aggregation, Field, Filter, FilterValue, Operator, QueryBody, Selection, TimeUnit,
@@ -16,6 +15,7 @@ use inkeep_explorer::api::validate::validate;
 use inkeep_explorer::history::{HISTORY_FILE_NAME, HistoryEntry, HistoryStore, RunStatus};
 use inkeep_explorer::presets::{LocalSort, PRESETS_FILE_NAME, PresetError, PresetStore, builtin_presets};
 use inkeep_explorer::relative_time::{has_relative_times, resolve_relative_times};
+use jiff::Timestamp;
 use serde_json::{Value, json};
 
 fn names_in(dir: &Path) -> Vec<String> {
@@ -27,8 +27,8 @@ fn names_in(dir: &Path) -> Vec<String> {
     names
 }
 
-fn utc(text: &str) -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(text).unwrap().with_timezone(&Utc)
+fn utc(text: &str) -> Timestamp {
+    text.parse().unwrap()
 }
 
 fn weekly_query() -> QueryBody {

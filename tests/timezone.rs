@@ -82,7 +82,7 @@ fn shown(table: &ResultTable, row: usize) -> Vec<String> {
 }
 
 fn millis(text: &str) -> i64 {
-    chrono::DateTime::parse_from_rfc3339(text).unwrap().timestamp_millis()
+    text.parse::<jiff::Timestamp>().unwrap().as_millisecond()
 }
 
 #[test]

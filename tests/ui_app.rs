@@ -137,7 +137,7 @@ fn a_query_built_by_clicks_runs_on_the_demo_api_and_shows_its_rows() {
     let params = DatasetParams { rows: DEMO_ROWS, ..DatasetParams::default() };
     let openai: Vec<_> = generate(&params).filter(|c| c.conversation_type == Some("openai")).collect();
     let days: std::collections::BTreeSet<String> =
-        openai.iter().map(|c| c.first_message_time.format("%Y-%m-%d").to_string()).collect();
+        openai.iter().map(|c| c.first_message_time.strftime("%Y-%m-%d").to_string()).collect();
     let table = &outcome.table;
     let row_count = table.row_count();
     assert_eq!(row_count, days.len());
@@ -515,7 +515,7 @@ fn the_grid_shows_every_row_and_a_header_click_sorts() {
     // Independently: one row per (day, type) among the conversations that have a type.
     let params = DatasetParams { rows: DEMO_ROWS, ..DatasetParams::default() };
     let pairs: std::collections::BTreeSet<(String, &str)> = generate(&params)
-        .filter_map(|c| Some((c.first_message_time.format("%Y-%m-%d").to_string(), c.conversation_type?)))
+        .filter_map(|c| Some((c.first_message_time.strftime("%Y-%m-%d").to_string(), c.conversation_type?)))
         .collect();
     assert_eq!(table.row_count(), pairs.len());
     let shown = format!("{} of {} rows", pairs.len(), pairs.len());

@@ -11,7 +11,6 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
-use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use egui::accesskit::Role;
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT as _, Queryable as _};
@@ -23,6 +22,8 @@ use inkeep_explorer::data::series::{Chart, SeriesCache};
 use inkeep_explorer::demo::dataset::{self, DatasetParams};
 use inkeep_explorer::demo::server::{DemoServer, ServerConfig};
 use inkeep_explorer::worker::DEMO_TOKEN;
+use jiff::Timestamp;
+use jiff::civil::Date;
 use serde_json::{Map, Value, json};
 
 const ROWS: u64 = 3_000;
@@ -31,12 +32,12 @@ const TYPES: [&str; 3] = ["openai", "support_copilot", "support_ticket"];
 const TOOLBAR_CHECKBOXES: [&str; 2] = ["Fill gaps with zero", "Log scale"];
 
 fn params() -> DatasetParams {
-    DatasetParams { rows: ROWS, seed: 5, end_date: NaiveDate::from_ymd_opt(2025, 9, 30).unwrap() }
+    DatasetParams { rows: ROWS, seed: 5, end_date: Date::constant(2025, 9, 30) }
 }
 
 /// Well after the data: no bucket is partial because of the current time.
-fn now() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap()
+fn now() -> Timestamp {
+    "2026-01-01T00:00:00Z".parse().unwrap()
 }
 
 fn day_by_type() -> QueryBody {
@@ -149,8 +150,8 @@ fn a_day_by_type_result_from_the_demo_api_charts_three_series() {
     let totals: BTreeMap<String, f64> = data.series.iter().map(|s| (s.name.clone(), s.total)).collect();
     assert_eq!(totals, expected);
     assert_eq!(expected.values().sum::<f64>() as u64, ROWS - dataset_null_types());
-    let start = params().start_time().timestamp_millis();
-    let end = params().end_time_exclusive().timestamp_millis();
+    let start = params().start_time().as_millisecond();
+    let end = params().end_time_exclusive().as_millisecond();
     assert!(data.buckets.first().is_some_and(|&b| b >= start));
     assert!(data.buckets.last().is_some_and(|&b| b < end));
     assert!(!data.partial_first && !data.partial_last, "no filter on time and the data is long over");
@@ -175,7 +176,7 @@ fn a_day_by_type_result_from_the_demo_api_charts_three_series() {
     let bucket_days: BTreeSet<String> = data
         .buckets
         .iter()
-        .map(|&ms| DateTime::from_timestamp_millis(ms).unwrap().format("%a %Y-%m-%d (UTC)").to_string())
+        .map(|&ms| Timestamp::from_millisecond(ms).unwrap().strftime("%a %Y-%m-%d (UTC)").to_string())
         .collect();
     let titles: Vec<String> = harness
         .query_all_by_role(Role::Label)

@@ -6,13 +6,13 @@
 
 use std::time::{Duration, Instant};
 
-use chrono::{DateTime, Utc};
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
 use inkeep_explorer::api::query::{Filter, FilterValue, Scalar};
 use inkeep_explorer::app::command::Command;
 use inkeep_explorer::app::state::{AppState, ConnectionStatus, RunState, Tab};
 use inkeep_explorer::app::{AppEnv, ExplorerApp, LaunchOptions, Startup};
+use jiff::Timestamp;
 
 const PRESET: &str = "Conversations per day by type (last 30 days)";
 
@@ -60,28 +60,29 @@ fn a_preset_with_a_relative_time_loads_as_written_and_runs_resolved() {
     let query = state.draft.to_body().expect("the preset is a valid query");
     assert_eq!(time_value(query.filter.as_ref().unwrap()).as_deref(), Some("last 30 days"));
 
-    let before = Utc::now();
+    let before = Timestamp::now();
     let ctx = harness.ctx.clone();
     harness.state_mut().handle(&ctx, Command::Run);
     step_until(&mut harness, "the run", |s| matches!(s.run, RunState::Done(_) | RunState::Failed { .. }));
-    let after = Utc::now();
+    let after = Timestamp::now();
     let state = harness.state().state();
     let RunState::Done(outcome) = &state.run else { panic!("the run failed: {:?}", state.run.failure()) };
 
     // What was sent: "last 30 days" as the instant 30 days before the run.
     let sent = time_value(outcome.body.filter.as_ref().unwrap()).unwrap();
-    let sent = DateTime::parse_from_rfc3339(&sent).expect("an RFC 3339 instant").to_utc();
-    assert!(sent >= before - chrono::Duration::days(30) - chrono::Duration::seconds(1), "{sent}");
-    assert!(sent <= after - chrono::Duration::days(30), "{sent}");
+    let sent: Timestamp = sent.parse().expect("an RFC 3339 instant");
+    assert!(
+        sent >= before - jiff::SignedDuration::from_hours(30 * 24) - jiff::SignedDuration::from_secs(1),
+        "{sent}"
+    );
+    assert!(sent <= after - jiff::SignedDuration::from_hours(30 * 24), "{sent}");
     assert!(outcome.row_count() > 0, "the demo data covers the last 30 days");
     // Every day bucket answered lies within the window.
     let days = outcome.table.column_names().iter().position(|name| *name == "firstMessageTime_day").unwrap();
     for row in 0..outcome.row_count() {
         let day = outcome.table.cell_text(row, days);
-        let day = DateTime::parse_from_rfc3339(&day)
-            .map(|t| t.to_utc())
-            .unwrap_or_else(|err| panic!("{day}: {err}"));
-        assert!(day >= sent - chrono::Duration::days(1), "{day} is before {sent}");
+        let day = day.parse::<Timestamp>().unwrap_or_else(|err| panic!("{day}: {err}"));
+        assert!(day >= sent - jiff::SignedDuration::from_hours(24), "{day} is before {sent}");
     }
     // The builder still says "last 30 days": the next run means the next 30 days.
     let kept = state.draft.to_body().unwrap();
@@ -92,10 +93,10 @@ fn a_preset_with_a_relative_time_loads_as_written_and_runs_resolved() {
     harness.run_ok();
     assert!(harness.query_by_label_contains("resolved when the query runs").is_some());
     assert!(harness.query_by_label("“last 30 days”").is_some());
-    let start = Utc::now() - chrono::Duration::days(30);
-    let inspector = start.format("= %Y-%m-%dT").to_string();
+    let start = Timestamp::now() - jiff::SignedDuration::from_hours(30 * 24);
+    let inspector = start.strftime("= %Y-%m-%dT").to_string();
     assert!(harness.query_by_label_contains(&inspector).is_some(), "the inspector shows {inspector}…");
-    let hint = start.format("= %Y-%m-%d ").to_string();
+    let hint = start.strftime("= %Y-%m-%d ").to_string();
     assert!(harness.query_by_label_contains(&hint).is_some(), "the builder shows {hint}…");
 }
 

@@ -19,7 +19,6 @@
 use std::sync::OnceLock;
 
 use arbitrary::{Result, Unstructured};
-use chrono::NaiveDate;
 use inkeep_explorer::api::columns::{is_published_order_by_field, result_columns};
 use inkeep_explorer::api::query::{
     Aggregation, Condition, Direction, Field, FieldMode, Filter, FilterValue, GroupBy, Operator, OrderBy,
@@ -30,6 +29,7 @@ use inkeep_explorer::data::ResultTable;
 use inkeep_explorer::demo::dataset::DatasetParams;
 use inkeep_explorer::demo::sql::{compile_count, compile_query};
 use inkeep_explorer::demo::store::DemoStore;
+use jiff::civil::Date;
 use libfuzzer_sys::fuzz_target;
 use serde_json::{Map, Number, Value};
 
@@ -41,7 +41,7 @@ const PAGE_SIZE: usize = 50;
 fn store() -> &'static DemoStore {
     static STORE: OnceLock<DemoStore> = OnceLock::new();
     STORE.get_or_init(|| {
-        let end_date = NaiveDate::from_ymd_opt(2025, 6, 30).unwrap_or_default();
+        let end_date = Date::constant(2025, 6, 30);
         let params = DatasetParams { rows: ROWS, seed: 11, end_date };
         DemoStore::open(&params, None).unwrap_or_else(|e| panic!("the demo store does not open: {e}"))
     })

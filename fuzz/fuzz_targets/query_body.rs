@@ -12,7 +12,6 @@
 
 #![no_main]
 
-use chrono::{DateTime, TimeZone, Utc};
 use inkeep_explorer::api::columns::result_columns;
 use inkeep_explorer::api::query::{QueryBody, parse_query, query_from_value};
 use inkeep_explorer::api::validate::{validate, validate_for_send};
@@ -20,13 +19,17 @@ use inkeep_explorer::app::draft::QueryDraft;
 use inkeep_explorer::relative_time::{
     RelativeTime, Resolved, has_relative_times, relative_values, resolve_relative_times,
 };
+use jiff::Timestamp;
+use jiff::civil::DateTime;
+use jiff::tz::Offset;
 use libfuzzer_sys::fuzz_target;
 
 /// Fixed clocks, so that a crash reproduces: an ordinary day, and the last instant of a leap
 /// day (month and year shifts clamp there).
-fn clocks() -> [DateTime<Utc>; 2] {
-    let ordinary = Utc.with_ymd_and_hms(2025, 6, 30, 12, 0, 0).single().unwrap_or_default();
-    let leap_day_end = Utc.with_ymd_and_hms(2024, 2, 29, 23, 59, 59).single().unwrap_or_default();
+fn clocks() -> [Timestamp; 2] {
+    let utc = |civil: DateTime| Offset::UTC.to_timestamp(civil).unwrap_or_default();
+    let ordinary = utc(DateTime::constant(2025, 6, 30, 12, 0, 0, 0));
+    let leap_day_end = utc(DateTime::constant(2024, 2, 29, 23, 59, 59, 0));
     [ordinary, leap_day_end]
 }
 

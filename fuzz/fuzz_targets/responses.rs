@@ -23,7 +23,6 @@ use std::fmt;
 use std::sync::OnceLock;
 use std::sync::atomic::AtomicBool;
 
-use chrono::{TimeZone, Utc};
 use inkeep_explorer::api::query::{QueryBody, parse_query};
 use inkeep_explorer::api::response::{
     EXCERPT_MAX_CHARS, Problem, body_excerpt, parse_property_list, parse_query_response, truncate_chars,
@@ -33,6 +32,8 @@ use inkeep_explorer::data::display::cell_display;
 use inkeep_explorer::data::export::{write_csv, write_json};
 use inkeep_explorer::data::series::{SeriesOptions, column_roles, derive_chart};
 use inkeep_explorer::data::{CellRef, ResultTable, SortKey, search_view, sort_view};
+use jiff::civil::DateTime;
+use jiff::tz::Offset;
 use libfuzzer_sys::fuzz_target;
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 
@@ -203,7 +204,7 @@ fn exercise(table: &ResultTable, query: &QueryBody) {
     assert!(found.len() <= rows.len());
     let _ = to_tsv(table, &rows, &cols, true);
     let _ = column_roles(table);
-    let now = Utc.with_ymd_and_hms(2025, 6, 30, 12, 0, 0).single().unwrap_or_default();
+    let now = Offset::UTC.to_timestamp(DateTime::constant(2025, 6, 30, 12, 0, 0, 0)).unwrap_or_default();
     let chart = derive_chart(Some(table), query, &SeriesOptions::default(), now);
     let _ = chart.to_csv();
     let cancel = AtomicBool::new(false);

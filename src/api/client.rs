@@ -1170,9 +1170,10 @@ pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
     if let Ok(secs) = value.parse::<f64>() {
         return Duration::try_from_secs_f64(secs).ok();
     }
-    let date = chrono::DateTime::parse_from_rfc2822(value).ok()?;
+    // An HTTP date is RFC 2822's date-time form (`Wed, 21 Oct 2015 07:28:00 GMT`).
+    let date = jiff::fmt::rfc2822::DateTimeParser::new().parse_timestamp(value).ok()?;
     let target =
-        SystemTime::UNIX_EPOCH.checked_add(Duration::from_secs(u64::try_from(date.timestamp()).ok()?))?;
+        SystemTime::UNIX_EPOCH.checked_add(Duration::from_secs(u64::try_from(date.as_second()).ok()?))?;
     Some(target.duration_since(now).unwrap_or(Duration::ZERO))
 }
 

@@ -68,6 +68,60 @@ pub fn format_utc(at: Timestamp) -> String {
     }
 }
 
+/// Serde for an instant saved in a file (presets, history, export sidecars): written with
+/// [`format_utc`] (`2026-01-05T10:00:00Z`, `2026-01-05T10:00:00.250Z`), the exact text the
+/// files have always held, and read back from RFC 3339 in any offset (or any other form
+/// jiff reads as an instant), so every file written before still loads.
+///
+/// Use with `#[serde(with = "crate::api::timestamp::serde_utc")]`.
+pub mod serde_utc {
+    use jiff::Timestamp;
+    use serde::{Deserialize as _, Deserializer, Serializer};
+
+    /// Writes `at` as an RFC 3339 string in UTC.
+    pub fn serialize<S: Serializer>(at: &Timestamp, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(&super::format_utc(*at))
+    }
+
+    /// Reads an RFC 3339 string (or another form jiff reads as an instant).
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Timestamp, D::Error> {
+        let text = std::borrow::Cow::<'de, str>::deserialize(deserializer)?;
+        read(&text).map_err(serde::de::Error::custom)
+    }
+
+    /// The instant in `text`, or why it is not one.
+    pub(super) fn read(text: &str) -> Result<Timestamp, String> {
+        match super::parse_rfc3339(text) {
+            Some(at) => Ok(at),
+            None => text.parse::<Timestamp>().map_err(|err| format!("not an RFC 3339 timestamp: {err}")),
+        }
+    }
+
+    /// The same for an optional instant (`null` or absent is `None`).
+    pub mod option {
+        use jiff::Timestamp;
+        use serde::{Deserialize as _, Deserializer, Serializer};
+
+        /// Writes `Some(at)` as an RFC 3339 string in UTC, `None` as `null`.
+        pub fn serialize<S: Serializer>(at: &Option<Timestamp>, serializer: S) -> Result<S::Ok, S::Error> {
+            match at {
+                Some(at) => super::serialize(at, serializer),
+                None => serializer.serialize_none(),
+            }
+        }
+
+        /// Reads `null` as `None`, a string as [`super::deserialize`] does.
+        pub fn deserialize<'de, D: Deserializer<'de>>(
+            deserializer: D,
+        ) -> Result<Option<Timestamp>, D::Error> {
+            match Option::<std::borrow::Cow<'de, str>>::deserialize(deserializer)? {
+                Some(text) => super::read(&text).map(Some).map_err(serde::de::Error::custom),
+                None => Ok(None),
+            }
+        }
+    }
+}
+
 /// `YYYY-MM-DD`, exactly ten characters, a real calendar day; midnight UTC.
 fn parse_date(text: &str) -> Option<Timestamp> {
     let b = text.as_bytes();
@@ -81,8 +135,9 @@ fn parse_date(text: &str) -> Option<Timestamp> {
 /// RFC 3339 `date-time` (section 5.6): `YYYY-MM-DD`, `T` (or `t`, or a space, which the
 /// RFC allows for readability), `hh:mm:ss`, an optional fraction of any length, then `Z`,
 /// `z` or `±hh:mm` (at most 23:59). A leap second (`:60`) is read as the last
-/// nanosecond of :59, as RFC 3339 allows it and an instant cannot hold it.
-fn parse_rfc3339(text: &str) -> Option<Timestamp> {
+/// nanosecond of :59, as RFC 3339 allows it and an instant cannot hold it. Unlike
+/// [`parse_filter_timestamp`], a bare date is refused.
+pub fn parse_rfc3339(text: &str) -> Option<Timestamp> {
     let b = text.as_bytes();
     if b.len() < 20
         || b.get(4) != Some(&b'-')
@@ -251,6 +306,39 @@ mod tests {
             assert_eq!(parse_answer_timestamp(text), parse_filter_timestamp(text), "{text}");
             assert!(parse_filter_timestamp(text).is_some(), "{text}");
         }
+    }
+
+    #[derive(Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    struct Saved {
+        #[serde(with = "serde_utc")]
+        at: Timestamp,
+        #[serde(with = "serde_utc::option", default)]
+        maybe: Option<Timestamp>,
+    }
+
+    #[test]
+    fn saved_instants_keep_the_text_files_have_always_held() {
+        // The forms chrono's serde wrote (UTC, `Z`, fraction digits in groups of three)
+        // read back and write out byte for byte.
+        for text in [
+            "2026-01-05T10:00:00Z",
+            "2026-01-05T10:00:00.250Z",
+            "2026-01-05T10:00:00.123456Z",
+            "2026-01-05T10:00:00.000000007Z",
+            "1969-12-31T23:59:59.999Z",
+        ] {
+            let json = format!(r#"{{"at":"{text}","maybe":"{text}"}}"#);
+            let saved: Saved = serde_json::from_str(&json).unwrap();
+            assert_eq!(serde_json::to_string(&saved).unwrap(), json, "{text}");
+        }
+        // Other offsets and a missing or null optional value also load.
+        let saved: Saved = serde_json::from_str(r#"{"at":"2026-01-05T12:00:00+02:00"}"#).unwrap();
+        assert_eq!(saved, Saved { at: parse_filter_timestamp("2026-01-05T10:00:00Z").unwrap(), maybe: None });
+        assert_eq!(serde_json::to_string(&saved).unwrap(), r#"{"at":"2026-01-05T10:00:00Z","maybe":null}"#);
+        let saved: Saved = serde_json::from_str(r#"{"at":"2026-01-05T10:00:00Z","maybe":null}"#).unwrap();
+        assert_eq!(saved.maybe, None);
+        let err = serde_json::from_str::<Saved>(r#"{"at":"yesterday"}"#).unwrap_err();
+        assert!(err.to_string().contains("RFC 3339"), "{err}");
     }
 
     #[test]

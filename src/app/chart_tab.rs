@@ -45,7 +45,7 @@ pub fn chart_tab_ui(
     let query = outcome.map_or(&empty_query, |outcome| &outcome.body);
     let table = outcome.map(|outcome| outcome.table.as_ref());
     let before = settings.clone();
-    let actions = chart_ui(ui, table, query, cache, settings, chrono::Utc::now());
+    let actions = chart_ui(ui, table, query, cache, settings, jiff::Timestamp::now());
     if *settings != before {
         commands.push(Command::ChartSettingsChanged);
     }

@@ -20,12 +20,14 @@
 use std::collections::BTreeSet;
 use std::ops::RangeInclusive;
 
-use chrono::{DateTime, Utc};
 use egui::{Align2, Color32, RichText, Stroke, Ui};
 use egui_plot::{
     Bar, BarChart, ColorConflictHandling, FilledArea, GridInput, GridMark, ItemId, Legend, Line, LineStyle,
     Plot, PlotMemory, PlotPoint, PlotPoints, PlotUi, Points, Span, Text,
 };
+use jiff::Timestamp;
+use jiff::civil::Weekday;
+use jiff::tz::Offset;
 use serde::{Deserialize, Serialize};
 
 use crate::api::query::{QueryBody, TimeUnit};
@@ -137,7 +139,7 @@ pub fn chart_ui(
     query: &QueryBody,
     series_cache: &mut SeriesCache,
     settings: &mut ChartSettings,
-    now: DateTime<Utc>,
+    now: Timestamp,
 ) -> Vec<ChartAction> {
     let mut actions = Vec::new();
     let options = settings.series_options();
@@ -331,7 +333,7 @@ fn toolbar_ui(ui: &mut Ui, view: &View<'_>, settings: &mut ChartSettings) -> Too
 }
 
 /// A line saying what is drawn, in which units, and what is folded, partial or left out.
-fn info_ui(ui: &mut Ui, view: &View<'_>, settings: &ChartSettings, now: DateTime<Utc>) {
+fn info_ui(ui: &mut Ui, view: &View<'_>, settings: &ChartSettings, now: Timestamp) {
     let mut parts: Vec<String> = Vec::new();
     match (view.axis, view.time, view.category) {
         (XAxis::Time { unit, .. }, Some(data), _) => {
@@ -386,7 +388,7 @@ fn count_phrase(count: usize, one: &str, many: &str) -> String {
 }
 
 /// "partial: the last bucket (…) is not over yet" for the partial buckets, if any.
-fn partial_note(data: &ChartData, now: DateTime<Utc>) -> Option<String> {
+fn partial_note(data: &ChartData, now: Timestamp) -> Option<String> {
     let mut notes = Vec::new();
     if let (true, Some(&first)) = (data.partial_first, data.buckets.first()) {
         notes.push(format!(
@@ -395,7 +397,7 @@ fn partial_note(data: &ChartData, now: DateTime<Utc>) -> Option<String> {
         ));
     }
     if let (true, Some(&last)) = (data.partial_last, data.buckets.last()) {
-        let why = if now.timestamp_millis() < bucket_end(data.unit, last) {
+        let why = if now.as_millisecond() < bucket_end(data.unit, last) {
             "is not over yet"
         } else {
             "ends after the time filter"
@@ -981,17 +983,18 @@ fn mark_step(axis: XAxis<'_>, index: usize) -> f64 {
     let XAxis::Time { unit, buckets } = axis else {
         return 1.0;
     };
-    let Some(time) = buckets.get(index).and_then(|&ms| DateTime::from_timestamp_millis(ms)) else {
+    let Some(time) = buckets.get(index).and_then(|&ms| Timestamp::from_millisecond(ms).ok()) else {
         return 1.0;
     };
-    use chrono::{Datelike, Timelike};
+    // Buckets are UTC, so their calendar fields are read in UTC.
+    let time = Offset::UTC.to_datetime(time);
     let new_year = time.month() == 1;
     let quarter = (time.month() - 1) % 3 == 0;
     match unit {
         TimeUnit::Hour => match (time.hour(), time.day(), time.weekday()) {
             (0, 1, _) if new_year => 8760.0,
             (0, 1, _) => 720.0,
-            (0, _, chrono::Weekday::Mon) => 168.0,
+            (0, _, Weekday::Monday) => 168.0,
             (0, _, _) => 24.0,
             (12, _, _) => 12.0,
             (6 | 18, _, _) => 6.0,
@@ -1002,7 +1005,7 @@ fn mark_step(axis: XAxis<'_>, index: usize) -> f64 {
             (1, _) if new_year => 365.0,
             (1, _) if quarter => 91.0,
             (1, _) => 30.0,
-            (_, chrono::Weekday::Mon) => 7.0,
+            (_, Weekday::Monday) => 7.0,
             _ => 1.0,
         },
         TimeUnit::Week => match time.day() {
@@ -1053,7 +1056,7 @@ fn x_tick_label(axis: XAxis<'_>, mark: GridMark, _range: &RangeInclusive<f64>) -
             labels.get(index).map(|label| truncate(label, 24)).unwrap_or_default()
         }
         XAxis::Time { unit, buckets } => {
-            let Some(time) = buckets.get(index).and_then(|&ms| DateTime::from_timestamp_millis(ms)) else {
+            let Some(time) = buckets.get(index).and_then(|&ms| Timestamp::from_millisecond(ms).ok()) else {
                 return String::new();
             };
             let step = mark.step_size;
@@ -1068,7 +1071,7 @@ fn x_tick_label(axis: XAxis<'_>, mark: GridMark, _range: &RangeInclusive<f64>) -
                 TimeUnit::Month => "%b %Y",
                 _ => "%Y",
             };
-            time.format(format).to_string()
+            time.strftime(format).to_string()
         }
     }
 }
@@ -1111,23 +1114,23 @@ fn log_grid_marks(input: GridInput) -> Vec<GridMark> {
 /// The tooltip title of a bucket: "Tue 2026-03-03 14:00–15:00 UTC", "Tue 2026-03-03 (UTC)",
 /// "Week of Mon 2026-03-02 (UTC)", "March 2026 (UTC)".
 pub fn long_bucket_label(unit: TimeUnit, bucket_ms: i64) -> String {
-    let Some(time) = DateTime::from_timestamp_millis(bucket_ms) else {
+    let Some(time) = Timestamp::from_millisecond(bucket_ms).ok() else {
         return bucket_ms.to_string();
     };
     match unit {
         TimeUnit::Hour => {
-            let end = DateTime::from_timestamp_millis(bucket_end(unit, bucket_ms)).unwrap_or(time);
-            format!("{}–{} UTC", time.format("%a %Y-%m-%d %H:%M"), end.format("%H:%M"))
+            let end = Timestamp::from_millisecond(bucket_end(unit, bucket_ms)).unwrap_or(time);
+            format!("{}–{} UTC", time.strftime("%a %Y-%m-%d %H:%M"), end.strftime("%H:%M"))
         }
-        TimeUnit::Day => format!("{} (UTC)", time.format("%a %Y-%m-%d")),
-        TimeUnit::Week => format!("Week of {} (UTC)", time.format("%a %Y-%m-%d")),
-        TimeUnit::Month => format!("{} (UTC)", time.format("%B %Y")),
+        TimeUnit::Day => format!("{} (UTC)", time.strftime("%a %Y-%m-%d")),
+        TimeUnit::Week => format!("Week of {} (UTC)", time.strftime("%a %Y-%m-%d")),
+        TimeUnit::Month => format!("{} (UTC)", time.strftime("%B %Y")),
     }
 }
 
 /// A short bucket label for notes: "Mar 3 14:00", "2026-03-03", "week of Mar 2", "Mar 2026".
 pub fn short_bucket_label(unit: TimeUnit, bucket_ms: i64) -> String {
-    let Some(time) = DateTime::from_timestamp_millis(bucket_ms) else {
+    let Some(time) = Timestamp::from_millisecond(bucket_ms).ok() else {
         return bucket_ms.to_string();
     };
     let format = match unit {
@@ -1136,7 +1139,7 @@ pub fn short_bucket_label(unit: TimeUnit, bucket_ms: i64) -> String {
         TimeUnit::Week => "week of %b %-d",
         TimeUnit::Month => "%b %Y",
     };
-    time.format(format).to_string()
+    time.strftime(format).to_string()
 }
 
 #[cfg(test)]
@@ -1144,7 +1147,7 @@ mod tests {
     use super::*;
 
     fn ms(text: &str) -> i64 {
-        DateTime::parse_from_rfc3339(text).unwrap().timestamp_millis()
+        text.parse::<Timestamp>().unwrap().as_millisecond()
     }
 
     #[test]

@@ -346,7 +346,7 @@ impl AppState {
         }
         // Relative times ("this week") mean the week of the run, so they are resolved now;
         // the builder, presets and history keep them as written.
-        let body = match resolve_relative_times(&query, chrono::Utc::now()) {
+        let body = match resolve_relative_times(&query, jiff::Timestamp::now()) {
             Ok(body) => body,
             Err(err) => {
                 self.notify(NoticeKind::Warning, format!("The query cannot run: {err}"));

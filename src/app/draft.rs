@@ -253,17 +253,17 @@ pub fn check_timestamp(text: &str) -> Result<(), String> {
 /// What a relative `firstMessageTime` value stands for right now, for the hint beside the
 /// value editor (`this week` → `2026-11-23 … 2026-11-30 UTC`, the end excluded);
 /// `None` for a concrete time or text that is not a relative time.
-pub fn relative_time_hint(text: &str, now: chrono::DateTime<chrono::Utc>) -> Option<String> {
+pub fn relative_time_hint(text: &str, now: jiff::Timestamp) -> Option<String> {
     if text.trim().is_empty() || is_concrete_time(text) {
         return None;
     }
     let resolved = RelativeTime::parse(text).ok()?.resolve(now).ok()?;
     // Compact, to fit beside the field: midnight shows as the date alone.
-    let short = |at: chrono::DateTime<chrono::Utc>| {
-        if at.time() == chrono::NaiveTime::MIN {
-            at.format("%Y-%m-%d").to_string()
+    let short = |at: jiff::Timestamp| {
+        if at.as_second().rem_euclid(86_400) == 0 && at.subsec_nanosecond() == 0 {
+            at.strftime("%Y-%m-%d").to_string()
         } else {
-            at.format("%Y-%m-%d %H:%M:%S").to_string()
+            at.strftime("%Y-%m-%d %H:%M:%S").to_string()
         }
     };
     Some(match resolved {
@@ -521,7 +521,7 @@ impl QueryDraft {
         let mut problems = collector.problems;
         // Relative times ("last 30 days") stay in the body (presets and history keep them);
         // the server sees them resolved, so that is what is validated.
-        let resolved = match resolve_relative_times(&body, chrono::Utc::now()) {
+        let resolved = match resolve_relative_times(&body, jiff::Timestamp::now()) {
             Ok(resolved) => resolved,
             Err(err) => {
                 let problem = err.to_problem();
@@ -818,7 +818,7 @@ mod tests {
 
     #[test]
     fn relative_time_hint_shows_the_resolution_only_for_relative_text() {
-        let now = chrono::DateTime::parse_from_rfc3339("2026-11-26T10:00:00Z").unwrap().to_utc();
+        let now = "2026-11-26T10:00:00Z".parse::<jiff::Timestamp>().unwrap();
         assert_eq!(relative_time_hint("this week", now).as_deref(), Some("2026-11-23 … 2026-11-30 UTC"));
         assert_eq!(relative_time_hint("now - 1 day", now).as_deref(), Some("2026-11-25 10:00:00 UTC"));
         assert_eq!(relative_time_hint("2026-11-01", now), None);

@@ -26,8 +26,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
-use chrono::NaiveDate;
 use egui::{ProgressBar, RichText, Ui};
+use jiff::civil::Date;
 
 use crate::api::client::format_bytes;
 use crate::api::query::{QueryBody, Selection};
@@ -127,7 +127,7 @@ pub struct ExportDialog {
 
 impl ExportDialog {
     /// A dialog for `body`'s result: CSV, the file name suggested in `directory`.
-    pub fn new(scope: ExportScope, body: &QueryBody, directory: Option<PathBuf>, today: NaiveDate) -> Self {
+    pub fn new(scope: ExportScope, body: &QueryBody, directory: Option<PathBuf>, today: Date) -> Self {
         let format = ExportFormat::Csv { bom: false };
         let file_name = suggested_file_name(body, format, today);
         let path_text = match &directory {
@@ -241,7 +241,7 @@ impl ExportContext {
 
 /// A file name that says what the file holds, with the date and the format's extension:
 /// `conversations-2026-11-26.csv`, `conversations-count-by-type-per-day-2026-11-26.xlsx`.
-pub fn suggested_file_name(body: &QueryBody, format: ExportFormat, today: NaiveDate) -> String {
+pub fn suggested_file_name(body: &QueryBody, format: ExportFormat, today: Date) -> String {
     let mut parts: Vec<String> = vec!["conversations".to_string()];
     for selection in &body.select {
         if let Selection::Aggregation { aggregation, .. } = selection {
@@ -277,7 +277,7 @@ pub fn suggested_file_name(body: &QueryBody, format: ExportFormat, today: NaiveD
     if stem.chars().count() > MAX_STEM_CHARS {
         stem = stem.chars().take(MAX_STEM_CHARS).collect::<String>().trim_end_matches('-').to_string();
     }
-    format!("{stem}-{}.{}", today.format("%Y-%m-%d"), format.extension())
+    format!("{stem}-{}.{}", today.strftime("%Y-%m-%d"), format.extension())
 }
 
 /// Letters, digits and `_` kept, camelCase split, everything else one `-`, lower case:
@@ -496,7 +496,7 @@ impl AppState {
             return;
         };
         let directory = self.last_export_dir.clone().or_else(|| self.save_dir.clone());
-        let today = chrono::Local::now().date_naive();
+        let today = jiff::Zoned::now().date();
         self.export_dialog = Some(ExportDialog::new(scope, &outcome.body, directory, today));
     }
 
@@ -927,8 +927,8 @@ mod tests {
     use crate::api::query::parse_query;
     use serde_json::json;
 
-    fn day() -> NaiveDate {
-        NaiveDate::from_ymd_opt(2026, 11, 26).unwrap()
+    fn day() -> Date {
+        Date::new(2026, 11, 26).unwrap()
     }
 
     #[test]

@@ -12,8 +12,9 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Instant;
 
-use chrono::{DateTime, Utc};
 use egui::{RichText, TextEdit, Ui};
+use jiff::Timestamp;
+use jiff::tz::TimeZone;
 
 use crate::api::columns::result_columns;
 use crate::api::query::QueryBody;
@@ -30,7 +31,7 @@ use crate::worker::{HistoryOp, HistoryUpdate, Job};
 struct StartedRun {
     query: QueryBody,
     server_url: String,
-    started_at: DateTime<Utc>,
+    started_at: Timestamp,
     started: Instant,
 }
 
@@ -135,12 +136,13 @@ pub fn query_summary(entry: &HistoryEntry) -> String {
 }
 
 /// When a run started, in local time: the time alone today, else the date too.
-fn started_text(started_at: DateTime<Utc>) -> String {
-    let local = started_at.with_timezone(&chrono::Local);
-    if local.date_naive() == chrono::Local::now().date_naive() {
-        local.format("%H:%M:%S").to_string()
+fn started_text(started_at: Timestamp) -> String {
+    let zone = TimeZone::system();
+    let local = started_at.to_zoned(zone.clone());
+    if local.date() == Timestamp::now().to_zoned(zone).date() {
+        local.strftime("%H:%M:%S").to_string()
     } else {
-        local.format("%Y-%m-%d %H:%M").to_string()
+        local.strftime("%Y-%m-%d %H:%M").to_string()
     }
 }
 
@@ -365,7 +367,7 @@ impl AppState {
     pub(crate) fn history_run_started(&mut self, request_id: u64, query: QueryBody) {
         let server_url =
             self.connection_info().map_or_else(|| self.server_url.clone(), |info| info.base_url.clone());
-        let started = StartedRun { query, server_url, started_at: Utc::now(), started: Instant::now() };
+        let started = StartedRun { query, server_url, started_at: Timestamp::now(), started: Instant::now() };
         self.run_history.in_flight.insert(request_id, started);
     }
 

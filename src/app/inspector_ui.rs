@@ -91,7 +91,7 @@ pub fn inspector_ui(
                 crate::api::query::parse_query(&ctx.derived.preview_json).unwrap_or_default()
             });
             // The command reproduces what Run sends now: relative times resolved.
-            let body = resolve_relative_times(&body, chrono::Utc::now()).unwrap_or(body);
+            let body = resolve_relative_times(&body, jiff::Timestamp::now()).unwrap_or(body);
             commands.push(Command::CopyText {
                 text: curl_command(ctx.base_url, &body, ctx.auth),
                 what: "the curl command",

@@ -97,7 +97,7 @@ impl SaveDialog {
 /// A file name with the local date and time, so exports do not overwrite each other:
 /// `chart-2025-11-25-2210.png`.
 pub fn timestamped_file_name(stem: &str, extension: &str) -> String {
-    format!("{stem}-{}.{extension}", chrono::Local::now().format("%Y-%m-%d-%H%M%S"))
+    format!("{stem}-{}.{extension}", jiff::Zoned::now().strftime("%Y-%m-%d-%H%M%S"))
 }
 
 /// Draws the dialog when there is one. `dialog` is the window's draft of it.

@@ -105,7 +105,7 @@ pub struct RunOutcome {
     /// answer is then still the first page.
     pub all_rows_loaded: bool,
     /// When the query ran (its answer arrived, less the time it took), for exports.
-    pub run_at: chrono::DateTime<chrono::Utc>,
+    pub run_at: jiff::Timestamp,
     /// The server the query ran against, for exports (filled in when the answer is adopted).
     pub server_url: String,
 }
@@ -123,7 +123,7 @@ impl RunOutcome {
             raw,
             duration_ms,
             all_rows_loaded: false,
-            run_at: run_started_at(chrono::Utc::now(), duration_ms),
+            run_at: run_started_at(jiff::Timestamp::now(), duration_ms),
             server_url: String::new(),
         }
     }
@@ -145,14 +145,11 @@ impl RunOutcome {
 }
 
 /// When a run that took `duration_ms` and answered at `answered` was sent.
-fn run_started_at(
-    answered: chrono::DateTime<chrono::Utc>,
-    duration_ms: u64,
-) -> chrono::DateTime<chrono::Utc> {
+fn run_started_at(answered: jiff::Timestamp, duration_ms: u64) -> jiff::Timestamp {
     i64::try_from(duration_ms)
         .ok()
-        .and_then(chrono::TimeDelta::try_milliseconds)
-        .and_then(|took| answered.checked_sub_signed(took))
+        .map(jiff::SignedDuration::from_millis)
+        .and_then(|took| answered.checked_sub(took).ok())
         .unwrap_or(answered)
 }
 
@@ -452,7 +449,7 @@ pub struct RelativeTimeShown {
 
 impl RelativeTimeShown {
     /// The relative times of `body`, resolved at `now`.
-    pub fn list(body: &QueryBody, now: chrono::DateTime<chrono::Utc>) -> Vec<RelativeTimeShown> {
+    pub fn list(body: &QueryBody, now: jiff::Timestamp) -> Vec<RelativeTimeShown> {
         relative_values(body)
             .into_iter()
             .map(|value| RelativeTimeShown {
@@ -474,7 +471,7 @@ impl DerivedQuery {
         match draft.to_body() {
             Ok(body) => {
                 let preview_json = body.to_pretty_json();
-                let relative_times = RelativeTimeShown::list(&body, chrono::Utc::now());
+                let relative_times = RelativeTimeShown::list(&body, jiff::Timestamp::now());
                 DerivedQuery {
                     generation,
                     body: Some(body),
@@ -486,7 +483,7 @@ impl DerivedQuery {
             Err(problems) => {
                 let best_effort = draft.best_effort_body();
                 let preview_json = best_effort.to_pretty_json();
-                let relative_times = RelativeTimeShown::list(&best_effort, chrono::Utc::now());
+                let relative_times = RelativeTimeShown::list(&best_effort, jiff::Timestamp::now());
                 DerivedQuery { generation, body: None, problems, preview_json, relative_times }
             }
         }

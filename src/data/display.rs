@@ -13,10 +13,13 @@
 use std::borrow::Cow;
 use std::fmt::Write as _;
 
-use chrono::{DateTime, FixedOffset, Local, Offset, TimeZone, Utc};
+use jiff::Timestamp;
+use jiff::civil::DateTime;
+use jiff::tz::{Offset, TimeZone};
 
 use crate::api::columns::ColumnSource;
 use crate::api::query::TimeUnit;
+use crate::api::timestamp::format_utc;
 
 use super::series::bucket_start;
 use super::table::{CellRef, Column, ResultTable, write_float};
@@ -119,16 +122,29 @@ pub fn cell_copy_text(table: &ResultTable, row: usize, col: usize) -> Cow<'_, st
 /// then the same instant in the machine's time zone, with its offset:
 /// `2026-06-08T14:03:22Z\nYour time: 2026-06-08 07:03:22 (UTC-07:00)`.
 pub fn timestamp_hover(millis: i64) -> String {
-    let utc = match DateTime::<Utc>::from_timestamp_millis(millis) {
-        Some(time) => time.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
-        None => return millis.to_string(),
+    let Ok(time) = Timestamp::from_millisecond(millis) else {
+        return millis.to_string();
     };
-    match Local.timestamp_millis_opt(millis).single() {
-        Some(local) => {
-            let offset = local.offset().fix();
-            format!("{utc}\nYour time: {} (UTC{offset})", format_readable(&local, millis))
-        }
-        None => utc,
+    let local = time.to_zoned(TimeZone::system());
+    format!(
+        "{}\nYour time: {} (UTC{})",
+        format_utc(time),
+        format_readable(local.datetime(), millis),
+        offset_text(local.offset())
+    )
+}
+
+/// An offset as `+HH:MM` (`+HH:MM:SS` when it has seconds), the form the hover has always
+/// shown (`UTC-07:00`, `UTC+00:00`).
+fn offset_text(offset: Offset) -> String {
+    let total = offset.seconds();
+    let sign = if total < 0 { '-' } else { '+' };
+    let total = total.unsigned_abs();
+    let (hours, minutes, seconds) = (total / 3600, total / 60 % 60, total % 60);
+    if seconds == 0 {
+        format!("{sign}{hours:02}:{minutes:02}")
+    } else {
+        format!("{sign}{hours:02}:{minutes:02}:{seconds:02}")
     }
 }
 
@@ -162,37 +178,35 @@ pub fn group_thousands(number: &str) -> String {
 /// A timestamp in the machine's local time: `2026-01-05 11:00:00` (with `.123`
 /// when it has milliseconds). Only for hover texts: cells show UTC.
 pub fn timestamp_local(millis: i64) -> String {
-    match Local.timestamp_millis_opt(millis).single() {
-        Some(local) => format_readable(&local, millis),
-        None => timestamp_utc(millis),
+    match Timestamp::from_millisecond(millis) {
+        Ok(time) => format_readable(time.to_zoned(TimeZone::system()).datetime(), millis),
+        Err(_) => timestamp_utc(millis),
     }
 }
 
 /// A timestamp in a fixed offset, formatted like [`timestamp_local`].
-pub fn timestamp_in(millis: i64, offset: FixedOffset) -> String {
-    match offset.timestamp_millis_opt(millis).single() {
-        Some(time) => format_readable(&time, millis),
-        None => timestamp_utc(millis),
+pub fn timestamp_in(millis: i64, offset: Offset) -> String {
+    match Timestamp::from_millisecond(millis) {
+        Ok(time) => format_readable(offset.to_datetime(time), millis),
+        Err(_) => timestamp_utc(millis),
     }
 }
 
 /// A timestamp in UTC for tooltips: `2026-01-05 10:00:00 UTC` (with `.123` when
 /// it has milliseconds).
 pub fn timestamp_utc(millis: i64) -> String {
-    match DateTime::<Utc>::from_timestamp_millis(millis) {
-        Some(time) => format!("{} UTC", format_readable(&time, millis)),
-        None => millis.to_string(),
+    match Timestamp::from_millisecond(millis) {
+        Ok(time) => format!("{} UTC", format_readable(Offset::UTC.to_datetime(time), millis)),
+        Err(_) => millis.to_string(),
     }
 }
 
-fn format_readable<Tz: TimeZone>(time: &DateTime<Tz>, millis: i64) -> String
-where
-    Tz::Offset: std::fmt::Display,
-{
-    if millis.rem_euclid(1000) == 0 {
-        time.format("%Y-%m-%d %H:%M:%S").to_string()
-    } else {
-        time.format("%Y-%m-%d %H:%M:%S%.3f").to_string()
+/// `2026-01-05 10:00:00`, with `.123` when `millis` has milliseconds.
+fn format_readable(time: DateTime, millis: i64) -> String {
+    let seconds = time.strftime("%Y-%m-%d %H:%M:%S");
+    match millis.rem_euclid(1000) {
+        0 => seconds.to_string(),
+        fraction => format!("{seconds}.{fraction:03}"),
     }
 }
 
@@ -213,11 +227,18 @@ mod tests {
 
     #[test]
     fn timestamps_read_without_t_and_z() {
-        let millis =
-            chrono::DateTime::parse_from_rfc3339("2026-01-05T10:00:00.123Z").unwrap().timestamp_millis();
+        let millis = "2026-01-05T10:00:00.123Z".parse::<Timestamp>().unwrap().as_millisecond();
         assert_eq!(timestamp_utc(millis), "2026-01-05 10:00:00.123 UTC");
         assert_eq!(timestamp_utc(millis - 123), "2026-01-05 10:00:00 UTC");
-        let plus_two = FixedOffset::east_opt(2 * 3600).unwrap();
+        let plus_two = Offset::from_seconds(2 * 3600).unwrap();
         assert_eq!(timestamp_in(millis, plus_two), "2026-01-05 12:00:00.123");
+    }
+
+    #[test]
+    fn offsets_read_as_hours_and_minutes() {
+        assert_eq!(offset_text(Offset::UTC), "+00:00");
+        assert_eq!(offset_text(Offset::from_seconds(-7 * 3600).unwrap()), "-07:00");
+        assert_eq!(offset_text(Offset::from_seconds(5 * 3600 + 45 * 60).unwrap()), "+05:45");
+        assert_eq!(offset_text(Offset::from_seconds(-(3600 + 2 * 60 + 3)).unwrap()), "-01:02:03");
     }
 }

@@ -44,12 +44,13 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use jiff::Timestamp;
 use rust_xlsxwriter::{Format, Workbook, Worksheet, XlsxError};
 use serde::{Deserialize, Serialize};
 
 use crate::api::columns::ColumnSource;
 use crate::api::query::{QueryBody, TimeUnit};
+use crate::api::timestamp::{format_utc, parse_rfc3339};
 use crate::atomic_file::AtomicWriter;
 
 use super::builder::is_json_number;
@@ -171,7 +172,7 @@ pub struct ExportMeta {
     /// The server the query ran against.
     pub server_url: String,
     /// When the query ran.
-    pub run_at: DateTime<Utc>,
+    pub run_at: Timestamp,
     /// The server's `requestId` for the run, when it gave one.
     pub request_id: Option<String>,
     /// Rows matching the query, when known.
@@ -191,7 +192,8 @@ pub struct ExportSidecar {
     /// The server the query ran against (without any credentials in the URL).
     pub server_url: String,
     /// When the query ran (UTC).
-    pub run_at: Option<DateTime<Utc>>,
+    #[serde(with = "crate::api::timestamp::serde_utc::option")]
+    pub run_at: Option<Timestamp>,
     /// The server's `requestId`, when known.
     pub request_id: Option<String>,
     /// Rows in the file.
@@ -430,11 +432,9 @@ fn timestamp_text<'a>(column: &'a Column, row: usize, millis: i64, scratch: &'a 
             if original.ends_with(['Z', 'z']) {
                 return original;
             }
-            match DateTime::parse_from_rfc3339(original.trim()) {
-                Ok(parsed) => {
-                    scratch.push_str(&parsed.with_timezone(&Utc).to_rfc3339_opts(SecondsFormat::AutoSi, true))
-                }
-                Err(_) => return original,
+            match parse_rfc3339(original.trim()) {
+                Some(parsed) => scratch.push_str(&format_utc(parsed)),
+                None => return original,
             }
         }
         _ => time::format_strict(millis, TimestampLayout { fraction_digits: 3 }, scratch),
@@ -1315,7 +1315,7 @@ fn write_query_sheet(
     let at = label(sheet, "Server")?;
     sheet.write_string(at, 1, redact_url(&meta.server_url))?;
     let at = label(sheet, "Run at (UTC)")?;
-    sheet.write_string(at, 1, meta.run_at.to_rfc3339_opts(SecondsFormat::Secs, true))?;
+    sheet.write_string(at, 1, format!("{:.0}", meta.run_at))?;
     let at = label(sheet, "Request ID")?;
     sheet.write_string(at, 1, meta.request_id.as_deref().unwrap_or("(none)"))?;
     let at = label(sheet, "Rows exported")?;
@@ -1985,7 +1985,7 @@ mod tests {
                 .iter()
                 .map(|(text, int, float, flag, millis, json)| {
                     let at = millis.map(|ms| {
-                        DateTime::<Utc>::from_timestamp_millis(ms).unwrap().to_rfc3339_opts(SecondsFormat::Millis, true)
+                        format!("{:.3}", Timestamp::from_millisecond(ms).unwrap())
                     });
                     json!({
                         "text": text,

@@ -39,7 +39,6 @@ use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::hash::{Hash, Hasher};
 
-use chrono::{DateTime, Utc};
 use jiff::Timestamp;
 
 use crate::api::columns::{ColumnSource, field_column_name};
@@ -196,9 +195,9 @@ impl ChartData {
     }
 
     /// Recomputes the partial marks for the current time `now`: cheap, done every frame.
-    pub fn apply_now(&mut self, now: DateTime<Utc>) {
+    pub fn apply_now(&mut self, now: Timestamp) {
         let (partial_first, partial_last) =
-            partial_marks(self.unit, &self.buckets, self.time_filter, now.timestamp_millis());
+            partial_marks(self.unit, &self.buckets, self.time_filter, now.as_millisecond());
         self.partial_first = partial_first;
         self.partial_last = partial_last;
     }
@@ -458,7 +457,7 @@ pub fn derive_chart(
     table: Option<&ResultTable>,
     query: &QueryBody,
     options: &SeriesOptions,
-    now: DateTime<Utc>,
+    now: Timestamp,
 ) -> Chart {
     let Some(table) = table else {
         return Chart::Unavailable(NoChart::NoResult);
@@ -667,7 +666,7 @@ fn derive_time(
     measure: Measure,
     measures: Vec<String>,
     options: &SeriesOptions,
-    now: DateTime<Utc>,
+    now: Timestamp,
 ) -> ChartData {
     let unit = time.unit;
     let rows = table.row_count();
@@ -736,7 +735,7 @@ fn derive_time(
         options.fill_gaps,
     );
     let time_filter = time_filter(query, time.field);
-    let (partial_first, partial_last) = partial_marks(unit, &buckets, time_filter, now.timestamp_millis());
+    let (partial_first, partial_last) = partial_marks(unit, &buckets, time_filter, now.as_millisecond());
     let group_columns =
         roles.keys.iter().filter_map(|&i| table.column(i)).map(|c| c.name().to_string()).collect();
     ChartData {
@@ -1047,7 +1046,7 @@ impl SeriesCache {
         table: Option<&ResultTable>,
         query: &QueryBody,
         options: &SeriesOptions,
-        now: DateTime<Utc>,
+        now: Timestamp,
     ) -> &Chart {
         let identity = table.map(TableIdentity::of);
         let fresh = self
@@ -1091,7 +1090,7 @@ mod tests {
     use serde_json::{Map, Value, json};
 
     fn ms(text: &str) -> i64 {
-        DateTime::parse_from_rfc3339(text).unwrap().timestamp_millis()
+        text.parse::<Timestamp>().unwrap().as_millisecond()
     }
 
     fn table(query: &QueryBody, rows: Value) -> ResultTable {
@@ -1105,8 +1104,8 @@ mod tests {
     }
 
     /// A time after every bucket in these tests, so nothing is partial because of `now`.
-    fn later() -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339("2100-01-01T00:00:00Z").unwrap().with_timezone(&Utc)
+    fn later() -> Timestamp {
+        "2100-01-01T00:00:00Z".parse::<Timestamp>().unwrap()
     }
 
     fn day_by_type() -> QueryBody {
@@ -1323,7 +1322,7 @@ mod tests {
         assert_eq!(data.series[0].values, vec![Some(1.0), Some(0.0), Some(0.0), Some(2.0)]);
         // Every bucket start is a Monday.
         for &b in &data.buckets {
-            let weekday = DateTime::from_timestamp_millis(b).unwrap().format("%a").to_string();
+            let weekday = Timestamp::from_millisecond(b).unwrap().strftime("%a").to_string();
             assert_eq!(weekday, "Mon");
         }
     }
@@ -1381,21 +1380,23 @@ mod tests {
     }
 
     #[test]
-    fn bucket_arithmetic_matches_chrono() {
-        use chrono::{Datelike, Duration, TimeZone, Timelike};
-        let mut t = Utc.with_ymd_and_hms(2027, 12, 20, 0, 0, 0).unwrap();
-        let end = Utc.with_ymd_and_hms(2028, 3, 10, 0, 0, 0).unwrap();
+    fn bucket_arithmetic_matches_jiff() {
+        use jiff::civil::DateTime;
+        use jiff::tz::Offset;
+        let utc = |civil: DateTime| Offset::UTC.to_timestamp(civil).unwrap().as_millisecond();
+        let mut t = DateTime::constant(2027, 12, 20, 0, 0, 0, 0);
+        let end = DateTime::constant(2028, 3, 10, 0, 0, 0, 0);
         while t < end {
-            let m = t.timestamp_millis() + 1234;
-            let hour = t.with_minute(0).unwrap().with_second(0).unwrap();
-            assert_eq!(bucket_start(TimeUnit::Hour, m), hour.timestamp_millis());
-            let day = Utc.with_ymd_and_hms(t.year(), t.month(), t.day(), 0, 0, 0).unwrap();
-            assert_eq!(bucket_start(TimeUnit::Day, m), day.timestamp_millis());
-            let monday = day - Duration::days(i64::from(day.weekday().num_days_from_monday()));
-            assert_eq!(bucket_start(TimeUnit::Week, m), monday.timestamp_millis(), "{t}");
-            let month = Utc.with_ymd_and_hms(t.year(), t.month(), 1, 0, 0, 0).unwrap();
-            assert_eq!(bucket_start(TimeUnit::Month, m), month.timestamp_millis());
-            t += Duration::hours(7);
+            let m = utc(t) + 1234;
+            let hour = t.with().minute(0).second(0).build().unwrap();
+            assert_eq!(bucket_start(TimeUnit::Hour, m), utc(hour));
+            let day = t.date().to_datetime(jiff::civil::Time::midnight());
+            assert_eq!(bucket_start(TimeUnit::Day, m), utc(day));
+            let monday = day - jiff::Span::new().days(i64::from(day.weekday().to_monday_zero_offset()));
+            assert_eq!(bucket_start(TimeUnit::Week, m), utc(monday), "{t}");
+            let month = t.date().first_of_month().to_datetime(jiff::civil::Time::midnight());
+            assert_eq!(bucket_start(TimeUnit::Month, m), utc(month));
+            t += jiff::Span::new().hours(7);
         }
     }
 
@@ -1463,7 +1464,7 @@ mod tests {
                 {"firstMessageTime_month": "2026-02-01T00:00:00Z", "count": 1},
             ]),
         );
-        let at = |text: &str| DateTime::parse_from_rfc3339(text).unwrap().with_timezone(&Utc);
+        let at = |text: &str| text.parse::<Timestamp>().unwrap();
         let Chart::Time(mut data) =
             derive_chart(Some(&t), &q, &SeriesOptions::default(), at("2026-02-28T23:59:59Z"))
         else {

@@ -84,7 +84,7 @@ fn raw_rows_are_typed_by_their_values() {
     assert_eq!(table.cell(1, 1), CellRef::Int(12));
     assert_eq!(table.cell(0, 4), CellRef::Null);
     assert_eq!(table.cell(1, 4), CellRef::Text("int-1"));
-    let millis = chrono::DateTime::parse_from_rfc3339("2026-01-05T10:00:00.123Z").unwrap().timestamp_millis();
+    let millis = "2026-01-05T10:00:00.123Z".parse::<jiff::Timestamp>().unwrap().as_millisecond();
     assert_eq!(table.cell(0, 5), CellRef::Timestamp(millis));
     assert_eq!(texts(&table, 5), ["2026-01-05T10:00:00.123Z", "2026-01-04T09:30:00.000Z"]);
     assert_eq!(table.cell(0, 7), CellRef::Json(r#"{"source":"web","tags":["a","b"]}"#));
@@ -141,10 +141,8 @@ fn timestamps_in_mixed_layouts_keep_their_original_text() {
     let table = build(&query, Value::Array(data));
     assert_eq!(table.column(0).unwrap().column_type(), ColumnType::Timestamp);
     assert_eq!(texts(&table, 0), spellings);
-    let expected: Vec<i64> = spellings
-        .iter()
-        .map(|s| chrono::DateTime::parse_from_rfc3339(s).unwrap().timestamp_millis())
-        .collect();
+    let expected: Vec<i64> =
+        spellings.iter().map(|s| s.parse::<jiff::Timestamp>().unwrap().as_millisecond()).collect();
     let got: Vec<i64> = (0..4)
         .map(|row| match table.cell(row, 0) {
             CellRef::Timestamp(ms) => ms,

@@ -23,7 +23,9 @@
 use std::fmt::Write as _;
 use std::iter::FusedIterator;
 
-use chrono::{DateTime, Datelike, NaiveDate, Timelike, Utc};
+use jiff::Timestamp;
+use jiff::civil::Date;
+use jiff::tz::Offset;
 use rusqlite::{Connection, params};
 use serde_json::{Map, Value};
 
@@ -42,30 +44,30 @@ pub struct DatasetParams {
     /// Seed of the pseudo-random generators.
     pub seed: u64,
     /// Last day covered (UTC); the data ends before the following midnight.
-    pub end_date: NaiveDate,
+    pub end_date: Date,
 }
 
 impl Default for DatasetParams {
     /// 100 000 rows, seed 42, ending today (UTC).
     fn default() -> Self {
-        Self { rows: 100_000, seed: 42, end_date: Utc::now().date_naive() }
+        Self { rows: 100_000, seed: 42, end_date: Offset::UTC.to_datetime(Timestamp::now()).date() }
     }
 }
 
 impl DatasetParams {
     /// The first instant covered: midnight UTC at the start of the first of the [`SPAN_DAYS`] days.
-    pub fn start_time(&self) -> DateTime<Utc> {
+    pub fn start_time(&self) -> Timestamp {
         millis_to_datetime(self.start_epoch_day() * MILLIS_PER_DAY)
     }
 
     /// The first instant after the data: midnight UTC at the end of `end_date`.
-    pub fn end_time_exclusive(&self) -> DateTime<Utc> {
+    pub fn end_time_exclusive(&self) -> Timestamp {
         millis_to_datetime((self.end_epoch_day() + 1) * MILLIS_PER_DAY)
     }
 
     /// `end_date` as days since 1970-01-01.
     fn end_epoch_day(&self) -> i64 {
-        i64::from(self.end_date.num_days_from_ce()) - DAYS_FROM_CE_TO_UNIX_EPOCH
+        self.end_date.duration_since(UNIX_EPOCH_DATE).as_secs().div_euclid(86_400)
     }
 
     /// The first covered day as days since 1970-01-01.
@@ -89,7 +91,7 @@ pub struct Conversation {
     /// Integration the conversation came through; `None` for a few.
     pub integration_id: Option<String>,
     /// When the first message was sent, with millisecond precision.
-    pub first_message_time: DateTime<Utc>,
+    pub first_message_time: Timestamp,
     /// `openai`, `support_ticket`, `support_copilot`, or `None` (rare).
     pub conversation_type: Option<&'static str>,
     /// A JSON object, or `None` (≈3%).
@@ -108,7 +110,8 @@ impl Conversation {
 
     /// The exact `firstMessageEpoch` stored: whole seconds since 1970-01-01 UTC.
     pub fn first_message_epoch(&self) -> i64 {
-        self.first_message_time.timestamp()
+        // Floored, like the stored value, for instants before 1970 too.
+        self.first_message_time.as_millisecond().div_euclid(1000)
     }
 
     /// The exact `properties` TEXT stored (compact JSON, keys in generation order).
@@ -382,7 +385,7 @@ fn meta_rows(params: &DatasetParams) -> [(&'static str, String); 4] {
     [
         ("rows", params.rows.to_string()),
         ("seed", params.seed.to_string()),
-        ("end_date", params.end_date.format("%Y-%m-%d").to_string()),
+        ("end_date", params.end_date.strftime("%Y-%m-%d").to_string()),
         ("generator_version", GENERATOR_VERSION.to_string()),
     ]
 }
@@ -445,7 +448,8 @@ fn json_text<'a>(value: Option<&Value>, buffer: &'a mut Vec<u8>) -> rusqlite::Re
 }
 
 /// Appends `time` as `YYYY-MM-DDTHH:MM:SS.sssZ`.
-fn push_time_text(text: &mut String, time: DateTime<Utc>) {
+fn push_time_text(text: &mut String, time: Timestamp) {
+    let time = Offset::UTC.to_datetime(time);
     // Writing to a String cannot fail.
     let _ = write!(
         text,
@@ -456,18 +460,19 @@ fn push_time_text(text: &mut String, time: DateTime<Utc>) {
         time.hour(),
         time.minute(),
         time.second(),
-        time.timestamp_subsec_millis().min(999),
+        time.millisecond(),
     );
 }
 
 const MILLIS_PER_DAY: i64 = 86_400_000;
 const MILLIS_PER_HOUR: i64 = 3_600_000;
-/// `NaiveDate::num_days_from_ce` of 1970-01-01.
-const DAYS_FROM_CE_TO_UNIX_EPOCH: i64 = 719_163;
+/// Day 0 of the epoch days.
+const UNIX_EPOCH_DATE: Date = Date::constant(1970, 1, 1);
 
-/// Only reachable for dates near the ends of chrono's range, which no demo uses.
-fn millis_to_datetime(epoch_millis: i64) -> DateTime<Utc> {
-    DateTime::from_timestamp_millis(epoch_millis).unwrap_or_default()
+/// Only reachable for dates near the ends of jiff's range (years -9999 to 9999), which no
+/// demo uses.
+fn millis_to_datetime(epoch_millis: i64) -> Timestamp {
+    Timestamp::from_millisecond(epoch_millis).unwrap_or_default()
 }
 
 // Salts that give each use of the seed its own independent stream.
@@ -897,8 +902,7 @@ fn make_user_properties(rng: &mut Rng, support: bool, organization_id: &str) -> 
 mod tests {
     #[test]
     fn raw_response_json_is_the_documented_envelope_of_every_row() {
-        let params =
-            DatasetParams { rows: 50, seed: 7, end_date: NaiveDate::from_ymd_opt(2025, 3, 1).unwrap() };
+        let params = DatasetParams { rows: 50, seed: 7, end_date: Date::constant(2025, 3, 1) };
         let answer = crate::api::response::parse_query_response(&raw_response_json(&params)).unwrap();
         assert_eq!((answer.total, answer.count, answer.rows.len()), (50, 50, 50));
         let first = generate(&params).next().unwrap();
@@ -913,12 +917,12 @@ mod tests {
 
     use std::collections::{HashMap, HashSet};
 
-    use chrono::{SecondsFormat, Weekday};
+    use jiff::civil::Weekday;
 
     use super::*;
 
     fn params(rows: u64) -> DatasetParams {
-        DatasetParams { rows, seed: 42, end_date: NaiveDate::from_ymd_opt(2025, 6, 30).unwrap() }
+        DatasetParams { rows, seed: 42, end_date: Date::constant(2025, 6, 30) }
     }
 
     fn rows(rows: u64) -> Vec<Conversation> {
@@ -976,8 +980,7 @@ mod tests {
         assert_eq!(same_ids, 0);
         assert!(same_properties < 500, "{same_properties} rows kept their properties under another seed");
 
-        let later =
-            DatasetParams { end_date: NaiveDate::from_ymd_opt(2025, 7, 30).unwrap(), ..params(5_000) };
+        let later = DatasetParams { end_date: Date::constant(2025, 7, 30), ..params(5_000) };
         let shifted: Vec<Conversation> = generate(&later).collect();
         assert!(shifted.iter().zip(&first).all(|(a, b)| a.first_message_time > b.first_message_time));
     }
@@ -1000,18 +1003,17 @@ mod tests {
     fn times_cover_the_180_days_ending_on_end_date_in_order() {
         let p = params(20_000);
         let conversations = rows(20_000);
-        let start = NaiveDate::from_ymd_opt(2025, 1, 2).unwrap().and_hms_opt(0, 0, 0).unwrap().and_utc();
-        let end = NaiveDate::from_ymd_opt(2025, 7, 1).unwrap().and_hms_opt(0, 0, 0).unwrap().and_utc();
+        let start: Timestamp = "2025-01-02T00:00:00Z".parse().unwrap();
+        let end: Timestamp = "2025-07-01T00:00:00Z".parse().unwrap();
         assert_eq!(p.start_time(), start);
         assert_eq!(p.end_time_exclusive(), end);
         assert!(conversations.iter().all(|c| c.first_message_time >= start && c.first_message_time < end));
         assert!(conversations.windows(2).all(|w| w[0].first_message_time <= w[1].first_message_time));
-        let days: HashSet<NaiveDate> =
-            conversations.iter().map(|c| c.first_message_time.date_naive()).collect();
+        let days: HashSet<Date> =
+            conversations.iter().map(|c| Offset::UTC.to_datetime(c.first_message_time).date()).collect();
         assert_eq!(days.len(), 180);
         // Millisecond precision is really used.
-        let with_millis =
-            conversations.iter().filter(|c| c.first_message_time.timestamp_subsec_millis() != 0);
+        let with_millis = conversations.iter().filter(|c| c.first_message_time.subsec_millisecond() != 0);
         assert!(with_millis.count() > 19_000);
     }
 
@@ -1020,9 +1022,9 @@ mod tests {
         let conversations = rows(5_000);
         for c in &conversations {
             let text = c.first_message_time_string();
-            assert_eq!(text, c.first_message_time.to_rfc3339_opts(SecondsFormat::Millis, true));
-            assert_eq!(DateTime::parse_from_rfc3339(&text).unwrap(), c.first_message_time);
-            assert_eq!(c.first_message_epoch(), DateTime::parse_from_rfc3339(&text).unwrap().timestamp());
+            assert_eq!(text, format!("{:.3}", c.first_message_time));
+            assert_eq!(text.parse::<Timestamp>().unwrap(), c.first_message_time);
+            assert_eq!(c.first_message_epoch(), text.parse::<Timestamp>().unwrap().as_second());
         }
         let mut by_text: Vec<&Conversation> = conversations.iter().collect();
         by_text.sort_by_key(|c| c.first_message_time_string());
@@ -1148,18 +1150,19 @@ mod tests {
     #[test]
     fn weekdays_and_business_hours_are_busier() {
         let conversations = rows(20_000);
-        let mut per_day: HashMap<NaiveDate, usize> = HashMap::new();
+        let mut per_day: HashMap<Date, usize> = HashMap::new();
         let mut per_hour = [0usize; 24];
         for c in &conversations {
-            *per_day.entry(c.first_message_time.date_naive()).or_default() += 1;
-            if c.first_message_time.weekday().num_days_from_monday() < 5 {
-                per_hour[c.first_message_time.hour() as usize] += 1;
+            let time = Offset::UTC.to_datetime(c.first_message_time);
+            *per_day.entry(time.date()).or_default() += 1;
+            if time.weekday().to_monday_zero_offset() < 5 {
+                per_hour[time.hour() as usize] += 1;
             }
         }
         let average = |weekend: bool| {
             let days: Vec<usize> = per_day
                 .iter()
-                .filter(|(day, _)| matches!(day.weekday(), Weekday::Sat | Weekday::Sun) == weekend)
+                .filter(|(day, _)| matches!(day.weekday(), Weekday::Saturday | Weekday::Sunday) == weekend)
                 .map(|(_, &n)| n)
                 .collect();
             days.iter().sum::<usize>() as f64 / days.len() as f64
@@ -1174,8 +1177,8 @@ mod tests {
     fn traffic_grows_over_the_period() {
         let p = params(20_000);
         let conversations = rows(20_000);
-        let first_days_end = p.start_time() + chrono::Duration::days(30);
-        let last_days_start = p.end_time_exclusive() - chrono::Duration::days(30);
+        let first_days_end = p.start_time() + jiff::SignedDuration::from_hours(30 * 24);
+        let last_days_start = p.end_time_exclusive() - jiff::SignedDuration::from_hours(30 * 24);
         let first = conversations.iter().filter(|c| c.first_message_time < first_days_end).count();
         let last = conversations.iter().filter(|c| c.first_message_time >= last_days_start).count();
         assert!(last as f64 > 1.6 * first as f64, "first 30 days {first}, last 30 days {last}");
@@ -1302,11 +1305,7 @@ mod tests {
         assert!(!matches_params(&conn, &DatasetParams { seed: 7, ..p }).unwrap());
         assert!(!matches_params(&conn, &DatasetParams { rows: 4_999, ..p }).unwrap());
         assert!(
-            !matches_params(
-                &conn,
-                &DatasetParams { end_date: NaiveDate::from_ymd_opt(2025, 7, 1).unwrap(), ..p }
-            )
-            .unwrap()
+            !matches_params(&conn, &DatasetParams { end_date: Date::constant(2025, 7, 1), ..p }).unwrap()
         );
 
         let expected = rows(5_000);
@@ -1343,7 +1342,7 @@ mod tests {
             assert_eq!((row.2.as_str(), row.3.as_str()), (c.organization_id.as_str(), c.project_id.as_str()));
             assert_eq!(row.4, c.integration_id);
             assert_eq!(row.5, c.first_message_time_string());
-            assert_eq!(DateTime::parse_from_rfc3339(&row.5).unwrap().timestamp(), row.6);
+            assert_eq!(row.5.parse::<Timestamp>().unwrap().as_second(), row.6);
             assert_eq!(row.7.as_deref(), c.conversation_type);
             assert_eq!(row.8, c.properties_text());
             assert_eq!(row.9, c.user_properties_text());

@@ -1336,7 +1336,9 @@ pub fn register_functions(conn: &Connection) -> rusqlite::Result<()> {
 
 #[cfg(test)]
 mod tests {
-    use chrono::{DateTime, Datelike, Duration, Timelike, Utc};
+    use jiff::Timestamp;
+    use jiff::civil::Time;
+    use jiff::tz::Offset;
     use rusqlite::params_from_iter;
     use serde_json::json;
 
@@ -1492,12 +1494,12 @@ mod tests {
     }
 
     #[test]
-    fn time_bucket_formulas_match_chrono_across_boundaries() {
+    fn time_bucket_formulas_match_jiff_across_boundaries() {
         let conn = Connection::open_in_memory().unwrap();
         let mut epochs: Vec<i64> = Vec::new();
         // Every 7 hours 13 minutes over six years (crossing 2024-02-29 and year ends), plus
         // instants before 1970 and exact bucket edges.
-        let start = DateTime::parse_from_rfc3339("2019-12-25T00:00:00Z").unwrap().timestamp();
+        let start = "2019-12-25T00:00:00Z".parse::<Timestamp>().unwrap().as_second();
         epochs.extend((0..7000).map(|i| start + i * (7 * 3600 + 13 * 60 + 7)));
         epochs.extend([
             -1,
@@ -1516,18 +1518,18 @@ mod tests {
             let mut stmt = conn.prepare(&sql).unwrap();
             for &epoch in &epochs {
                 let bucket: i64 = stmt.query_row([epoch], |row| row.get(0)).unwrap();
-                let t = DateTime::<Utc>::from_timestamp(epoch, 0).unwrap();
-                let date = t.date_naive();
+                let t = Timestamp::from_second(epoch).unwrap();
+                let civil = Offset::UTC.to_datetime(t);
+                let date = civil.date();
                 let expected = match unit {
-                    TimeUnit::Hour => date.and_hms_opt(t.hour(), 0, 0).unwrap(),
-                    TimeUnit::Day => date.and_hms_opt(0, 0, 0).unwrap(),
+                    TimeUnit::Hour => date.at(civil.hour(), 0, 0, 0),
+                    TimeUnit::Day => date.to_datetime(Time::midnight()),
                     TimeUnit::Week => (date
-                        - Duration::days(i64::from(date.weekday().num_days_from_monday())))
-                    .and_hms_opt(0, 0, 0)
-                    .unwrap(),
-                    TimeUnit::Month => date.with_day(1).unwrap().and_hms_opt(0, 0, 0).unwrap(),
+                        - jiff::Span::new().days(i64::from(date.weekday().to_monday_zero_offset())))
+                    .to_datetime(Time::midnight()),
+                    TimeUnit::Month => date.first_of_month().to_datetime(Time::midnight()),
                 };
-                assert_eq!(bucket, expected.and_utc().timestamp(), "{unit} of {t}");
+                assert_eq!(bucket, Offset::UTC.to_timestamp(expected).unwrap().as_second(), "{unit} of {t}");
             }
         }
         assert_eq!(format_bucket(1_709_164_800), "2024-02-29T00:00:00Z");

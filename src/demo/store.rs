@@ -955,14 +955,14 @@ pub(crate) mod fixture {
         firstMessageEpoch INTEGER NOT NULL, type TEXT, properties TEXT, userProperties TEXT);
         CREATE TABLE demo_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);";
 
-    /// Creates the table and inserts [`ROWS`] (epochs computed with chrono, independently
+    /// Creates the table and inserts [`ROWS`] (epochs computed with jiff, independently
     /// of the SQL under test).
     pub(crate) fn setup(conn: &mut Connection) -> rusqlite::Result<()> {
         conn.execute_batch(SCHEMA)?;
         let mut stmt =
             conn.prepare("INSERT INTO conversations VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)")?;
         for (id, count, org, project, integration, time, kind, props, user) in ROWS {
-            let epoch = chrono::DateTime::parse_from_rfc3339(time).unwrap().timestamp();
+            let epoch = time.parse::<jiff::Timestamp>().unwrap().as_second();
             stmt.execute(params![id, count, org, project, integration, time, epoch, kind, props, user])?;
         }
         Ok(())
@@ -2109,12 +2109,13 @@ mod tests {
     }
 
     fn small_params(seed: u64) -> DatasetParams {
-        DatasetParams { rows: 1500, seed, end_date: chrono::NaiveDate::from_ymd_opt(2024, 3, 31).unwrap() }
+        DatasetParams { rows: 1500, seed, end_date: jiff::civil::Date::constant(2024, 3, 31) }
     }
 
     #[test]
     fn generated_dataset_buckets_match_an_independent_computation() {
-        use chrono::{Datelike, Duration, Timelike};
+        use jiff::civil::Time;
+        use jiff::tz::Offset;
         let params = small_params(7);
         let store = DemoStore::open(&params, None).unwrap();
         let conversations: Vec<_> = dataset::generate(&params).collect();
@@ -2122,18 +2123,17 @@ mod tests {
         for unit in ["hour", "day", "week", "month"] {
             let mut expected: std::collections::BTreeMap<(String, String), i64> = Default::default();
             for c in &conversations {
-                let t = c.first_message_time;
+                let t = Offset::UTC.to_datetime(c.first_message_time);
                 let start = match unit {
-                    "hour" => t.date_naive().and_hms_opt(t.hour(), 0, 0).unwrap(),
-                    "day" => t.date_naive().and_hms_opt(0, 0, 0).unwrap(),
-                    "week" => (t.date_naive()
-                        - Duration::days(i64::from(t.weekday().num_days_from_monday())))
-                    .and_hms_opt(0, 0, 0)
-                    .unwrap(),
-                    _ => t.date_naive().with_day(1).unwrap().and_hms_opt(0, 0, 0).unwrap(),
+                    "hour" => t.date().at(t.hour(), 0, 0, 0),
+                    "day" => t.date().to_datetime(Time::midnight()),
+                    "week" => (t.date()
+                        - jiff::Span::new().days(i64::from(t.weekday().to_monday_zero_offset())))
+                    .to_datetime(Time::midnight()),
+                    _ => t.date().first_of_month().to_datetime(Time::midnight()),
                 };
                 let key = (
-                    start.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+                    start.strftime("%Y-%m-%dT%H:%M:%SZ").to_string(),
                     c.conversation_type.unwrap_or("~null").to_string(),
                 );
                 *expected.entry(key).or_default() += 1;

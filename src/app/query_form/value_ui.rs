@@ -2,11 +2,11 @@
 //! (with a date picker for timestamps), a list, a JSON object, nothing, or the target of
 //! a `{path, value}` pair.
 
-use chrono::Datelike as _;
 use egui::{RichText, TextEdit, Ui};
 
 use super::{Form, SuggestionRequest, choice, icon_button, suggestion_menu, width};
 use crate::api::query::Field;
+use crate::api::timestamp::is_filter_timestamp;
 use crate::app::draft::{
     ConditionDraft, ScalarDraft, ScalarKind, TargetForm, ValueDraft, ValueForm, accepts_null_target,
     check_timestamp, natural_form, natural_kind, parse_json_object, parse_number, relative_time_hint,
@@ -203,7 +203,7 @@ fn scalar_editor(ui: &mut Ui, form: &mut Form, draft: &mut ScalarDraft, editor: 
         if relative_time_menu(ui, &mut draft.text) {
             changed = true;
         }
-        if let Some(hint) = relative_time_hint(&draft.text, chrono::Utc::now()) {
+        if let Some(hint) = relative_time_hint(&draft.text, jiff::Timestamp::now()) {
             ui.label(RichText::new(format!("= {hint}")).weak().small()).on_hover_text(
                 "A relative time is resolved each time the query runs (UTC; weeks start on Monday)",
             );
@@ -308,18 +308,20 @@ fn fixed_values_menu(ui: &mut Ui, draft: &mut ScalarDraft, values: &[&str]) -> b
 }
 
 /// The date a timestamp text names (its local date when it has an offset).
-fn date_of(text: &str) -> Option<chrono::NaiveDate> {
+fn date_of(text: &str) -> Option<jiff::civil::Date> {
     let trimmed = text.trim();
-    chrono::DateTime::parse_from_rfc3339(trimmed)
-        .map(|t| t.date_naive())
-        .ok()
-        .or_else(|| chrono::NaiveDate::parse_from_str(trimmed, "%Y-%m-%d").ok())
+    // Both accepted forms start with the value's own calendar date (before its offset is
+    // applied), which the timestamp rule has already checked is a real day.
+    if !is_filter_timestamp(trimmed) {
+        return None;
+    }
+    trimmed.get(..10)?.parse::<jiff::civil::Date>().ok()
 }
 
 /// Replaces the date of `text`, keeping a time and offset typed after it.
 fn with_date(text: &str, date: &str) -> String {
     let trimmed = text.trim();
-    if chrono::DateTime::parse_from_rfc3339(trimmed).is_ok()
+    if is_filter_timestamp(trimmed)
         && let Some(rest) = trimmed.get(10..)
     {
         format!("{date}{rest}")
@@ -330,15 +332,9 @@ fn with_date(text: &str, date: &str) -> String {
 
 /// A `Pick date` button opening egui_extras's calendar; returns true when a date was picked.
 fn date_picker(ui: &mut Ui, text: &mut String) -> bool {
-    let base = date_of(text).unwrap_or_else(|| chrono::Utc::now().date_naive());
-    let (Ok(year), Ok(month), Ok(day)) =
-        (i16::try_from(base.year()), i8::try_from(base.month()), i8::try_from(base.day()))
-    else {
-        return false;
-    };
-    let Ok(mut date) = jiff::civil::Date::new(year, month, day) else {
-        return false;
-    };
+    // Today in UTC when the text names no date, as the filter values are UTC.
+    let mut date =
+        date_of(text).unwrap_or_else(|| jiff::tz::Offset::UTC.to_datetime(jiff::Timestamp::now()).date());
     let response = ui
         // Arrows instead of the year/month/day combo boxes: those have no accessible names.
         .add(
@@ -425,8 +421,8 @@ mod tests {
         assert_eq!(with_date("2024-05-01T08:30:00Z", "2024-06-02"), "2024-06-02T08:30:00Z");
         assert_eq!(with_date("2024-05-01", "2024-06-02"), "2024-06-02");
         assert_eq!(with_date("garbage", "2024-06-02"), "2024-06-02");
-        assert_eq!(date_of("2024-05-01T23:30:00-02:00"), chrono::NaiveDate::from_ymd_opt(2024, 5, 1));
-        assert_eq!(date_of("2024-05-01"), chrono::NaiveDate::from_ymd_opt(2024, 5, 1));
+        assert_eq!(date_of("2024-05-01T23:30:00-02:00"), jiff::civil::Date::new(2024, 5, 1).ok());
+        assert_eq!(date_of("2024-05-01"), jiff::civil::Date::new(2024, 5, 1).ok());
         assert_eq!(date_of("May 1"), None);
     }
 
