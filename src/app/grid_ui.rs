@@ -675,11 +675,12 @@ fn toolbar(ui: &mut Ui, table: &ResultTable, state: &mut GridState) {
         }
         if let Some(text) = order_note(table, state) {
             ui.separator();
-            ui.label(RichText::new(text).small().weak()).on_hover_text(
-                "The server sorts only by plain fields, time buckets and sum/count/avg/min/max of a field \
-                 (Order by, in the builder). A click on a header sorts the rows here, in the grid; exports \
-                 of all rows keep the server's order.",
-            );
+            // Truncated rather than clipped in a narrow window; the hover has the whole note.
+            let explanation = "The server sorts only by plain fields, time buckets and sum/count/avg/min/max \
+                 of a field (Order by, in the builder). A click on a header sorts the rows here, in the grid; \
+                 exports of all rows keep the server's order.";
+            ui.add(egui::Label::new(RichText::new(&text).weak()).truncate())
+                .on_hover_text(format!("{text}\n\n{explanation}"));
         }
     });
 }
