@@ -545,21 +545,13 @@ impl StreamFormulaGuard {
                     b'"' => self.state = GuardState::QuotedStart,
                     // A line end or an empty field: still at the start of one.
                     b',' | b'\r' | b'\n' => {}
-                    b'+' | b'-' => {
-                        out.extend_from_slice(input.get(run_start..at).unwrap_or_default());
-                        self.held.clear();
-                        self.held.push(byte);
-                        run_start = at + 1;
-                        self.state = GuardState::HeldUnquoted;
-                    }
-                    _ => {
-                        if needs_formula_guard(&[byte], CellTyping::Lexical) {
-                            out.extend_from_slice(input.get(run_start..at).unwrap_or_default());
-                            out.push(FORMULA_GUARD);
-                            run_start = at;
-                        }
-                        self.state = GuardState::Unquoted;
-                    }
+                    _ => self.first_content_byte(
+                        byte,
+                        false,
+                        input.get(..at).unwrap_or_default(),
+                        &mut run_start,
+                        out,
+                    ),
                 },
                 GuardState::Unquoted => {
                     if matches!(byte, b',' | b'\r' | b'\n') {
@@ -578,21 +570,13 @@ impl StreamFormulaGuard {
                 }
                 GuardState::QuotedStart => match byte {
                     b'"' => self.state = GuardState::QuotedQuote,
-                    b'+' | b'-' => {
-                        out.extend_from_slice(input.get(run_start..at).unwrap_or_default());
-                        self.held.clear();
-                        self.held.push(byte);
-                        run_start = at + 1;
-                        self.state = GuardState::HeldQuoted;
-                    }
-                    _ => {
-                        if needs_formula_guard(&[byte], CellTyping::Lexical) {
-                            out.extend_from_slice(input.get(run_start..at).unwrap_or_default());
-                            out.push(FORMULA_GUARD);
-                            run_start = at;
-                        }
-                        self.state = GuardState::Quoted;
-                    }
+                    _ => self.first_content_byte(
+                        byte,
+                        true,
+                        input.get(..at).unwrap_or_default(),
+                        &mut run_start,
+                        out,
+                    ),
                 },
                 GuardState::Quoted => {
                     if byte == b'"' {
@@ -632,6 +616,35 @@ impl StreamFormulaGuard {
             }
         }
         out.extend_from_slice(input.get(run_start..).unwrap_or_default());
+    }
+
+    /// The first byte of a field's content (after its opening quote, if `quoted`): a sign
+    /// may start a number, so the field is held until its end decides; any other byte is
+    /// decided at once, with the guard written before it when it starts a formula.
+    /// `before` is the input up to this byte; its bytes from `run_start` are still uncopied.
+    fn first_content_byte(
+        &mut self,
+        byte: u8,
+        quoted: bool,
+        before: &[u8],
+        run_start: &mut usize,
+        out: &mut Vec<u8>,
+    ) {
+        let at = before.len();
+        if matches!(byte, b'+' | b'-') {
+            out.extend_from_slice(before.get(*run_start..).unwrap_or_default());
+            self.held.clear();
+            self.held.push(byte);
+            *run_start = at + 1;
+            self.state = if quoted { GuardState::HeldQuoted } else { GuardState::HeldUnquoted };
+            return;
+        }
+        if needs_formula_guard(&[byte], CellTyping::Lexical) {
+            out.extend_from_slice(before.get(*run_start..).unwrap_or_default());
+            out.push(FORMULA_GUARD);
+            *run_start = at;
+        }
+        self.state = if quoted { GuardState::Quoted } else { GuardState::Unquoted };
     }
 
     /// Ends the stream: a field still held (the last one, without a line end) is written.
