@@ -1,5 +1,5 @@
-//! Compiles a [`QueryBody`] into one parameterised SQLite statement over the `conversations`
-//! table, keeping the semantics of the real service, which runs on PostgreSQL.
+//! Compiles a [`QueryBody`](crate::api::query::QueryBody) into one parameterised SQLite
+//! statement over the `conversations` table, keeping the semantics of the real service, which runs on PostgreSQL.
 //!
 //! # Safety of the generated SQL
 //!
@@ -10,7 +10,7 @@
 //! - every value is a bound parameter (`?N`), lists included (bound as one JSON array and
 //!   read with `json_each`), and so is every JSON path: keys come from users, so the path
 //!   `$."key"."k2"` is built in Rust with JSON string escaping and bound, never spliced;
-//! - the only literals in the SQL are constants written in this file.
+//! - the only literals in the SQL are constants written in this module.
 //!
 //! # PostgreSQL semantics kept
 //!
@@ -43,11 +43,11 @@
 //! - this module: the entry points, the types shared by the parts (errors, compiled
 //!   statements, output columns) and the small helpers they all use (column references,
 //!   parameter binding, JSON paths);
-//! - [`select`]: planning the result columns and building the `SELECT` (grouping,
+//! - `select`: planning the result columns and building the `SELECT` (grouping,
 //!   ordering, time buckets, the `count` statement);
-//! - [`filter`]: the `WHERE` clause: the filter tree and conditions on plain and time fields;
-//! - [`json_filter`]: conditions on the JSON fields, one function per operator family;
-//! - [`jsonb`]: JSONB's operators implemented in Rust and registered as SQLite functions.
+//! - `filter`: the `WHERE` clause: the filter tree and conditions on plain and time fields;
+//! - `json_filter`: conditions on the JSON fields, one function per operator family;
+//! - `jsonb`: JSONB's operators implemented in Rust and registered as SQLite functions.
 
 use std::fmt::Write as _;
 
