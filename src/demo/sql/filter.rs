@@ -113,6 +113,38 @@ pub(super) fn comparison_sql(operator: Operator) -> Option<&'static str> {
     }
 }
 
+/// The value as one scalar, for the comparisons (`eq` … `lte`).
+fn single_scalar<'a>(
+    value: &'a FilterValue,
+    operator: Operator,
+    loc: &str,
+) -> Result<&'a Scalar, CompileError> {
+    match value {
+        FilterValue::Scalar(scalar) => Ok(scalar),
+        _ => Err(one_value_expected(operator, loc)),
+    }
+}
+
+/// A comparison was given a list, at the condition `loc`.
+pub(super) fn one_value_expected(operator: Operator, loc: &str) -> CompileError {
+    CompileError::new(value_loc(loc), format!("`{operator}` expects one value, not a list"))
+}
+
+/// `in` / `notIn` over a plain column: the list is one bound JSON array, whatever its length;
+/// `notIn` never matches a null (PostgreSQL's `NOT IN`).
+fn list_membership_sql(
+    column: &str,
+    operator: Operator,
+    items: Vec<Value>,
+    params: &mut Vec<SqlValue>,
+) -> String {
+    let p = bind(params, SqlValue::Text(Value::Array(items).to_string()));
+    match operator {
+        Operator::In => format!("({column} IN (SELECT value FROM json_each({p})))"),
+        _ => format!("({column} IS NOT NULL AND {column} NOT IN (SELECT value FROM json_each({p})))"),
+    }
+}
+
 /// The value as a list of scalars (`in`/`notIn` and the key lists accept one scalar too).
 fn scalar_list<'a>(
     value: &'a FilterValue,
@@ -156,16 +188,11 @@ fn plain_condition_sql(c: &Condition, params: &mut Vec<SqlValue>, loc: &str) -> 
         return time_condition_sql(operator, value, params, loc);
     }
     if let Some(op) = comparison_sql(operator) {
-        let FilterValue::Scalar(scalar) = value else {
-            return Err(CompileError::new(
-                value_loc(loc),
-                format!("`{operator}` expects one value, not a list"),
-            ));
-        };
+        let scalar = single_scalar(value, operator, loc)?;
         let p = bind(params, plain_value(c.field, scalar, &value_loc(loc))?);
         return Ok(format!("({column} {op} {p})"));
     }
-    // in / notIn: the list is one bound JSON array, whatever its length.
+    // in / notIn.
     let mut items = Vec::new();
     for scalar in scalar_list(value, operator, loc)? {
         items.push(match plain_value(c.field, scalar, &value_loc(loc))? {
@@ -175,11 +202,7 @@ fn plain_condition_sql(c: &Condition, params: &mut Vec<SqlValue>, loc: &str) -> 
             SqlValue::Null | SqlValue::Blob(_) => Value::Null,
         });
     }
-    let p = bind(params, SqlValue::Text(Value::Array(items).to_string()));
-    Ok(match operator {
-        Operator::In => format!("({column} IN (SELECT value FROM json_each({p})))"),
-        _ => format!("({column} IS NOT NULL AND {column} NOT IN (SELECT value FROM json_each({p})))"),
-    })
+    Ok(list_membership_sql(column, operator, items, params))
 }
 
 /// A scalar converted to the type of a plain (non-JSON, non-time) field.
@@ -267,12 +290,7 @@ fn time_condition_sql(
     };
     let not_null = format!("({column} IS NOT NULL)");
     if comparison_sql(operator).is_some() {
-        let FilterValue::Scalar(scalar) = value else {
-            return Err(CompileError::new(
-                value_loc(loc),
-                format!("`{operator}` expects one value, not a list"),
-            ));
-        };
+        let scalar = single_scalar(value, operator, loc)?;
         let stored = parse(scalar)?;
         return Ok(match stored {
             StoredInstant::BeforeAll => match operator {
@@ -306,9 +324,5 @@ fn time_condition_sql(
             texts.push(Value::String(text));
         }
     }
-    let p = bind(params, SqlValue::Text(Value::Array(texts).to_string()));
-    Ok(match operator {
-        Operator::In => format!("({column} IN (SELECT value FROM json_each({p})))"),
-        _ => format!("({column} IS NOT NULL AND {column} NOT IN (SELECT value FROM json_each({p})))"),
-    })
+    Ok(list_membership_sql(column, operator, texts, params))
 }

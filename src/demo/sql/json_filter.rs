@@ -5,7 +5,7 @@
 use rusqlite::types::Value as SqlValue;
 use serde_json::Value;
 
-use super::filter::{comparison_sql, join_balanced, value_loc};
+use super::filter::{comparison_sql, join_balanced, one_value_expected, value_loc};
 use super::{CompileError, bind, bind_path, column_sql, number_to_sql};
 use crate::api::query::{Condition, Field, FilterValue, Operator, PathTarget, Scalar};
 
@@ -192,7 +192,7 @@ fn equality_sql(
             let eq = typed_eq_sql(cond.column, path, scalar, params);
             Ok(if negated { present_and_not(cond.column, path, &eq) } else { eq })
         }
-        PathTarget::List(_) => Err(one_value_error(cond)),
+        PathTarget::List(_) => Err(one_value_expected(cond.operator, cond.loc)),
     }
 }
 
@@ -229,12 +229,8 @@ fn ordering_sql(
             Ok(format!("(json_type({column}, {path}) IN {types} AND ({column} ->> {path}) {op} {b})"))
         }
         PathTarget::Null => Err(cond.value_error(format!("`{}` cannot compare with null", cond.operator))),
-        PathTarget::List(_) => Err(one_value_error(cond)),
+        PathTarget::List(_) => Err(one_value_expected(cond.operator, cond.loc)),
     }
-}
-
-fn one_value_error(cond: &JsonCondition<'_>) -> CompileError {
-    cond.value_error(format!("`{}` expects one value, not a list", cond.operator))
 }
 
 /// The value at `path` is absent or a JSON null or, `negated`, present and not null.
