@@ -3,7 +3,7 @@
 //! [`grid_ui`] draws one frame of it. It reads the table through row-index views (sorted,
 //! then filtered by the quick search) that live in [`GridState`] and are recomputed only when
 //! the table, the sort keys, the search text or the searched columns change — never per frame.
-//! That work runs off the UI thread ([`grid_view_cache`](super::grid_view_cache) says how and
+//! That work runs off the UI thread (`grid_view_cache` says how and
 //! why not on the worker), so typing in the search box never drops a frame; until the answer
 //! arrives the grid keeps showing the previous view and the count line says it is working.
 //!
@@ -341,7 +341,7 @@ impl GridState {
 }
 
 /// What the grid keeps between frames besides its settings: the row views (computed off the
-/// UI thread, see [`grid_view_cache`](super::grid_view_cache)) and the column layout.
+/// UI thread, see `grid_view_cache`) and the column layout.
 #[derive(Debug, Default)]
 struct GridCache {
     views: ViewCache,
