@@ -18,7 +18,8 @@ use std::time::{Duration, Instant};
 
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
-use inkeep_explorer::app::state::{AppState, ConnectionStatus, TestOutcome};
+use inkeep_explorer::app::state::{ConnectionStatus, TestOutcome};
+use inkeep_explorer::app::window::WindowState;
 use inkeep_explorer::app::{AppEnv, ExplorerApp, LaunchOptions, Startup};
 use inkeep_explorer::secrets::{KeySource, Keychain, NO_KEYCHAIN_MESSAGE};
 use inkeep_explorer::settings::Settings;
@@ -33,12 +34,12 @@ fn harness_with(env: AppEnv) -> Harness<'static, ExplorerApp> {
         .build_eframe(move |cc| ExplorerApp::new(&cc.egui_ctx, startup).expect("the app starts"))
 }
 
-fn app<'a>(harness: &'a Harness<'_, ExplorerApp>) -> &'a AppState {
+fn app<'a>(harness: &'a Harness<'_, ExplorerApp>) -> &'a WindowState {
     harness.state().state()
 }
 
 /// Steps frames until `condition` holds, failing after 60 s.
-fn step_until(harness: &mut Harness<'_, ExplorerApp>, what: &str, condition: impl Fn(&AppState) -> bool) {
+fn step_until(harness: &mut Harness<'_, ExplorerApp>, what: &str, condition: impl Fn(&WindowState) -> bool) {
     let deadline = Instant::now() + Duration::from_secs(60);
     while !condition(app(harness)) {
         assert!(Instant::now() < deadline, "timed out waiting for {what}");
@@ -48,7 +49,7 @@ fn step_until(harness: &mut Harness<'_, ExplorerApp>, what: &str, condition: imp
     harness.run_ok();
 }
 
-fn connected(kind: ConnectionKind) -> impl Fn(&AppState) -> bool {
+fn connected(kind: ConnectionKind) -> impl Fn(&WindowState) -> bool {
     move |state| matches!(&state.connection, ConnectionStatus::Connected(info) if info.kind == kind)
 }
 

@@ -23,7 +23,8 @@ use egui_kittest::kittest::{NodeT as _, Queryable as _};
 use inkeep_explorer::api::client::ApiKey;
 use inkeep_explorer::api::query::{QueryBody, parse_query};
 use inkeep_explorer::app::export_dialog::{ExportScope, ExportStatus};
-use inkeep_explorer::app::state::{AppState, ConnectionStatus, RunOutcome, RunState};
+use inkeep_explorer::app::state::{ConnectionStatus, RunOutcome, RunState};
+use inkeep_explorer::app::window::WindowState;
 use inkeep_explorer::app::{AppEnv, ExplorerApp, LaunchOptions, Startup};
 use inkeep_explorer::demo::dataset::{DatasetParams, generate};
 use inkeep_explorer::demo::server::{DemoServer, ServerConfig};
@@ -40,12 +41,12 @@ fn harness_with(env: AppEnv, query: Option<QueryBody>) -> Harness<'static, Explo
         .build_eframe(move |cc| ExplorerApp::new(&cc.egui_ctx, startup).expect("the app starts"))
 }
 
-fn app<'a>(harness: &'a Harness<'_, ExplorerApp>) -> &'a AppState {
+fn app<'a>(harness: &'a Harness<'_, ExplorerApp>) -> &'a WindowState {
     harness.state().state()
 }
 
 /// Steps frames until `condition` holds, failing after 60 s.
-fn step_until(harness: &mut Harness<'_, ExplorerApp>, what: &str, condition: impl Fn(&AppState) -> bool) {
+fn step_until(harness: &mut Harness<'_, ExplorerApp>, what: &str, condition: impl Fn(&WindowState) -> bool) {
     let deadline = Instant::now() + Duration::from_secs(60);
     while !condition(app(harness)) {
         assert!(Instant::now() < deadline, "timed out waiting for {what}");
@@ -55,12 +56,12 @@ fn step_until(harness: &mut Harness<'_, ExplorerApp>, what: &str, condition: imp
     harness.run_ok();
 }
 
-fn connected(state: &AppState) -> bool {
+fn connected(state: &WindowState) -> bool {
     matches!(state.connection, ConnectionStatus::Connected(_))
 }
 
-fn finished(state: &AppState) -> bool {
-    matches!(state.run, RunState::Done(_) | RunState::Failed { .. })
+fn finished(state: &WindowState) -> bool {
+    matches!(state.active().run, RunState::Done(_) | RunState::Failed { .. })
 }
 
 fn click(harness: &mut Harness<'_, ExplorerApp>, name: &str) {
@@ -83,7 +84,7 @@ fn disabled(harness: &Harness<'_, ExplorerApp>, name: &str) -> bool {
 }
 
 fn outcome(harness: &Harness<'_, ExplorerApp>) -> RunOutcome {
-    app(harness).run.outcome().expect("a result").clone()
+    app(harness).active().run.outcome().expect("a result").clone()
 }
 
 fn status(harness: &Harness<'_, ExplorerApp>) -> ExportStatus {
@@ -95,7 +96,11 @@ fn run_query(harness: &mut Harness<'_, ExplorerApp>) {
     step_until(harness, "the connection", connected);
     click(harness, "Run");
     step_until(harness, "the run", finished);
-    assert!(matches!(app(harness).run, RunState::Done(_)), "the run failed: {:?}", app(harness).run);
+    assert!(
+        matches!(app(harness).active().run, RunState::Done(_)),
+        "the run failed: {:?}",
+        app(harness).active().run
+    );
 }
 
 fn demo_run(json: &str, page_size: usize) -> Harness<'static, ExplorerApp> {
@@ -177,7 +182,7 @@ fn the_current_view_is_written_sorted_searched_and_without_hidden_columns() {
     harness.key_press(Key::Escape);
     harness.run_ok();
     step_until(&mut harness, "the view", |s| {
-        !s.grid.is_updating() && s.grid.hidden_columns.contains("firstMessageTime")
+        !s.active().grid.is_updating() && s.active().grid.hidden_columns.contains("firstMessageTime")
     });
 
     // Independently: rows whose visible cells contain "openai" (any case).
@@ -213,6 +218,7 @@ fn the_current_view_is_written_sorted_searched_and_without_hidden_columns() {
     assert_eq!(written, expected, "exactly the rows the search keeps");
     // The grid's order, row for row.
     let view: Vec<String> = app(&harness)
+        .active()
         .grid
         .view()
         .iter()

@@ -17,7 +17,8 @@ use egui_kittest::kittest::{NodeT as _, Queryable as _};
 use inkeep_explorer::api::query::{QueryBody, parse_query};
 use inkeep_explorer::app::command::Command;
 use inkeep_explorer::app::presets_ui::PresetsCommand;
-use inkeep_explorer::app::state::{AppState, ConnectionStatus};
+use inkeep_explorer::app::state::ConnectionStatus;
+use inkeep_explorer::app::window::WindowState;
 use inkeep_explorer::app::{AppEnv, ExplorerApp, LaunchOptions, Startup};
 use inkeep_explorer::presets::{PRESETS_FILE_NAME, builtin_presets};
 use serde_json::{Value, json};
@@ -41,12 +42,12 @@ fn harness(config_dir: Option<&Path>, query: Option<&str>) -> Harness<'static, E
     harness
 }
 
-fn app<'a>(harness: &'a Harness<'_, ExplorerApp>) -> &'a AppState {
+fn app<'a>(harness: &'a Harness<'_, ExplorerApp>) -> &'a WindowState {
     harness.state().state()
 }
 
 /// Steps frames until `condition` holds, failing after 60 s.
-fn step_until(harness: &mut Harness<'_, ExplorerApp>, what: &str, condition: impl Fn(&AppState) -> bool) {
+fn step_until(harness: &mut Harness<'_, ExplorerApp>, what: &str, condition: impl Fn(&WindowState) -> bool) {
     let deadline = Instant::now() + Duration::from_secs(60);
     while !condition(app(harness)) {
         assert!(Instant::now() < deadline, "timed out waiting for {what}");
@@ -82,11 +83,11 @@ fn open_menu(harness: &mut Harness<'_, ExplorerApp>) {
     assert!(harness.query_by_label("Search presets").is_some(), "the Presets menu is open");
 }
 
-fn draft_body(state: &AppState) -> QueryBody {
-    state.draft.to_body().unwrap_or_else(|problems| panic!("problems: {problems:?}"))
+fn draft_body(state: &WindowState) -> QueryBody {
+    state.active().draft.to_body().unwrap_or_else(|problems| panic!("problems: {problems:?}"))
 }
 
-fn user_preset_names(state: &AppState) -> Vec<String> {
+fn user_preset_names(state: &WindowState) -> Vec<String> {
     let store = state.presets.store.as_ref().unwrap();
     store.list().into_iter().filter(|p| !p.builtin).map(|p| p.name.clone()).collect()
 }
@@ -415,8 +416,10 @@ fn an_old_preset_is_migrated_at_start_and_opens_with_its_sort_in_the_grid() {
     open_menu(&mut harness);
     click(&mut harness, "Types by path");
     click(&mut harness, "Run");
-    step_until(&mut harness, "the run", |s| s.run.outcome().is_some() && s.run.pending_id().is_none());
-    let sort = &app(&harness).grid.sort;
+    step_until(&mut harness, "the run", |s| {
+        s.active().run.outcome().is_some() && s.active().run.pending_id().is_none()
+    });
+    let sort = &app(&harness).active().grid.sort;
     assert_eq!(sort.len(), 1);
     assert_eq!((sort[0].column.as_str(), sort[0].descending), ("properties.source", true));
     assert!(

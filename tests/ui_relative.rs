@@ -10,7 +10,8 @@ use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
 use inkeep_explorer::api::query::{Filter, FilterValue, Scalar};
 use inkeep_explorer::app::command::Command;
-use inkeep_explorer::app::state::{AppState, ConnectionStatus, RunState, Tab};
+use inkeep_explorer::app::state::{ConnectionStatus, ResultView, RunState};
+use inkeep_explorer::app::window::WindowState;
 use inkeep_explorer::app::{AppEnv, ExplorerApp, LaunchOptions, Startup};
 use jiff::Timestamp;
 
@@ -23,7 +24,7 @@ fn harness(launch: LaunchOptions) -> Harness<'static, ExplorerApp> {
         .build_eframe(move |cc| ExplorerApp::new(&cc.egui_ctx, startup).expect("the app starts"))
 }
 
-fn step_until(harness: &mut Harness<'_, ExplorerApp>, what: &str, condition: impl Fn(&AppState) -> bool) {
+fn step_until(harness: &mut Harness<'_, ExplorerApp>, what: &str, condition: impl Fn(&WindowState) -> bool) {
     let deadline = Instant::now() + Duration::from_secs(60);
     while !condition(harness.state().state()) {
         assert!(Instant::now() < deadline, "timed out waiting for {what}");
@@ -57,16 +58,20 @@ fn a_preset_with_a_relative_time_loads_as_written_and_runs_resolved() {
     });
 
     let state = harness.state().state();
-    let query = state.draft.to_body().expect("the preset is a valid query");
+    let query = state.active().draft.to_body().expect("the preset is a valid query");
     assert_eq!(time_value(query.filter.as_ref().unwrap()).as_deref(), Some("last 30 days"));
 
     let before = Timestamp::now();
     let ctx = harness.ctx.clone();
     harness.state_mut().handle(&ctx, Command::Run);
-    step_until(&mut harness, "the run", |s| matches!(s.run, RunState::Done(_) | RunState::Failed { .. }));
+    step_until(&mut harness, "the run", |s| {
+        matches!(s.active().run, RunState::Done(_) | RunState::Failed { .. })
+    });
     let after = Timestamp::now();
     let state = harness.state().state();
-    let RunState::Done(outcome) = &state.run else { panic!("the run failed: {:?}", state.run.failure()) };
+    let RunState::Done(outcome) = &state.active().run else {
+        panic!("the run failed: {:?}", state.active().run.failure())
+    };
 
     // What was sent: "last 30 days" as the instant 30 days before the run.
     let sent = time_value(outcome.body.filter.as_ref().unwrap()).unwrap();
@@ -85,11 +90,11 @@ fn a_preset_with_a_relative_time_loads_as_written_and_runs_resolved() {
         assert!(day >= sent - jiff::SignedDuration::from_hours(24), "{day} is before {sent}");
     }
     // The builder still says "last 30 days": the next run means the next 30 days.
-    let kept = state.draft.to_body().unwrap();
+    let kept = state.active().draft.to_body().unwrap();
     assert_eq!(time_value(kept.filter.as_ref().unwrap()).as_deref(), Some("last 30 days"));
 
     // The Request tab shows the words and what they stand for now.
-    harness.state_mut().handle(&ctx, Command::SetTab(Tab::Request));
+    harness.state_mut().handle(&ctx, Command::SetView(ResultView::Request));
     harness.run_ok();
     assert!(harness.query_by_label_contains("resolved when the query runs").is_some());
     assert!(harness.query_by_label("“last 30 days”").is_some());

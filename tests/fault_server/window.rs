@@ -10,7 +10,8 @@ use egui_kittest::kittest::Queryable as _;
 use inkeep_explorer::api::client::ApiKey;
 use inkeep_explorer::api::query::QueryBody;
 use inkeep_explorer::app::command::Command;
-use inkeep_explorer::app::state::{AppState, ConnectionStatus, RunState};
+use inkeep_explorer::app::state::{ConnectionStatus, RunState};
+use inkeep_explorer::app::window::WindowState;
 use inkeep_explorer::app::{AppEnv, ExplorerApp, LaunchOptions, Startup};
 use inkeep_explorer::worker::ConnectionKind;
 
@@ -40,12 +41,12 @@ pub fn remote_env(url: &str) -> AppEnv {
 }
 
 /// The window's state.
-pub fn app(window: &Window) -> &AppState {
+pub fn app(window: &Window) -> &WindowState {
     window.state().state()
 }
 
 /// Steps frames until `condition` holds; fails after [`DEADLINE`] naming `what`.
-pub fn step_until(window: &mut Window, what: &str, condition: impl Fn(&AppState) -> bool) {
+pub fn step_until(window: &mut Window, what: &str, condition: impl Fn(&WindowState) -> bool) {
     let deadline = Instant::now() + DEADLINE;
     while !condition(app(window)) {
         assert!(Instant::now() < deadline, "hang: {what} did not happen within {DEADLINE:?}");
@@ -56,13 +57,13 @@ pub fn step_until(window: &mut Window, what: &str, condition: impl Fn(&AppState)
 }
 
 /// True once connected to a server of `kind`.
-pub fn connected(kind: ConnectionKind) -> impl Fn(&AppState) -> bool {
+pub fn connected(kind: ConnectionKind) -> impl Fn(&WindowState) -> bool {
     move |state| matches!(&state.connection, ConnectionStatus::Connected(info) if info.kind == kind)
 }
 
 /// True when no run is pending and one has ended.
-pub fn finished(state: &AppState) -> bool {
-    matches!(state.run, RunState::Done(_) | RunState::Failed { .. })
+pub fn finished(state: &WindowState) -> bool {
+    matches!(state.active().run, RunState::Done(_) | RunState::Failed { .. })
 }
 
 /// Clicks the widget named `name`.
