@@ -22,13 +22,11 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod fault_server;
+mod support;
 
 use std::time::Duration;
 
 use egui_kittest::kittest::Queryable as _;
-use fault_server::window::{
-    Window, app, click, connected, finished, remote_env, shows, shows_containing, step_until, window,
-};
 use fault_server::{EXPORT, End, FaultServer, QUERY, Reply};
 use inkeep_explorer::api::client::ClientConfig;
 use inkeep_explorer::api::query::parse_query;
@@ -37,6 +35,9 @@ use inkeep_explorer::app::export_dialog::ExportStatus;
 use inkeep_explorer::app::state::{LoadAllState, RunFailure, RunOutcome, RunState};
 use inkeep_explorer::worker::ConnectionKind;
 use serde_json::{Value, json};
+use support::{
+    Window, app, click, connected, finished, remote_env, shows, shows_containing, step_until, window,
+};
 
 const COUNT_BY_TYPE: &str =
     r#"{"select":[{"type":"aggregation","aggregation":"count"}],"groupBy":[{"field":"type"}]}"#;
@@ -502,11 +503,11 @@ fn cli(url: &str, query: &str, out: &std::path::Path, all: bool) -> CliRun {
     std::thread::spawn(move || {
         let _ = sender.send(child.wait_with_output());
     });
-    let output = match receiver.recv_timeout(fault_server::window::DEADLINE) {
+    let output = match receiver.recv_timeout(support::DEADLINE) {
         Ok(output) => output.unwrap(),
         Err(_) => {
             let _ = std::process::Command::new("kill").arg("-9").arg(pid.to_string()).status();
-            panic!("hang: `inkeep-explorer run` did not end within {:?}", fault_server::window::DEADLINE);
+            panic!("hang: `inkeep-explorer run` did not end within {:?}", support::DEADLINE);
         }
     };
     CliRun {

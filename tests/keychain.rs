@@ -13,63 +13,22 @@
 // Helpers outside #[test] functions panic on purpose too: a failed step is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod support;
+
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
 
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
-use inkeep_explorer::app::state::{ConnectionStatus, TestOutcome};
-use inkeep_explorer::app::window::WindowState;
-use inkeep_explorer::app::{AppEnv, ExplorerApp, LaunchOptions, Startup};
+use inkeep_explorer::app::state::TestOutcome;
+use inkeep_explorer::app::{AppEnv, ExplorerApp};
 use inkeep_explorer::secrets::{KeySource, Keychain, NO_KEYCHAIN_MESSAGE};
 use inkeep_explorer::settings::Settings;
 use inkeep_explorer::worker::{ConnectionInfo, ConnectionKind};
 use serde_json::json;
-
-fn harness_with(env: AppEnv) -> Harness<'static, ExplorerApp> {
-    // The same preparation as the real window: settings from the (test's) config dir.
-    let startup = Startup::prepare(LaunchOptions::default(), env).expect("startup");
-    Harness::builder()
-        .with_size(egui::vec2(1400.0, 900.0))
-        .build_eframe(move |cc| ExplorerApp::new(&cc.egui_ctx, startup).expect("the app starts"))
-}
-
-fn app<'a>(harness: &'a Harness<'_, ExplorerApp>) -> &'a WindowState {
-    harness.state().state()
-}
-
-/// Steps frames until `condition` holds, failing after 60 s.
-fn step_until(harness: &mut Harness<'_, ExplorerApp>, what: &str, condition: impl Fn(&WindowState) -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !condition(app(harness)) {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        harness.step();
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    harness.run_ok();
-}
-
-fn connected(kind: ConnectionKind) -> impl Fn(&WindowState) -> bool {
-    move |state| matches!(&state.connection, ConnectionStatus::Connected(info) if info.kind == kind)
-}
+use support::*;
 
 fn info(harness: &Harness<'_, ExplorerApp>) -> ConnectionInfo {
     app(harness).connection_info().cloned().expect("connected")
-}
-
-/// Focuses the text input named `name` and replaces its text by `text`.
-fn type_into(harness: &mut Harness<'_, ExplorerApp>, name: &str, text: &str) {
-    harness.get_by_label(name).focus();
-    harness.run_ok();
-    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
-    harness.run_ok();
-    harness.get_by_label(name).type_text(text);
-    harness.run_ok();
-}
-
-fn click(harness: &mut Harness<'_, ExplorerApp>, name: &str) {
-    harness.get_by_label(name).click();
-    harness.run_ok();
 }
 
 /// Types a server URL and a key into the connection dialog and connects, remembering the key.
@@ -87,7 +46,7 @@ fn connect_with_key(harness: &mut Harness<'_, ExplorerApp>, url: &str, key: &str
 struct FakeApi {
     url: String,
     authorization: Arc<Mutex<Vec<String>>>,
-    _runtime: tokio::runtime::Runtime,
+    _server: LocalApi,
 }
 
 fn fake_api() -> FakeApi {
@@ -104,12 +63,8 @@ fn fake_api() -> FakeApi {
             }))
         }
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
-    let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let router = axum::Router::new().route("/query/conversations", axum::routing::post(query));
-    runtime.spawn(async move { axum::serve(listener, router).await });
-    FakeApi { url, authorization, _runtime: runtime }
+    let server = serve_locally(axum::Router::new().route("/query/conversations", axum::routing::post(query)));
+    FakeApi { url: server.url.clone(), authorization, _server: server }
 }
 
 /// The window's environment with the real system keychain, as `AppEnv::from_process` has it,
@@ -136,7 +91,7 @@ fn a_key_saved_in_the_real_keychain_is_found_by_a_fresh_app_and_forgotten() {
 
     // First app: the key typed in the connection dialog goes to the keychain.
     {
-        let mut harness = harness_with(system_env(dir.path()));
+        let mut harness = window(system_env(dir.path()), None);
         step_until(&mut harness, "the demo connection", connected(ConnectionKind::Demo));
         connect_with_key(&mut harness, &fake.url, &key);
         let first = info(&harness);
@@ -144,19 +99,16 @@ fn a_key_saved_in_the_real_keychain_is_found_by_a_fresh_app_and_forgotten() {
         assert_eq!(first.notice, None);
         // Written by the worker shortly after the change.
         let path = Settings::path_in(dir.path());
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while !std::fs::read_to_string(&path).is_ok_and(|text| text.contains(&fake.url)) {
-            assert!(Instant::now() < deadline, "the settings were not written");
-            harness.step();
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        step_until_outside(&mut harness, "the settings to be written", || {
+            std::fs::read_to_string(&path).is_ok_and(|text| text.contains(&fake.url))
+        });
         assert!(!std::fs::read_to_string(&path).unwrap().contains(&key), "the key is never in a file");
     }
     // Seen from outside the app, through a keychain handle of its own.
     assert_eq!(Keychain::system().load().unwrap().as_deref(), Some(key.as_str()));
 
     // A fresh app, as the window builds it: its own keychain handle, nothing in memory.
-    let mut harness = harness_with(system_env(dir.path()));
+    let mut harness = window(system_env(dir.path()), None);
     step_until(&mut harness, "the saved connection", connected(ConnectionKind::Remote));
     let restarted = info(&harness);
     assert_eq!(restarted.base_url, fake.url);
@@ -194,7 +146,7 @@ fn without_a_keychain_the_window_says_so_in_one_sentence() {
     let keychain = if session_bus_reachable() { Keychain::disabled() } else { Keychain::system() };
     let fake = fake_api();
     let env = AppEnv { keychain: Arc::new(keychain), ..AppEnv::isolated(200) };
-    let mut harness = harness_with(env);
+    let mut harness = window(env, None);
     step_until(&mut harness, "the demo connection", connected(ConnectionKind::Demo));
     connect_with_key(&mut harness, &fake.url, "typed-key");
 

@@ -15,12 +15,11 @@
 // Helpers outside #[test] functions panic on purpose too: a failed step is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod fault_server;
+mod support;
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use fault_server::window::{Window, app, command, connected, step_until, window};
 use inkeep_explorer::api::query::{QueryBody, parse_query};
 use inkeep_explorer::app::AppEnv;
 use inkeep_explorer::app::command::Command;
@@ -28,6 +27,7 @@ use inkeep_explorer::app::state::RunState;
 use inkeep_explorer::demo::dataset::{Conversation, DatasetParams, generate};
 use inkeep_explorer::worker::ConnectionKind;
 use serde_json::json;
+use support::{Window, app, command, connected, step_until, window};
 
 const DEMO_ROWS: u64 = 3_000;
 const PAGE_ROWS: usize = 1_000;

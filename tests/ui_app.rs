@@ -9,97 +9,32 @@
 // Helpers outside #[test] functions panic on purpose too: a failed step is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::time::{Duration, Instant};
+mod support;
+
+use std::time::Duration;
 
 use egui::{Key, Modifiers};
 use egui_kittest::Harness;
-use egui_kittest::kittest::{NodeT as _, Queryable as _};
+use egui_kittest::kittest::Queryable as _;
 use inkeep_explorer::api::client::ApiKey;
-use inkeep_explorer::api::query::{QueryBody, parse_query};
-use inkeep_explorer::app::state::{ConnectionStatus, LoadAllState, RunState};
+use inkeep_explorer::api::query::parse_query;
+use inkeep_explorer::app::state::{LoadAllState, RunState};
 use inkeep_explorer::app::window::WindowState;
-use inkeep_explorer::app::{AppEnv, ExplorerApp, LaunchOptions, Startup};
+use inkeep_explorer::app::{AppEnv, ExplorerApp};
 use inkeep_explorer::demo::dataset::{DatasetParams, generate};
 use inkeep_explorer::settings::Settings;
 use inkeep_explorer::worker::ConnectionKind;
 use serde_json::{Value, json};
+use support::*;
 
 const DEMO_ROWS: u64 = 3_000;
 
-fn harness_with(env: AppEnv, query: Option<QueryBody>) -> Harness<'static, ExplorerApp> {
-    // The same preparation as the real window: settings from the (test's) config dir.
-    let mut startup = Startup::prepare(LaunchOptions::default(), env).expect("startup");
-    startup.query = query;
-    Harness::builder()
-        .with_size(egui::vec2(1400.0, 900.0))
-        .build_eframe(move |cc| ExplorerApp::new(&cc.egui_ctx, startup).expect("the app starts"))
-}
-
 fn demo_harness() -> Harness<'static, ExplorerApp> {
-    harness_with(AppEnv::isolated(DEMO_ROWS), None)
-}
-
-fn app<'a>(harness: &'a Harness<'_, ExplorerApp>) -> &'a WindowState {
-    harness.state().state()
-}
-
-/// Steps frames until `condition` holds, failing after 60 s.
-fn step_until(harness: &mut Harness<'_, ExplorerApp>, what: &str, condition: impl Fn(&WindowState) -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !condition(app(harness)) {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        harness.step();
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    // Let the frame after the change settle (layout passes, popups).
-    harness.run_ok();
-}
-
-fn connected(kind: ConnectionKind) -> impl Fn(&WindowState) -> bool {
-    move |state| matches!(&state.connection, ConnectionStatus::Connected(info) if info.kind == kind)
-}
-
-fn finished(state: &WindowState) -> bool {
-    matches!(state.active().run, RunState::Done(_) | RunState::Failed { .. })
+    window(AppEnv::isolated(DEMO_ROWS), None)
 }
 
 fn body_json(state: &WindowState) -> Value {
-    serde_json::to_value(state.active().draft.to_body().unwrap_or_else(|p| panic!("problems: {p:?}")))
-        .unwrap()
-}
-
-/// Opens the `index`-th combo box named `name` and picks `option`.
-fn pick(harness: &mut Harness<'_, ExplorerApp>, name: &str, index: usize, option: &str) {
-    harness.get_all_by_label(name).nth(index).unwrap_or_else(|| panic!("no {name} #{index}")).click();
-    harness.run_ok();
-    harness.get_by_label(option).click();
-    harness.run_ok();
-}
-
-/// Focuses the `index`-th text input named `name`, replaces its text by `text`.
-fn type_into(harness: &mut Harness<'_, ExplorerApp>, name: &str, index: usize, text: &str) {
-    harness.get_all_by_label(name).nth(index).unwrap_or_else(|| panic!("no {name} #{index}")).focus();
-    harness.run_ok();
-    harness.key_press_modifiers(Modifiers::COMMAND, Key::A);
-    harness.run_ok();
-    harness.get_all_by_label(name).nth(index).unwrap().type_text(text);
-    harness.run_ok();
-}
-
-fn click(harness: &mut Harness<'_, ExplorerApp>, name: &str) {
-    harness.get_by_label(name).click();
-    harness.run_ok();
-}
-
-/// True when the widget named `name` is disabled.
-fn disabled(harness: &Harness<'_, ExplorerApp>, name: &str) -> bool {
-    harness.get_by_label(name).accesskit_node().is_disabled()
-}
-
-/// Clicks somewhere neutral so no text field keeps the keyboard (Ctrl+Z then means undo).
-fn unfocus(harness: &mut Harness<'_, ExplorerApp>) {
-    harness.key_press(Key::Escape);
-    harness.run_ok();
+    serde_json::to_value(draft_body(state)).unwrap()
 }
 
 #[test]
@@ -114,7 +49,7 @@ fn a_query_built_by_clicks_runs_on_the_demo_api_and_shows_its_rows() {
     click(&mut harness, "Add group");
     click(&mut harness, "Add condition");
     // The new condition compares `type` with `=`; give it the value.
-    type_into(&mut harness, "Value", 0, "openai");
+    type_into(&mut harness, "Value", "openai");
     unfocus(&mut harness);
     assert_eq!(
         body_json(app(&harness)),
@@ -185,7 +120,7 @@ fn run_is_disabled_with_the_reason_while_the_query_is_invalid() {
 
     click(&mut harness, "Add condition");
     pick(&mut harness, "Field", 0, "userMessageCount");
-    type_into(&mut harness, "Value", 0, "12a");
+    type_into(&mut harness, "Value", "12a");
     unfocus(&mut harness);
 
     let reason = app(&harness).run_blocked_reason().expect("Run is blocked");
@@ -204,7 +139,7 @@ fn run_is_disabled_with_the_reason_while_the_query_is_invalid() {
     harness.run_ok();
     assert!(matches!(app(&harness).active().run, RunState::NotRequested));
 
-    type_into(&mut harness, "Value", 0, "12");
+    type_into(&mut harness, "Value", "12");
     unfocus(&mut harness);
     assert!(!disabled(&harness, "Run"));
 }
@@ -218,7 +153,7 @@ fn bad_json_in_the_inspector_shows_where_and_keeps_the_form() {
 
     click(&mut harness, "Request");
     assert!(disabled(&harness, "Apply"), "nothing to apply before an edit");
-    type_into(&mut harness, "Request JSON", 0, "{\n  \"select\": [}");
+    type_into(&mut harness, "Request JSON", "{\n  \"select\": [}");
     click(&mut harness, "Apply");
     let error = app(&harness).active().inspector.error.clone().expect("the error is kept");
     assert_eq!((error.line, error.column), (2, 14));
@@ -226,19 +161,14 @@ fn bad_json_in_the_inspector_shows_where_and_keeps_the_form() {
     assert!(harness.query_by_label_contains("(line 2, column 14)").is_some(), "the error is shown");
 
     // JSON that parses but does not fit the model names the path.
-    type_into(
-        &mut harness,
-        "Request JSON",
-        0,
-        r#"{"select":[{"type":"aggregation","aggregation":"median"}]}"#,
-    );
+    type_into(&mut harness, "Request JSON", r#"{"select":[{"type":"aggregation","aggregation":"median"}]}"#);
     click(&mut harness, "Apply");
     let error = app(&harness).active().inspector.error.clone().expect("the error is kept");
     assert!(error.path.starts_with("select[0]"), "{error:?}");
     assert_eq!(app(&harness).active().draft, before);
 
     // Good JSON is applied to the form, and undo takes it back.
-    type_into(&mut harness, "Request JSON", 0, r#"{"select":[{"type":"time","timeUnit":"week"}]}"#);
+    type_into(&mut harness, "Request JSON", r#"{"select":[{"type":"time","timeUnit":"week"}]}"#);
     click(&mut harness, "Apply");
     assert_eq!(app(&harness).active().inspector.error, None);
     assert_eq!(body_json(app(&harness)), json!({"select": [{"type": "time", "timeUnit": "week"}]}));
@@ -251,12 +181,7 @@ fn bad_json_in_the_inspector_shows_where_and_keeps_the_form() {
 /// with a problem document, anything else answers two rows. With `notes:"stalled export"`
 /// or `notes:"failed export"` the answer says 5 000 rows match; the export then sends a
 /// header and a row and stalls, or answers 500.
-struct FakeApi {
-    url: String,
-    _runtime: tokio::runtime::Runtime,
-}
-
-fn fake_api() -> FakeApi {
+fn fake_api() -> LocalApi {
     use axum::response::IntoResponse;
     async fn query(body: String) -> axum::response::Response {
         let body: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
@@ -293,17 +218,7 @@ fn fake_api() -> FakeApi {
     async fn export(body: String) -> axum::response::Response {
         let body: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
         match body.get("notes").and_then(Value::as_str) {
-            Some("stalled export") => {
-                let start = futures_util::stream::once(async {
-                    Ok::<_, std::convert::Infallible>(bytes::Bytes::from_static(b"type,count\nopenai,5\n"))
-                });
-                let stall = futures_util::stream::once(async {
-                    tokio::time::sleep(Duration::from_secs(600)).await;
-                    Ok(bytes::Bytes::new())
-                });
-                let stream = futures_util::StreamExt::chain(start, stall);
-                ([("content-type", "text/csv")], axum::body::Body::from_stream(stream)).into_response()
-            }
+            Some("stalled export") => stalled_csv_export(),
             _ => (
                 axum::http::StatusCode::INTERNAL_SERVER_ERROR,
                 [("content-type", "application/problem+json")],
@@ -314,17 +229,14 @@ fn fake_api() -> FakeApi {
                 .into_response(),
         }
     }
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
-    let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let router = axum::Router::new()
-        .route("/query/conversations", axum::routing::post(query))
-        .route("/query/conversations/export", axum::routing::post(export));
-    runtime.spawn(async move { axum::serve(listener, router).await });
-    FakeApi { url, _runtime: runtime }
+    serve_locally(
+        axum::Router::new()
+            .route("/query/conversations", axum::routing::post(query))
+            .route("/query/conversations/export", axum::routing::post(export)),
+    )
 }
 
-fn fake_harness(fake: &FakeApi) -> Harness<'static, ExplorerApp> {
+fn fake_harness(fake: &LocalApi) -> Harness<'static, ExplorerApp> {
     let env = AppEnv {
         env_key: Some(ApiKey::new("test-key".to_string())),
         env_server_url: Some(fake.url.clone()),
@@ -334,11 +246,11 @@ fn fake_harness(fake: &FakeApi) -> Harness<'static, ExplorerApp> {
         r#"{"select":[{"type":"aggregation","aggregation":"count"}],"groupBy":[{"field":"type"}]}"#,
     )
     .unwrap();
-    harness_with(env, Some(query))
+    window(env, Some(query))
 }
 
 fn set_notes(harness: &mut Harness<'_, ExplorerApp>, notes: &str) {
-    type_into(harness, "Notes", 0, notes);
+    type_into(harness, "Notes", notes);
     unfocus(harness);
 }
 
@@ -381,8 +293,7 @@ fn a_slow_run_can_be_cancelled_and_the_previous_result_stays() {
     // Esc cancels too.
     click(&mut harness, "Run");
     assert!(app(&harness).active().run.pending_id().is_some());
-    harness.key_press(Key::Escape);
-    harness.run_ok();
+    unfocus(&mut harness);
     assert!(app(&harness).active().run.pending_id().is_none());
     assert_eq!(app(&harness).active().run.outcome().map(|o| o.request_id), Some(first_id));
 }
@@ -431,8 +342,8 @@ fn switching_to_a_real_connection_and_back_to_the_demo_needs_no_restart() {
     let demo_url = app(&harness).connection_info().unwrap().base_url.clone();
 
     click(&mut harness, "Connection…");
-    type_into(&mut harness, "Server URL", 0, &fake.url);
-    type_into(&mut harness, "API key", 0, "typed-key");
+    type_into(&mut harness, "Server URL", &fake.url);
+    type_into(&mut harness, "API key", "typed-key");
     click(&mut harness, "Connect");
     step_until(&mut harness, "the real connection", connected(ConnectionKind::Remote));
     assert_eq!(app(&harness).connection_info().unwrap().base_url, fake.url);
@@ -454,24 +365,19 @@ fn settings_keep_the_last_query_across_restarts_and_never_the_key() {
     let env = || AppEnv { config_dir: Some(dir.path().to_path_buf()), ..AppEnv::isolated(DEMO_ROWS) };
     let path = Settings::path_in(dir.path());
     {
-        let mut harness = harness_with(env(), None);
+        let mut harness = window(env(), None);
         step_until(&mut harness, "the demo connection", connected(ConnectionKind::Demo));
         click(&mut harness, "Add time bucket");
         click(&mut harness, "Request");
         click(&mut harness, "Connection…");
-        type_into(&mut harness, "Server URL", 0, "http://127.0.0.1:9");
-        type_into(&mut harness, "API key", 0, "typed-secret-key");
+        type_into(&mut harness, "Server URL", "http://127.0.0.1:9");
+        type_into(&mut harness, "API key", "typed-secret-key");
         click(&mut harness, "Connect");
         step_until(&mut harness, "the real connection", connected(ConnectionKind::Remote));
         // Written by the worker shortly after the last change.
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while !std::fs::read_to_string(&path)
-            .is_ok_and(|t| t.contains("timeUnit") && t.contains("127.0.0.1:9"))
-        {
-            assert!(Instant::now() < deadline, "the settings were not written");
-            harness.step();
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        step_until_outside(&mut harness, "the settings to be written", || {
+            std::fs::read_to_string(&path).is_ok_and(|t| t.contains("timeUnit") && t.contains("127.0.0.1:9"))
+        });
     }
     let text = std::fs::read_to_string(&path).unwrap();
     assert!(!text.contains("typed-secret-key"), "the key must never be written to a file: {text}");
@@ -479,7 +385,7 @@ fn settings_keep_the_last_query_across_restarts_and_never_the_key() {
     assert_eq!(saved["tab"], json!("request"));
     assert_eq!(saved["connection"], json!("remote"));
 
-    let mut harness = harness_with(env(), None);
+    let mut harness = window(env(), None);
     harness.run_ok();
     assert_eq!(body_json(app(&harness)), json!({"select": [{"type": "time", "timeUnit": "day"}]}));
     assert_eq!(app(&harness).active().view, inkeep_explorer::app::state::ResultView::Request);
@@ -494,7 +400,7 @@ const COUNT_BY_DAY_BY_TYPE: &str = r#"{"select":[{"type":"time","timeUnit":"day"
 /// Runs the query `json` on the demo API (pages of `page_size` rows) and waits for the answer.
 fn run_on_demo(json: &str, page_size: usize) -> Harness<'static, ExplorerApp> {
     let env = AppEnv { demo_page_size: page_size, ..AppEnv::isolated(DEMO_ROWS) };
-    let mut harness = harness_with(env, Some(parse_query(json).unwrap()));
+    let mut harness = window(env, Some(parse_query(json).unwrap()));
     step_until(&mut harness, "the demo connection", connected(ConnectionKind::Demo));
     click(&mut harness, "Run");
     step_until(&mut harness, "the run", finished);
@@ -504,23 +410,6 @@ fn run_on_demo(json: &str, page_size: usize) -> Harness<'static, ExplorerApp> {
         app(&harness).active().run
     );
     harness
-}
-
-fn outcome<'a>(harness: &'a Harness<'_, ExplorerApp>) -> &'a inkeep_explorer::app::state::RunOutcome {
-    app(harness).active().run.outcome().expect("a result")
-}
-
-/// The values of column `name` in the order the grid shows them.
-fn grid_column(harness: &Harness<'_, ExplorerApp>, name: &str) -> Vec<String> {
-    let table = &outcome(harness).table;
-    let col = table.column_index(name).unwrap();
-    app(harness)
-        .active()
-        .grid
-        .view()
-        .iter()
-        .map(|&row| table.cell_text(row as usize, col).into_owned())
-        .collect()
 }
 
 #[test]
@@ -636,8 +525,7 @@ fn a_cancelled_load_keeps_the_table_and_a_failed_one_says_why() {
     // Esc cancels too.
     click(&mut harness, "Load all rows");
     assert!(app(&harness).active().load_all.loading_id().is_some());
-    harness.key_press(Key::Escape);
-    harness.run_ok();
+    unfocus(&mut harness);
     assert_eq!(app(&harness).active().load_all, LoadAllState::Idle);
 
     // A failing export keeps the table and says why.
@@ -755,15 +643,10 @@ fn the_chart_series_and_picture_are_saved_through_the_save_dialog() {
     click(&mut harness, "Export CSV");
     assert!(app(&harness).save_dialog.is_some(), "the save dialog is open");
     let csv_path = dir.path().join("series.csv");
-    type_into(&mut harness, "File", 0, csv_path.to_str().unwrap());
+    type_into(&mut harness, "File", csv_path.to_str().unwrap());
     click(&mut harness, "Save");
     assert!(app(&harness).save_dialog.is_none());
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !csv_path.exists() {
-        assert!(Instant::now() < deadline, "the CSV was not written");
-        harness.step();
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    step_until_outside(&mut harness, "the CSV to be written", || csv_path.exists());
     assert_eq!(std::fs::read_to_string(&csv_path).unwrap(), expected_csv);
     assert!(expected_csv.lines().next().unwrap().contains("openai"), "{expected_csv}");
 
@@ -780,14 +663,9 @@ fn the_chart_series_and_picture_are_saved_through_the_save_dialog() {
         .handle(&ctx, inkeep_explorer::app::command::Command::ScreenshotCaptured { purpose, image });
     harness.run_ok();
     let png_path = dir.path().join("chart.png");
-    type_into(&mut harness, "File", 0, png_path.to_str().unwrap());
+    type_into(&mut harness, "File", png_path.to_str().unwrap());
     click(&mut harness, "Save");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !png_path.exists() {
-        assert!(Instant::now() < deadline, "the PNG was not written");
-        harness.step();
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    step_until_outside(&mut harness, "the PNG to be written", || png_path.exists());
     // The file is renamed into place before the worker's answer reaches the window.
     step_until(&mut harness, "the chart-saved notice", |state| {
         state.notice.as_ref().is_some_and(|notice| notice.text.starts_with("Chart saved to"))

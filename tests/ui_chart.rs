@@ -8,6 +8,8 @@
 // Helpers outside #[test] functions panic on purpose too: a failed step is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod support;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
@@ -25,6 +27,7 @@ use inkeep_explorer::worker::DEMO_TOKEN;
 use jiff::Timestamp;
 use jiff::civil::Date;
 use serde_json::{Map, Value, json};
+use support::{Settle, click};
 
 const ROWS: u64 = 3_000;
 const TYPES: [&str; 3] = ["openai", "support_copilot", "support_ticket"];
@@ -78,6 +81,13 @@ struct Fixture {
     cache: SeriesCache,
     settings: ChartSettings,
     actions: Vec<ChartAction>,
+}
+
+/// The chart drawn alone, as the window draws it: run the step budget and go on.
+impl Settle for Fixture {
+    fn settle(harness: &mut Harness<'_, Self>) {
+        harness.run_ok();
+    }
 }
 
 fn harness(table: Option<ResultTable>, query: QueryBody) -> Harness<'static, Fixture> {
@@ -160,8 +170,7 @@ fn a_day_by_type_result_from_the_demo_api_charts_three_series() {
     assert!(harness.query_by_label("count per day (UTC) · 3 series").is_some());
 
     // Hovering the plot lists every series at the bucket under the pointer.
-    harness.get_by_label("Export PNG").click();
-    harness.run_ok();
+    click(&mut harness, "Export PNG");
     let rect = match harness.state_mut().actions.pop() {
         Some(ChartAction::ExportPng { rect }) => rect,
         other => panic!("expected ExportPng, got {other:?}"),
@@ -194,8 +203,7 @@ fn a_day_by_type_result_from_the_demo_api_charts_three_series() {
     assert_eq!(entries.get("support_ticket"), Some(&true), "{entries:?}");
 
     // Export CSV hands over the series: the bucket, then one column per series.
-    harness.get_by_label("Export CSV").click();
-    harness.run_ok();
+    click(&mut harness, "Export CSV");
     let csv = match harness.state_mut().actions.pop() {
         Some(ChartAction::ExportSeriesCsv(csv)) => csv,
         other => panic!("expected ExportSeriesCsv, got {other:?}"),

@@ -12,80 +12,26 @@
 // Helpers outside #[test] functions panic on purpose too: a failed step is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod support;
+
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
 
 use calamine::{Data, Reader, Xlsx, open_workbook};
-use egui::Key;
 use egui::accesskit::Role;
 use egui_kittest::Harness;
-use egui_kittest::kittest::{NodeT as _, Queryable as _};
+use egui_kittest::kittest::Queryable as _;
 use inkeep_explorer::api::client::ApiKey;
-use inkeep_explorer::api::query::{QueryBody, parse_query};
+use inkeep_explorer::api::query::parse_query;
 use inkeep_explorer::app::export_dialog::{ExportScope, ExportStatus};
-use inkeep_explorer::app::state::{ConnectionStatus, RunOutcome, RunState};
-use inkeep_explorer::app::window::WindowState;
-use inkeep_explorer::app::{AppEnv, ExplorerApp, LaunchOptions, Startup};
+use inkeep_explorer::app::state::RunState;
+use inkeep_explorer::app::{AppEnv, ExplorerApp};
 use inkeep_explorer::demo::dataset::{DatasetParams, generate};
 use inkeep_explorer::demo::server::{DemoServer, ServerConfig};
 use inkeep_explorer::worker::ConnectionKind;
 use serde_json::{Value, json};
+use support::*;
 
 const DEMO_ROWS: u64 = 600;
-
-fn harness_with(env: AppEnv, query: Option<QueryBody>) -> Harness<'static, ExplorerApp> {
-    let mut startup = Startup::prepare(LaunchOptions::default(), env).expect("startup");
-    startup.query = query;
-    Harness::builder()
-        .with_size(egui::vec2(1400.0, 900.0))
-        .build_eframe(move |cc| ExplorerApp::new(&cc.egui_ctx, startup).expect("the app starts"))
-}
-
-fn app<'a>(harness: &'a Harness<'_, ExplorerApp>) -> &'a WindowState {
-    harness.state().state()
-}
-
-/// Steps frames until `condition` holds, failing after 60 s.
-fn step_until(harness: &mut Harness<'_, ExplorerApp>, what: &str, condition: impl Fn(&WindowState) -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !condition(app(harness)) {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        harness.step();
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    harness.run_ok();
-}
-
-fn connected(state: &WindowState) -> bool {
-    matches!(state.connection, ConnectionStatus::Connected(_))
-}
-
-fn finished(state: &WindowState) -> bool {
-    matches!(state.active().run, RunState::Done(_) | RunState::Failed { .. })
-}
-
-fn click(harness: &mut Harness<'_, ExplorerApp>, name: &str) {
-    harness.get_by_label(name).click();
-    harness.run_ok();
-}
-
-/// Focuses the text input named `name`, replaces its text by `text`.
-fn type_into(harness: &mut Harness<'_, ExplorerApp>, name: &str, text: &str) {
-    harness.get_by_label(name).focus();
-    harness.run_ok();
-    harness.key_press_modifiers(egui::Modifiers::COMMAND, Key::A);
-    harness.run_ok();
-    harness.get_by_label(name).type_text(text);
-    harness.run_ok();
-}
-
-fn disabled(harness: &Harness<'_, ExplorerApp>, name: &str) -> bool {
-    harness.get_by_label(name).accesskit_node().is_disabled()
-}
-
-fn outcome(harness: &Harness<'_, ExplorerApp>) -> RunOutcome {
-    app(harness).active().run.outcome().expect("a result").clone()
-}
 
 fn status(harness: &Harness<'_, ExplorerApp>) -> ExportStatus {
     app(harness).export_dialog.as_ref().expect("the export dialog is open").status.clone()
@@ -93,7 +39,7 @@ fn status(harness: &Harness<'_, ExplorerApp>) -> ExportStatus {
 
 /// Runs `json` once connected and waits for a good answer.
 fn run_query(harness: &mut Harness<'_, ExplorerApp>) {
-    step_until(harness, "the connection", connected);
+    step_until(harness, "the connection", is_connected);
     click(harness, "Run");
     step_until(harness, "the run", finished);
     assert!(
@@ -105,12 +51,8 @@ fn run_query(harness: &mut Harness<'_, ExplorerApp>) {
 
 fn demo_run(json: &str, page_size: usize) -> Harness<'static, ExplorerApp> {
     let env = AppEnv { demo_page_size: page_size, ..AppEnv::isolated(DEMO_ROWS) };
-    let mut harness = harness_with(env, Some(parse_query(json).unwrap()));
-    step_until(
-        &mut harness,
-        "the demo connection",
-        |s| matches!(&s.connection, ConnectionStatus::Connected(info) if info.kind == ConnectionKind::Demo),
-    );
+    let mut harness = window(env, Some(parse_query(json).unwrap()));
+    step_until(&mut harness, "the demo connection", connected(ConnectionKind::Demo));
     run_query(&mut harness);
     harness
 }
@@ -155,8 +97,8 @@ const RAW_ROWS: &str = r#"{"select":[{"type":"field","field":"id"},{"type":"fiel
 
 #[test]
 fn export_is_disabled_with_the_reason_until_there_is_a_result() {
-    let mut harness = harness_with(AppEnv::isolated(DEMO_ROWS), None);
-    step_until(&mut harness, "the connection", connected);
+    let mut harness = window(AppEnv::isolated(DEMO_ROWS), None);
+    step_until(&mut harness, "the connection", is_connected);
     assert!(disabled(&harness, "Export…"));
     harness.get_by_label("Export…").hover();
     for _ in 0..6 {
@@ -179,8 +121,7 @@ fn the_current_view_is_written_sorted_searched_and_without_hidden_columns() {
     click(&mut harness, "Columns");
     harness.get_by_role_and_label(Role::CheckBox, "firstMessageTime").click();
     harness.run_ok();
-    harness.key_press(Key::Escape);
-    harness.run_ok();
+    unfocus(&mut harness);
     step_until(&mut harness, "the view", |s| {
         !s.active().grid.is_updating() && s.active().grid.hidden_columns.contains("firstMessageTime")
     });
@@ -230,7 +171,7 @@ fn the_current_view_is_written_sorted_searched_and_without_hidden_columns() {
     let sidecar: Value =
         serde_json::from_str(&std::fs::read_to_string(dir.path().join("view.csv.query.json")).unwrap())
             .unwrap();
-    let shown = outcome(&harness);
+    let shown = outcome(&harness).clone();
     assert_eq!(sidecar["rowsExported"], json!(expected.len()));
     assert_eq!(sidecar["total"], json!(DEMO_ROWS));
     assert_eq!(sidecar["requestId"], json!(shown.server_request_id.clone().expect("the demo gives ids")));
@@ -264,7 +205,7 @@ fn the_current_view_is_written_sorted_searched_and_without_hidden_columns() {
 fn all_rows_of_a_truncated_result_are_streamed_to_the_file() {
     let dir = tempfile::tempdir().unwrap();
     let mut harness = demo_run(RAW_ROWS, 100);
-    let shown = outcome(&harness);
+    let shown = outcome(&harness).clone();
     assert_eq!((shown.row_count(), shown.meta.total), (100, DEMO_ROWS));
 
     // The banner's button opens the dialog with every row chosen.
@@ -292,7 +233,7 @@ fn all_rows_of_a_truncated_result_are_streamed_to_the_file() {
             .unwrap();
     assert_eq!(sidecar["rowsExported"], json!(DEMO_ROWS));
     assert_eq!(sidecar["format"], json!("json"));
-    assert_eq!(outcome(&harness), shown, "the table shown is untouched");
+    assert_eq!(*outcome(&harness), shown, "the table shown is untouched");
     assert_eq!(files_in(dir.path()), ["all.json", "all.json.query.json"], "no temporary file is left");
 }
 
@@ -315,10 +256,10 @@ fn an_excel_export_has_typed_cells_and_a_query_sheet_without_the_key() {
             "notes":"weekly report"}"#,
     )
     .unwrap();
-    let mut harness = harness_with(env, Some(query));
+    let mut harness = window(env, Some(query));
     run_query(&mut harness);
     assert_eq!(app(&harness).connection_info().unwrap().kind, ConnectionKind::Remote);
-    let shown = outcome(&harness);
+    let shown = outcome(&harness).clone();
     let table = shown.table.clone();
 
     let dir = tempfile::tempdir().unwrap();
@@ -379,12 +320,7 @@ fn an_excel_export_has_typed_cells_and_a_query_sheet_without_the_key() {
 
 /// A stand-in API on loopback: a query answers two rows of 5 000; the export sends its header
 /// and a row, then stalls.
-struct StallingApi {
-    url: String,
-    _runtime: tokio::runtime::Runtime,
-}
-
-fn stalling_api() -> StallingApi {
+fn stalling_api() -> LocalApi {
     use axum::response::IntoResponse;
     async fn query() -> axum::response::Response {
         axum::Json(json!({
@@ -394,25 +330,11 @@ fn stalling_api() -> StallingApi {
         }))
         .into_response()
     }
-    async fn export() -> axum::response::Response {
-        let start = futures_util::stream::once(async {
-            Ok::<_, std::convert::Infallible>(bytes::Bytes::from_static(b"type,count\nopenai,5\n"))
-        });
-        let stall = futures_util::stream::once(async {
-            tokio::time::sleep(Duration::from_secs(600)).await;
-            Ok(bytes::Bytes::new())
-        });
-        let stream = futures_util::StreamExt::chain(start, stall);
-        ([("content-type", "text/csv")], axum::body::Body::from_stream(stream)).into_response()
-    }
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
-    let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let router = axum::Router::new()
-        .route("/query/conversations", axum::routing::post(query))
-        .route("/query/conversations/export", axum::routing::post(export));
-    runtime.spawn(async move { axum::serve(listener, router).await });
-    StallingApi { url, _runtime: runtime }
+    serve_locally(
+        axum::Router::new()
+            .route("/query/conversations", axum::routing::post(query))
+            .route("/query/conversations/export", axum::routing::post(|| async { stalled_csv_export() })),
+    )
 }
 
 #[test]
@@ -427,9 +349,9 @@ fn a_cancelled_export_writes_nothing_and_keeps_the_table() {
         r#"{"select":[{"type":"aggregation","aggregation":"count"}],"groupBy":[{"field":"type"}]}"#,
     )
     .unwrap();
-    let mut harness = harness_with(env, Some(query));
+    let mut harness = window(env, Some(query));
     run_query(&mut harness);
-    let shown = outcome(&harness);
+    let shown = outcome(&harness).clone();
     assert_eq!((shown.row_count(), shown.meta.total), (2, 5000));
 
     let dir = tempfile::tempdir().unwrap();
@@ -467,7 +389,7 @@ fn a_cancelled_export_writes_nothing_and_keeps_the_table() {
             assert!(files_in(dir.path()).is_empty(), "no temporary file is left: {:?}", files_in(dir.path()));
         }
         assert!(harness.query_by_label_contains("Export cancelled").is_some());
-        assert_eq!(outcome(&harness), shown, "the table is unchanged");
+        assert_eq!(*outcome(&harness), shown, "the table is unchanged");
         click(&mut harness, "Close");
     }
 }
@@ -476,7 +398,7 @@ fn a_cancelled_export_writes_nothing_and_keeps_the_table() {
 fn an_export_into_a_missing_folder_says_so_and_keeps_the_table() {
     let dir = tempfile::tempdir().unwrap();
     let mut harness = demo_run(RAW_ROWS, 1000);
-    let shown = outcome(&harness);
+    let shown = outcome(&harness).clone();
     click(&mut harness, "Export…");
     let missing = dir.path().join("no").join("such");
     let status = export_to(&mut harness, &missing.join("x.csv"));
@@ -489,7 +411,7 @@ fn an_export_into_a_missing_folder_says_so_and_keeps_the_table() {
         2,
         "said in the dialog and the status bar"
     );
-    assert_eq!(outcome(&harness), shown);
+    assert_eq!(*outcome(&harness), shown);
     assert!(files_in(dir.path()).is_empty());
     let rows = format!("{DEMO_ROWS} of {DEMO_ROWS} rows");
     assert!(harness.query_all_by_label(&rows).count() > 0, "the grid still shows the result");

@@ -13,6 +13,8 @@
 // Helpers outside #[test] functions panic on purpose too: a failed step is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod support;
+
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -25,6 +27,7 @@ use inkeep_explorer::api::query::parse_query;
 use inkeep_explorer::app::grid_ui::{GridAction, GridMeta, GridState, grid_ui};
 use inkeep_explorer::data::{ColumnType, ResultTable};
 use serde_json::{Map, Value, json};
+use support::{Settle, click};
 
 struct Fixture {
     table: Arc<ResultTable>,
@@ -101,7 +104,15 @@ fn table() -> ResultTable {
     ResultTable::from_rows(&query, &rows)
 }
 
-fn harness_with(table: ResultTable, total_rows: u64) -> Harness<'static, Fixture> {
+/// The grid sorts and filters on its view-cache thread, so frames after an input may keep
+/// repainting until the view arrives: run the budget and go on.
+impl Settle for Fixture {
+    fn settle(harness: &mut Harness<'_, Self>) {
+        harness.run_ok();
+    }
+}
+
+fn window(table: ResultTable, total_rows: u64) -> Harness<'static, Fixture> {
     harness_sized(table, total_rows, egui::vec2(1400.0, 800.0))
 }
 
@@ -126,7 +137,7 @@ fn harness_sized(table: ResultTable, total_rows: u64, size: egui::Vec2) -> Harne
 fn harness() -> Harness<'static, Fixture> {
     let table = table();
     let rows = table.row_count() as u64;
-    harness_with(table, rows)
+    window(table, rows)
 }
 
 /// Steps frames until `done` holds and the grid has no work pending, failing after 30 s.
@@ -395,8 +406,7 @@ fn search_filters_visible_columns_and_counts_rows() {
     assert_eq!(shown_column(&harness, NAME), expected);
 
     // Hiding the name column takes it out of the search too.
-    harness.get_by_label("Columns").click();
-    harness.run_ok();
+    click(&mut harness, "Columns");
     harness.get_by_role_and_label(Role::CheckBox, NAME).click();
     harness.run_ok();
     harness.key_press(egui::Key::Escape);
@@ -415,8 +425,7 @@ fn search_filters_visible_columns_and_counts_rows() {
 fn a_range_selected_by_click_and_shift_click_copies_as_tsv() {
     let mut harness = harness();
     // From "charlie" (row 3, name) to the count of row 5 ("42").
-    harness.get_by_label("charlie").click();
-    harness.run_ok();
+    click(&mut harness, "charlie");
     harness.get_by_label("42").click_modifiers(Modifiers::SHIFT);
     harness.run_ok();
     harness.event(egui::Event::Copy);
@@ -507,14 +516,12 @@ fn the_cell_menu_copies_a_value_a_row_as_json_and_a_column() {
     let mut harness = harness();
     harness.get_by_label("1,234,567").click_secondary();
     harness.run_ok();
-    harness.get_by_label("Copy value").click();
-    harness.run_ok();
+    click(&mut harness, "Copy value");
     assert_eq!(last_copy(&harness), "1234567");
 
     harness.get_by_label("Hotel").click_secondary();
     harness.run_ok();
-    harness.get_by_label("Copy row as JSON").click();
-    harness.run_ok();
+    click(&mut harness, "Copy row as JSON");
     let row: Value = serde_json::from_str(&last_copy(&harness)).unwrap();
     assert_eq!(
         row,
@@ -524,19 +531,16 @@ fn the_cell_menu_copies_a_value_a_row_as_json_and_a_column() {
 
     harness.get_by_label("Hotel").click_secondary();
     harness.run_ok();
-    harness.get_by_label("Copy column").click();
-    harness.run_ok();
+    click(&mut harness, "Copy column");
     assert_eq!(last_copy(&harness), names().join("\n"));
 }
 
 #[test]
 fn a_truncated_result_shows_a_banner_with_load_and_export() {
-    let mut harness = harness_with(table(), 48_211);
+    let mut harness = window(table(), 48_211);
     assert!(harness.query_by_label("Showing 20 of 48,211 rows").is_some());
-    harness.get_by_label("Load all rows").click();
-    harness.run_ok();
-    harness.get_by_label("Export all rows").click();
-    harness.run_ok();
+    click(&mut harness, "Load all rows");
+    click(&mut harness, "Export all rows");
     assert_eq!(harness.state().actions, [GridAction::LoadAllRows, GridAction::ExportAllRows]);
 }
 
@@ -631,7 +635,7 @@ fn the_toolbar_and_headers_say_whether_the_server_or_the_grid_sorted() {
         .iter()
         .map(|(kind, count)| json!({"count_id": count, "type": kind}).as_object().cloned().unwrap())
         .collect();
-    let mut harness = harness_with(ResultTable::from_rows(&query, &rows), answer.len() as u64);
+    let mut harness = window(ResultTable::from_rows(&query, &rows), answer.len() as u64);
     harness.state_mut().grid.set_server_order(&query.order_by);
     settle(&mut harness, "the server's order", |h| {
         h.query_by_label("Order from the server: count ⬇").is_some()

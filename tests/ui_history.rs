@@ -8,19 +8,20 @@
 // Helpers outside #[test] functions panic on purpose too: a failed step is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod support;
+
 use std::path::Path;
-use std::time::{Duration, Instant};
 
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
 use inkeep_explorer::api::client::ApiKey;
-use inkeep_explorer::api::query::{QueryBody, parse_query};
-use inkeep_explorer::app::command::Command;
-use inkeep_explorer::app::state::{ConnectionStatus, RunState};
+use inkeep_explorer::api::query::parse_query;
+use inkeep_explorer::app::state::RunState;
 use inkeep_explorer::app::window::WindowState;
-use inkeep_explorer::app::{AppEnv, ExplorerApp, LaunchOptions, Startup};
+use inkeep_explorer::app::{AppEnv, ExplorerApp};
 use inkeep_explorer::history::{HISTORY_FILE_NAME, HistoryEntry, RunStatus};
 use serde_json::Value;
+use support::*;
 
 const DEMO_ROWS: u64 = 500;
 
@@ -30,59 +31,21 @@ const COUNT_BY_TYPE: &str = r#"{"select":[{"type":"aggregation","aggregation":"c
     "groupBy":[{"field":"type"}],
     "where":{"condition":{"field":"firstMessageTime","operator":"gte","value":"last 3 years"}}}"#;
 
-fn harness_with(env: AppEnv, query: &str) -> Harness<'static, ExplorerApp> {
-    let mut startup = Startup::prepare(LaunchOptions::default(), env).expect("startup");
-    startup.query = Some(parse_query(query).unwrap());
-    let mut harness = Harness::builder()
-        .with_size(egui::vec2(1400.0, 900.0))
-        .build_eframe(move |cc| ExplorerApp::new(&cc.egui_ctx, startup).expect("the app starts"));
+/// The window on `env` with `query` in the builder, once its history and connection are there.
+fn history_window(env: AppEnv, query: &str) -> Harness<'static, ExplorerApp> {
+    let mut harness = window(env, Some(parse_query(query).unwrap()));
     step_until(&mut harness, "the history and the connection", |s| {
-        s.run_history.store.is_some() && matches!(s.connection, ConnectionStatus::Connected(_))
+        s.run_history.store.is_some() && is_connected(s)
     });
     harness
 }
 
 fn demo_harness(config_dir: Option<&Path>, query: &str) -> Harness<'static, ExplorerApp> {
-    let env = AppEnv { config_dir: config_dir.map(Path::to_path_buf), ..AppEnv::isolated(DEMO_ROWS) };
-    harness_with(env, query)
-}
-
-fn app<'a>(harness: &'a Harness<'_, ExplorerApp>) -> &'a WindowState {
-    harness.state().state()
-}
-
-/// Steps frames until `condition` holds, failing after 60 s.
-fn step_until(harness: &mut Harness<'_, ExplorerApp>, what: &str, condition: impl Fn(&WindowState) -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !condition(app(harness)) {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        harness.step();
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    harness.run_ok();
-}
-
-fn click(harness: &mut Harness<'_, ExplorerApp>, name: &str) {
-    harness.get_by_label(name).click();
-    harness.run_ok();
-}
-
-fn click_nth(harness: &mut Harness<'_, ExplorerApp>, name: &str, index: usize) {
-    harness.get_all_by_label(name).nth(index).unwrap_or_else(|| panic!("no {name} #{index}")).click();
-    harness.run_ok();
+    history_window(env_in(config_dir, DEMO_ROWS), query)
 }
 
 fn search(harness: &mut Harness<'_, ExplorerApp>, text: &str) {
-    harness.get_by_label("Search history").focus();
-    harness.run_ok();
-    harness.get_by_label("Search history").type_text(text);
-    harness.run_ok();
-}
-
-fn load(harness: &mut Harness<'_, ExplorerApp>, query: &str) {
-    let ctx = harness.ctx.clone();
-    harness.state_mut().handle(&ctx, Command::LoadQuery(Box::new(parse_query(query).unwrap())));
-    harness.run_ok();
+    type_into(harness, "Search history", text);
 }
 
 fn entries(state: &WindowState) -> Vec<HistoryEntry> {
@@ -103,17 +66,13 @@ fn finished_rows(state: &WindowState) -> u64 {
     outcome.row_count() as u64
 }
 
-fn draft_body(state: &WindowState) -> QueryBody {
-    state.active().draft.to_body().unwrap_or_else(|problems| panic!("problems: {problems:?}"))
-}
-
 #[test]
 fn runs_are_listed_newest_first_and_restore_and_rerun_use_their_query() {
     let dir = tempfile::tempdir().unwrap();
     let mut harness = demo_harness(Some(dir.path()), COUNT);
     run_and_record(&mut harness);
     let count_rows = finished_rows(app(&harness));
-    load(&mut harness, COUNT_BY_TYPE);
+    load_query(&mut harness, COUNT_BY_TYPE);
     run_and_record(&mut harness);
     let by_type_rows = finished_rows(app(&harness));
     assert_eq!(count_rows, 1);
@@ -192,7 +151,7 @@ fn a_failed_run_is_recorded_as_failed_with_its_message() {
         env_server_url: Some("http://127.0.0.1:9".to_string()),
         ..AppEnv::isolated(DEMO_ROWS)
     };
-    let mut harness = harness_with(env, COUNT);
+    let mut harness = history_window(env, COUNT);
     run_and_record(&mut harness);
     let failure = app(&harness).active().run.failure().expect("the run failed").summary.clone();
     let recorded = entries(app(&harness));
@@ -217,11 +176,11 @@ fn a_cancelled_and_a_superseded_run_are_recorded_as_cancelled() {
         env_server_url: Some(url.clone()),
         ..AppEnv::isolated(DEMO_ROWS)
     };
-    let mut harness = harness_with(env, COUNT);
+    let mut harness = history_window(env, COUNT);
     click(&mut harness, "Run");
     assert!(app(&harness).active().run.pending_id().is_some());
     // A second Run supersedes the first; Cancel ends the second.
-    load(&mut harness, COUNT_BY_TYPE);
+    load_query(&mut harness, COUNT_BY_TYPE);
     click(&mut harness, "Run");
     click(&mut harness, "Cancel");
     step_until(&mut harness, "both runs to be recorded", |s| entries(s).len() == 2);

@@ -8,20 +8,20 @@
 // Helpers outside #[test] functions panic on purpose too: a failed step is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::path::Path;
-use std::time::{Duration, Instant};
+mod support;
 
-use egui::{Key, Modifiers};
+use std::path::Path;
+
 use egui_kittest::Harness;
-use egui_kittest::kittest::{NodeT as _, Queryable as _};
-use inkeep_explorer::api::query::{QueryBody, parse_query};
+use egui_kittest::kittest::Queryable as _;
+use inkeep_explorer::api::query::parse_query;
+use inkeep_explorer::app::ExplorerApp;
 use inkeep_explorer::app::command::Command;
 use inkeep_explorer::app::presets_ui::PresetsCommand;
-use inkeep_explorer::app::state::ConnectionStatus;
 use inkeep_explorer::app::window::WindowState;
-use inkeep_explorer::app::{AppEnv, ExplorerApp, LaunchOptions, Startup};
 use inkeep_explorer::presets::{PRESETS_FILE_NAME, builtin_presets};
 use serde_json::{Value, json};
+use support::*;
 
 const COUNT_BY_TYPE: &str = r#"{"select":[{"type":"aggregation","aggregation":"count"}],
     "groupBy":[{"field":"type"}],
@@ -29,51 +29,14 @@ const COUNT_BY_TYPE: &str = r#"{"select":[{"type":"aggregation","aggregation":"c
 
 const COUNT: &str = r#"{"select":[{"type":"aggregation","aggregation":"count"}]}"#;
 
+/// The window on the demo API (settings in `config_dir`), with `query` in the builder when
+/// given, once its presets and connection are there.
 fn harness(config_dir: Option<&Path>, query: Option<&str>) -> Harness<'static, ExplorerApp> {
-    let env = AppEnv { config_dir: config_dir.map(Path::to_path_buf), ..AppEnv::isolated(500) };
-    let mut startup = Startup::prepare(LaunchOptions::default(), env).expect("startup");
-    startup.query = query.map(|json| parse_query(json).unwrap());
-    let mut harness = Harness::builder()
-        .with_size(egui::vec2(1400.0, 900.0))
-        .build_eframe(move |cc| ExplorerApp::new(&cc.egui_ctx, startup).expect("the app starts"));
+    let mut harness = window(env_in(config_dir, 500), query.map(|json| parse_query(json).unwrap()));
     step_until(&mut harness, "the presets and the connection", |s| {
-        s.presets.store.is_some() && matches!(s.connection, ConnectionStatus::Connected(_))
+        s.presets.store.is_some() && is_connected(s)
     });
     harness
-}
-
-fn app<'a>(harness: &'a Harness<'_, ExplorerApp>) -> &'a WindowState {
-    harness.state().state()
-}
-
-/// Steps frames until `condition` holds, failing after 60 s.
-fn step_until(harness: &mut Harness<'_, ExplorerApp>, what: &str, condition: impl Fn(&WindowState) -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !condition(app(harness)) {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        harness.step();
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    harness.run_ok();
-}
-
-fn click(harness: &mut Harness<'_, ExplorerApp>, name: &str) {
-    harness.get_by_label(name).click();
-    harness.run_ok();
-}
-
-/// Focuses the text input named `name` and replaces its text by `text`.
-fn type_into(harness: &mut Harness<'_, ExplorerApp>, name: &str, text: &str) {
-    harness.get_by_label(name).focus();
-    harness.run_ok();
-    harness.key_press_modifiers(Modifiers::COMMAND, Key::A);
-    harness.run_ok();
-    harness.get_by_label(name).type_text(text);
-    harness.run_ok();
-}
-
-fn disabled(harness: &Harness<'_, ExplorerApp>, name: &str) -> bool {
-    harness.get_by_label(name).accesskit_node().is_disabled()
 }
 
 fn open_menu(harness: &mut Harness<'_, ExplorerApp>) {
@@ -81,10 +44,6 @@ fn open_menu(harness: &mut Harness<'_, ExplorerApp>) {
         click(harness, "Presets");
     }
     assert!(harness.query_by_label("Search presets").is_some(), "the Presets menu is open");
-}
-
-fn draft_body(state: &WindowState) -> QueryBody {
-    state.active().draft.to_body().unwrap_or_else(|problems| panic!("problems: {problems:?}"))
 }
 
 fn user_preset_names(state: &WindowState) -> Vec<String> {
@@ -171,8 +130,7 @@ fn a_builtin_preset_loads_into_the_builder_as_one_undo_step() {
     }
     assert!(harness.query_by_label_contains("How many conversations came from each source").is_some());
 
-    harness.key_press(Key::Escape);
-    harness.run_ok();
+    unfocus(&mut harness);
     click(&mut harness, "Undo");
     assert_eq!(draft_body(app(&harness)), before);
 }
@@ -220,8 +178,7 @@ fn a_name_already_taken_is_refused_and_nothing_is_overwritten() {
     save_as(&mut harness, "Mine", "first");
     let first = presets_on_disk(dir.path());
 
-    let ctx = harness.ctx.clone();
-    harness.state_mut().handle(&ctx, Command::LoadQuery(Box::new(parse_query(COUNT_BY_TYPE).unwrap())));
+    load_query(&mut harness, COUNT_BY_TYPE);
     open_menu(&mut harness);
     click(&mut harness, "Save current query as preset…");
     type_into(&mut harness, "Name", " MINE ");
@@ -232,7 +189,7 @@ fn a_name_already_taken_is_refused_and_nothing_is_overwritten() {
 
     // Should it be sent anyway (two windows, a race), the store refuses it and the dialog
     // keeps what was typed.
-    harness.state_mut().handle(&ctx, Command::Presets(PresetsCommand::ConfirmSave));
+    command(&mut harness, Command::Presets(PresetsCommand::ConfirmSave));
     step_until(&mut harness, "the refusal", |s| {
         s.presets.save_dialog.as_ref().is_some_and(|form| form.error.is_some() && form.pending_op.is_none())
     });
@@ -304,8 +261,7 @@ fn exported_presets_import_with_taken_names_renamed() {
     assert_eq!(exported["presets"][0]["query"], serde_json::to_value(parse_query(COUNT).unwrap()).unwrap());
 
     // Change "Shared" so the file's version is a different preset with a taken name.
-    let ctx = harness.ctx.clone();
-    harness.state_mut().handle(&ctx, Command::LoadQuery(Box::new(parse_query(COUNT_BY_TYPE).unwrap())));
+    load_query(&mut harness, COUNT_BY_TYPE);
     open_menu(&mut harness);
     click(&mut harness, "Update Shared");
     click(&mut harness, "Replace query");

@@ -4,6 +4,8 @@
 // Helpers outside `#[test]` functions unwrap too; a failed unwrap is a failed test here.
 #![allow(clippy::unwrap_used)]
 
+mod support;
+
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT as _, Queryable as _};
 use inkeep_explorer::api::columns::{is_published_order_by_field, result_columns};
@@ -12,6 +14,7 @@ use inkeep_explorer::api::validate::Problem;
 use inkeep_explorer::app::draft::QueryDraft;
 use inkeep_explorer::app::query_form::{FormContext, SuggestionRequest, Suggestions, query_form_ui};
 use serde_json::json;
+use support::{Settle, click, click_nth, pick, unfocus};
 
 /// What the shell would keep: the draft, the problems computed once per change, the
 /// suggestion cache, and every request the form made.
@@ -32,6 +35,14 @@ impl Shell {
     }
 }
 
+/// The form has nothing running behind it: every input must leave it still within the
+/// harness's step budget.
+impl Settle for Shell {
+    fn settle(harness: &mut Harness<'_, Self>) {
+        harness.run();
+    }
+}
+
 fn harness(shell: Shell) -> Harness<'static, Shell> {
     Harness::builder().with_size(egui::vec2(1000.0, 1000.0)).build_ui_state(
         |ui, shell: &mut Shell| {
@@ -47,14 +58,6 @@ fn harness(shell: Shell) -> Harness<'static, Shell> {
     )
 }
 
-/// Opens the `index`-th combo box named `name` and picks `option` in it.
-fn pick(harness: &mut Harness<'_, Shell>, name: &str, index: usize, option: &str) {
-    harness.get_all_by_label(name).nth(index).unwrap_or_else(|| panic!("no {name} #{index}")).click();
-    harness.run();
-    harness.get_by_label(option).click();
-    harness.run();
-}
-
 fn body_json(harness: &Harness<'_, Shell>) -> serde_json::Value {
     let body = harness.state().draft.to_body().unwrap_or_else(|p| panic!("problems: {p:?}"));
     serde_json::to_value(body).unwrap()
@@ -65,30 +68,25 @@ fn building_a_query_by_clicks_gives_the_expected_body() {
     let mut harness = harness(Shell::default());
     harness.run();
 
-    harness.get_by_label("Add aggregation").click();
-    harness.run();
+    click(&mut harness, "Add aggregation");
     pick(&mut harness, "Aggregation", 0, "max");
     pick(&mut harness, "Aggregation", 0, "count");
     // `max` needed a field; `count` keeps it (a count of ids) until rows are chosen.
     pick(&mut harness, "Field", 0, "(rows)");
 
-    harness.get_by_label("Add time bucket").click();
-    harness.run();
+    click(&mut harness, "Add time bucket");
     pick(&mut harness, "Time unit", 0, "month");
     pick(&mut harness, "Time unit", 0, "day");
 
-    harness.get_by_label("Add group").click();
-    harness.run();
+    click(&mut harness, "Add group");
     // Field combos so far: aggregation (0), time bucket (1), group (2).
     pick(&mut harness, "Field", 2, "projectId");
     pick(&mut harness, "Field", 2, "type");
 
-    harness.get_by_label("Add condition").click();
-    harness.run();
+    click(&mut harness, "Add condition");
     pick(&mut harness, "Field", 3, "userMessageCount");
     pick(&mut harness, "Operator", 0, "≥");
-    harness.get_by_label("Value").click();
-    harness.run();
+    click(&mut harness, "Value");
     harness.get_by_label("Value").type_text("3");
     harness.run();
 
@@ -136,21 +134,16 @@ fn a_bad_number_is_flagged_next_to_its_condition_as_you_type() {
 fn filter_groups_nest_wrap_and_switch() {
     let mut harness = harness(Shell::default());
     harness.run();
-    harness.get_by_label("Add condition").click();
-    harness.run();
-    harness.get_by_label("Value").click();
-    harness.run();
+    click(&mut harness, "Add condition");
+    click(&mut harness, "Value");
     harness.get_by_label("Value").type_text("openai");
     harness.run();
-    harness.get_by_label("Wrap in group").click();
-    harness.run();
+    click(&mut harness, "Wrap in group");
     // Now the root is an AND group holding the condition: add an OR group inside it,
     // and a condition inside that.
-    harness.get_by_label("Add OR group").click();
-    harness.run();
+    click(&mut harness, "Add OR group");
     // The inner group's buttons come before the outer group's (which close it).
-    harness.get_all_by_label("Add condition").next().unwrap().click();
-    harness.run();
+    click_nth(&mut harness, "Add condition", 0);
     pick(&mut harness, "Operator", 1, "is empty");
     pick(&mut harness, "Group type", 0, "OR");
     assert_eq!(
@@ -161,10 +154,8 @@ fn filter_groups_nest_wrap_and_switch() {
         ]}})
     );
     // Move the inner group above the condition, then remove the condition.
-    harness.get_all_by_label("Move up").nth(1).unwrap().click();
-    harness.run();
-    harness.get_all_by_label("Remove").nth(3).unwrap().click();
-    harness.run();
+    click_nth(&mut harness, "Move up", 1);
+    click_nth(&mut harness, "Remove", 3);
     assert_eq!(
         body_json(&harness),
         json!({"where": {"or": [{"or": [{"condition": {"field": "type", "operator": "isNull"}}]}]}})
@@ -195,10 +186,8 @@ fn the_order_by_picker_offers_only_columns_the_server_can_sort_by() {
         "count, properties.*, countDistinct_userProperties.userId, properties.source: sorted in the grid \
          (click the header)",
     );
-    harness.get_by_label("Add sort").click();
-    harness.run();
-    harness.get_by_label("Column").click();
-    harness.run();
+    click(&mut harness, "Add sort");
+    click(&mut harness, "Column");
     let offered = popup_options(&harness);
     // Independently: the produced columns, kept when the published set has them. An unpacked
     // JSON field is no column of its own (it becomes `properties.<key>` path columns).
@@ -213,8 +202,7 @@ fn the_order_by_picker_offers_only_columns_the_server_can_sort_by() {
     for never in ["count", "properties.source", "properties.plan", "countDistinct_userProperties.userId"] {
         assert!(!offered.iter().any(|o| o == never), "{never} offered: {offered:?}");
     }
-    harness.get_by_label("sum_userMessageCount").click();
-    harness.run();
+    click(&mut harness, "sum_userMessageCount");
     pick(&mut harness, "Direction", 0, "desc");
     assert_eq!(
         body_json(&harness)["orderBy"],
@@ -227,11 +215,9 @@ fn the_order_by_picker_offers_only_columns_the_server_can_sort_by() {
 fn add_aggregation_counts_ids_so_the_server_can_sort_by_it() {
     let mut harness = harness(Shell::default());
     harness.run();
-    harness.get_by_label("Add aggregation").click();
-    harness.run();
+    click(&mut harness, "Add aggregation");
     harness.get_by_label("→ count_id");
-    harness.get_by_label("Add sort").click();
-    harness.run();
+    click(&mut harness, "Add sort");
     pick(&mut harness, "Direction", 0, "desc");
     let body = body_json(&harness);
     assert_eq!(
@@ -314,25 +300,20 @@ fn json_path_keys_are_requested_once_and_offered() {
         "where": {"condition": {"field": "properties", "operator": "eq", "value": {"path": ["so"], "value": "x"}}}
     })));
     harness.run();
-    harness.get_by_label("Path").click();
-    harness.run();
+    click(&mut harness, "Path");
     harness.run();
     assert_eq!(harness.state().requests, [SuggestionRequest::Keys { field: Field::Properties }]);
     harness.state_mut().suggestions.keys.insert(Field::Properties, vec!["source".into()]);
-    harness.get_by_label("Suggested keys").click();
-    harness.run();
-    harness.get_by_label("source").click();
-    harness.run();
+    click(&mut harness, "Suggested keys");
+    click(&mut harness, "source");
     assert_eq!(body_json(&harness)["where"]["condition"]["value"], json!({"path": ["source"], "value": "x"}));
     // The value editor now asks for the values at that key when its menu opens.
-    harness.get_by_label("Suggested values").click();
-    harness.run();
+    click(&mut harness, "Suggested values");
     assert_eq!(
         harness.state().requests.last(),
         Some(&SuggestionRequest::Values { field: Field::Properties, key: "source".into() })
     );
-    harness.key_press(egui::Key::Escape);
-    harness.run();
+    unfocus(&mut harness);
 
     // `=` at a path may compare with null: a missing value.
     pick(&mut harness, "Type", 0, "null");
@@ -341,8 +322,7 @@ fn json_path_keys_are_requested_once_and_offered() {
         json!({"path": ["source"], "value": null})
     );
     pick(&mut harness, "Type", 0, "number");
-    harness.get_by_label("Value").click();
-    harness.run();
+    click(&mut harness, "Value");
     harness.key_press(egui::Key::End);
     harness.get_by_label("Value").type_text("7");
     harness.run();
@@ -354,8 +334,7 @@ fn json_path_keys_are_requested_once_and_offered() {
     // A new connection clears the cache: the keys are asked for again, once.
     let asked_before = harness.state().requests.len();
     harness.state_mut().suggestions = Suggestions::default();
-    harness.get_by_label("Path").click();
-    harness.run();
+    click(&mut harness, "Path");
     harness.run();
     // The value editor still had focus when the cache went, so its values are asked for too.
     assert_eq!(
@@ -425,15 +404,11 @@ fn a_date_is_checked_as_typed() {
     })));
     harness.run();
     // The calendar: one day on, saved.
-    harness.get_by_label("Pick date").click();
-    harness.run();
-    harness.get_by_label(">").click();
-    harness.run();
-    harness.get_by_label("Save").click();
-    harness.run();
+    click(&mut harness, "Pick date");
+    click(&mut harness, ">");
+    click(&mut harness, "Save");
     assert_eq!(body_json(&harness)["where"]["condition"]["value"], json!("2024-05-02"));
-    harness.get_by_label("Value").click();
-    harness.run();
+    click(&mut harness, "Value");
     harness.key_press(egui::Key::End);
     harness.key_press(egui::Key::Backspace);
     harness.run();

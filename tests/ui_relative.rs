@@ -4,35 +4,17 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::time::{Duration, Instant};
+mod support;
 
-use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
 use inkeep_explorer::api::query::{Filter, FilterValue, Scalar};
 use inkeep_explorer::app::command::Command;
-use inkeep_explorer::app::state::{ConnectionStatus, ResultView, RunState};
-use inkeep_explorer::app::window::WindowState;
-use inkeep_explorer::app::{AppEnv, ExplorerApp, LaunchOptions, Startup};
+use inkeep_explorer::app::state::{ResultView, RunState};
+use inkeep_explorer::app::{AppEnv, LaunchOptions, Startup};
 use jiff::Timestamp;
+use support::*;
 
 const PRESET: &str = "Conversations per day by type (last 30 days)";
-
-fn harness(launch: LaunchOptions) -> Harness<'static, ExplorerApp> {
-    let startup = Startup::prepare(launch, AppEnv::isolated(3_000)).expect("startup");
-    Harness::builder()
-        .with_size(egui::vec2(1400.0, 900.0))
-        .build_eframe(move |cc| ExplorerApp::new(&cc.egui_ctx, startup).expect("the app starts"))
-}
-
-fn step_until(harness: &mut Harness<'_, ExplorerApp>, what: &str, condition: impl Fn(&WindowState) -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !condition(harness.state().state()) {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        harness.step();
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    harness.run_ok();
-}
 
 /// The string value of the (only) `firstMessageTime` condition of a filter.
 fn time_value(filter: &Filter) -> Option<String> {
@@ -52,21 +34,16 @@ fn time_value(filter: &Filter) -> Option<String> {
 #[test]
 fn a_preset_with_a_relative_time_loads_as_written_and_runs_resolved() {
     let launch = LaunchOptions { preset: Some(PRESET.to_lowercase()), ..LaunchOptions::default() };
-    let mut harness = harness(launch);
-    step_until(&mut harness, "the demo connection", |s| {
-        matches!(s.connection, ConnectionStatus::Connected(_))
-    });
+    let mut harness = open_window(launch, AppEnv::isolated(3_000), None);
+    step_until(&mut harness, "the demo connection", is_connected);
 
     let state = harness.state().state();
     let query = state.active().draft.to_body().expect("the preset is a valid query");
     assert_eq!(time_value(query.filter.as_ref().unwrap()).as_deref(), Some("last 30 days"));
 
     let before = Timestamp::now();
-    let ctx = harness.ctx.clone();
-    harness.state_mut().handle(&ctx, Command::Run);
-    step_until(&mut harness, "the run", |s| {
-        matches!(s.active().run, RunState::Done(_) | RunState::Failed { .. })
-    });
+    command(&mut harness, Command::Run);
+    step_until(&mut harness, "the run", finished);
     let after = Timestamp::now();
     let state = harness.state().state();
     let RunState::Done(outcome) = &state.active().run else {
@@ -94,7 +71,7 @@ fn a_preset_with_a_relative_time_loads_as_written_and_runs_resolved() {
     assert_eq!(time_value(kept.filter.as_ref().unwrap()).as_deref(), Some("last 30 days"));
 
     // The Request tab shows the words and what they stand for now.
-    harness.state_mut().handle(&ctx, Command::SetView(ResultView::Request));
+    command(&mut harness, Command::SetView(ResultView::Request));
     harness.run_ok();
     assert!(harness.query_by_label_contains("resolved when the query runs").is_some());
     assert!(harness.query_by_label("“last 30 days”").is_some());

@@ -21,6 +21,7 @@ pub mod draft;
 pub mod export_dialog;
 pub mod format;
 pub mod grid_ui;
+mod grid_view_cache;
 pub mod history_ui;
 pub mod inspector_ui;
 pub mod path_input;

@@ -8,14 +8,12 @@
 //! count attempts. Complete answers say `Connection: close` and close: every attempt opens
 //! a new connection, so a fault can never hide behind a pooled one.
 //!
-//! Also the window-driving helpers shared by `tests/faults.rs` and `tests/load.rs`
-//! ([`window`]).
+//! The window-driving helpers `tests/faults.rs` and `tests/load.rs` use are the shared
+//! kittest ones in `tests/support`.
 
 // Helpers panic on purpose: a failed step is a failed test. Not every test file uses
 // every helper.
 #![allow(clippy::unwrap_used, clippy::expect_used, dead_code)]
-
-pub mod window;
 
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
