@@ -302,11 +302,18 @@ impl ExplorerApp {
             None => first_start_tabs(&settings),
         };
         // `--query` / `--preset` open in a tab of their own; the automation acts on it.
+        // (A window whose only tab holds nothing at all gets the query in that tab.)
         if let Some(body) = &query {
-            let id = tabs.new_id();
+            let blank =
+                tabs.len() == 1 && tabs.active().is_empty() && tabs.active().draft == QueryDraft::default();
+            let id = if blank { tabs.active_id() } else { tabs.new_id() };
             let mut tab = QueryTab::new(id, QueryDraft::from_body(body));
             tab.preset_name = preset_name;
-            tabs.push(tab);
+            if blank {
+                *tabs.active_mut() = tab;
+            } else {
+                tabs.push(tab);
+            }
         }
         if let Some(view) = launch.tab {
             tabs.active_mut().view = view;

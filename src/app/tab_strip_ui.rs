@@ -107,7 +107,7 @@ pub fn tab_strip_ui(ui: &mut Ui, tabs: &Tabs, strip: &mut TabStripState, command
         if let Some(closed) = tabs.last_closed() {
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                 let reopen = ui
-                    .button("↶ Reopen closed tab")
+                    .button("Reopen closed tab")
                     .on_hover_text(format!(
                         "Bring back “{}” with its result (Ctrl+Shift+T)",
                         closed.tab.title()

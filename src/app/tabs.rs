@@ -33,12 +33,20 @@ pub struct Tabs {
     active: usize,
     next_id: u64,
     closed: Vec<ClosedTab>,
+    /// The empty tab put in place of the last one closed (reopening replaces it).
+    placeholder: Option<TabId>,
 }
 
 impl Tabs {
     /// One tab holding `draft`.
     pub fn with_draft(draft: QueryDraft) -> Tabs {
-        Tabs { tabs: vec![QueryTab::new(TabId(1), draft)], active: 0, next_id: 2, closed: Vec::new() }
+        Tabs {
+            tabs: vec![QueryTab::new(TabId(1), draft)],
+            active: 0,
+            next_id: 2,
+            closed: Vec::new(),
+            placeholder: None,
+        }
     }
 
     /// The tabs saved last time, or `None` when there were none to restore.
@@ -82,7 +90,7 @@ impl Tabs {
             }
         }
         let active = saved.active.min(tabs.len() - 1);
-        Some(Tabs { tabs, active, next_id, closed: Vec::new() })
+        Some(Tabs { tabs, active, next_id, closed: Vec::new(), placeholder: None })
     }
 
     /// What `tabs.json` keeps: every tab's query and settings, not results.
@@ -225,6 +233,7 @@ impl Tabs {
         if self.tabs.is_empty() {
             let new_id = self.new_id();
             self.tabs.push(QueryTab::new(new_id, QueryDraft::default()));
+            self.placeholder = Some(new_id);
         }
         if self.active > index || self.active >= self.tabs.len() {
             self.active = self.active.saturating_sub(1);
@@ -249,8 +258,12 @@ impl Tabs {
     pub fn reopen_closed(&mut self) -> Option<TabId> {
         let closed = self.closed.pop()?;
         let id = closed.tab.id;
-        // A window that had only that tab got an empty one instead: it goes again.
-        if self.tabs.len() == 1 && self.tabs.first().is_some_and(QueryTab::is_empty) {
+        // A window that had only that tab got an empty one instead: it goes again, unless
+        // it was used meanwhile.
+        let placeholder = self.placeholder.take();
+        if self.tabs.len() == 1
+            && self.tabs.first().is_some_and(|tab| Some(tab.id) == placeholder && tab.is_empty())
+        {
             self.tabs.clear();
         }
         let index = closed.index.min(self.tabs.len());
@@ -317,6 +330,11 @@ mod tests {
         let (tab, index) = tabs.remove(TabId(1)).unwrap();
         assert_eq!(tabs.len(), 1);
         assert_ne!(tabs.active_id(), TabId(1));
+        tabs.keep_closed(tab, index);
+        // Reopening replaces the empty stand-in.
+        assert_eq!(tabs.reopen_closed(), Some(TabId(1)));
+        assert_eq!(ids(&tabs), [1]);
+        let (tab, index) = tabs.remove(TabId(1)).unwrap();
         tabs.keep_closed(tab, index);
         assert!(!tabs.forget_old_closed(Instant::now()));
         assert!(tabs.forget_old_closed(Instant::now() + REOPEN_WINDOW));

@@ -22,6 +22,7 @@ use inkeep_explorer::api::client::ApiKey;
 use inkeep_explorer::api::query::{QueryBody, parse_query};
 use inkeep_explorer::app::command::Command;
 use inkeep_explorer::app::state::{ConnectionStatus, RunOutcome, RunState};
+use inkeep_explorer::app::tab::QueryTab;
 use inkeep_explorer::app::window::WindowState;
 use inkeep_explorer::app::{AppEnv, ExplorerApp, LaunchOptions, Startup};
 use inkeep_explorer::worker::ConnectionKind;
@@ -88,6 +89,19 @@ pub fn env_in(config_dir: Option<&Path>, demo_rows: u64) -> AppEnv {
 /// The window's state.
 pub fn app<'a>(harness: &'a Harness<'_, ExplorerApp>) -> &'a WindowState {
     harness.state().state()
+}
+
+/// The query tab shown.
+pub fn active_tab<'a>(harness: &'a Harness<'_, ExplorerApp>) -> &'a QueryTab {
+    app(harness).active()
+}
+
+/// The query tab with this title; fails the test when there is none.
+pub fn tab_titled<'a>(state: &'a WindowState, title: &str) -> &'a QueryTab {
+    state.tabs.iter().find(|tab| tab.title() == title).unwrap_or_else(|| {
+        let titles: Vec<String> = state.tabs.iter().map(QueryTab::title).collect();
+        panic!("no tab titled {title:?}; the tabs are {titles:?}")
+    })
 }
 
 /// Steps frames until `condition` holds, failing as a hang after [`DEADLINE`] naming `what`;
