@@ -7,6 +7,10 @@
 //! why not on the worker), so typing in the search box never drops a frame; until the answer
 //! arrives the grid keeps showing the previous view and the count line says it is working.
 //!
+//! The file is long because the grid is one widget: its toolbar, header, body, selection,
+//! column window and menus all read and write the same [`GridState`] within one frame. The
+//! one part with a life of its own, the view computation, is in `grid_view_cache`.
+//!
 //! # Finding things from tests (egui_kittest) and screen readers
 //!
 //! - Header buttons are labelled with the column's display name ([`column_display_name`]:

@@ -32,16 +32,16 @@ pub fn write_csv<W: Write>(
     view: TableView<'_>,
     bom: bool,
     out: W,
-    progress: &mut ExportControl<'_>,
+    control: &mut ExportControl<'_>,
 ) -> Result<u64, ExportError> {
     let mut out = out;
-    let rows_written = format_csv_as(view, bom, progress, &mut |block| {
+    let rows_written = format_csv_as(view, bom, control, &mut |block| {
         out.write_all(block)?;
         block.clear();
         Ok(())
     })?;
     out.flush()?;
-    progress.check(rows_written)?;
+    control.check(rows_written)?;
     Ok(rows_written as u64)
 }
 
@@ -51,7 +51,7 @@ pub(super) fn write_csv_overlapped<W: Write + Send>(
     view: TableView<'_>,
     bom: bool,
     out: W,
-    progress: &mut ExportControl<'_>,
+    control: &mut ExportControl<'_>,
 ) -> Result<u64, ExportError> {
     // At most one block waits while one is written; written blocks come back for reuse.
     let (full_sender, full_blocks) = mpsc::sync_channel::<Vec<u8>>(1);
@@ -67,7 +67,7 @@ pub(super) fn write_csv_overlapped<W: Write + Send>(
             }
             out.flush()
         });
-        let formatted = format_csv_as(view, bom, progress, &mut |block| {
+        let formatted = format_csv_as(view, bom, control, &mut |block| {
             let spare = spare_blocks.try_recv().unwrap_or_else(|_| Vec::with_capacity(CSV_BUFFER_CAPACITY));
             // A closed channel means the writer failed; its own error is reported below.
             full_sender
@@ -86,7 +86,7 @@ pub(super) fn write_csv_overlapped<W: Write + Send>(
         (_, Err(source)) => return Err(source.into()),
         (formatted, Ok(())) => formatted?,
     };
-    progress.check(rows_written)?;
+    control.check(rows_written)?;
     Ok(rows_written as u64)
 }
 
@@ -95,10 +95,10 @@ pub(super) fn write_csv_overlapped<W: Write + Send>(
 fn format_csv_as(
     view: TableView<'_>,
     bom: bool,
-    progress: &mut ExportControl<'_>,
+    control: &mut ExportControl<'_>,
     emit: &mut dyn FnMut(&mut Vec<u8>) -> io::Result<()>,
 ) -> Result<usize, ExportError> {
-    if bom { format_csv::<true>(view, progress, emit) } else { format_csv::<false>(view, progress, emit) }
+    if bom { format_csv::<true>(view, control, emit) } else { format_csv::<false>(view, control, emit) }
 }
 
 /// Formats the view as CSV into block buffers and hands each full one, and the last,
@@ -107,10 +107,10 @@ fn format_csv_as(
 /// ([`needs_formula_guard`]) in the header and in text and JSON cells.
 fn format_csv<const FOR_EXCEL: bool>(
     view: TableView<'_>,
-    progress: &mut ExportControl<'_>,
+    control: &mut ExportControl<'_>,
     emit: &mut dyn FnMut(&mut Vec<u8>) -> io::Result<()>,
 ) -> Result<usize, ExportError> {
-    progress.check(0)?;
+    control.check(0)?;
     let columns = view_columns(view);
     let rows = view.rows;
     let mut buf: Vec<u8> = Vec::with_capacity(CSV_BUFFER_CAPACITY);
@@ -150,7 +150,7 @@ fn format_csv<const FOR_EXCEL: bool>(
         if buf.len() >= CSV_BLOCK_BYTES {
             emit(&mut buf)?;
         }
-        progress.row_done(done + 1)?;
+        control.row_done(done + 1)?;
     }
     if !buf.is_empty() {
         emit(&mut buf)?;

@@ -16,8 +16,8 @@ use super::{
 };
 
 /// Writes the view of `table` to `path` in `format`, atomically, plus a sidecar for
-/// CSV/JSON when `options.sidecar` is set. `progress` hears the rows written so far;
-/// setting its `cancel` stops the export with [`ExportError::Cancelled`] and nothing is
+/// CSV/JSON when `options.sidecar` is set. `control.report` hears the rows written so far;
+/// setting `control.cancel` stops the export with [`ExportError::Cancelled`] and nothing is
 /// left under `path`.
 pub fn export_view(
     view: TableView<'_>,
@@ -25,28 +25,21 @@ pub fn export_view(
     path: &Path,
     meta: &ExportMeta,
     options: &ExportOptions,
-    progress: &mut ExportControl<'_>,
+    control: &mut ExportControl<'_>,
 ) -> Result<ExportOutcome, ExportError> {
-    export_view_inner(view, format, path, meta, options, progress).map_err(|e| e.at(path))
-}
-
-fn export_view_inner(
-    view: TableView<'_>,
-    format: ExportFormat,
-    path: &Path,
-    meta: &ExportMeta,
-    options: &ExportOptions,
-    progress: &mut ExportControl<'_>,
-) -> Result<ExportOutcome, ExportError> {
-    let mut file = AtomicWriter::create(path)?;
-    let written = match format {
-        ExportFormat::Csv { bom } => {
-            WriteSummary::flat(write_csv_overlapped(view, bom, &mut file, progress)?)
-        }
-        ExportFormat::Json => WriteSummary::flat(write_json(view, &mut file, progress)?),
-        ExportFormat::Xlsx => write_xlsx(view, meta, options, &mut file, progress)?,
+    // Errors from below do not know the file yet; they get its path once, here.
+    let mut write = || -> Result<ExportOutcome, ExportError> {
+        let mut file = AtomicWriter::create(path)?;
+        let written = match format {
+            ExportFormat::Csv { bom } => {
+                WriteSummary::flat(write_csv_overlapped(view, bom, &mut file, control)?)
+            }
+            ExportFormat::Json => WriteSummary::flat(write_json(view, &mut file, control)?),
+            ExportFormat::Xlsx => write_xlsx(view, meta, options, &mut file, control)?,
+        };
+        commit(file, format, meta, options, written, control)
     };
-    commit(file, format, meta, options, written, progress)
+    write().map_err(|e| e.at(path))
 }
 
 /// Commits the export (after one last cancellation check) and writes the sidecar.
@@ -56,7 +49,7 @@ pub(super) fn commit(
     meta: &ExportMeta,
     options: &ExportOptions,
     written: WriteSummary,
-    progress: &ExportControl<'_>,
+    control: &ExportControl<'_>,
 ) -> Result<ExportOutcome, ExportError> {
     let WriteSummary { rows_written, sheets, truncated_cells } = written;
     let path = file.target().to_path_buf();
@@ -72,7 +65,7 @@ pub(super) fn commit(
     } else {
         None
     };
-    if progress.is_cancelled() {
+    if control.is_cancelled() {
         return Err(ExportError::Cancelled);
     }
     let bytes = file.commit()?;

@@ -13,9 +13,9 @@ use super::{ExportControl, ExportError, view_columns};
 pub fn write_json<W: Write>(
     view: TableView<'_>,
     out: W,
-    progress: &mut ExportControl<'_>,
+    control: &mut ExportControl<'_>,
 ) -> Result<u64, ExportError> {
-    progress.check(0)?;
+    control.check(0)?;
     let columns = view_columns(view);
     let rows = view.rows;
     let mut out = BufWriter::with_capacity(64 * 1024, out);
@@ -37,11 +37,11 @@ pub fn write_json<W: Write>(
             write_json_value(column, row as usize, &mut out, &mut scratch)?;
         }
         out.write_all(b"}")?;
-        progress.row_done(done + 1)?;
+        control.row_done(done + 1)?;
     }
     out.write_all(if rows.is_empty() { b"]\n" } else { b"\n]\n" })?;
     out.flush()?;
-    progress.check(rows.len())?;
+    control.check(rows.len())?;
     Ok(rows.len() as u64)
 }
 

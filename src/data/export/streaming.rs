@@ -188,14 +188,14 @@ impl StreamExport {
     }
 
     /// Completes the export: commits a CSV, or converts the staged CSV to JSON / XLSX
-    /// (`progress` then counts rows read, then rows written). Cancellation discards
+    /// (`control` then reports rows read, then rows written). Cancellation discards
     /// everything.
-    pub fn finish(self, progress: &mut ExportControl<'_>) -> Result<ExportOutcome, ExportError> {
+    pub fn finish(self, control: &mut ExportControl<'_>) -> Result<ExportOutcome, ExportError> {
         let path = self.path.clone();
-        self.finish_inner(progress).map_err(|e| e.at(&path))
+        self.finish_inner(control).map_err(|e| e.at(&path))
     }
 
-    fn finish_inner(self, progress: &mut ExportControl<'_>) -> Result<ExportOutcome, ExportError> {
+    fn finish_inner(self, control: &mut ExportControl<'_>) -> Result<ExportOutcome, ExportError> {
         let StreamExport { path, format, meta, options, sink, counter } = self;
         // Checked before anything is committed or converted: a short download leaves nothing.
         check_all_rows(counter.data_rows(), meta.total).map_err(ExportError::Incomplete)?;
@@ -203,8 +203,8 @@ impl StreamExport {
             Sink::Direct(mut writer) => {
                 writer.flush()?;
                 let rows = counter.data_rows();
-                (progress.report)(rows);
-                commit(writer, format, &meta, &options, WriteSummary::flat(rows), progress)
+                (control.report)(rows);
+                commit(writer, format, &meta, &options, WriteSummary::flat(rows), control)
             }
             Sink::Guarded { mut writer, mut guard, mut scratch } => {
                 scratch.clear();
@@ -212,15 +212,15 @@ impl StreamExport {
                 writer.write_all(&scratch)?;
                 writer.flush()?;
                 let rows = counter.data_rows();
-                (progress.report)(rows);
-                commit(writer, format, &meta, &options, WriteSummary::flat(rows), progress)
+                (control.report)(rows);
+                commit(writer, format, &meta, &options, WriteSummary::flat(rows), control)
             }
             Sink::Staged(staged) => {
                 let staged = staged.into_inner().map_err(io::IntoInnerError::into_error)?;
                 let reader = BufReader::with_capacity(256 * 1024, staged.reopen()?);
                 let table = ResultTable::from_csv_reader(&meta.body, reader, |load: LoadProgress| {
-                    (progress.report)(load.row_count as u64);
-                    !progress.is_cancelled()
+                    (control.report)(load.row_count as u64);
+                    !control.is_cancelled()
                 })
                 .map_err(|source| match source {
                     TableError::Cancelled => ExportError::Cancelled,
@@ -240,7 +240,7 @@ impl StreamExport {
                     .collect();
                 let rows = table.all_rows();
                 let view = TableView { table: &table, rows: &rows, columns: &cols };
-                export_view(view, format, &path, &meta, &options, progress)
+                export_view(view, format, &path, &meta, &options, control)
             }
         }
     }
@@ -289,14 +289,14 @@ pub fn export_csv_stream_to_path<E: std::fmt::Display>(
     meta: ExportMeta,
     options: ExportOptions,
     fill: impl FnOnce(&mut dyn Write) -> Result<(), E>,
-    progress: &mut ExportControl<'_>,
+    control: &mut ExportControl<'_>,
 ) -> Result<ExportOutcome, ExportError> {
     let mut export = StreamExport::begin(path, format, meta, options)?;
     fill(export.writer()).map_err(|err| ExportError::Stream(err.to_string()))?;
-    if progress.is_cancelled() {
+    if control.is_cancelled() {
         return Err(ExportError::Cancelled);
     }
-    export.finish(progress)
+    export.finish(control)
 }
 
 #[cfg(test)]

@@ -125,9 +125,9 @@ pub fn write_xlsx<W: Write + Send>(
     meta: &ExportMeta,
     options: &ExportOptions,
     out: W,
-    progress: &mut ExportControl<'_>,
+    control: &mut ExportControl<'_>,
 ) -> Result<WriteSummary, ExportError> {
-    progress.check(0)?;
+    control.check(0)?;
     let columns = view_columns(view);
     let rows = view.rows;
     if columns.len() > EXCEL_MAX_COLUMNS {
@@ -161,7 +161,7 @@ pub fn write_xlsx<W: Write + Send>(
                 summary.truncated_cells += u64::from(truncated);
             }
             summary.rows_written += 1;
-            progress.row_done(summary.rows_written as usize)?;
+            control.row_done(summary.rows_written as usize)?;
         }
         if !plans.is_empty() {
             sheet.autofilter(0, 0, chunk.len() as u32, (plans.len() - 1) as u16)?;
@@ -169,7 +169,7 @@ pub fn write_xlsx<W: Write + Send>(
         summary.sheets += 1;
     }
     write_query_sheet(workbook.add_worksheet(), meta, &summary)?;
-    progress.check(rows.len())?;
+    control.check(rows.len())?;
     workbook.save_to_writer(out)?;
     Ok(summary)
 }
