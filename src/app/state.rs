@@ -1,8 +1,7 @@
 //! The models the window's features share, none of them drawn here: a query's run (an async
 //! state that keeps the previous result) and "Load all rows", undo of query edits, what is
 //! derived from a draft, the request inspector's buffer, the connection's state, notices and
-//! the command line's automation. A tab ([`super::tab`]) and the window
-//! ([`super::window`]) are built from them.
+//! the command line's automation. A query tab and the window state are built from them.
 
 use std::path::PathBuf;
 use std::str::FromStr;

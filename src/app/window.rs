@@ -1,6 +1,6 @@
 //! The window's state: its features (connection, presets, run history, export, save dialog,
 //! settings, notices, automation) and the query [`Tabs`]. Changed only by
-//! [`WindowState::handle`](super::command) and the features' own update functions.
+//! `WindowState::handle` (in the command module) and the features' own update functions.
 
 use std::path::PathBuf;
 use std::sync::{Arc, mpsc};
