@@ -1,7 +1,7 @@
 //! Every change of the window's state, as a [`Command`], and the thin dispatcher
 //! [`WindowState::handle`] that routes it: tab commands to the tab they name (or the tab
 //! shown), whose update returns [`TabEffect`]s the window applies; window features to their
-//! own handlers; worker events by the [`JobTag`](crate::worker::JobTag) they carry (the tab
+//! own handlers; worker events by the `JobTag` they carry (the tab
 //! and the purpose that asked), never by what the UI happens to show.
 
 use std::path::Path;

@@ -10,7 +10,7 @@
 //!
 //! The modules: [`window`] (the window's state) and [`tabs`]/[`tab`] (the query tabs and
 //! one tab's state and update), [`command`] (the commands and their dispatcher), [`state`]
-//! (shared models), [`format`] (shared formatting and colours), and one file per feature's
+//! (shared models), [`format`](mod@format) (shared formatting and colours), and one file per feature's
 //! UI (`*_ui`, `*_tab`, `*_dialog`).
 
 pub mod chart_tab;
