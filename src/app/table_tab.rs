@@ -6,8 +6,9 @@ use egui::{ProgressBar, RichText, Ui};
 
 use crate::api::client::format_bytes;
 use crate::app::command::Command;
+use crate::app::format::{format_duration_ms, thousands};
 use crate::app::grid_ui::{GridAction, GridMeta, GridState, grid_ui};
-use crate::app::state::{LoadAllState, NoticeKind, RunState, format_duration_ms, thousands};
+use crate::app::state::{LoadAllState, NoticeKind, RunState};
 
 /// Draws the Table tab.
 pub fn table_tab_ui(
