@@ -31,7 +31,7 @@ use fault_server::{EXPORT, End, FaultServer, QUERY, Reply};
 use inkeep_explorer::api::client::ClientConfig;
 use inkeep_explorer::api::query::parse_query;
 use inkeep_explorer::app::draft::QueryDraft;
-use inkeep_explorer::app::export_dialog::ExportStatus;
+use inkeep_explorer::app::export_model::ExportStatus;
 use inkeep_explorer::app::state::{LoadAllState, RunFailure, RunOutcome, RunState};
 use inkeep_explorer::worker::ConnectionKind;
 use serde_json::{Value, json};

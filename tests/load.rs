@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 
 use inkeep_explorer::api::query::{QueryBody, parse_query};
 use inkeep_explorer::app::AppEnv;
-use inkeep_explorer::app::command::Command;
+use inkeep_explorer::app::commands::Command;
 use inkeep_explorer::app::state::RunState;
 use inkeep_explorer::demo::dataset::{Conversation, DatasetParams, generate};
 use inkeep_explorer::worker::ConnectionKind;

@@ -459,7 +459,7 @@ fn a_new_column_set_resets_the_grid_but_a_rerun_keeps_its_sort() {
     // Other columns: a clean grid.
     harness.state_mut().handle(
         &egui::Context::default(),
-        inkeep_explorer::app::command::Command::LoadQuery(Box::new(
+        inkeep_explorer::app::commands::Command::LoadQuery(Box::new(
             parse_query(r#"{"select":[{"type":"aggregation","aggregation":"count"}]}"#).unwrap(),
         )),
     );
@@ -593,7 +593,7 @@ fn without_a_time_bucket_the_chart_offers_one_and_undo_takes_it_back() {
     // add a bucket only when nothing can be drawn; the command works either way.
     harness
         .state_mut()
-        .handle(&egui::Context::default(), inkeep_explorer::app::command::Command::AddDayBucket);
+        .handle(&egui::Context::default(), inkeep_explorer::app::commands::Command::AddDayBucket);
     assert_eq!(
         body_json(app(&harness))["select"][0],
         json!({"type": "time", "timeUnit": "day"}),
@@ -660,7 +660,7 @@ fn the_chart_series_and_picture_are_saved_through_the_save_dialog() {
     let ctx = harness.ctx.clone();
     harness
         .state_mut()
-        .handle(&ctx, inkeep_explorer::app::command::Command::ScreenshotCaptured { purpose, image });
+        .handle(&ctx, inkeep_explorer::app::commands::Command::ScreenshotCaptured { purpose, image });
     harness.run_ok();
     let png_path = dir.path().join("chart.png");
     type_into(&mut harness, "File", png_path.to_str().unwrap());

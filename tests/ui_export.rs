@@ -22,7 +22,7 @@ use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
 use inkeep_explorer::api::client::ApiKey;
 use inkeep_explorer::api::query::parse_query;
-use inkeep_explorer::app::export_dialog::{ExportScope, ExportStatus};
+use inkeep_explorer::app::export_model::{ExportScope, ExportStatus};
 use inkeep_explorer::app::state::RunState;
 use inkeep_explorer::app::{AppEnv, ExplorerApp};
 use inkeep_explorer::demo::dataset::{DatasetParams, generate};

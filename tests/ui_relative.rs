@@ -8,7 +8,7 @@ mod support;
 
 use egui_kittest::kittest::Queryable as _;
 use inkeep_explorer::api::query::{Filter, FilterValue, Scalar};
-use inkeep_explorer::app::command::Command;
+use inkeep_explorer::app::commands::Command;
 use inkeep_explorer::app::state::{ResultView, RunState};
 use inkeep_explorer::app::{AppEnv, LaunchOptions, Startup};
 use jiff::Timestamp;

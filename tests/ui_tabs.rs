@@ -17,7 +17,7 @@ use egui_kittest::kittest::Queryable as _;
 use inkeep_explorer::api::client::ApiKey;
 use inkeep_explorer::api::query::parse_query;
 use inkeep_explorer::app::AppEnv;
-use inkeep_explorer::app::command::Command;
+use inkeep_explorer::app::commands::Command;
 use inkeep_explorer::app::state::RunState;
 use inkeep_explorer::app::tab::QueryTab;
 use inkeep_explorer::worker::ConnectionKind;

@@ -5,7 +5,7 @@ use egui::{RichText, Ui};
 
 use crate::api::query::QueryBody;
 use crate::app::chart_ui::{ChartAction, ChartSettings, chart_ui};
-use crate::app::command::Command;
+use crate::app::commands::Command;
 use crate::app::state::RunState;
 use crate::data::series::SeriesCache;
 

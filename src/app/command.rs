@@ -5,22 +5,16 @@
 //! and the purpose that asked), never by what the UI happens to show.
 
 use std::path::Path;
-use std::sync::Arc;
 use std::time::Instant;
 
 use crate::api::client::{ApiKey, ClientError};
-use crate::api::query::QueryBody;
+use crate::app::commands::{Command, OpenQuery, Opened};
 use crate::app::draft::QueryDraft;
-use crate::app::export_dialog::{ExportCommand, ExportScope};
+use crate::app::export_model::{ExportCommand, ExportScope};
 use crate::app::format::thousands;
-use crate::app::grid_ui::GridSortKey;
-use crate::app::history_ui::HistoryCommand;
-use crate::app::presets_ui::PresetsCommand;
 use crate::app::query_form::SuggestionRequest;
-use crate::app::save_dialog::{SaveContent, SaveDialog, crop_rgba, timestamped_file_name};
-use crate::app::state::{
-    ConnectionStatus, ErrorDetails, NoticeKind, ResultView, ScreenshotPurpose, TestOutcome,
-};
+use crate::app::save_model::{SaveContent, SaveDialog, crop_rgba, timestamped_file_name};
+use crate::app::state::{ConnectionStatus, ErrorDetails, NoticeKind, ScreenshotPurpose, TestOutcome};
 use crate::app::tab::{QueryTab, RunContext, RunFinished, TabEffect};
 use crate::app::window::WindowState;
 use crate::secrets::{KeySource, SecretError};
@@ -28,156 +22,6 @@ use crate::settings::{ConnectionChoice, SavedTabs, Settings, ThemeSetting};
 use crate::worker::{
     ConnectTarget, ConnectionKind, Event, Job, JobTag, PngPurpose, Purpose, RemoteKey, TabId,
 };
-
-/// A change the user (or the worker) asks for. Commands about a query act on the tab
-/// shown unless they name one.
-#[derive(Debug)]
-pub enum Command {
-    /// Run the query of the tab shown (Run button, Ctrl+Enter).
-    Run,
-    /// Run the query of this tab.
-    RunTab(TabId),
-    /// Cancel the run in flight of the tab shown (Cancel button, Esc).
-    Cancel,
-    /// Cancel the run in flight of this tab.
-    CancelTab(TabId),
-    /// Open a new empty tab (Ctrl+T, the + button).
-    NewTab,
-    /// Open a copy of a tab's query and settings in a new tab.
-    DuplicateTab(TabId),
-    /// Close a tab (Ctrl+W, its × button, middle-click); its runs stop. A tab with a
-    /// result or edits can be brought back for a while.
-    CloseTab(TabId),
-    /// Bring back the tab closed last (Ctrl+Shift+T, "Undo" on the notice).
-    ReopenClosedTab,
-    /// Show a tab.
-    ActivateTab(TabId),
-    /// Show the next tab (`true`, Ctrl+Tab) or the previous one (Ctrl+Shift+Tab).
-    CycleTab(bool),
-    /// Give a tab a title (an empty one goes back to the automatic title).
-    RenameTab(TabId, String),
-    /// Move the tab at `from` to `to` (drag in the tab strip).
-    MoveTab {
-        /// Its index now.
-        from: usize,
-        /// Its index after.
-        to: usize,
-    },
-    /// Go back one query edit (Ctrl+Z).
-    Undo,
-    /// Go forward one query edit (Ctrl+Shift+Z).
-    Redo,
-    /// The form edited the draft in place; record it for undo and re-derive.
-    DraftEdited {
-        /// Edits with the same key in quick succession are one undo step (the focused
-        /// text field's id); `None` for clicks.
-        coalesce_key: Option<u64>,
-    },
-    /// Replace the query (a file, a preset).
-    LoadQuery(Box<QueryBody>),
-    /// Parse the inspector's text and, if it fits the model, load it into the form.
-    ApplyRequestJson,
-    /// Throw away the inspector's edits and follow the form again.
-    RevertRequestJson,
-    /// The user typed in the inspector.
-    InspectorEdited,
-    /// Show a result view in the tab shown.
-    SetView(ResultView),
-    /// Flip between light and dark.
-    ToggleTheme,
-    /// Choose a theme (including following the system).
-    SetTheme(ThemeSetting),
-    /// Fetch a suggestion list for the form.
-    FetchSuggestion(SuggestionRequest),
-    /// Show the connection dialog.
-    OpenConnectionDialog,
-    /// Hide the connection dialog (the typed key is forgotten).
-    CloseConnectionDialog,
-    /// Connect to the server URL of the dialog with the key typed there (or the current one).
-    ConnectFromDialog,
-    /// Switch to the embedded demo API.
-    UseDemo,
-    /// Run a cheap query on the current connection and explain the outcome.
-    TestConnection,
-    /// Delete the key saved in the keychain.
-    ForgetSavedKey,
-    /// Put text on the clipboard.
-    CopyText {
-        /// The text.
-        text: String,
-        /// What it is, for the "Copied …" notice.
-        what: &'static str,
-    },
-    /// Unfold or fold the error details.
-    ToggleErrorDetails,
-    /// Show a status-bar notice.
-    Notify(NoticeKind, String),
-    /// Replace the table shown by every matching row, streamed from the export endpoint.
-    LoadAllRows,
-    /// Stop loading all rows; the table shown stays.
-    CancelLoadAll,
-    /// Hide the "Loading all rows failed" line.
-    DismissLoadAllFailure,
-    /// Open the export dialog with "All rows" chosen (the grid's "Export all rows").
-    ExportAll,
-    /// Something of the export dialog.
-    Export(ExportCommand),
-    /// The grid's sort, hidden columns or widths changed (they are saved with the settings).
-    GridSettingsChanged,
-    /// The chart's settings changed (they are saved with the settings).
-    ChartSettingsChanged,
-    /// Something the worker reported.
-    Worker(Event),
-    /// A requested screenshot arrived.
-    ScreenshotCaptured {
-        /// What it was requested for.
-        purpose: ScreenshotPurpose,
-        /// The whole window.
-        image: Arc<egui::ColorImage>,
-    },
-    /// Add a day bucket (`{type:"time", timeUnit:"day"}`) to the query, as one undoable
-    /// edit, and run it (the chart's suggestion when a result has no time bucket).
-    AddDayBucket,
-    /// Save the chart's plot (this rectangle of the window, in points) as a PNG.
-    ExportChartPng {
-        /// The plot's rectangle.
-        rect: egui::Rect,
-    },
-    /// Save the chart's series as CSV.
-    ExportSeriesCsv(String),
-    /// Ask the system file dialog for the save dialog's path.
-    SaveDialogBrowse,
-    /// Write the save dialog's content to its path.
-    SaveDialogConfirm,
-    /// Close the save dialog without saving.
-    SaveDialogCancel,
-    /// Something of the Presets menu or its dialogs.
-    Presets(PresetsCommand),
-    /// Something of the History panel.
-    History(HistoryCommand),
-}
-
-/// How [`WindowState::open_query`] opens a query.
-#[derive(Debug)]
-pub struct OpenQuery<'a> {
-    /// The query.
-    pub query: &'a QueryBody,
-    /// Always in a new tab (Ctrl+click), even when the tab shown is empty.
-    pub new_tab: bool,
-    /// The preset it comes from, for the tab's title.
-    pub preset_name: Option<String>,
-    /// The grid sort its first result starts with.
-    pub grid_sort: Vec<GridSortKey>,
-}
-
-/// Where [`WindowState::open_query`] put the query.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Opened {
-    /// Into the tab shown, which was empty (one undo step).
-    InTabShown,
-    /// Into a new tab, now shown.
-    InNewTab,
-}
 
 impl WindowState {
     /// Applies one command. The only place the window's state changes.
@@ -782,11 +626,13 @@ pub fn explain_connection_error(error: &ClientError) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::api::query::QueryBody;
     use crate::app::state::RunState;
     use crate::app::{AppEnv, ExplorerApp, LaunchOptions, Startup};
     use crate::data::{Meta, ResultTable};
     use crate::worker::{ConnectionInfo, RawAnswer, RunAnswer};
     use serde_json::json;
+    use std::sync::Arc;
 
     fn app(ctx: &egui::Context) -> ExplorerApp {
         let startup = Startup::prepare(LaunchOptions::default(), AppEnv::isolated(100)).unwrap();

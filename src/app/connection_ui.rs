@@ -5,7 +5,7 @@
 use egui::{Color32, RichText, TextEdit, Ui};
 
 use crate::api::client::KEY_ENV;
-use crate::app::command::Command;
+use crate::app::commands::Command;
 use crate::app::format::ok_color;
 use crate::app::response_ui::details_grid;
 use crate::app::state::{ConnectionDialog, ConnectionStatus, TestOutcome};

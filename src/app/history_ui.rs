@@ -8,159 +8,22 @@
 //! read-only snapshot ([`RunHistory::store`]). Runs in flight are remembered here, by the
 //! window's request id, from `start_run` until they end.
 
-use std::collections::HashMap;
-use std::sync::Arc;
-use std::time::Instant;
-
 use egui::{RichText, TextEdit, Ui};
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
 
 use crate::api::columns::result_columns;
 use crate::api::query::QueryBody;
-use crate::app::command::Command;
-use crate::app::command::{OpenQuery, Opened};
+use crate::app::commands::Command;
+use crate::app::commands::{OpenQuery, Opened};
 use crate::app::format::{format_duration_ms, ok_color, thousands};
 use crate::app::grid_ui::GridSortKey;
-use crate::app::presets_ui::grid_sort_keys;
-use crate::app::state::{NoticeKind, RunState};
+use crate::app::history_model::*;
+use crate::app::presets_model::grid_sort_keys;
+use crate::app::state::NoticeKind;
 use crate::app::window::WindowState;
-use crate::history::{HistoryEntry, HistoryStore, RunStatus};
+use crate::history::{HistoryEntry, RunStatus};
 use crate::worker::{HistoryOp, HistoryUpdate, Job};
-
-/// A run on its way, as it started.
-#[derive(Debug, Clone)]
-struct StartedRun {
-    query: QueryBody,
-    server_url: String,
-    started_at: Timestamp,
-    started: Instant,
-}
-
-/// The window's side of the run history.
-#[derive(Debug, Default)]
-pub struct RunHistory {
-    /// The History panel is shown.
-    pub panel_open: bool,
-    /// The panel's search text.
-    pub search: String,
-    /// "Clear history" waits for confirmation.
-    pub confirm_clear: bool,
-    /// The history as the worker last reported it; `None` until loaded.
-    pub store: Option<Arc<HistoryStore>>,
-    /// What went wrong loading or saving the history, until dismissed.
-    pub warning: Option<String>,
-    /// Runs sent and not ended, by the window's request id.
-    in_flight: HashMap<u64, StartedRun>,
-    /// Increases with every new snapshot, so the search is redone only then.
-    generation: u64,
-    /// The entries matching the search (indices into the newest-first list), for the
-    /// snapshot generation and the search text they were computed for.
-    view: Option<(u64, String, Vec<usize>)>,
-}
-
-impl RunHistory {
-    /// Number of runs sent and not yet ended.
-    pub fn in_flight_count(&self) -> usize {
-        self.in_flight.len()
-    }
-
-    /// Remembers a run just sent: `query` as the builder had it (relative times unresolved),
-    /// sent to `server_url`.
-    pub fn run_started(&mut self, request_id: u64, query: QueryBody, server_url: String) {
-        let started = StartedRun { query, server_url, started_at: Timestamp::now(), started: Instant::now() };
-        self.in_flight.insert(request_id, started);
-    }
-
-    /// The record of a run that ended, read from its tab's run state (`run`): its answer or
-    /// its failure when the state shows this run, otherwise it was cancelled or superseded.
-    /// Call after the run state changed; `None` for runs not remembered (already recorded).
-    /// The job writes the record.
-    pub fn run_ended(&mut self, request_id: u64, run: Option<&RunState>) -> Option<Job> {
-        let started = self.in_flight.remove(&request_id)?;
-        let elapsed_ms = u64::try_from(started.started.elapsed().as_millis()).unwrap_or(u64::MAX);
-        let mut entry = HistoryEntry {
-            query: started.query,
-            server_url: started.server_url,
-            started_at: started.started_at,
-            duration_ms: elapsed_ms,
-            status: RunStatus::Cancelled,
-            ..HistoryEntry::default()
-        };
-        match run {
-            Some(RunState::Done(outcome)) if outcome.request_id == request_id => {
-                entry.status = RunStatus::Ok;
-                entry.duration_ms = outcome.duration_ms;
-                entry.rows = Some(outcome.row_count() as u64);
-                entry.total = Some(outcome.meta.total);
-                entry.request_id.clone_from(&outcome.server_request_id);
-            }
-            Some(RunState::Failed { error, .. }) if error.request_id == request_id => {
-                entry.status = RunStatus::Failed { message: error.summary.clone() };
-                entry.duration_ms = error.duration_ms;
-                entry.request_id.clone_from(&error.details.request_id);
-            }
-            _ => {}
-        }
-        Some(Job::History(HistoryOp::Record(Box::new(entry))))
-    }
-
-    /// Indices (into [`HistoryStore::entries`], newest first) of the entries matching the
-    /// search; recomputed only when the snapshot or the text changed, since matching
-    /// serialises every query.
-    fn matching(&mut self) -> Vec<usize> {
-        let Some(store) = &self.store else { return Vec::new() };
-        if let Some((generation, text, indices)) = &self.view
-            && *generation == self.generation
-            && *text == self.search
-        {
-            return indices.clone();
-        }
-        let entries = store.entries();
-        let hits = store.search(&self.search);
-        // Both lists are newest first, so one pass pairs them.
-        let mut indices = Vec::with_capacity(hits.len());
-        let mut next_hit = hits.iter().peekable();
-        for (index, entry) in entries.iter().enumerate() {
-            if next_hit.peek().is_some_and(|hit| std::ptr::eq(**hit, *entry)) {
-                indices.push(index);
-                next_hit.next();
-            }
-        }
-        self.view = Some((self.generation, self.search.clone(), indices.clone()));
-        indices
-    }
-}
-
-/// What the history UI asks for; applied by [`WindowState::handle_history`].
-#[derive(Debug, Clone, PartialEq)]
-pub enum HistoryCommand {
-    /// Show or hide the History panel.
-    TogglePanel,
-    /// Load an entry's query: into the tab shown when it is empty (one undo step), else
-    /// into a new tab.
-    Restore {
-        /// The entry.
-        id: String,
-        /// Always into a new tab (Ctrl+click).
-        new_tab: bool,
-    },
-    /// Load an entry's query as [`HistoryCommand::Restore`] does, and run it.
-    Rerun {
-        /// The entry.
-        id: String,
-        /// Always into a new tab (Ctrl+click).
-        new_tab: bool,
-    },
-    /// Ask before forgetting every entry.
-    AskClear,
-    /// Forget every entry.
-    Clear,
-    /// Keep the history after all.
-    CancelClear,
-    /// Hide the warning.
-    DismissWarning,
-}
 
 /// A short description of a query for the list: its notes, else its result columns.
 pub fn query_summary(entry: &HistoryEntry) -> String {

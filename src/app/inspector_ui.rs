@@ -6,7 +6,7 @@ use egui::{RichText, TextEdit, Ui};
 
 use crate::api::client::{KEY_ENV, QUERY_PATH};
 use crate::api::query::QueryBody;
-use crate::app::command::Command;
+use crate::app::commands::Command;
 use crate::app::state::{DerivedQuery, InspectorState, RelativeTimeShown};
 use crate::relative_time::resolve_relative_times;
 

@@ -16,20 +16,25 @@
 pub mod chart_tab;
 pub mod chart_ui;
 pub mod command;
+pub mod commands;
 pub mod connection_ui;
 pub mod draft;
 pub mod export_dialog;
+pub mod export_model;
 pub mod format;
 pub mod grid_ui;
 mod grid_view_cache;
+pub mod history_model;
 pub mod history_ui;
 pub mod inspector_ui;
 pub mod path_input;
+pub mod presets_model;
 pub mod presets_ui;
 pub mod query_form;
 pub mod raw_json;
 pub mod response_ui;
 pub mod save_dialog;
+pub mod save_model;
 pub mod state;
 pub mod status_ui;
 pub mod tab;
@@ -47,7 +52,8 @@ use egui::{Key, Modifiers, RichText, Ui};
 
 use crate::api::client::{ApiKey, ClientConfig, DEFAULT_BASE_URL, SERVER_URL_ENV};
 use crate::api::query::{QueryBody, parse_query};
-use crate::app::command::{Command, apply_theme};
+use crate::app::command::apply_theme;
+use crate::app::commands::Command;
 use crate::app::draft::QueryDraft;
 use crate::app::inspector_ui::{CurlAuth, InspectorContext, inspector_ui};
 use crate::app::query_form::{FormContext, query_form_ui};
@@ -435,8 +441,8 @@ impl ExplorerApp {
         save_dialog::save_dialog_ui(&ctx, &mut self.state.save_dialog, &mut commands);
         let export_context = match self.state.export_dialog.as_ref().and_then(|d| self.state.tabs.get(d.tab))
         {
-            Some(tab) => export_dialog::ExportContext::of(&tab.run, &tab.grid),
-            None => export_dialog::ExportContext::default(),
+            Some(tab) => export_model::ExportContext::of(&tab.run, &tab.grid),
+            None => export_model::ExportContext::default(),
         };
         export_dialog::export_dialog_ui(&ctx, &mut self.state.export_dialog, &export_context, &mut commands);
         presets_ui::presets_dialogs_ui(&ctx, &mut self.state.presets, &mut commands);
@@ -730,7 +736,7 @@ fn top_bar_ui(ui: &mut Ui, state: &mut WindowState, commands: &mut Vec<Command>)
             .selectable_label(state.run_history.panel_open, "History")
             .on_hover_text("Show or hide the runs of this and earlier sessions");
         if history.clicked() {
-            commands.push(Command::History(history_ui::HistoryCommand::TogglePanel));
+            commands.push(Command::History(crate::app::history_model::HistoryCommand::TogglePanel));
         }
         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
             let (icon, next) = if ui.visuals().dark_mode { ("☀", "light") } else { ("🌙", "dark") };

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use egui::{Color32, RichText, TextEdit, Ui};
 
 use crate::api::client::format_bytes;
-use crate::app::command::Command;
+use crate::app::commands::Command;
 use crate::app::format::thousands;
 use crate::app::raw_json::{PrettyPrefix, pretty_prefix};
 use crate::app::state::{ErrorDetails, RunFailure, RunOutcome, RunState};

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use egui::{RichText, Ui};
 
-use crate::app::command::Command;
+use crate::app::commands::Command;
 use crate::app::format::{format_duration_ms, ok_color, thousands};
 use crate::app::state::{Notice, NoticeKind, RunState};
 

@@ -6,7 +6,7 @@
 
 use egui::{Align2, Color32, CornerRadius, FontId, Rect, Role, Sense, Stroke, Ui, Vec2, WidgetInfo};
 
-use crate::app::command::Command;
+use crate::app::commands::Command;
 use crate::app::tabs::Tabs;
 use crate::worker::TabId;
 

@@ -5,7 +5,7 @@
 use egui::{ProgressBar, RichText, Ui};
 
 use crate::api::client::format_bytes;
-use crate::app::command::Command;
+use crate::app::commands::Command;
 use crate::app::format::{format_duration_ms, thousands};
 use crate::app::grid_ui::{GridAction, GridMeta, GridState, grid_ui};
 use crate::app::state::{LoadAllState, NoticeKind, RunState};

@@ -7,11 +7,11 @@ use std::sync::{Arc, mpsc};
 use std::time::Instant;
 
 use crate::api::client::ApiKey;
-use crate::app::export_dialog::ExportDialog;
-use crate::app::history_ui::RunHistory;
-use crate::app::presets_ui::PresetsUi;
+use crate::app::export_model::ExportDialog;
+use crate::app::history_model::RunHistory;
+use crate::app::presets_model::PresetsUi;
 use crate::app::query_form::Suggestions;
-use crate::app::save_dialog::SaveDialog;
+use crate::app::save_model::SaveDialog;
 use crate::app::state::{
     Automation, ConnectionDialog, ConnectionStatus, Notice, NoticeKind, ScreenshotPurpose, TestOutcome,
 };
@@ -86,7 +86,7 @@ impl WindowState {
     }
 
     /// Asks egui for a screenshot of the next frame; it arrives as
-    /// [`Command::ScreenshotCaptured`](crate::app::command::Command::ScreenshotCaptured).
+    /// [`Command::ScreenshotCaptured`](crate::app::commands::Command::ScreenshotCaptured).
     pub fn request_screenshot(&self, ctx: &egui::Context, purpose: ScreenshotPurpose) {
         let sender = self.screenshot_sender.clone();
         let repaint = ctx.clone();

@@ -283,16 +283,16 @@ fn approx_eq(actual: &Value, expected: f64) {
     assert!((actual - expected).abs() <= 1e-9 * expected.abs().max(1.0), "{actual} != {expected}");
 }
 
+mod buckets;
+mod errors;
+mod export;
+mod filters;
+mod grouping;
+mod lifecycle;
+mod ordering;
+mod own_client;
+mod paging;
+mod properties;
 mod sanity;
 mod selections;
-mod grouping;
-mod ordering;
-mod buckets;
-mod filters;
-mod export;
-mod properties;
-mod paging;
-mod errors;
-mod lifecycle;
 mod serve;
-mod own_client;

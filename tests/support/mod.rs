@@ -20,7 +20,7 @@ use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT as _, Queryable as _};
 use inkeep_explorer::api::client::ApiKey;
 use inkeep_explorer::api::query::{QueryBody, parse_query};
-use inkeep_explorer::app::command::Command;
+use inkeep_explorer::app::commands::Command;
 use inkeep_explorer::app::state::{ConnectionStatus, RunOutcome, RunState};
 use inkeep_explorer::app::tab::QueryTab;
 use inkeep_explorer::app::window::WindowState;
