@@ -12,6 +12,7 @@ use crate::app::commands::{Command, OpenQuery, Opened};
 use crate::app::draft::QueryDraft;
 use crate::app::export_model::{ExportCommand, ExportScope};
 use crate::app::format::thousands;
+use crate::app::history_model::HistoryEffect;
 use crate::app::query_form::SuggestionRequest;
 use crate::app::save_model::{SaveContent, SaveDialog, crop_rgba, timestamped_file_name};
 use crate::app::state::{ConnectionStatus, ErrorDetails, NoticeKind, ScreenshotPurpose, TestOutcome};
@@ -232,7 +233,10 @@ impl WindowState {
             }
             Command::SaveDialogCancel => self.save_dialog = None,
             Command::Presets(command) => self.handle_presets(command),
-            Command::History(command) => self.handle_history(ctx, command),
+            Command::History(command) => {
+                let effects = self.run_history.update(command);
+                self.apply_history_effects(ctx, effects);
+            }
         }
     }
 
@@ -303,6 +307,31 @@ impl WindowState {
             self.notify(NoticeKind::Info, format!("Closed the tab “{title}” (Ctrl+Shift+T brings it back)."));
         }
         self.mark_settings_dirty();
+    }
+
+    /// Does what the run history asked for.
+    fn apply_history_effects(&mut self, ctx: &egui::Context, effects: Vec<HistoryEffect>) {
+        for effect in effects {
+            match effect {
+                HistoryEffect::Job(job) => {
+                    self.worker.send(job);
+                }
+                HistoryEffect::Notify(kind, text) => self.notify(kind, text),
+                HistoryEffect::Open { query, grid_sort, new_tab, run } => {
+                    let opened =
+                        self.open_query(OpenQuery { query: &query, new_tab, preset_name: None, grid_sort });
+                    if run {
+                        self.handle(ctx, Command::Run);
+                    } else {
+                        let text = match opened {
+                            Opened::InTabShown => "Restored the query of that run (Undo goes back).",
+                            Opened::InNewTab => "Restored the query of that run in a new tab.",
+                        };
+                        self.notify(NoticeKind::Info, text);
+                    }
+                }
+            }
+        }
     }
 
     /// Opens a query from a preset or the run history: in the tab shown when it is empty
@@ -480,7 +509,10 @@ impl WindowState {
                 self.on_export_event(event);
             }
             Event::PresetsChanged(update) => self.on_presets_changed(update),
-            Event::HistoryChanged(update) => self.on_history_changed(update),
+            Event::HistoryChanged(update) => {
+                let effects = self.run_history.on_changed(update);
+                self.apply_history_effects(ctx, effects);
+            }
             Event::PresetFilePicked { purpose, path } => self.on_preset_file_picked(purpose, path),
             Event::PngSaved { purpose: PngPurpose::Chart, path, result } => match result {
                 Ok(()) => self.notify(NoticeKind::Info, format!("Chart saved to {}", path.display())),

@@ -8,9 +8,11 @@ use std::time::Instant;
 use jiff::Timestamp;
 
 use crate::api::query::QueryBody;
-use crate::app::state::RunState;
+use crate::app::grid_ui::GridSortKey;
+use crate::app::presets_model::grid_sort_keys;
+use crate::app::state::{NoticeKind, RunState};
 use crate::history::{HistoryEntry, HistoryStore, RunStatus};
-use crate::worker::{HistoryOp, Job};
+use crate::worker::{HistoryOp, HistoryUpdate, Job};
 
 /// A run on its way, as it started.
 #[derive(Debug, Clone)]
@@ -116,7 +118,7 @@ impl RunHistory {
     }
 }
 
-/// What the history UI asks for; applied by [`WindowState::handle_history`].
+/// What the history UI asks for; applied by [`RunHistory::update`].
 #[derive(Debug, Clone, PartialEq)]
 pub enum HistoryCommand {
     /// Show or hide the History panel.
@@ -144,4 +146,131 @@ pub enum HistoryCommand {
     CancelClear,
     /// Hide the warning.
     DismissWarning,
+}
+
+/// What applying a [`HistoryCommand`] asks of the rest of the window; the dispatcher
+/// applies it, so the history never reaches into the tabs or the worker itself.
+#[derive(Debug)]
+pub enum HistoryEffect {
+    /// Send this job to the worker.
+    Job(Job),
+    /// Show a status-bar notice.
+    Notify(NoticeKind, String),
+    /// Open a recorded query: into the tab shown when it is empty (one undo step), else
+    /// into a new tab.
+    Open {
+        /// The query as it was run.
+        query: QueryBody,
+        /// The grid sort its result starts with.
+        grid_sort: Vec<GridSortKey>,
+        /// Always into a new tab (Ctrl+click).
+        new_tab: bool,
+        /// Run it once opened (Re-run) rather than say where it went (Restore).
+        run: bool,
+    },
+}
+
+impl RunHistory {
+    /// Applies a history command to the panel's state and returns what the rest of the
+    /// window must do.
+    pub fn update(&mut self, command: HistoryCommand) -> Vec<HistoryEffect> {
+        match command {
+            HistoryCommand::TogglePanel => self.panel_open = !self.panel_open,
+            HistoryCommand::Restore { id, new_tab } => return self.open_entry(&id, new_tab, false),
+            HistoryCommand::Rerun { id, new_tab } => return self.open_entry(&id, new_tab, true),
+            HistoryCommand::AskClear => self.confirm_clear = true,
+            HistoryCommand::Clear => {
+                self.confirm_clear = false;
+                return vec![HistoryEffect::Job(Job::History(HistoryOp::Clear))];
+            }
+            HistoryCommand::CancelClear => self.confirm_clear = false,
+            HistoryCommand::DismissWarning => self.warning = None,
+        }
+        Vec::new()
+    }
+
+    /// Opens an entry's query, or says it is gone.
+    fn open_entry(&self, id: &str, new_tab: bool, run: bool) -> Vec<HistoryEffect> {
+        match self.entry_query(id) {
+            Some((query, grid_sort)) => vec![HistoryEffect::Open { query, grid_sort, new_tab, run }],
+            None => vec![HistoryEffect::Notify(
+                NoticeKind::Warning,
+                "That run is no longer in the history.".to_string(),
+            )],
+        }
+    }
+
+    /// The recorded query of an entry, and the grid sort it starts its result with, unless
+    /// it is gone or was too large to record.
+    fn entry_query(&self, id: &str) -> Option<(QueryBody, Vec<GridSortKey>)> {
+        let entry = self.store.as_ref()?.get(id)?;
+        (!entry.query_omitted).then(|| (entry.query.clone(), grid_sort_keys(&entry.grid_sort)))
+    }
+
+    /// Takes the worker's new snapshot of the history. A history that cannot be saved
+    /// says so once, not after every run.
+    pub fn on_changed(&mut self, update: HistoryUpdate) -> Vec<HistoryEffect> {
+        self.store = Some(update.store);
+        self.generation += 1;
+        match update.warning {
+            Some(warning) if self.warning.as_ref() != Some(&warning) => {
+                self.warning = Some(warning.clone());
+                vec![HistoryEffect::Notify(NoticeKind::Warning, warning)]
+            }
+            _ => Vec::new(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_store() -> RunHistory {
+        let mut history = RunHistory::default();
+        let effects =
+            history.on_changed(HistoryUpdate { store: Arc::new(HistoryStore::in_memory()), warning: None });
+        assert!(effects.is_empty());
+        history
+    }
+
+    #[test]
+    fn restoring_a_run_no_longer_recorded_only_warns() {
+        let mut history = with_store();
+        for command in [
+            HistoryCommand::Restore { id: "gone".to_string(), new_tab: false },
+            HistoryCommand::Rerun { id: "gone".to_string(), new_tab: true },
+        ] {
+            let effects = history.update(command);
+            assert!(
+                matches!(effects.as_slice(), [HistoryEffect::Notify(NoticeKind::Warning, text)] if text.contains("no longer")),
+                "{effects:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn clearing_asks_first_then_sends_the_job() {
+        let mut history = with_store();
+        assert!(history.update(HistoryCommand::AskClear).is_empty());
+        assert!(history.confirm_clear);
+        let effects = history.update(HistoryCommand::Clear);
+        assert!(!history.confirm_clear);
+        assert!(
+            matches!(effects.as_slice(), [HistoryEffect::Job(Job::History(HistoryOp::Clear))]),
+            "{effects:?}"
+        );
+    }
+
+    #[test]
+    fn a_save_warning_is_told_once() {
+        let mut history = with_store();
+        let update = || HistoryUpdate {
+            store: Arc::new(HistoryStore::in_memory()),
+            warning: Some("The history could not be saved.".to_string()),
+        };
+        assert_eq!(history.on_changed(update()).len(), 1);
+        assert!(history.on_changed(update()).is_empty());
+        assert_eq!(history.warning.as_deref(), Some("The history could not be saved."));
+    }
 }

@@ -13,17 +13,10 @@ use jiff::Timestamp;
 use jiff::tz::TimeZone;
 
 use crate::api::columns::result_columns;
-use crate::api::query::QueryBody;
 use crate::app::commands::Command;
-use crate::app::commands::{OpenQuery, Opened};
 use crate::app::format::{format_duration_ms, ok_color, thousands};
-use crate::app::grid_ui::GridSortKey;
-use crate::app::history_model::*;
-use crate::app::presets_model::grid_sort_keys;
-use crate::app::state::NoticeKind;
-use crate::app::window::WindowState;
+use crate::app::history_model::{HistoryCommand, RunHistory};
 use crate::history::{HistoryEntry, RunStatus};
-use crate::worker::{HistoryOp, HistoryUpdate, Job};
 
 /// A short description of a query for the list: its notes, else its result columns.
 pub fn query_summary(entry: &HistoryEntry) -> String {
@@ -235,63 +228,6 @@ pub fn clear_confirm_ui(ctx: &egui::Context, history: &RunHistory, commands: &mu
         });
     if !open {
         commands.push(Command::History(HistoryCommand::CancelClear));
-    }
-}
-
-impl WindowState {
-    /// Applies a history command.
-    pub fn handle_history(&mut self, ctx: &egui::Context, command: HistoryCommand) {
-        match command {
-            HistoryCommand::TogglePanel => self.run_history.panel_open = !self.run_history.panel_open,
-            HistoryCommand::Restore { id, new_tab } => {
-                let Some((query, grid_sort)) = self.history_entry_query(&id) else {
-                    self.notify(NoticeKind::Warning, "That run is no longer in the history.");
-                    return;
-                };
-                let opened =
-                    self.open_query(OpenQuery { query: &query, new_tab, preset_name: None, grid_sort });
-                let text = match opened {
-                    Opened::InTabShown => "Restored the query of that run (Undo goes back).",
-                    Opened::InNewTab => "Restored the query of that run in a new tab.",
-                };
-                self.notify(NoticeKind::Info, text);
-            }
-            HistoryCommand::Rerun { id, new_tab } => {
-                let Some((query, grid_sort)) = self.history_entry_query(&id) else {
-                    self.notify(NoticeKind::Warning, "That run is no longer in the history.");
-                    return;
-                };
-                self.open_query(OpenQuery { query: &query, new_tab, preset_name: None, grid_sort });
-                self.handle(ctx, Command::Run);
-            }
-            HistoryCommand::AskClear => self.run_history.confirm_clear = true,
-            HistoryCommand::Clear => {
-                self.run_history.confirm_clear = false;
-                self.worker.send(Job::History(HistoryOp::Clear));
-            }
-            HistoryCommand::CancelClear => self.run_history.confirm_clear = false,
-            HistoryCommand::DismissWarning => self.run_history.warning = None,
-        }
-    }
-
-    /// The recorded query of an entry, unless it is gone or was too large to record.
-    /// The query of an entry, and the grid sort it starts its result with.
-    fn history_entry_query(&self, id: &str) -> Option<(QueryBody, Vec<GridSortKey>)> {
-        let entry = self.run_history.store.as_ref()?.get(id)?;
-        (!entry.query_omitted).then(|| (entry.query.clone(), grid_sort_keys(&entry.grid_sort)))
-    }
-
-    /// The worker's new snapshot of the history.
-    pub(crate) fn on_history_changed(&mut self, update: HistoryUpdate) {
-        self.run_history.store = Some(update.store);
-        self.run_history.generation += 1;
-        // A history that cannot be saved says so once, not after every run.
-        if let Some(warning) = update.warning
-            && self.run_history.warning.as_ref() != Some(&warning)
-        {
-            self.notify(NoticeKind::Warning, warning.clone());
-            self.run_history.warning = Some(warning);
-        }
     }
 }
 
