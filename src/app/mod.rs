@@ -21,6 +21,7 @@ pub mod query_form;
 pub mod raw_json;
 pub mod response_ui;
 pub mod save_dialog;
+pub mod start_page;
 pub mod state;
 pub mod status_ui;
 pub mod table_tab;
@@ -38,6 +39,7 @@ use crate::app::command::{Command, apply_theme};
 use crate::app::draft::QueryDraft;
 use crate::app::inspector_ui::{CurlAuth, InspectorContext, inspector_ui};
 use crate::app::query_form::{FormContext, query_form_ui};
+use crate::app::start_page::{StartConnection, StartPage};
 use crate::app::state::{
     AppState, Automation, ConnectionDialog, ConnectionStatus, DerivedQuery, InspectorState, LoadAllState,
     NoticeKind, RunState, ScreenshotPurpose, Tab, UndoHistory,
@@ -491,13 +493,24 @@ impl ExplorerApp {
         table_tab::load_progress_ui(ui, &self.state.load_all, commands);
         ui.separator();
         match self.state.tab {
-            Tab::Table => table_tab::table_tab_ui(
-                ui,
-                &self.state.run,
-                &self.state.load_all,
-                &mut self.state.grid,
-                commands,
-            ),
+            Tab::Table => {
+                let (presets, history) = (&self.state.presets.store, &self.state.run_history.store);
+                let connection = &self.state.connection;
+                let start_page = || StartPage {
+                    presets: presets.as_ref().map(|store| store.list()),
+                    recent_runs: history.as_ref().map(|store| store.entries()),
+                    connection: start_connection(connection),
+                    now: jiff::Timestamp::now(),
+                };
+                table_tab::table_tab_ui(
+                    ui,
+                    &self.state.run,
+                    &self.state.load_all,
+                    &mut self.state.grid,
+                    start_page,
+                    commands,
+                );
+            }
             Tab::Chart => chart_tab::chart_tab_ui(
                 ui,
                 &self.state.run,
@@ -596,6 +609,16 @@ impl eframe::App for ExplorerApp {
 }
 
 /// The draft to start with: the last form state, else the last query, else an empty query.
+/// The connection as the start page explains it.
+fn start_connection(status: &ConnectionStatus) -> StartConnection<'_> {
+    match status {
+        ConnectionStatus::Connecting => StartConnection::Connecting,
+        ConnectionStatus::Connected(info) if info.kind == ConnectionKind::Demo => StartConnection::Demo,
+        ConnectionStatus::Connected(info) => StartConnection::Remote { url: &info.base_url },
+        ConnectionStatus::Failed { message } => StartConnection::Failed { message },
+    }
+}
+
 fn initial_draft(settings: &Settings) -> QueryDraft {
     if let Some(draft) =
         settings.last_draft.as_ref().and_then(|value| serde_json::from_value(value.clone()).ok())
