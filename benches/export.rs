@@ -21,8 +21,10 @@ use std::time::Duration;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use inkeep_explorer::api::query::QueryBody;
-use inkeep_explorer::data::ResultTable;
-use inkeep_explorer::data::export::{ExportFormat, ExportMeta, ExportOptions, export_view, write_csv};
+use inkeep_explorer::data::export::{
+    ExportControl, ExportFormat, ExportMeta, ExportOptions, export_view, write_csv,
+};
+use inkeep_explorer::data::{ResultTable, TableView};
 use inkeep_explorer::demo::dataset::{DatasetParams, raw_response_json};
 use jiff::civil::Date;
 
@@ -53,10 +55,18 @@ fn benches(c: &mut Criterion) {
     };
     let options = ExportOptions { sidecar: false, ..ExportOptions::default() };
     let never = AtomicBool::new(false);
+    let view = TableView { table: &table, rows: &rows, columns: &cols };
     let run = |format: ExportFormat| {
         let path = dir.path().join(format!("bench.{}", format.extension()));
-        export_view(black_box(&table), &rows, &cols, format, &path, &meta, &options, &mut |_| {}, &never)
-            .unwrap()
+        export_view(
+            black_box(view),
+            format,
+            &path,
+            &meta,
+            &options,
+            &mut ExportControl::new(&mut |_| {}, &never),
+        )
+        .unwrap()
     };
     for format in [ExportFormat::Csv { bom: false }, ExportFormat::Json, ExportFormat::Xlsx] {
         let outcome = run(format);
@@ -77,7 +87,10 @@ fn benches(c: &mut Criterion) {
     group.bench_function("csv_for_excel", |b| b.iter(|| run(ExportFormat::Csv { bom: true })));
     // The CSV writer alone, into a sink: formatting without the disk and the fsync.
     group.bench_function("csv_no_disk", |b| {
-        b.iter(|| write_csv(black_box(&table), &rows, &cols, false, io::sink(), &mut |_| {}, &never).unwrap())
+        b.iter(|| {
+            write_csv(black_box(view), false, io::sink(), &mut ExportControl::new(&mut |_| {}, &never))
+                .unwrap()
+        })
     });
     group.bench_function("json", |b| b.iter(|| run(ExportFormat::Json)));
     group.measurement_time(Duration::from_secs(120));

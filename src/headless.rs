@@ -43,10 +43,10 @@ use crate::api::redact::redact_key;
 use crate::api::validate::{self, validate_for_send};
 use crate::data::display::group_thousands;
 use crate::data::export::{
-    EXCEL_MAX_ROWS, ExportError, ExportFormat, ExportMeta, ExportOptions, ExportOutcome, StreamExport,
-    excess_rows_warning, export_view, write_csv, write_json,
+    EXCEL_MAX_ROWS, ExportControl, ExportError, ExportFormat, ExportMeta, ExportOptions, ExportOutcome,
+    StreamExport, excess_rows_warning, export_view, write_csv, write_json,
 };
-use crate::data::{Meta, ResultTable};
+use crate::data::{Meta, ResultTable, TableView};
 use crate::demo::dataset::DatasetParams;
 use crate::demo::server::{DEFAULT_PAGE_SIZE, DemoServer, ServerConfig, ServerError};
 use crate::presets::{PresetLookupError, find_preset_query};
@@ -568,29 +568,27 @@ impl Job<'_> {
             truncated_cells: 0,
             warning: None,
         };
-        let cancel = &self.interrupt.flag;
+        // The command line shows no progress; an interrupt (Ctrl+C) cancels.
+        let mut no_report = |_| {};
+        let mut control = ExportControl::new(&mut no_report, &self.interrupt.flag);
+        let view = TableView { table: &table, rows: &rows, columns: &cols };
         match &self.options.out {
             Some(path) => {
                 let outcome = export_view(
-                    &table,
-                    &rows,
-                    &cols,
+                    view,
                     self.format,
                     path,
                     &self.meta(request_id, Some(meta.total)),
                     &self.export_options(self.options.sidecar),
-                    &mut |_| {},
-                    cancel,
+                    &mut control,
                 )
                 .map_err(export_error)?;
                 summary.absorb(outcome);
             }
             None => {
                 let written = match self.format {
-                    ExportFormat::Csv { bom } => {
-                        write_csv(&table, &rows, &cols, bom, &mut *stdout, &mut |_| {}, cancel)
-                    }
-                    ExportFormat::Json => write_json(&table, &rows, &cols, &mut *stdout, &mut |_| {}, cancel),
+                    ExportFormat::Csv { bom } => write_csv(view, bom, &mut *stdout, &mut control),
+                    ExportFormat::Json => write_json(view, &mut *stdout, &mut control),
                     ExportFormat::Xlsx => {
                         return Err(RunError::Local("an Excel workbook cannot go to stdout".to_string()));
                     }
@@ -643,7 +641,9 @@ impl Job<'_> {
             })
             .ok_or(RunError::Interrupted)?
             .map_err(|error| RunError::Request { what: "the export of all rows", error })?;
-        let outcome = export.finish(&mut |_| {}, &self.interrupt.flag).map_err(export_error)?;
+        let outcome = export
+            .finish(&mut ExportControl::new(&mut |_| {}, &self.interrupt.flag))
+            .map_err(export_error)?;
         let mut summary = RunSummary {
             path: self.options.out.clone(),
             format: self.format,

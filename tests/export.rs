@@ -12,12 +12,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use calamine::{Data, Reader, Xlsx, open_workbook};
 use inkeep_explorer::api::query::{Field, Filter, FilterValue, Operator, QueryBody, Selection};
-use inkeep_explorer::data::ResultTable;
 use inkeep_explorer::data::export::{
-    CellTyping, ExportError, ExportFormat, ExportMeta, ExportOptions, ExportSidecar, ShortExport,
-    StreamExport, check_all_rows, excess_rows_warning, export_csv_stream_to_path, export_view,
+    CellTyping, ExportControl, ExportError, ExportFormat, ExportMeta, ExportOptions, ExportSidecar,
+    ShortExport, StreamExport, check_all_rows, excess_rows_warning, export_csv_stream_to_path, export_view,
     needs_formula_guard, sidecar_path,
 };
+use inkeep_explorer::data::{ResultTable, TableView};
 use serde_json::{Map, Value, json};
 
 const SECRET: &str = "sk-live-do-not-leak";
@@ -86,7 +86,8 @@ fn export(
     options: &ExportOptions,
 ) -> Result<inkeep_explorer::data::export::ExportOutcome, ExportError> {
     let never = AtomicBool::new(false);
-    export_view(table, rows, cols, format, path, &meta(Some(40)), options, &mut |_| {}, &never)
+    let view = TableView { table, rows, columns: cols };
+    export_view(view, format, path, &meta(Some(40)), options, &mut ExportControl::new(&mut |_| {}, &never))
 }
 
 #[test]
@@ -400,21 +401,23 @@ fn cancelling_leaves_nothing_and_keeps_an_existing_file() {
         std::fs::write(&path, "previous export").unwrap();
         let cancel = AtomicBool::new(false);
         let mut reports = Vec::new();
+        let mut report = |rows_done| {
+            reports.push(rows_done);
+            if rows_done >= 4_096 {
+                cancel.store(true, Ordering::Relaxed);
+            }
+        };
         let result = export_view(
-            &table,
-            &table.all_rows(),
-            &named_cols(&table, &["n", "label"]),
+            TableView {
+                table: &table,
+                rows: &table.all_rows(),
+                columns: &named_cols(&table, &["n", "label"]),
+            },
             format,
             &path,
             &meta(None),
             &ExportOptions::default(),
-            &mut |rows_done| {
-                reports.push(rows_done);
-                if rows_done >= 4_096 {
-                    cancel.store(true, Ordering::Relaxed);
-                }
-            },
-            &cancel,
+            &mut ExportControl::new(&mut report, &cancel),
         );
         assert!(matches!(result, Err(ExportError::Cancelled)), "{format:?}: {result:?}");
         assert_eq!(reports, [0, 4_096], "{format:?}");
@@ -430,15 +433,12 @@ fn progress_counts_rows_to_the_end() {
     let mut reports = Vec::new();
     let never = AtomicBool::new(false);
     export_view(
-        &table,
-        &table.all_rows(),
-        &named_cols(&table, &["n", "label"]),
+        TableView { table: &table, rows: &table.all_rows(), columns: &named_cols(&table, &["n", "label"]) },
         ExportFormat::Json,
         &dir.path().join("p.json"),
         &meta(None),
         &ExportOptions::default(),
-        &mut |rows_done| reports.push(rows_done),
-        &never,
+        &mut ExportControl::new(&mut |rows_done| reports.push(rows_done), &never),
     )
     .unwrap();
     assert_eq!(reports, [0, 4_096, 8_192, 10_000]);
@@ -460,8 +460,7 @@ fn a_stream_failing_half_way_leaves_no_file_and_no_litter() {
                 out.write_all(b"n,label\r\n1,a\r\n2,b\r\n")?;
                 Err(std::io::Error::other("connection reset after 2 rows"))
             },
-            &mut |_| {},
-            &never,
+            &mut ExportControl::new(&mut |_| {}, &never),
         );
         match result {
             Err(ExportError::Stream(message)) => assert!(message.contains("connection reset"), "{message}"),
@@ -499,7 +498,7 @@ fn streamed_csv_goes_to_disk_as_is_with_counts_and_sidecar() {
     feed(&mut export, &streamed_csv());
     assert_eq!(export.bytes_received(), streamed_csv().len() as u64);
     assert!(!path.exists(), "nothing under the name before finishing");
-    let outcome = export.finish(&mut |_| {}, &never).unwrap();
+    let outcome = export.finish(&mut ExportControl::new(&mut |_| {}, &never)).unwrap();
     assert_eq!(outcome.rows_written, 5);
     let bytes = std::fs::read(&path).unwrap();
     assert_eq!(&bytes[..3], b"\xEF\xBB\xBF");
@@ -522,8 +521,7 @@ fn streamed_csv_converts_to_xlsx_and_json() {
             meta(Some(5)),
             ExportOptions::default(),
             |out: &mut dyn Write| out.write_all(&streamed_csv()),
-            &mut |_| {},
-            &never,
+            &mut ExportControl::new(&mut |_| {}, &never),
         )
         .unwrap();
         assert_eq!(outcome.rows_written, 5);
@@ -598,7 +596,7 @@ fn a_stream_with_fewer_rows_than_the_total_keeps_nothing_in_every_format() {
         // Five complete rows, cut at a row boundary: the bytes look like a whole CSV.
         let mut export = StreamExport::begin(&path, format, meta(Some(6)), ExportOptions::default()).unwrap();
         export.write_all(&streamed_csv()).unwrap();
-        let result = export.finish(&mut |_| {}, &never);
+        let result = export.finish(&mut ExportControl::new(&mut |_| {}, &never));
         match result {
             Err(ExportError::Incomplete(short)) => {
                 assert_eq!(short, ShortExport { received: 5, total: 6 });
@@ -630,7 +628,7 @@ fn a_stream_with_exactly_the_total_or_an_unknown_total_succeeds_without_a_warnin
         )
         .unwrap();
         export.write_all(&streamed_csv()).unwrap();
-        let outcome = export.finish(&mut |_| {}, &never).unwrap();
+        let outcome = export.finish(&mut ExportControl::new(&mut |_| {}, &never)).unwrap();
         assert_eq!(outcome.rows_written, 5);
         let sidecar: ExportSidecar =
             serde_json::from_str(&std::fs::read_to_string(outcome.sidecar.unwrap()).unwrap()).unwrap();
@@ -658,7 +656,7 @@ fn more_rows_than_the_total_succeed_with_a_warning_in_the_sidecar_and_the_query_
         StreamExport::begin(&csv, ExportFormat::Csv { bom: false }, meta(Some(3)), ExportOptions::default())
             .unwrap();
     export.write_all(&streamed_csv()).unwrap();
-    let outcome = export.finish(&mut |_| {}, &never).unwrap();
+    let outcome = export.finish(&mut ExportControl::new(&mut |_| {}, &never)).unwrap();
     assert_eq!(outcome.rows_written, 5);
     assert_eq!(std::fs::read(&csv).unwrap(), streamed_csv(), "every row is kept");
     let sidecar: Value =
@@ -673,8 +671,7 @@ fn more_rows_than_the_total_succeed_with_a_warning_in_the_sidecar_and_the_query_
         meta(Some(3)),
         ExportOptions::default(),
         |out: &mut dyn Write| out.write_all(&streamed_csv()),
-        &mut |_| {},
-        &never,
+        &mut ExportControl::new(&mut |_| {}, &never),
     )
     .unwrap();
     assert_eq!(outcome.rows_written, 5);
@@ -811,7 +808,7 @@ fn a_streamed_csv_for_excel_is_guarded_by_the_same_rule_and_plain_csv_stays_byte
             for piece in csv.chunks(chunk) {
                 export.write_all(piece).unwrap();
             }
-            let outcome = export.finish(&mut |_| {}, &never).unwrap();
+            let outcome = export.finish(&mut ExportControl::new(&mut |_| {}, &never)).unwrap();
             assert_eq!(outcome.rows_written, expected_rows as u64);
             let bytes = std::fs::read(&path).unwrap();
             if !bom {

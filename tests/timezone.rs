@@ -20,10 +20,10 @@ use egui_kittest::kittest::Queryable as _;
 use inkeep_explorer::api::query::{TimeUnit, parse_query};
 use inkeep_explorer::app::chart_ui::{long_bucket_label, short_bucket_label};
 use inkeep_explorer::app::grid_ui::{GridAction, GridMeta, GridState, grid_ui};
-use inkeep_explorer::data::ResultTable;
 use inkeep_explorer::data::copy::{row_to_json, to_tsv};
 use inkeep_explorer::data::display::{cell_display, timestamp_hover};
-use inkeep_explorer::data::export::{write_csv, write_json};
+use inkeep_explorer::data::export::{ExportControl, write_csv, write_json};
+use inkeep_explorer::data::{ResultTable, TableView};
 use serde_json::{Map, Value, json};
 
 /// Sets `TZ` once, before any test of this binary reads the clock or the zone. The named zone
@@ -133,7 +133,8 @@ fn copies_and_exports_write_sortable_utc_bucket_labels() {
     );
 
     let mut csv = Vec::new();
-    write_csv(&table, &rows, &cols, false, &mut csv, &mut |_| {}, &AtomicBool::new(false)).unwrap();
+    let view = TableView { table: &table, rows: &rows, columns: &cols };
+    write_csv(view, false, &mut csv, &mut ExportControl::new(&mut |_| {}, &AtomicBool::new(false))).unwrap();
     assert_eq!(
         String::from_utf8(csv).unwrap(),
         "firstMessageTime_hour,firstMessageTime_day,firstMessageTime_week,firstMessageTime_month,count\r\n\
@@ -142,7 +143,7 @@ fn copies_and_exports_write_sortable_utc_bucket_labels() {
     );
 
     let mut json_out = Vec::new();
-    write_json(&table, &rows, &cols, &mut json_out, &mut |_| {}, &AtomicBool::new(false)).unwrap();
+    write_json(view, &mut json_out, &mut ExportControl::new(&mut |_| {}, &AtomicBool::new(false))).unwrap();
     let exported: Value = serde_json::from_slice(&json_out).unwrap();
     assert_eq!(exported[1]["firstMessageTime_day"], json!("2026-01-05"));
     assert_eq!(exported[1]["firstMessageTime_month"], json!("2026-01"));
@@ -150,7 +151,9 @@ fn copies_and_exports_write_sortable_utc_bucket_labels() {
     // Raw timestamps are exported as the instant, RFC 3339 in UTC.
     let raw = raw_table();
     let mut csv = Vec::new();
-    write_csv(&raw, &raw.all_rows(), &[0], false, &mut csv, &mut |_| {}, &AtomicBool::new(false)).unwrap();
+    let raw_view = TableView { table: &raw, rows: &raw.all_rows(), columns: &[0] };
+    write_csv(raw_view, false, &mut csv, &mut ExportControl::new(&mut |_| {}, &AtomicBool::new(false)))
+        .unwrap();
     assert_eq!(
         String::from_utf8(csv).unwrap(),
         "firstMessageTime\r\n2026-06-08T14:03:22.123Z\r\n2026-01-05T00:30:00.000Z\r\n"

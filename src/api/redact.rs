@@ -1,11 +1,14 @@
 //! The one API-key redaction rule: where the key could be echoed back (an error body from a
 //! misbehaving server or proxy, the excerpt of a non-JSON answer, a CLI error message), it is
 //! replaced by [`REDACTED`] before anything is shown, logged or written.
+//!
+//! URLs get the same care: [`redact_url`] drops the credentials and query a URL may carry
+//! before it is quoted in an error.
 
 use std::borrow::Cow;
 
 use super::client::ApiKey;
-use super::response::EnvelopeError;
+use super::response::{EXCERPT_MAX_CHARS, EnvelopeError, truncate_chars};
 
 /// Keys shorter than this are not scrubbed: replacing a short string would mangle ordinary
 /// text, and no real key is that short.
@@ -48,6 +51,24 @@ pub fn redact_key_in_envelope(error: EnvelopeError, key: Option<&ApiKey>) -> Env
             EnvelopeError::NotJson { reason, excerpt }
         }
         error => error,
+    }
+}
+
+/// A URL fit for an error message: no credentials, no query, at most 200 characters.
+pub fn redact_url(raw: &str) -> String {
+    match reqwest::Url::parse(raw) {
+        Ok(mut url) => {
+            let _ = url.set_username("");
+            let _ = url.set_password(None);
+            url.set_query(None);
+            url.set_fragment(None);
+            truncate_chars(url.as_str(), EXCERPT_MAX_CHARS)
+        }
+        // Unparseable: keep only what precedes any `@` or `?`, which could hide a secret.
+        Err(_) => {
+            let cut = raw.find(['@', '?']).map(|index| &raw[..index]).unwrap_or(raw);
+            truncate_chars(cut, EXCERPT_MAX_CHARS)
+        }
     }
 }
 
@@ -94,5 +115,13 @@ mod tests {
             EnvelopeError::NotJson { reason: "x".into(), excerpt: "*** echoed".into() }
         );
         assert_eq!(redact_key_in_envelope(EnvelopeError::Empty, Some(&secret)), EnvelopeError::Empty);
+    }
+
+    #[test]
+    fn urls_lose_credentials_query_and_length() {
+        assert_eq!(redact_url("https://user:pw@example.com/a?key=secret#f"), "https://example.com/a");
+        assert_eq!(redact_url("not a url user:pw@host?key=secret"), "not a url user:pw");
+        let long = format!("https://example.com/{}", "a".repeat(500));
+        assert!(redact_url(&long).chars().count() <= EXCERPT_MAX_CHARS + 1, "{}", redact_url(&long));
     }
 }

@@ -3,10 +3,13 @@
 //! [`grid_ui`] draws one frame of it. It reads the table through row-index views (sorted,
 //! then filtered by the quick search) that live in [`GridState`] and are recomputed only when
 //! the table, the sort keys, the search text or the searched columns change — never per frame.
-//! That work runs on a short-lived thread per change (sorting a million rows by text takes a
-//! few hundred milliseconds, searching them about a hundred), so typing in the search box never
-//! drops a frame; until the thread answers the grid keeps showing the previous view and the
-//! count line says it is working. A newer change makes an older thread stop at its next chunk.
+//! That work runs off the UI thread (`grid_view_cache` says how and
+//! why not on the worker), so typing in the search box never drops a frame; until the answer
+//! arrives the grid keeps showing the previous view and the count line says it is working.
+//!
+//! The file is long because the grid is one widget: its toolbar, header, body, selection,
+//! column window and menus all read and write the same [`GridState`] within one frame. The
+//! one part with a life of its own, the view computation, is in `grid_view_cache`.
 //!
 //! # Finding things from tests (egui_kittest) and screen readers
 //!
@@ -27,21 +30,20 @@
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::{self, Receiver, TryRecvError};
-use std::sync::{Arc, Weak};
+use std::sync::Arc;
 
 use egui::{Align, Color32, Event, Key, Label, Layout, Modifiers, RichText, Sense, TextStyle, Ui};
 use egui_extras::{Column as TableColumn, TableBuilder, TableRow};
 use serde::{Deserialize, Serialize};
 
 use crate::app::chart_ui::long_bucket_label;
+use crate::app::grid_view_cache::{ViewCache, ViewRequest};
 use crate::data::copy::{column_to_tsv, row_to_json, to_tsv};
 use crate::data::display::{
     bucket_unit, cell_copy_text, group_thousands, timestamp_display, timestamp_hover,
 };
 use crate::data::table::write_float;
-use crate::data::{CellRef, ResultTable, SearchCursor, SortKey, sort_view};
+use crate::data::{CellRef, ResultTable, SortKey, TableView};
 
 /// Opacity of the grid while a newer run is pending (the previous result stays readable).
 pub const STALE_OPACITY: f32 = 0.5;
@@ -62,9 +64,6 @@ const MAX_INITIAL_COLUMN_WIDTH: f32 = 360.0;
 
 /// Horizontal room around a cell's text, in points.
 const CELL_PADDING: f32 = 12.0;
-
-/// Table rows a search thread scans between two checks for a newer request.
-const SEARCH_CHUNK_ROWS: usize = 65_536;
 
 /// What the grid needs to know about the response besides the table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -175,7 +174,7 @@ pub struct GridState {
     #[serde(skip)]
     pub pending_sort: Option<Vec<GridSortKey>>,
     #[serde(skip)]
-    cache: ViewCache,
+    cache: GridCache,
 }
 
 impl Clone for GridState {
@@ -189,7 +188,7 @@ impl Clone for GridState {
             selection: self.selection,
             server_order: self.server_order.clone(),
             pending_sort: self.pending_sort.clone(),
-            cache: ViewCache::default(),
+            cache: GridCache::default(),
         }
     }
 }
@@ -198,19 +197,18 @@ impl GridState {
     /// The rows on screen, in order (table row indices): the last finished view for the
     /// current sort and search. Empty before the first frame.
     pub fn view(&self) -> &[u32] {
-        &self.cache.shown.rows
+        self.cache.views.rows()
     }
 
     /// The rows on screen when they are a view of `table` (shared, not copied); `None` when
     /// the grid has not drawn `table` yet (exports use it to write exactly what is shown).
     pub fn view_of(&self, table: &Arc<ResultTable>) -> Option<Arc<Vec<u32>>> {
-        std::ptr::eq(self.cache.table.as_ptr(), Arc::as_ptr(table))
-            .then(|| Arc::clone(&self.cache.shown.rows))
+        self.cache.views.is_of(table).then(|| Arc::clone(self.cache.views.rows()))
     }
 
     /// True while a sort or search is running for newer settings than [`GridState::view`].
     pub fn is_updating(&self) -> bool {
-        self.cache.job.is_some()
+        self.cache.views.is_updating()
     }
 
     /// Indices of the columns shown, in table order.
@@ -346,56 +344,15 @@ impl GridState {
     }
 }
 
-/// What a view is computed from.
-#[derive(Debug, Clone, Default, PartialEq)]
-struct ViewRequest {
-    keys: Vec<SortKey>,
-    /// Empty: no search (and then `columns` is empty too, so hiding columns costs nothing).
-    needle: String,
-    columns: Vec<usize>,
-}
-
-/// A finished view.
-#[derive(Debug, Clone, Default)]
-struct ShownView {
-    request: ViewRequest,
-    rows: Arc<Vec<u32>>,
-}
-
-/// A view being computed on a thread.
-#[derive(Debug)]
-struct Job {
-    generation: u64,
-    request: ViewRequest,
-    receiver: Receiver<JobOutput>,
-}
-
-#[derive(Debug)]
-struct JobOutput {
-    generation: u64,
-    request: ViewRequest,
-    sorted: Arc<Vec<u32>>,
-    rows: Arc<Vec<u32>>,
-}
-
-/// Everything derived from the table; rebuilt when the table changes.
+/// What the grid keeps between frames besides its settings: the row views (computed off the
+/// UI thread, see `grid_view_cache`) and the column layout.
 #[derive(Debug, Default)]
-struct ViewCache {
-    /// Identity of the table the views belong to. A `Weak` keeps the allocation (so the
-    /// address cannot be reused by a newer table) without keeping an old table's data alive.
-    table: Weak<ResultTable>,
+struct GridCache {
+    views: ViewCache,
     /// Counts tables seen, so the column layout can be reset for each new one.
     table_epoch: u64,
-    /// The last sort computed, reused when only the search changes.
-    sorted: Option<(Vec<SortKey>, Arc<Vec<u32>>)>,
-    shown: ShownView,
-    job: Option<Job>,
-    /// The newest job generation; older threads stop when they see a newer one.
-    latest_generation: Arc<AtomicU64>,
     /// Initial widths from the content, per table column (empty until measured).
     content_widths: Vec<f32>,
-    /// A request whose thread died without an answer; not tried again.
-    failed: Option<ViewRequest>,
     /// Table epoch and visible columns of the last frame, to reset the egui_extras widths
     /// (which it keys by column position) when they change.
     layout_key: Option<(u64, Vec<usize>)>,
@@ -409,147 +366,16 @@ struct ViewCache {
     table_rect: Option<egui::Rect>,
 }
 
-impl ViewCache {
+impl GridCache {
     /// Starts over when `table` is not the table of the cached views; returns true then.
     fn sync_table(&mut self, table: &Arc<ResultTable>) -> bool {
-        if std::ptr::eq(self.table.as_ptr(), Arc::as_ptr(table)) {
+        if !self.views.sync_table(table) {
             return false;
         }
-        self.cancel_job();
-        self.table = Arc::downgrade(table);
         self.table_epoch += 1;
-        self.sorted = None;
-        self.failed = None;
-        self.shown = ShownView { request: ViewRequest::default(), rows: Arc::new(table.all_rows()) };
         self.content_widths.clear();
         self.first_column = 0;
         true
-    }
-
-    fn cancel_job(&mut self) {
-        if self.job.take().is_some() {
-            self.latest_generation.fetch_add(1, Ordering::SeqCst);
-        }
-    }
-
-    /// Takes a finished job's view; returns true when the shown view changed.
-    fn poll(&mut self) -> bool {
-        let Some(job) = &self.job else { return false };
-        match job.receiver.try_recv() {
-            Ok(output) if output.generation == job.generation => {
-                self.sorted = Some((output.request.keys.clone(), output.sorted));
-                self.shown = ShownView { request: output.request, rows: output.rows };
-                self.job = None;
-                true
-            }
-            Ok(_) | Err(TryRecvError::Empty) => false,
-            Err(TryRecvError::Disconnected) => {
-                // The thread ended without an answer, which only a panic in the data layer
-                // can cause: keep the previous view rather than start the same work again
-                // every frame.
-                tracing::warn!("the grid could not sort or search this table; showing the previous view");
-                self.failed = self.job.take().map(|job| job.request);
-                false
-            }
-        }
-    }
-
-    /// Makes sure the shown view is, or will be, the view for `request`.
-    fn request(&mut self, ctx: &egui::Context, table: &Arc<ResultTable>, request: ViewRequest) -> bool {
-        if self.shown.request == request {
-            self.cancel_job();
-            return false;
-        }
-        if self.job.as_ref().is_some_and(|job| job.request == request)
-            || self.failed.as_ref() == Some(&request)
-        {
-            return false;
-        }
-        self.cancel_job();
-        if request.keys.is_empty() && request.needle.is_empty() {
-            // Table order needs no work worth a thread.
-            self.shown = ShownView { request, rows: Arc::new(table.all_rows()) };
-            return true;
-        }
-        let generation = self.latest_generation.fetch_add(1, Ordering::SeqCst) + 1;
-        let sorted =
-            self.sorted.as_ref().filter(|(keys, _)| *keys == request.keys).map(|(_, rows)| rows.clone());
-        let (sender, receiver) = mpsc::channel();
-        let work = ViewWork {
-            table: table.clone(),
-            request: request.clone(),
-            sorted,
-            generation,
-            latest_generation: self.latest_generation.clone(),
-        };
-        let repaint = ctx.clone();
-        let spawned = std::thread::Builder::new().name("grid-view".into()).spawn(move || {
-            if let Some(output) = work.run() {
-                // The grid may be gone already; then nobody needs the answer.
-                let _ = sender.send(output);
-                repaint.request_repaint();
-            }
-        });
-        match spawned {
-            Ok(_) => {
-                self.job = Some(Job { generation, request, receiver });
-                false
-            }
-            Err(err) => {
-                tracing::warn!(
-                    "could not start a thread for the grid view, computing it on the UI thread: {err}"
-                );
-                let work = ViewWork {
-                    table: table.clone(),
-                    request,
-                    sorted: None,
-                    generation,
-                    latest_generation: self.latest_generation.clone(),
-                };
-                if let Some(output) = work.run() {
-                    self.sorted = Some((output.request.keys.clone(), output.sorted));
-                    self.shown = ShownView { request: output.request, rows: output.rows };
-                }
-                true
-            }
-        }
-    }
-}
-
-/// The inputs of one view computation, owned so it can move to a thread.
-struct ViewWork {
-    table: Arc<ResultTable>,
-    request: ViewRequest,
-    sorted: Option<Arc<Vec<u32>>>,
-    generation: u64,
-    latest_generation: Arc<AtomicU64>,
-}
-
-impl ViewWork {
-    /// Sorts (unless a sort for the same keys is at hand), then filters by the search;
-    /// `None` when a newer request superseded this one.
-    fn run(self) -> Option<JobOutput> {
-        let ViewWork { table, request, sorted, generation, latest_generation } = self;
-        let superseded = || latest_generation.load(Ordering::SeqCst) != generation;
-        let sorted = match sorted {
-            Some(sorted) => sorted,
-            None => Arc::new(sort_view(&table, &request.keys)),
-        };
-        if superseded() {
-            return None;
-        }
-        let rows = if request.needle.is_empty() {
-            sorted.clone()
-        } else {
-            let mut cursor = SearchCursor::new(&table, &request.columns, &request.needle);
-            while !cursor.step(&table, SEARCH_CHUNK_ROWS) {
-                if superseded() {
-                    return None;
-                }
-            }
-            Arc::new(cursor.filter(&sorted))
-        };
-        Some(JobOutput { generation, request, sorted, rows })
     }
 }
 
@@ -583,7 +409,7 @@ fn grid_contents_ui(
     if state.cache.sync_table(table) {
         state.selection = None;
     }
-    if state.cache.poll() {
+    if state.cache.views.poll() {
         state.selection = None;
     }
 
@@ -599,7 +425,7 @@ fn grid_contents_ui(
         columns: if needle.is_empty() { Vec::new() } else { visible.clone() },
         needle,
     };
-    if state.cache.request(ui.ctx(), table, request) {
+    if state.cache.views.request(ui.ctx(), table, request) {
         state.selection = None;
     }
     if let Some(selection) = state.selection
@@ -803,7 +629,7 @@ fn table_ui(
     }
     let body_font = TextStyle::Body.resolve(ui.style());
     let row_height = (ui.fonts_mut(|fonts| fonts.row_height(&body_font)) + 6.0).round();
-    let view = state.cache.shown.rows.clone();
+    let view = state.cache.views.rows().clone();
     // As wide as the largest row number, grouped, in zeros (digits are equally wide).
     let widest_number: String = thousands(view.len().max(1) as u64)
         .chars()
@@ -894,11 +720,9 @@ fn table_ui(
             };
             remember_widths(body.widths(), table, remembered, state);
             let frame = RowsFrame {
-                table,
-                visible,
+                view: TableView { table, rows: &view, columns: visible },
                 on_screen,
                 first_position: window.first,
-                view: &view,
                 font: &body_font,
                 shift,
             };
@@ -1070,13 +894,11 @@ fn header_cell(ui: &mut Ui, table: &ResultTable, col: usize, state: &mut GridSta
 /// What every row of one frame shares.
 #[derive(Clone, Copy)]
 struct RowsFrame<'a> {
-    table: &'a ResultTable,
-    /// Every visible column (selections span these).
-    visible: &'a [usize],
-    /// The visible columns on screen: `visible[first_position..]`.
+    /// The table, the rows of the view and every visible column (selections span these).
+    view: TableView<'a>,
+    /// The visible columns on screen: `view.columns[first_position..]`.
     on_screen: &'a [usize],
     first_position: usize,
-    view: &'a [u32],
     /// Shift is held (read once per frame, not once per cell).
     shift: bool,
     font: &'a egui::FontId,
@@ -1090,7 +912,8 @@ fn body_row(
     table_row: usize,
     actions: &mut Vec<GridAction>,
 ) {
-    let RowsFrame { table, visible, on_screen, first_position, view, font, shift } = *frame;
+    let RowsFrame { view, on_screen, first_position, font, shift } = *frame;
+    let TableView { table, columns: visible, .. } = view;
     row.set_selected(state.is_selected(view_row, None, visible));
     let (_, number) = row.col(|ui| {
         ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
@@ -1105,7 +928,7 @@ fn body_row(
             _ => GridSelection::Rows { anchor: view_row, focus: view_row },
         });
     }
-    row_context_menu(&number, table, state, None, table_row, view, actions);
+    row_context_menu(&number, view, state, None, table_row, actions);
 
     for (index, &col) in on_screen.iter().enumerate() {
         let position = first_position + index;
@@ -1133,20 +956,20 @@ fn body_row(
             *focus = here;
         }
         cell_tooltip(&response, table, table_row, col, font);
-        row_context_menu(&response, table, state, Some(col), table_row, view, actions);
+        row_context_menu(&response, view, state, Some(col), table_row, actions);
     }
 }
 
-#[allow(clippy::too_many_arguments)]
+/// The menu of a row number (`col` is `None`) or of a cell.
 fn row_context_menu(
     response: &egui::Response,
-    table: &ResultTable,
+    view: TableView<'_>,
     state: &mut GridState,
     col: Option<usize>,
     table_row: usize,
-    view: &[u32],
     actions: &mut Vec<GridAction>,
 ) {
+    let table = view.table;
     response.context_menu(|ui| {
         if let Some(col) = col
             && ui.button("Copy value").clicked()
@@ -1162,7 +985,7 @@ fn row_context_menu(
         if let Some(col) = col
             && ui.button("Copy column").clicked()
         {
-            copy_text(ui, column_to_tsv(table, view, col, false), actions);
+            copy_text(ui, column_to_tsv(table, view.rows, col, false), actions);
             ui.close();
         }
         if state.selection.is_some() {

@@ -13,6 +13,7 @@ pub mod connection_ui;
 pub mod draft;
 pub mod export_dialog;
 pub mod grid_ui;
+mod grid_view_cache;
 pub mod history_ui;
 pub mod inspector_ui;
 pub mod path_input;

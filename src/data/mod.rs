@@ -9,7 +9,8 @@
 //! - [`search`]: [`search_view`] and the incremental
 //!   [`SearchCursor`];
 //! - [`copy`]: TSV and JSON for the clipboard;
-//! - [`display`]: how cells read in the grid (grouped numbers, local times).
+//! - [`display`]: how cells read in the grid (grouped numbers, local times);
+//! - [`view`]: [`TableView`], the rows and columns on screen of a table.
 
 mod builder;
 pub mod copy;
@@ -22,11 +23,13 @@ pub mod sort;
 pub mod storage;
 pub mod table;
 pub mod time;
+pub mod view;
 
 pub use parse::{LoadProgress, Meta, TableError};
 pub use search::{SearchCursor, search_view};
 pub use sort::{SortKey, sort_view};
 pub use table::{CellRef, Column, ColumnType, ResultTable};
+pub use view::TableView;
 
 #[cfg(test)]
 mod tests;

@@ -3,6 +3,8 @@
 //! HTTP server on loopback that answers exactly as `API.md` says.
 
 pub mod dataset;
+#[cfg(test)]
+pub(crate) mod fixture;
 pub mod server;
 pub mod sql;
 pub mod store;

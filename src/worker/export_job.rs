@@ -25,10 +25,10 @@ use tokio_util::sync::CancellationToken;
 
 use crate::api::client::{AnalyticsClient, ClientError};
 use crate::api::query::QueryBody;
-use crate::data::ResultTable;
 use crate::data::export::{
-    ExportError, ExportFormat, ExportMeta, ExportOptions, ExportOutcome, StreamExport,
+    ExportControl, ExportError, ExportFormat, ExportMeta, ExportOptions, ExportOutcome, StreamExport,
 };
+use crate::data::{ResultTable, TableView};
 
 use super::{Emitter, Event, PIPE_CAPACITY_CHUNKS, PROGRESS_INTERVAL, blocking, elapsed_ms, pipe};
 
@@ -151,15 +151,12 @@ async fn export(
                     reporter.report(ExportProgress { phase: ExportPhase::Writing, row_count, byte_count: 0 })
                 };
                 crate::data::export::export_view(
-                    &table,
-                    &rows,
-                    &columns,
+                    TableView { table: &table, rows: &rows, columns: &columns },
                     format,
                     &path,
                     &meta,
                     &options,
-                    &mut progress,
-                    &cancel,
+                    &mut ExportControl::new(&mut progress, &cancel),
                 )
             })
             .await
@@ -309,7 +306,7 @@ impl Streamed {
         let mut progress = |row_count: u64| {
             reporter.report(ExportProgress { phase: ExportPhase::Converting, row_count, byte_count: bytes })
         };
-        export.finish(&mut progress, cancel)
+        export.finish(&mut ExportControl::new(&mut progress, cancel))
     }
 }
 
