@@ -199,19 +199,21 @@ fn connection_ui(ui: &mut Ui, connection: StartConnection<'_>, commands: &mut Ve
                     StartConnection::Failed { .. } => visuals.error_fg_color,
                     _ => visuals.strong_text_color(),
                 };
-                ui.vertical(|ui| {
-                    ui.label(RichText::new(title).strong().color(title_color));
-                    if !meaning.is_empty() {
-                        ui.add(egui::Label::new(RichText::new(meaning).weak()).wrap());
+                // The button first, from the right, so the explanation wraps in what is left.
+                ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
+                    if let Some(button) = button
+                        && ui.button(button).clicked()
+                    {
+                        commands.push(StartPageCommand::OpenConnection);
                     }
-                });
-                if let Some(button) = button {
-                    ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
-                        if ui.button(button).clicked() {
-                            commands.push(StartPageCommand::OpenConnection);
+                    ui.add_space(12.0);
+                    ui.with_layout(Layout::top_down(Align::Min), |ui| {
+                        ui.label(RichText::new(title).strong().color(title_color));
+                        if !meaning.is_empty() {
+                            ui.add(egui::Label::new(RichText::new(meaning).weak()).wrap());
                         }
                     });
-                }
+                });
             });
         });
 }
@@ -294,7 +296,8 @@ fn preset_card_ui(ui: &mut Ui, preset: &Preset, size: Vec2) -> egui::Response {
 
     let inner = rect.shrink(CARD_PADDING);
     let body_font = TextStyle::Body.resolve(ui.style());
-    let small_font = TextStyle::Small.resolve(ui.style());
+    // Smaller than the description, but readable: egui's Small style is too small here.
+    let small_font = FontId::new(body_font.size - 1.5, body_font.family.clone());
     let name = if preset.builtin { format!("★ {}", preset.name) } else { preset.name.clone() };
     let name_font = FontId::new(body_font.size + 1.0, body_font.family.clone());
     let name = wrapped(ui, name, name_font, visuals.strong_text_color(), inner.width(), 2);
