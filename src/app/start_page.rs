@@ -146,7 +146,8 @@ pub fn start_page_ui(ui: &mut Ui, page: &StartPage<'_>, commands: &mut Vec<Start
                     chart_start_ui(ui, preset, commands);
                     ui.add_space(16.0);
                 }
-                section_heading(ui, "Presets");
+                // Not "Presets" alone: that names the top bar's menu.
+                section_heading(ui, "Start from a preset");
                 presets_ui(ui, page.presets.as_deref(), commands);
                 ui.add_space(16.0);
                 section_heading(ui, "Recent runs");
@@ -177,8 +178,9 @@ fn connection_ui(ui: &mut Ui, connection: StartConnection<'_>, commands: &mut Ve
                         ui.spinner();
                         ("Connecting…", String::new(), None)
                     }
+                    // Not "Demo data": that is the top bar's badge, and one name names one widget.
                     StartConnection::Demo => (
-                        "Demo data",
+                        "You are exploring demo data",
                         "Synthetic conversations, generated on this computer: every feature works and nothing \
                          leaves it. Connect your workspace with an API key to explore your own."
                             .to_string(),
