@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 use criterion::{Criterion, criterion_group, criterion_main};
 use eframe::App as _;
 use inkeep_explorer::api::query::{QueryBody, parse_query};
-use inkeep_explorer::app::state::{ConnectionStatus, RunState, Tab};
+use inkeep_explorer::app::state::{ConnectionStatus, ResultView, RunState};
 use inkeep_explorer::app::{AppEnv, ExplorerApp, LaunchOptions, Startup};
 use inkeep_explorer::settings::Settings;
 use serde_json::{Value, json};
@@ -105,7 +105,7 @@ fn frames(c: &mut Criterion) {
     let mut group = c.benchmark_group("frame");
     group.measurement_time(Duration::from_secs(5));
 
-    let launch = LaunchOptions { tab: Some(Tab::Request), ..LaunchOptions::default() };
+    let launch = LaunchOptions { tab: Some(ResultView::Request), ..LaunchOptions::default() };
     let mut window = Window::open(many_conditions(50), launch);
     window.frames_until("the connection", |app| {
         matches!(app.state().connection, ConnectionStatus::Connected(_))
@@ -120,9 +120,9 @@ fn frames(c: &mut Criterion) {
             "groupBy":[{"field":"type"}]}"#,
     )
     .unwrap();
-    let launch = LaunchOptions { tab: Some(Tab::Table), run: true, ..LaunchOptions::default() };
+    let launch = LaunchOptions { tab: Some(ResultView::Table), run: true, ..LaunchOptions::default() };
     let mut window = Window::open(query, launch);
-    window.frames_until("the result", |app| matches!(app.state().run, RunState::Done(_)));
+    window.frames_until("the result", |app| matches!(app.state().active().run, RunState::Done(_)));
     group.bench_function("result table shown", |b| b.iter(|| window.frame()));
 
     group.sample_size(10);

@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use clap::{ArgGroup, Args, Parser, Subcommand};
 use inkeep_explorer::api::client::{ApiKey, SERVER_URL_ENV};
-use inkeep_explorer::app::{self, LaunchOptions, state::Tab};
+use inkeep_explorer::app::{self, LaunchOptions, state::ResultView};
 use inkeep_explorer::data::export::ExportFormat;
 use inkeep_explorer::demo::dataset::DatasetParams;
 use inkeep_explorer::demo::server::{self, ServerConfig};
@@ -197,10 +197,10 @@ fn init_logging(default_level: &str) {
 /// The window: on the embedded demo API unless a key is configured.
 fn open_window(args: WindowArgs) -> anyhow::Result<()> {
     let tab = args.tab.map(|tab| match tab {
-        TabArg::Table => Tab::Table,
-        TabArg::Chart => Tab::Chart,
-        TabArg::Request => Tab::Request,
-        TabArg::Response => Tab::Response,
+        TabArg::Table => ResultView::Table,
+        TabArg::Chart => ResultView::Chart,
+        TabArg::Request => ResultView::Request,
+        TabArg::Response => ResultView::Response,
     });
     app::run_native(LaunchOptions {
         query_file: args.query,

@@ -269,6 +269,11 @@ fn quoted_names(names: &[String]) -> String {
 /// unresolved; whoever runs it resolves them. Used by `--preset NAME` of the window and of
 /// `run`.
 pub fn find_preset_query(config_dir: Option<&Path>, name: &str) -> Result<QueryBody, PresetLookupError> {
+    find_preset(config_dir, name).map(|preset| preset.query)
+}
+
+/// [`find_preset_query`], with the whole preset (its name titles the window's tab).
+pub fn find_preset(config_dir: Option<&Path>, name: &str) -> Result<Preset, PresetLookupError> {
     // Only look: a damaged file is left where it is for the window to move aside and
     // report (opening the store here would move it silently).
     let intact = |dir: &Path| match atomic_file::read_if_exists(&dir.join(PRESETS_FILE_NAME)) {
@@ -286,7 +291,7 @@ pub fn find_preset_query(config_dir: Option<&Path>, name: &str) -> Result<QueryB
     let by_id =
         || store.list().into_iter().find(|p| p.id == slug || p.id.strip_prefix("builtin-") == Some(slug));
     match store.find_by_name(name).or_else(by_id) {
-        Some(preset) => Ok(preset.query.clone()),
+        Some(preset) => Ok(preset.clone()),
         None => Err(PresetLookupError::NotFound {
             name: name.trim().to_string(),
             available: store.list().iter().map(|p| p.name.clone()).collect(),

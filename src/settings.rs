@@ -1,5 +1,6 @@
 //! Persisted settings of the window: server URL, connection choice, theme and the last
-//! query. Never a secret: the API key lives in the environment or the OS keychain
+//! query; and, beside them in `tabs.json`, the query tabs ([`SavedTabs`]: their queries and
+//! settings, never their results). Never a secret: the API key lives in the environment or the OS keychain
 //! (see [`crate::secrets`]).
 //!
 //! The file is JSON in the platform config dir (`settings.json`), written atomically
@@ -15,10 +16,104 @@ use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 
 use crate::api::query::QueryBody;
-use crate::atomic_file::write_atomic;
+use crate::atomic_file::{LoadedJson, load_json_file, write_atomic};
 
 /// The name of the settings file inside the config dir.
 pub const SETTINGS_FILE_NAME: &str = "settings.json";
+
+/// The name of the tabs file inside the config dir.
+pub const TABS_FILE_NAME: &str = "tabs.json";
+
+/// One query tab as saved: its query and settings, never its result.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct SavedTab {
+    /// The tab's id (kept so a restarted window numbers new tabs after it).
+    pub id: u64,
+    /// The title the user gave it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The preset it was opened from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub preset_name: Option<String>,
+    /// The form state, raw JSON owned by the window (`app::draft`), so a change of the form
+    /// model loses one tab's half-typed values at worst, never the file.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub draft: Option<Value>,
+    /// The query as the API reads it, used when the draft no longer loads.
+    #[serde(deserialize_with = "lenient", skip_serializing_if = "Option::is_none")]
+    pub query: Option<QueryBody>,
+    /// The result view shown (`table`, `chart`, `request`, `response`).
+    #[serde(deserialize_with = "lenient", skip_serializing_if = "Option::is_none")]
+    pub view: Option<String>,
+    /// The grid's sort, hidden columns and widths (raw JSON owned by `app::grid_ui`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub grid: Option<Value>,
+    /// The chart's settings (raw JSON owned by `app::chart_ui`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub chart: Option<Value>,
+}
+
+/// The query tabs of the window, saved across restarts (`tabs.json`).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct SavedTabs {
+    /// The tabs, left to right.
+    pub tabs: Vec<SavedTab>,
+    /// The index of the tab shown.
+    pub active: usize,
+}
+
+/// What reading `tabs.json` found.
+#[derive(Debug, Default)]
+pub struct LoadedTabs {
+    /// The tabs; `None` when there was no usable file (start from the settings' last query).
+    pub tabs: Option<SavedTabs>,
+    /// Something to tell the user (the file was damaged and moved aside…).
+    pub notice: Option<String>,
+    /// Why the file must not be written (it could not be read, or not moved aside).
+    pub read_only: Option<String>,
+}
+
+impl SavedTabs {
+    /// The tabs file inside `config_dir`.
+    pub fn path_in(config_dir: &Path) -> PathBuf {
+        config_dir.join(TABS_FILE_NAME)
+    }
+
+    /// Reads `tabs.json`: a missing file is no tabs; a damaged one is moved aside (and said so).
+    pub fn load(config_dir: &Path) -> LoadedTabs {
+        let path = SavedTabs::path_in(config_dir);
+        match load_json_file::<SavedTabs>(&path, "tabs") {
+            LoadedJson::Missing => LoadedTabs::default(),
+            LoadedJson::Parsed(tabs) => LoadedTabs { tabs: Some(tabs), ..LoadedTabs::default() },
+            LoadedJson::Unusable { moved_aside, read_only } => {
+                let notice = match (&moved_aside, &read_only) {
+                    (_, Some(reason)) => format!("The tabs were not restored: {reason}."),
+                    (Some(moved), None) => format!(
+                        "The saved tabs could not be read and were moved aside ({}); starting with one tab.",
+                        moved.display()
+                    ),
+                    (None, None) => "The saved tabs could not be read; starting with one tab.".to_string(),
+                };
+                LoadedTabs { tabs: None, notice: Some(notice), read_only }
+            }
+        }
+    }
+
+    /// Writes `tabs.json` into `config_dir` atomically, creating the directory if needed.
+    pub fn save(&self, config_dir: &Path) -> Result<(), SettingsError> {
+        let path = SavedTabs::path_in(config_dir);
+        let bytes = match serde_json::to_vec_pretty(self) {
+            Ok(bytes) => bytes,
+            Err(err) => return Err(SettingsError::Write { path, source: std::io::Error::other(err) }),
+        };
+        match write_atomic(&path, |out| out.write_all(&bytes)) {
+            Ok(_) => Ok(()),
+            Err(source) => Err(SettingsError::Write { path, source }),
+        }
+    }
+}
 
 /// Which API the window talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -166,6 +261,28 @@ where
 mod tests {
     use super::*;
     use crate::api::query::{Selection, TimeUnit};
+
+    #[test]
+    fn tabs_round_trip_and_a_damaged_file_is_moved_aside() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(SavedTabs::load(dir.path()).tabs.is_none());
+        let tabs = SavedTabs {
+            tabs: vec![
+                SavedTab { id: 3, name: Some("Mine".into()), ..SavedTab::default() },
+                SavedTab { id: 7, view: Some("chart".into()), ..SavedTab::default() },
+            ],
+            active: 1,
+        };
+        tabs.save(dir.path()).unwrap();
+        assert_eq!(SavedTabs::load(dir.path()).tabs, Some(tabs));
+
+        std::fs::write(SavedTabs::path_in(dir.path()), "{ not json").unwrap();
+        let loaded = SavedTabs::load(dir.path());
+        assert!(loaded.tabs.is_none());
+        assert!(loaded.read_only.is_none());
+        assert!(loaded.notice.unwrap().contains("moved aside"));
+        assert!(!SavedTabs::path_in(dir.path()).exists(), "the damaged file is out of the way");
+    }
 
     #[test]
     fn missing_file_gives_defaults() {

@@ -73,11 +73,11 @@ fn scene_with(query: &str, first_answer: Reply, client: impl FnOnce(&mut ClientC
     step_until(&mut window, "the connection", connected(ConnectionKind::Remote));
     click(&mut window, "Run");
     step_until(&mut window, "the first run", finished);
-    let RunState::Done(first) = &app(&window).run else {
-        panic!("the good run failed: {:?}", app(&window).run)
+    let RunState::Done(first) = &app(&window).active().run else {
+        panic!("the good run failed: {:?}", app(&window).active().run)
     };
     let first = (**first).clone();
-    let draft = app(&window).draft.clone();
+    let draft = app(&window).active().draft.clone();
     let query_json = serde_json::to_value(draft.to_body().unwrap()).unwrap();
     assert_eq!(server.seen_on(QUERY).len(), 1);
     Scene { server, window, first, draft, query_json }
@@ -106,7 +106,7 @@ impl Scene {
         // newer run than the good one that ended.
         let first_id = self.first.request_id;
         step_until(&mut self.window, "the end of the run", |state| {
-            let ended_id = match &state.run {
+            let ended_id = match &state.active().run {
                 RunState::Done(outcome) => Some(outcome.request_id),
                 RunState::Failed { error, .. } => Some(error.request_id),
                 _ => None,
@@ -119,7 +119,7 @@ impl Scene {
     /// leave: the message in the banner and the status bar, the query, the previous result.
     fn run_into_failure(&mut self) -> RunFailure {
         self.run_again();
-        let failure = match &app(&self.window).run {
+        let failure = match &app(&self.window).active().run {
             RunState::Failed { error, .. } => (**error).clone(),
             other => panic!("expected a failure, got {other:?}"),
         };
@@ -129,10 +129,13 @@ impl Scene {
         assert!(shows(window, &failure.summary), "the banner shows: {}", failure.summary);
         assert!(shows(window, "⚠ Failed"), "the status bar says Failed");
         // The query in the builder is exactly what it was.
-        assert_eq!(app(window).draft, self.draft, "the builder's query is unchanged");
-        assert_eq!(serde_json::to_value(app(window).draft.to_body().unwrap()).unwrap(), self.query_json);
+        assert_eq!(app(window).active().draft, self.draft, "the builder's query is unchanged");
+        assert_eq!(
+            serde_json::to_value(app(window).active().draft.to_body().unwrap()).unwrap(),
+            self.query_json
+        );
         // The previous result is still the one shown, in the grid too.
-        assert_eq!(app(window).run.outcome(), Some(&self.first), "the previous result is kept");
+        assert_eq!(app(window).active().run.outcome(), Some(&self.first), "the previous result is kept");
         assert!(shows(window, "Previous result; the last run failed."));
         assert!(shows(window, "support_ticket"), "the grid still shows the previous rows");
         // The key never appears in what the user sees or copies.
@@ -143,12 +146,12 @@ impl Scene {
 
     /// After a successful run: the new result is shown, the query untouched, no banner.
     fn assert_new_result_shown(&self) {
-        let RunState::Done(outcome) = &app(&self.window).run else {
-            panic!("expected a result, got {:?}", app(&self.window).run)
+        let RunState::Done(outcome) = &app(&self.window).active().run else {
+            panic!("expected a result, got {:?}", app(&self.window).active().run)
         };
         assert_ne!(outcome.request_id, self.first.request_id, "a new result");
         assert_eq!(outcome.table, self.first.table, "the same rows, read again");
-        assert_eq!(app(&self.window).draft, self.draft);
+        assert_eq!(app(&self.window).active().draft, self.draft);
         assert!(!shows_containing(&self.window, "The query failed"));
         assert!(shows(&self.window, "✔ Done"));
     }
@@ -324,9 +327,9 @@ fn load_all_rows_cut_half_way_keeps_the_first_page_and_says_so() {
     for (round, (how, reply)) in cuts.into_iter().enumerate() {
         scene.server.queue(EXPORT, reply);
         click(&mut scene.window, "Load all rows");
-        step_until(&mut scene.window, "the end of the load", |s| s.load_all.loading_id().is_none());
-        let LoadAllState::Failed { message, .. } = &app(&scene.window).load_all else {
-            panic!("{how}: expected a failure, got {:?}", app(&scene.window).load_all)
+        step_until(&mut scene.window, "the end of the load", |s| s.active().load_all.loading_id().is_none());
+        let LoadAllState::Failed { message, .. } = &app(&scene.window).active().load_all else {
+            panic!("{how}: expected a failure, got {:?}", app(&scene.window).active().load_all)
         };
         contains_all(
             message,
@@ -334,16 +337,16 @@ fn load_all_rows_cut_half_way_keeps_the_first_page_and_says_so() {
         );
         let window = &scene.window;
         // The table is still the first page: same rows, not marked complete.
-        let shown = app(window).run.outcome().unwrap();
+        let shown = app(window).active().run.outcome().unwrap();
         assert_eq!(shown, &scene.first, "{how}: the first page is still shown");
         assert!(!shown.all_rows_loaded);
-        assert_eq!(app(window).draft, scene.draft);
+        assert_eq!(app(window).active().draft, scene.draft);
         // Said above the table and in the status bar; the banner offers another try.
         assert_eq!(window.query_all_by_label_contains("Loading all rows failed").count(), 2, "{how}");
         assert!(shows(window, "Showing 2 of 1,000 rows"), "{how}");
         assert_eq!(scene.server.seen_on(EXPORT).len(), round + 1, "{how}: one attempt, no retry after data");
         click(&mut scene.window, "Dismiss");
-        assert_eq!(app(&scene.window).load_all, LoadAllState::Idle);
+        assert_eq!(app(&scene.window).active().load_all, LoadAllState::Idle);
     }
 }
 
@@ -369,16 +372,16 @@ fn load_all_rows_cut_at_a_row_boundary_without_a_length_fails_and_keeps_the_firs
     let cut = row_boundary(&csv, 500);
     scene.server.queue(EXPORT, Reply::close_delimited_cut("text/csv", csv.as_bytes(), cut));
     click(&mut scene.window, "Load all rows");
-    step_until(&mut scene.window, "the end of the load", |s| s.load_all.loading_id().is_none());
-    let LoadAllState::Failed { message, .. } = &app(&scene.window).load_all else {
-        panic!("expected a failure, got {:?}", app(&scene.window).load_all)
+    step_until(&mut scene.window, "the end of the load", |s| s.active().load_all.loading_id().is_none());
+    let LoadAllState::Failed { message, .. } = &app(&scene.window).active().load_all else {
+        panic!("expected a failure, got {:?}", app(&scene.window).active().load_all)
     };
     contains_all(
         message,
         &["the export stopped after 500 of 1,000 rows", "The table still shows the first 2 rows"],
     );
     let window = &scene.window;
-    let shown = app(window).run.outcome().unwrap();
+    let shown = app(window).active().run.outcome().unwrap();
     assert_eq!(shown, &scene.first, "the first page is still shown");
     assert!(!shown.all_rows_loaded);
     assert_eq!(window.query_all_by_label_contains("Loading all rows failed").count(), 2);
@@ -391,9 +394,11 @@ fn load_all_rows_cut_at_a_row_boundary_without_a_length_fails_and_keeps_the_firs
     click(&mut scene.window, "Dismiss");
     scene.server.queue(EXPORT, Reply::full(200, "text/csv", &[], csv.clone()));
     click(&mut scene.window, "Load all rows");
-    step_until(&mut scene.window, "the end of the second load", |s| s.load_all.loading_id().is_none());
-    let shown = app(&scene.window).run.outcome().unwrap();
-    assert!(shown.all_rows_loaded, "{:?}", app(&scene.window).load_all);
+    step_until(&mut scene.window, "the end of the second load", |s| {
+        s.active().load_all.loading_id().is_none()
+    });
+    let shown = app(&scene.window).active().run.outcome().unwrap();
+    assert!(shown.all_rows_loaded, "{:?}", app(&scene.window).active().load_all);
     assert_eq!(shown.row_count(), EXPORT_ROWS);
 }
 
@@ -402,9 +407,9 @@ fn load_all_rows_with_more_rows_than_counted_loads_them_and_warns() {
     let mut scene = scene_with(RAW_ROWS, raw_first_page(998), no_retries);
     scene.server.queue(EXPORT, Reply::full(200, "text/csv", &[], export_csv()));
     click(&mut scene.window, "Load all rows");
-    step_until(&mut scene.window, "the end of the load", |s| s.load_all.loading_id().is_none());
-    let shown = app(&scene.window).run.outcome().unwrap();
-    assert!(shown.all_rows_loaded, "{:?}", app(&scene.window).load_all);
+    step_until(&mut scene.window, "the end of the load", |s| s.active().load_all.loading_id().is_none());
+    let shown = app(&scene.window).active().run.outcome().unwrap();
+    assert!(shown.all_rows_loaded, "{:?}", app(&scene.window).active().load_all);
     assert_eq!(shown.row_count(), EXPORT_ROWS);
     assert!(
         shows_containing(&scene.window, "2 rows more than the 998 the query counted"),
@@ -451,7 +456,7 @@ fn export_all_rows_cut_at_a_row_boundary_without_a_length_fails_and_writes_no_fi
     }
     // The run's total was passed along: the query endpoint was not asked again.
     assert_eq!(scene.server.seen_on(QUERY).len(), 1);
-    assert_eq!(app(&scene.window).run.outcome(), Some(&scene.first), "the table is untouched");
+    assert_eq!(app(&scene.window).active().run.outcome(), Some(&scene.first), "the table is untouched");
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -155,12 +155,12 @@ fn burst(window: &mut Window, conversations: &[Conversation], first_run: usize) 
     for (offset, conversation) in conversations.iter().enumerate() {
         command(window, Command::LoadQuery(Box::new(query_for(&conversation.id, first_run + offset))));
         command(window, Command::Run);
-        let pending = app(window).run.pending_id().expect("the run was sent");
+        let pending = app(window).active().run.pending_id().expect("the run was sent");
         assert!(pending > last_request_id, "each run gets a newer id");
         last_request_id = pending;
         window.step();
     }
-    step_until(window, "the last run's answer", |s| matches!(s.run, RunState::Done(_)));
+    step_until(window, "the last run's answer", |s| matches!(s.active().run, RunState::Done(_)));
     last_request_id
 }
 
@@ -178,7 +178,7 @@ fn two_hundred_superseding_runs_show_the_last_answer_and_leave_nothing_behind() 
     // one-run baseline instead, the resident set grew by 25 to 46 MB whether 100, 200 or 400
     // runs followed: arenas, not runs. After the warm-up burst it grows by 2 to 10 MB.)
     command(&mut window, Command::Run);
-    step_until(&mut window, "the warm-up run", |s| matches!(s.run, RunState::Done(_)));
+    step_until(&mut window, "the warm-up run", |s| matches!(s.active().run, RunState::Done(_)));
     burst(&mut window, &conversations[1..=WARM_UP_RUNS], 1);
     for _ in 0..20 {
         window.step();
@@ -194,7 +194,7 @@ fn two_hundred_superseding_runs_show_the_last_answer_and_leave_nothing_behind() 
 
     // Exactly the last answer is shown: the last run's id, its total, its first conversation.
     let last = &conversations[last_run];
-    let RunState::Done(outcome) = &app(&window).run else { unreachable!() };
+    let RunState::Done(outcome) = &app(&window).active().run else { unreachable!() };
     assert_eq!(outcome.request_id, last_request_id, "the answer shown is the last run's");
     assert_eq!(outcome.body.notes.as_deref(), Some(format!("load run {last_run}").as_str()));
     assert_eq!(outcome.meta.total, DEMO_ROWS - last_run as u64, "the last run's total");
@@ -216,8 +216,8 @@ fn two_hundred_superseding_runs_show_the_last_answer_and_leave_nothing_behind() 
         window.step();
         std::thread::sleep(Duration::from_millis(2));
     }
-    assert_eq!(app(&window).run.outcome().map(|o| o.request_id), Some(last_request_id));
-    assert_eq!(app(&window).draft.to_body().unwrap(), query_for(&last.id, last_run));
+    assert_eq!(app(&window).active().run.outcome().map(|o| o.request_id), Some(last_request_id));
+    assert_eq!(app(&window).active().draft.to_body().unwrap(), query_for(&last.id, last_run));
 
     // No leaked tasks: the superseded runs' tasks end (cancelled), and pooled connections to
     // the demo API are few (only finished requests return theirs). Allow for a handful.

@@ -18,7 +18,8 @@ use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
 use inkeep_explorer::api::client::ApiKey;
 use inkeep_explorer::api::query::parse_query;
-use inkeep_explorer::app::state::{AppState, LoadAllState, RunState};
+use inkeep_explorer::app::state::{LoadAllState, RunState};
+use inkeep_explorer::app::window::WindowState;
 use inkeep_explorer::app::{AppEnv, ExplorerApp};
 use inkeep_explorer::demo::dataset::{DatasetParams, generate};
 use inkeep_explorer::settings::Settings;
@@ -32,7 +33,7 @@ fn demo_harness() -> Harness<'static, ExplorerApp> {
     window(AppEnv::isolated(DEMO_ROWS), None)
 }
 
-fn body_json(state: &AppState) -> Value {
+fn body_json(state: &WindowState) -> Value {
     serde_json::to_value(draft_body(state)).unwrap()
 }
 
@@ -64,8 +65,8 @@ fn a_query_built_by_clicks_runs_on_the_demo_api_and_shows_its_rows() {
 
     click(&mut harness, "Run");
     step_until(&mut harness, "the run", finished);
-    let RunState::Done(outcome) = &app(&harness).run else {
-        panic!("the run failed: {:?}", app(&harness).run)
+    let RunState::Done(outcome) = &app(&harness).active().run else {
+        panic!("the run failed: {:?}", app(&harness).active().run)
     };
     assert_eq!(outcome.columns(), ["firstMessageTime_day", "count_id", "type"]);
 
@@ -94,7 +95,7 @@ fn undo_restores_the_previous_query_and_redo_brings_the_edit_back() {
     click(&mut harness, "Add aggregation");
     let with_count = body_json(app(&harness));
     click(&mut harness, "Add time bucket");
-    assert_eq!(app(&harness).draft.select.len(), 2);
+    assert_eq!(app(&harness).active().draft.select.len(), 2);
 
     harness.key_press_modifiers(Modifiers::COMMAND, Key::Z);
     harness.run_ok();
@@ -102,7 +103,7 @@ fn undo_restores_the_previous_query_and_redo_brings_the_edit_back() {
 
     harness.key_press_modifiers(Modifiers::COMMAND | Modifiers::SHIFT, Key::Z);
     harness.run_ok();
-    assert_eq!(app(&harness).draft.select.len(), 2);
+    assert_eq!(app(&harness).active().draft.select.len(), 2);
 
     // The toolbar button does the same.
     click(&mut harness, "Undo");
@@ -136,7 +137,7 @@ fn run_is_disabled_with_the_reason_while_the_query_is_invalid() {
     // Ctrl+Enter does not send an invalid query either.
     harness.key_press_modifiers(Modifiers::COMMAND, Key::Enter);
     harness.run_ok();
-    assert!(matches!(app(&harness).run, RunState::NotRequested));
+    assert!(matches!(app(&harness).active().run, RunState::NotRequested));
 
     type_into(&mut harness, "Value", "12");
     unfocus(&mut harness);
@@ -148,32 +149,32 @@ fn bad_json_in_the_inspector_shows_where_and_keeps_the_form() {
     let mut harness = demo_harness();
     step_until(&mut harness, "the demo connection", connected(ConnectionKind::Demo));
     click(&mut harness, "Add aggregation");
-    let before = app(&harness).draft.clone();
+    let before = app(&harness).active().draft.clone();
 
     click(&mut harness, "Request");
     assert!(disabled(&harness, "Apply"), "nothing to apply before an edit");
     type_into(&mut harness, "Request JSON", "{\n  \"select\": [}");
     click(&mut harness, "Apply");
-    let error = app(&harness).inspector.error.clone().expect("the error is kept");
+    let error = app(&harness).active().inspector.error.clone().expect("the error is kept");
     assert_eq!((error.line, error.column), (2, 14));
-    assert_eq!(app(&harness).draft, before, "the form is untouched");
+    assert_eq!(app(&harness).active().draft, before, "the form is untouched");
     assert!(harness.query_by_label_contains("(line 2, column 14)").is_some(), "the error is shown");
 
     // JSON that parses but does not fit the model names the path.
     type_into(&mut harness, "Request JSON", r#"{"select":[{"type":"aggregation","aggregation":"median"}]}"#);
     click(&mut harness, "Apply");
-    let error = app(&harness).inspector.error.clone().expect("the error is kept");
+    let error = app(&harness).active().inspector.error.clone().expect("the error is kept");
     assert!(error.path.starts_with("select[0]"), "{error:?}");
-    assert_eq!(app(&harness).draft, before);
+    assert_eq!(app(&harness).active().draft, before);
 
     // Good JSON is applied to the form, and undo takes it back.
     type_into(&mut harness, "Request JSON", r#"{"select":[{"type":"time","timeUnit":"week"}]}"#);
     click(&mut harness, "Apply");
-    assert_eq!(app(&harness).inspector.error, None);
+    assert_eq!(app(&harness).active().inspector.error, None);
     assert_eq!(body_json(app(&harness)), json!({"select": [{"type": "time", "timeUnit": "week"}]}));
     unfocus(&mut harness);
     click(&mut harness, "Undo");
-    assert_eq!(app(&harness).draft, before);
+    assert_eq!(app(&harness).active().draft, before);
 }
 
 /// A stand-in API on loopback: `notes:"slow"` never answers, `notes:"fail"` answers 500
@@ -258,7 +259,9 @@ fn first_result_then(harness: &mut Harness<'_, ExplorerApp>) -> u64 {
     assert!(harness.query_by_label("Live").is_some(), "the badge says this is not demo data");
     click(harness, "Run");
     step_until(harness, "the first run", finished);
-    let RunState::Done(outcome) = &app(harness).run else { panic!("{:?}", app(harness).run) };
+    let RunState::Done(outcome) = &app(harness).active().run else {
+        panic!("{:?}", app(harness).active().run)
+    };
     assert_eq!(outcome.row_count(), 2);
     outcome.request_id
 }
@@ -272,25 +275,27 @@ fn a_slow_run_can_be_cancelled_and_the_previous_result_stays() {
     set_notes(&mut harness, "slow");
     click(&mut harness, "Run");
     // Pending, with the previous result still there (dimmed) and Cancel enabled.
-    step_until(&mut harness, "the slow run to be sent", |s| s.run.pending_id().is_some());
+    step_until(&mut harness, "the slow run to be sent", |s| s.active().run.pending_id().is_some());
     std::thread::sleep(Duration::from_millis(200));
     harness.step();
-    assert_eq!(app(&harness).run.outcome().map(|o| o.request_id), Some(first_id));
+    assert_eq!(app(&harness).active().run.outcome().map(|o| o.request_id), Some(first_id));
     assert!(harness.query_by_label_contains("Running…").is_some(), "the status bar shows the run");
     assert!(!disabled(&harness, "Cancel"));
 
     click(&mut harness, "Cancel");
-    let RunState::Done(outcome) = &app(&harness).run else { panic!("{:?}", app(&harness).run) };
+    let RunState::Done(outcome) = &app(&harness).active().run else {
+        panic!("{:?}", app(&harness).active().run)
+    };
     assert_eq!(outcome.request_id, first_id, "the previous result is shown again");
     assert!(disabled(&harness, "Cancel"));
     assert!(harness.query_by_label_contains("Run cancelled").is_some());
 
     // Esc cancels too.
     click(&mut harness, "Run");
-    assert!(app(&harness).run.pending_id().is_some());
+    assert!(app(&harness).active().run.pending_id().is_some());
     unfocus(&mut harness);
-    assert!(app(&harness).run.pending_id().is_none());
-    assert_eq!(app(&harness).run.outcome().map(|o| o.request_id), Some(first_id));
+    assert!(app(&harness).active().run.pending_id().is_none());
+    assert_eq!(app(&harness).active().run.outcome().map(|o| o.request_id), Some(first_id));
 }
 
 #[test]
@@ -300,17 +305,17 @@ fn a_server_error_shows_its_details_and_keeps_the_form_and_the_previous_result()
     let first_id = first_result_then(&mut harness);
 
     set_notes(&mut harness, "fail");
-    let draft = app(&harness).draft.clone();
+    let draft = app(&harness).active().draft.clone();
     click(&mut harness, "Run");
     step_until(&mut harness, "the failing run", finished);
-    let failure = app(&harness).run.failure().expect("the run failed").clone();
+    let failure = app(&harness).active().run.failure().expect("the run failed").clone();
     assert_eq!(failure.details.status, Some(500));
     assert_eq!(failure.details.request_id.as_deref(), Some("req_test_500"));
     assert_eq!(failure.details.code.as_deref(), Some("internal_server_error"));
     assert!(failure.summary.contains("had a problem"), "{}", failure.summary);
-    assert_eq!(app(&harness).draft, draft, "the query is kept");
+    assert_eq!(app(&harness).active().draft, draft, "the query is kept");
     assert_eq!(
-        app(&harness).run.outcome().map(|o| o.request_id),
+        app(&harness).active().run.outcome().map(|o| o.request_id),
         Some(first_id),
         "the previous result is kept"
     );
@@ -383,7 +388,7 @@ fn settings_keep_the_last_query_across_restarts_and_never_the_key() {
     let mut harness = window(env(), None);
     harness.run_ok();
     assert_eq!(body_json(app(&harness)), json!({"select": [{"type": "time", "timeUnit": "day"}]}));
-    assert_eq!(app(&harness).tab, inkeep_explorer::app::state::Tab::Request);
+    assert_eq!(app(&harness).active().view, inkeep_explorer::app::state::ResultView::Request);
     step_until(&mut harness, "the saved connection", connected(ConnectionKind::Remote));
     assert_eq!(app(&harness).connection_info().unwrap().base_url, "http://127.0.0.1:9");
 }
@@ -399,7 +404,11 @@ fn run_on_demo(json: &str, page_size: usize) -> Harness<'static, ExplorerApp> {
     step_until(&mut harness, "the demo connection", connected(ConnectionKind::Demo));
     click(&mut harness, "Run");
     step_until(&mut harness, "the run", finished);
-    assert!(matches!(app(&harness).run, RunState::Done(_)), "the run failed: {:?}", app(&harness).run);
+    assert!(
+        matches!(app(&harness).active().run, RunState::Done(_)),
+        "the run failed: {:?}",
+        app(&harness).active().run
+    );
     harness
 }
 
@@ -418,7 +427,9 @@ fn the_grid_shows_every_row_and_a_header_click_sorts() {
     assert_eq!(harness.query_all_by_label(&shown).count(), 2, "the grid and the status bar show {shown}");
 
     click(&mut harness, "count");
-    step_until(&mut harness, "the sorted view", |s| !s.grid.is_updating() && !s.grid.sort.is_empty());
+    step_until(&mut harness, "the sorted view", |s| {
+        !s.active().grid.is_updating() && !s.active().grid.sort.is_empty()
+    });
     let counts: Vec<i64> = grid_column(&harness, "count").iter().map(|c| c.parse().unwrap()).collect();
     assert_eq!(counts.len(), pairs.len());
     assert!(counts.windows(2).all(|w| w[0] <= w[1]), "ascending: {counts:?}");
@@ -427,7 +438,7 @@ fn the_grid_shows_every_row_and_a_header_click_sorts() {
     // The header now carries the marker; a second click sorts descending.
     click(&mut harness, "count ⏶");
     step_until(&mut harness, "the descending view", |s| {
-        !s.grid.is_updating() && s.grid.sort.first().is_some_and(|key| key.descending)
+        !s.active().grid.is_updating() && s.active().grid.sort.first().is_some_and(|key| key.descending)
     });
     let counts: Vec<i64> = grid_column(&harness, "count").iter().map(|c| c.parse().unwrap()).collect();
     assert!(counts.windows(2).all(|w| w[0] >= w[1]), "descending: {counts:?}");
@@ -438,13 +449,13 @@ fn the_grid_shows_every_row_and_a_header_click_sorts() {
 fn a_new_column_set_resets_the_grid_but_a_rerun_keeps_its_sort() {
     let mut harness = run_on_demo(COUNT_BY_DAY_BY_TYPE, 1000);
     click(&mut harness, "count");
-    assert_eq!(app(&harness).grid.sort.len(), 1);
+    assert_eq!(app(&harness).active().grid.sort.len(), 1);
     // The same columns again: the sort stays.
     click(&mut harness, "Run");
     step_until(&mut harness, "the rerun", |s| {
-        finished(s) && s.run.outcome().is_some_and(|o| o.request_id > 1)
+        finished(s) && s.active().run.outcome().is_some_and(|o| o.request_id > 1)
     });
-    assert_eq!(app(&harness).grid.sort.len(), 1);
+    assert_eq!(app(&harness).active().grid.sort.len(), 1);
     // Other columns: a clean grid.
     harness.state_mut().handle(
         &egui::Context::default(),
@@ -454,9 +465,9 @@ fn a_new_column_set_resets_the_grid_but_a_rerun_keeps_its_sort() {
     );
     click(&mut harness, "Run");
     step_until(&mut harness, "the count", |s| {
-        finished(s) && s.run.outcome().is_some_and(|o| o.table.column_names() == ["count"])
+        finished(s) && s.active().run.outcome().is_some_and(|o| o.table.column_names() == ["count"])
     });
-    assert!(app(&harness).grid.sort.is_empty());
+    assert!(app(&harness).active().grid.sort.is_empty());
 }
 
 const RAW_ROWS: &str = r#"{"select":[{"type":"field","field":"id"},{"type":"field","field":"type"},
@@ -471,7 +482,7 @@ fn load_all_rows_replaces_a_truncated_page_with_every_row() {
     assert!(harness.query_by_label("Showing 100 of 3,000 rows").is_some(), "the banner");
 
     click(&mut harness, "Load all rows");
-    step_until(&mut harness, "all rows", |s| s.run.outcome().is_some_and(|o| o.all_rows_loaded));
+    step_until(&mut harness, "all rows", |s| s.active().run.outcome().is_some_and(|o| o.all_rows_loaded));
     let done = outcome(&harness);
     assert_eq!(done.table.row_count() as u64, DEMO_ROWS);
     assert_eq!((done.meta.total, done.meta.count), (DEMO_ROWS, DEMO_ROWS));
@@ -497,43 +508,43 @@ fn a_cancelled_load_keeps_the_table_and_a_failed_one_says_why() {
     assert_eq!((first.row_count(), first.meta.total), (2, 5_000));
 
     click(&mut harness, "Load all rows");
-    assert!(app(&harness).load_all.loading_id().is_some());
+    assert!(app(&harness).active().load_all.loading_id().is_some());
     // The export sent a header and a row, then stalls: progress shows the bytes.
     step_until(
         &mut harness,
         "progress",
-        |s| matches!(&s.load_all, LoadAllState::Loading { progress, .. } if progress.byte_count > 0),
+        |s| matches!(&s.active().load_all, LoadAllState::Loading { progress, .. } if progress.byte_count > 0),
     );
     assert!(harness.query_by_label_contains("Loading all rows: 0 of 5,000").is_some(), "the progress banner");
     click(&mut harness, "Cancel loading");
-    assert_eq!(app(&harness).load_all, LoadAllState::Idle);
+    assert_eq!(app(&harness).active().load_all, LoadAllState::Idle);
     assert_eq!(*outcome(&harness), first, "the table is unchanged");
     assert!(harness.query_by_label_contains("Loading all rows was cancelled").is_some());
     assert!(harness.query_by_label("Showing 2 of 5,000 rows").is_some(), "the banner offers it again");
 
     // Esc cancels too.
     click(&mut harness, "Load all rows");
-    assert!(app(&harness).load_all.loading_id().is_some());
+    assert!(app(&harness).active().load_all.loading_id().is_some());
     unfocus(&mut harness);
-    assert_eq!(app(&harness).load_all, LoadAllState::Idle);
+    assert_eq!(app(&harness).active().load_all, LoadAllState::Idle);
 
     // A failing export keeps the table and says why.
     set_notes(&mut harness, "failed export");
     click(&mut harness, "Run");
     step_until(&mut harness, "the second run", |s| {
-        finished(s) && s.run.outcome().is_some_and(|o| o.request_id != first.request_id)
+        finished(s) && s.active().run.outcome().is_some_and(|o| o.request_id != first.request_id)
     });
     let second = outcome(&harness).clone();
     click(&mut harness, "Load all rows");
-    step_until(&mut harness, "the failure", |s| matches!(s.load_all, LoadAllState::Failed { .. }));
+    step_until(&mut harness, "the failure", |s| matches!(s.active().load_all, LoadAllState::Failed { .. }));
     assert_eq!(*outcome(&harness), second);
-    let LoadAllState::Failed { message, .. } = &app(&harness).load_all else { unreachable!() };
+    let LoadAllState::Failed { message, .. } = &app(&harness).active().load_all else { unreachable!() };
     assert!(message.contains("the export store is down"), "{message}");
     assert!(message.ends_with("The table still shows the first 2 rows."), "{message}");
     // Said in the Table tab (until dismissed) and in the status bar.
     assert_eq!(harness.query_all_by_label_contains("Loading all rows failed").count(), 2);
     click(&mut harness, "Dismiss");
-    assert_eq!(app(&harness).load_all, LoadAllState::Idle);
+    assert_eq!(app(&harness).active().load_all, LoadAllState::Idle);
 }
 
 fn legend_entry_shown(harness: &Harness<'_, ExplorerApp>, name: &str) -> bool {
@@ -544,8 +555,14 @@ fn legend_entry_shown(harness: &Harness<'_, ExplorerApp>, name: &str) -> bool {
 fn the_chart_tab_draws_one_series_per_type_with_a_legend() {
     let mut harness = run_on_demo(COUNT_BY_DAY_BY_TYPE, 1000);
     click(&mut harness, "Chart");
-    let names: Vec<String> =
-        app(&harness).series_cache.chart().series().iter().map(|series| series.name.clone()).collect();
+    let names: Vec<String> = app(&harness)
+        .active()
+        .series_cache
+        .chart()
+        .series()
+        .iter()
+        .map(|series| series.name.clone())
+        .collect();
     // The dataset's types, independently.
     let params = DatasetParams { rows: DEMO_ROWS, ..DatasetParams::default() };
     let types: std::collections::BTreeSet<&str> =
@@ -561,7 +578,7 @@ fn the_chart_tab_draws_one_series_per_type_with_a_legend() {
     // A click on a legend entry hides the series, and the setting is kept.
     harness.get_by_role_and_label(egui::accesskit::Role::CheckBox, "openai").click();
     harness.run_ok();
-    assert!(app(&harness).chart_settings.hidden_series.contains("openai"));
+    assert!(app(&harness).active().chart_settings.hidden_series.contains("openai"));
     assert!(app(&harness).settings_dirty_since.is_some(), "saved with the settings");
 }
 
@@ -571,7 +588,7 @@ fn without_a_time_bucket_the_chart_offers_one_and_undo_takes_it_back() {
         "where":{"condition":{"field":"type","operator":"isNotNull"}}}"#;
     let mut harness = run_on_demo(query, 1000);
     click(&mut harness, "Chart");
-    let before = app(&harness).draft.clone();
+    let before = app(&harness).active().draft.clone();
     // A grouped result without a time bucket is drawn as bars by type, with the offer to
     // add a bucket only when nothing can be drawn; the command works either way.
     harness
@@ -584,15 +601,16 @@ fn without_a_time_bucket_the_chart_offers_one_and_undo_takes_it_back() {
     );
     step_until(&mut harness, "the run with the bucket", |s| {
         finished(s)
-            && s.run
+            && s.active()
+                .run
                 .outcome()
                 .is_some_and(|o| o.table.column_names().first() == Some(&"firstMessageTime_day"))
     });
     harness.run_ok();
-    assert_eq!(app(&harness).series_cache.chart().series().len(), 3);
+    assert_eq!(app(&harness).active().series_cache.chart().series().len(), 3);
     unfocus(&mut harness);
     click(&mut harness, "Undo");
-    assert_eq!(app(&harness).draft, before);
+    assert_eq!(app(&harness).active().draft, before);
 }
 
 #[test]
@@ -602,10 +620,13 @@ fn a_count_without_groups_offers_a_day_bucket_button() {
     click(&mut harness, "Add a day bucket");
     step_until(&mut harness, "the run with the bucket", |s| {
         finished(s)
-            && s.run.outcome().is_some_and(|o| o.table.column_names() == ["firstMessageTime_day", "count"])
+            && s.active()
+                .run
+                .outcome()
+                .is_some_and(|o| o.table.column_names() == ["firstMessageTime_day", "count"])
     });
     harness.run_ok();
-    let series = app(&harness).series_cache.chart().series();
+    let series = app(&harness).active().series_cache.chart().series();
     assert_eq!(series.len(), 1, "one series: the count per day");
     // Every conversation is counted once across the days.
     let total: f64 = series[0].values.iter().flatten().sum();
@@ -617,7 +638,7 @@ fn the_chart_series_and_picture_are_saved_through_the_save_dialog() {
     let dir = tempfile::tempdir().unwrap();
     let mut harness = run_on_demo(COUNT_BY_DAY_BY_TYPE, 1000);
     click(&mut harness, "Chart");
-    let expected_csv = app(&harness).series_cache.chart().to_csv().expect("a chart has a CSV");
+    let expected_csv = app(&harness).active().series_cache.chart().to_csv().expect("a chart has a CSV");
 
     click(&mut harness, "Export CSV");
     assert!(app(&harness).save_dialog.is_some(), "the save dialog is open");

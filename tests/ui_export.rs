@@ -42,7 +42,11 @@ fn run_query(harness: &mut Harness<'_, ExplorerApp>) {
     step_until(harness, "the connection", is_connected);
     click(harness, "Run");
     step_until(harness, "the run", finished);
-    assert!(matches!(app(harness).run, RunState::Done(_)), "the run failed: {:?}", app(harness).run);
+    assert!(
+        matches!(app(harness).active().run, RunState::Done(_)),
+        "the run failed: {:?}",
+        app(harness).active().run
+    );
 }
 
 fn demo_run(json: &str, page_size: usize) -> Harness<'static, ExplorerApp> {
@@ -119,7 +123,7 @@ fn the_current_view_is_written_sorted_searched_and_without_hidden_columns() {
     harness.run_ok();
     unfocus(&mut harness);
     step_until(&mut harness, "the view", |s| {
-        !s.grid.is_updating() && s.grid.hidden_columns.contains("firstMessageTime")
+        !s.active().grid.is_updating() && s.active().grid.hidden_columns.contains("firstMessageTime")
     });
 
     // Independently: rows whose visible cells contain "openai" (any case).
@@ -155,6 +159,7 @@ fn the_current_view_is_written_sorted_searched_and_without_hidden_columns() {
     assert_eq!(written, expected, "exactly the rows the search keeps");
     // The grid's order, row for row.
     let view: Vec<String> = app(&harness)
+        .active()
         .grid
         .view()
         .iter()

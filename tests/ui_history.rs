@@ -16,7 +16,8 @@ use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
 use inkeep_explorer::api::client::ApiKey;
 use inkeep_explorer::api::query::parse_query;
-use inkeep_explorer::app::state::{AppState, RunState};
+use inkeep_explorer::app::state::RunState;
+use inkeep_explorer::app::window::WindowState;
 use inkeep_explorer::app::{AppEnv, ExplorerApp};
 use inkeep_explorer::history::{HISTORY_FILE_NAME, HistoryEntry, RunStatus};
 use serde_json::Value;
@@ -47,7 +48,7 @@ fn search(harness: &mut Harness<'_, ExplorerApp>, text: &str) {
     type_into(harness, "Search history", text);
 }
 
-fn entries(state: &AppState) -> Vec<HistoryEntry> {
+fn entries(state: &WindowState) -> Vec<HistoryEntry> {
     state.run_history.store.as_ref().map(|s| s.entries().into_iter().cloned().collect()).unwrap_or_default()
 }
 
@@ -58,8 +59,10 @@ fn run_and_record(harness: &mut Harness<'_, ExplorerApp>) {
     step_until(harness, "the run to be recorded", |s| entries(s).len() == before + 1);
 }
 
-fn finished_rows(state: &AppState) -> u64 {
-    let RunState::Done(outcome) = &state.run else { panic!("the run failed: {:?}", state.run.failure()) };
+fn finished_rows(state: &WindowState) -> u64 {
+    let RunState::Done(outcome) = &state.active().run else {
+        panic!("the run failed: {:?}", state.active().run.failure())
+    };
     outcome.row_count() as u64
 }
 
@@ -98,12 +101,23 @@ fn runs_are_listed_newest_first_and_restore_and_rerun_use_their_query() {
     assert!(harness.query_by_label(&format!("{by_type_rows} rows")).is_some());
     assert!(harness.query_by_label("1 row").is_some());
     assert!(harness.query_by_label("2 runs").is_some());
-    assert!(harness.query_by_label_contains("count, type").is_some(), "a summary of the newest query");
+    // The summary of the newest query, beside the tab titled by the same query (and its ×).
+    assert!(harness.query_by_label("Tab: count, type").is_some());
+    assert!(harness.query_by_label("Close tab count, type").is_some());
+    assert_eq!(
+        harness.query_all_by_label_contains("count, type").count(),
+        3,
+        "a summary of the newest query"
+    );
 
-    // Restore the older run: its query is in the builder; Undo goes back.
+    // Restore the older run: the tab shown holds a result, so the query opens in a new tab;
+    // closing that tab shows the newer query again.
+    let tab_count = app(&harness).tabs.len();
     click_nth(&mut harness, "Restore", 1);
+    assert_eq!(app(&harness).tabs.len(), tab_count + 1);
     assert_eq!(draft_body(app(&harness)), parse_query(COUNT).unwrap());
-    click(&mut harness, "Undo");
+    click(&mut harness, "Close tab count");
+    assert_eq!(app(&harness).tabs.len(), tab_count);
     assert_eq!(draft_body(app(&harness)), parse_query(COUNT_BY_TYPE).unwrap());
 
     // Re-run the older run: a new run of its query, recorded on top.
@@ -139,7 +153,7 @@ fn a_failed_run_is_recorded_as_failed_with_its_message() {
     };
     let mut harness = history_window(env, COUNT);
     run_and_record(&mut harness);
-    let failure = app(&harness).run.failure().expect("the run failed").summary.clone();
+    let failure = app(&harness).active().run.failure().expect("the run failed").summary.clone();
     let recorded = entries(app(&harness));
     assert_eq!(recorded[0].status, RunStatus::Failed { message: failure.clone() });
     assert!(failure.contains("127.0.0.1:9"), "{failure}");
@@ -164,7 +178,7 @@ fn a_cancelled_and_a_superseded_run_are_recorded_as_cancelled() {
     };
     let mut harness = history_window(env, COUNT);
     click(&mut harness, "Run");
-    assert!(app(&harness).run.pending_id().is_some());
+    assert!(app(&harness).active().run.pending_id().is_some());
     // A second Run supersedes the first; Cancel ends the second.
     load_query(&mut harness, COUNT_BY_TYPE);
     click(&mut harness, "Run");

@@ -18,7 +18,7 @@ use inkeep_explorer::api::query::parse_query;
 use inkeep_explorer::app::ExplorerApp;
 use inkeep_explorer::app::command::Command;
 use inkeep_explorer::app::presets_ui::PresetsCommand;
-use inkeep_explorer::app::state::AppState;
+use inkeep_explorer::app::window::WindowState;
 use inkeep_explorer::presets::{PRESETS_FILE_NAME, builtin_presets};
 use serde_json::{Value, json};
 use support::*;
@@ -46,7 +46,7 @@ fn open_menu(harness: &mut Harness<'_, ExplorerApp>) {
     assert!(harness.query_by_label("Search presets").is_some(), "the Presets menu is open");
 }
 
-fn user_preset_names(state: &AppState) -> Vec<String> {
+fn user_preset_names(state: &WindowState) -> Vec<String> {
     let store = state.presets.store.as_ref().unwrap();
     store.list().into_iter().filter(|p| !p.builtin).map(|p| p.name.clone()).collect()
 }
@@ -372,8 +372,10 @@ fn an_old_preset_is_migrated_at_start_and_opens_with_its_sort_in_the_grid() {
     open_menu(&mut harness);
     click(&mut harness, "Types by path");
     click(&mut harness, "Run");
-    step_until(&mut harness, "the run", |s| s.run.outcome().is_some() && s.run.pending_id().is_none());
-    let sort = &app(&harness).grid.sort;
+    step_until(&mut harness, "the run", |s| {
+        s.active().run.outcome().is_some() && s.active().run.pending_id().is_none()
+    });
+    let sort = &app(&harness).active().grid.sort;
     assert_eq!(sort.len(), 1);
     assert_eq!((sort[0].column.as_str(), sort[0].descending), ("properties.source", true));
     assert!(

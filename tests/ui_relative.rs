@@ -9,7 +9,7 @@ mod support;
 use egui_kittest::kittest::Queryable as _;
 use inkeep_explorer::api::query::{Filter, FilterValue, Scalar};
 use inkeep_explorer::app::command::Command;
-use inkeep_explorer::app::state::{RunState, Tab};
+use inkeep_explorer::app::state::{ResultView, RunState};
 use inkeep_explorer::app::{AppEnv, LaunchOptions, Startup};
 use jiff::Timestamp;
 use support::*;
@@ -38,7 +38,7 @@ fn a_preset_with_a_relative_time_loads_as_written_and_runs_resolved() {
     step_until(&mut harness, "the demo connection", is_connected);
 
     let state = harness.state().state();
-    let query = state.draft.to_body().expect("the preset is a valid query");
+    let query = state.active().draft.to_body().expect("the preset is a valid query");
     assert_eq!(time_value(query.filter.as_ref().unwrap()).as_deref(), Some("last 30 days"));
 
     let before = Timestamp::now();
@@ -46,7 +46,9 @@ fn a_preset_with_a_relative_time_loads_as_written_and_runs_resolved() {
     step_until(&mut harness, "the run", finished);
     let after = Timestamp::now();
     let state = harness.state().state();
-    let RunState::Done(outcome) = &state.run else { panic!("the run failed: {:?}", state.run.failure()) };
+    let RunState::Done(outcome) = &state.active().run else {
+        panic!("the run failed: {:?}", state.active().run.failure())
+    };
 
     // What was sent: "last 30 days" as the instant 30 days before the run.
     let sent = time_value(outcome.body.filter.as_ref().unwrap()).unwrap();
@@ -65,11 +67,11 @@ fn a_preset_with_a_relative_time_loads_as_written_and_runs_resolved() {
         assert!(day >= sent - jiff::SignedDuration::from_hours(24), "{day} is before {sent}");
     }
     // The builder still says "last 30 days": the next run means the next 30 days.
-    let kept = state.draft.to_body().unwrap();
+    let kept = state.active().draft.to_body().unwrap();
     assert_eq!(time_value(kept.filter.as_ref().unwrap()).as_deref(), Some("last 30 days"));
 
     // The Request tab shows the words and what they stand for now.
-    command(&mut harness, Command::SetTab(Tab::Request));
+    command(&mut harness, Command::SetView(ResultView::Request));
     harness.run_ok();
     assert!(harness.query_by_label_contains("resolved when the query runs").is_some());
     assert!(harness.query_by_label("“last 30 days”").is_some());

@@ -14,7 +14,8 @@ use std::path::Path;
 use egui::accesskit::{Role, Toggled};
 use egui_kittest::kittest::{NodeT as _, Queryable as _};
 use inkeep_explorer::api::columns::result_columns;
-use inkeep_explorer::app::state::{AppState, RunState, Tab};
+use inkeep_explorer::app::state::{ResultView, RunState};
+use inkeep_explorer::app::window::WindowState;
 use inkeep_explorer::presets::{Preset, builtin_presets};
 use inkeep_explorer::worker::ConnectionKind;
 use support::*;
@@ -29,7 +30,7 @@ fn builtin(name: &str) -> Preset {
 }
 
 /// True once the window is on the demo API with its presets and history loaded.
-fn ready(state: &AppState) -> bool {
+fn ready(state: &WindowState) -> bool {
     connected(ConnectionKind::Demo)(state)
         && state.presets.store.is_some()
         && state.run_history.store.is_some()
@@ -47,12 +48,12 @@ fn fresh_window(config_dir: &Path) -> Window {
 fn a_fresh_window_shows_the_presets_as_cards_and_what_demo_data_means() {
     let dir = tempfile::tempdir().unwrap();
     let harness = fresh_window(dir.path());
-    assert!(app(&harness).run.outcome().is_none(), "nothing has run yet");
+    assert!(app(&harness).active().run.outcome().is_none(), "nothing has run yet");
     assert!(
         shows(&harness, "Start exploring"),
         "the start page is shown (tab {:?}, run {:?}, connection {:?})",
-        app(&harness).tab,
-        app(&harness).run,
+        app(&harness).active().view,
+        app(&harness).active().run,
         app(&harness).connection
     );
     assert!(shows_containing(&harness, "Synthetic conversations"), "the demo connection is explained");
@@ -77,14 +78,14 @@ fn one_click_on_a_card_runs_its_preset_into_the_grid() {
     click(&mut harness, &format!("Run “{}”", preset.name));
     step_until(&mut harness, "the preset's answer", finished);
 
-    let RunState::Done(outcome) = &app(&harness).run else {
-        panic!("the run failed: {:?}", app(&harness).run)
+    let RunState::Done(outcome) = &app(&harness).active().run else {
+        panic!("the run failed: {:?}", app(&harness).active().run)
     };
     let expected: Vec<String> = result_columns(&preset.query).into_iter().map(|c| c.name).collect();
     assert_eq!(outcome.table.column_names(), expected, "the preset's columns");
     assert!(outcome.row_count() > 1, "the demo data has several sources");
     assert_eq!(draft_body(app(&harness)), preset.query, "the preset is in the builder");
-    assert_eq!(app(&harness).tab, Tab::Table);
+    assert_eq!(app(&harness).active().view, ResultView::Table);
     // The grid shows every row, and the start page made way for it.
     let count_column = expected.iter().find(|name| name.starts_with("count")).expect("a count column");
     let counts = grid_column(&harness, count_column);
@@ -100,8 +101,12 @@ fn start_with_a_chart_runs_a_built_in_chart_and_shows_it() {
     let mut harness = fresh_window(dir.path());
     click(&mut harness, "Start with a chart");
     step_until(&mut harness, "the chart's answer", finished);
-    assert!(matches!(app(&harness).run, RunState::Done(_)), "the run failed: {:?}", app(&harness).run);
-    assert_eq!(app(&harness).tab, Tab::Chart, "the Chart view is shown");
+    assert!(
+        matches!(app(&harness).active().run, RunState::Done(_)),
+        "the run failed: {:?}",
+        app(&harness).active().run
+    );
+    assert_eq!(app(&harness).active().view, ResultView::Chart, "the Chart view is shown");
     assert!(
         draft_body(app(&harness))
             .select
@@ -149,5 +154,5 @@ fn a_recent_run_from_an_earlier_session_is_restored_with_one_click() {
     assert!(restore.contains("just now") || restore.contains("min ago"), "{restore}");
     click(&mut harness, &restore);
     assert_eq!(draft_body(app(&harness)), preset.query, "the run's query is in the builder");
-    assert!(matches!(app(&harness).run, RunState::NotRequested), "restoring does not run");
+    assert!(matches!(app(&harness).active().run, RunState::NotRequested), "restoring does not run");
 }

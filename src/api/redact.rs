@@ -54,15 +54,23 @@ pub fn redact_key_in_envelope(error: EnvelopeError, key: Option<&ApiKey>) -> Env
     }
 }
 
-/// A URL fit for an error message: no credentials, no query, at most 200 characters.
+/// A URL fit for an error message or an export's record of the server: no credentials, no
+/// query, no fragment, at most [`EXCERPT_MAX_CHARS`] characters. The one URL rule: errors,
+/// the XLSX "Query" sheet, sidecars and the export dialog all quote URLs through it.
 pub fn redact_url(raw: &str) -> String {
+    let raw = raw.trim();
     match reqwest::Url::parse(raw) {
         Ok(mut url) => {
             let _ = url.set_username("");
             let _ = url.set_password(None);
             url.set_query(None);
             url.set_fragment(None);
-            truncate_chars(url.as_str(), EXCERPT_MAX_CHARS)
+            let mut text = url.to_string();
+            // The parser adds a `/` to a bare origin; quote the URL as it was given.
+            if url.path() == "/" && !raw.split(['?', '#']).next().unwrap_or(raw).ends_with('/') {
+                text.pop();
+            }
+            truncate_chars(&text, EXCERPT_MAX_CHARS)
         }
         // Unparseable: keep only what precedes any `@` or `?`, which could hide a secret.
         Err(_) => {
@@ -123,5 +131,17 @@ mod tests {
         assert_eq!(redact_url("not a url user:pw@host?key=secret"), "not a url user:pw");
         let long = format!("https://example.com/{}", "a".repeat(500));
         assert!(redact_url(&long).chars().count() <= EXCERPT_MAX_CHARS + 1, "{}", redact_url(&long));
+    }
+
+    #[test]
+    fn urls_lose_credentials_query_and_fragment_and_keep_their_shape() {
+        assert_eq!(
+            redact_url("https://user:pw@api.example.com:8443/v1?key=x#frag"),
+            "https://api.example.com:8443/v1"
+        );
+        assert_eq!(redact_url("http://127.0.0.1:8787"), "http://127.0.0.1:8787");
+        assert_eq!(redact_url("http://127.0.0.1:8787/"), "http://127.0.0.1:8787/");
+        assert_eq!(redact_url("https://host?key=secret"), "https://host");
+        assert_eq!(redact_url("https://a@b@host/p@q"), "https://host/p@q");
     }
 }

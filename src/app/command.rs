@@ -1,37 +1,68 @@
-//! Every change of the window's state, as a [`Command`] and its single [`AppState::handle`]
-//! match. UI functions only push commands (and edit their own drafts); worker events
-//! arrive here too, as [`Command::Worker`].
+//! Every change of the window's state, as a [`Command`], and the thin dispatcher
+//! [`WindowState::handle`] that routes it: tab commands to the tab they name (or the tab
+//! shown), whose update returns [`TabEffect`]s the window applies; window features to their
+//! own handlers; worker events by the `JobTag` they carry (the tab
+//! and the purpose that asked), never by what the UI happens to show.
 
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
 
 use crate::api::client::{ApiKey, ClientError};
-use crate::api::query::{QueryBody, Selection, TimeUnit, parse_query};
+use crate::api::query::QueryBody;
 use crate::app::draft::QueryDraft;
 use crate::app::export_dialog::{ExportCommand, ExportScope};
-use crate::app::grid_ui::GridState;
+use crate::app::format::thousands;
+use crate::app::grid_ui::GridSortKey;
 use crate::app::history_ui::HistoryCommand;
 use crate::app::presets_ui::PresetsCommand;
 use crate::app::query_form::SuggestionRequest;
 use crate::app::save_dialog::{SaveContent, SaveDialog, crop_rgba, timestamped_file_name};
 use crate::app::state::{
-    AppState, ConnectionStatus, DerivedQuery, ErrorDetails, LoadAllState, NoticeKind, RunFailure, RunOutcome,
-    RunState, ScreenshotPurpose, Tab, TestOutcome, format_duration_ms, thousands,
+    ConnectionStatus, ErrorDetails, NoticeKind, ResultView, ScreenshotPurpose, TestOutcome,
 };
-use crate::data::{LoadProgress, ResultTable};
-use crate::relative_time::resolve_relative_times;
+use crate::app::tab::{QueryTab, RunContext, RunFinished, TabEffect};
+use crate::app::window::WindowState;
 use crate::secrets::{KeySource, SecretError};
-use crate::settings::{ConnectionChoice, Settings, ThemeSetting};
-use crate::worker::{ConnectTarget, ConnectionKind, Event, Job, LoadAllError, PngPurpose, RemoteKey};
+use crate::settings::{ConnectionChoice, SavedTabs, Settings, ThemeSetting};
+use crate::worker::{
+    ConnectTarget, ConnectionKind, Event, Job, JobTag, PngPurpose, Purpose, RemoteKey, TabId,
+};
 
-/// A change the user (or the worker) asks for.
+/// A change the user (or the worker) asks for. Commands about a query act on the tab
+/// shown unless they name one.
 #[derive(Debug)]
 pub enum Command {
-    /// Run the current query (Run button, Ctrl+Enter).
+    /// Run the query of the tab shown (Run button, Ctrl+Enter).
     Run,
-    /// Cancel the run in flight (Cancel button, Esc).
+    /// Run the query of this tab.
+    RunTab(TabId),
+    /// Cancel the run in flight of the tab shown (Cancel button, Esc).
     Cancel,
+    /// Cancel the run in flight of this tab.
+    CancelTab(TabId),
+    /// Open a new empty tab (Ctrl+T, the + button).
+    NewTab,
+    /// Open a copy of a tab's query and settings in a new tab.
+    DuplicateTab(TabId),
+    /// Close a tab (Ctrl+W, its × button, middle-click); its runs stop. A tab with a
+    /// result or edits can be brought back for a while.
+    CloseTab(TabId),
+    /// Bring back the tab closed last (Ctrl+Shift+T, "Undo" on the notice).
+    ReopenClosedTab,
+    /// Show a tab.
+    ActivateTab(TabId),
+    /// Show the next tab (`true`, Ctrl+Tab) or the previous one (Ctrl+Shift+Tab).
+    CycleTab(bool),
+    /// Give a tab a title (an empty one goes back to the automatic title).
+    RenameTab(TabId, String),
+    /// Move the tab at `from` to `to` (drag in the tab strip).
+    MoveTab {
+        /// Its index now.
+        from: usize,
+        /// Its index after.
+        to: usize,
+    },
     /// Go back one query edit (Ctrl+Z).
     Undo,
     /// Go forward one query edit (Ctrl+Shift+Z).
@@ -50,8 +81,8 @@ pub enum Command {
     RevertRequestJson,
     /// The user typed in the inspector.
     InspectorEdited,
-    /// Show a tab.
-    SetTab(Tab),
+    /// Show a result view in the tab shown.
+    SetView(ResultView),
     /// Flip between light and dark.
     ToggleTheme,
     /// Choose a theme (including following the system).
@@ -126,68 +157,91 @@ pub enum Command {
     History(HistoryCommand),
 }
 
-impl AppState {
+/// How [`WindowState::open_query`] opens a query.
+#[derive(Debug)]
+pub struct OpenQuery<'a> {
+    /// The query.
+    pub query: &'a QueryBody,
+    /// Always in a new tab (Ctrl+click), even when the tab shown is empty.
+    pub new_tab: bool,
+    /// The preset it comes from, for the tab's title.
+    pub preset_name: Option<String>,
+    /// The grid sort its first result starts with.
+    pub grid_sort: Vec<GridSortKey>,
+}
+
+/// Where [`WindowState::open_query`] put the query.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Opened {
+    /// Into the tab shown, which was empty (one undo step).
+    InTabShown,
+    /// Into a new tab, now shown.
+    InNewTab,
+}
+
+impl WindowState {
     /// Applies one command. The only place the window's state changes.
     pub fn handle(&mut self, ctx: &egui::Context, command: Command) {
+        let active = self.tabs.active_id();
         match command {
-            Command::Run => self.start_run(),
-            Command::Cancel => {
-                if let Some(request_id) = self.run.pending_id() {
-                    self.worker.send(Job::Cancel { request_id });
-                    self.end_pending_without_answer();
-                    self.notify(NoticeKind::Info, "Run cancelled; the previous result is still shown.");
-                }
+            Command::Run => self.run_tab(active),
+            Command::RunTab(tab) => self.run_tab(tab),
+            Command::Cancel => self.update_tab(active, QueryTab::cancel_run),
+            Command::CancelTab(tab) => self.update_tab(tab, QueryTab::cancel_run),
+            Command::NewTab => {
+                let id = self.tabs.new_id();
+                self.tabs.open(QueryTab::new(id, QueryDraft::default()));
+                self.mark_settings_dirty();
             }
-            Command::Undo => {
-                if let Some(previous) = self.history.undo(&self.draft) {
-                    self.replace_draft_without_history(previous);
-                } else {
-                    self.notify(NoticeKind::Info, "Nothing to undo.");
-                }
-            }
-            Command::Redo => {
-                if let Some(next) = self.history.redo(&self.draft) {
-                    self.replace_draft_without_history(next);
-                } else {
-                    self.notify(NoticeKind::Info, "Nothing to redo.");
-                }
-            }
-            Command::DraftEdited { coalesce_key } => {
-                if self.draft != self.committed {
-                    let before = std::mem::replace(&mut self.committed, self.draft.clone());
-                    self.history.record(before, coalesce_key, Instant::now());
-                    self.draft_changed();
-                }
-            }
-            Command::LoadQuery(body) => self.replace_draft(QueryDraft::from_body(&body)),
-            Command::ApplyRequestJson => match parse_query(&self.inspector.text) {
-                Ok(body) => {
-                    self.inspector.edited = false;
-                    self.inspector.error = None;
-                    self.replace_draft(QueryDraft::from_body(&body));
-                    // Show the normalised JSON of the form, even when the draft did not change.
-                    self.inspector.synced_generation = None;
-                    self.inspector.sync(&self.derived);
-                    self.notify(NoticeKind::Info, "The request JSON was applied to the form.");
-                }
-                // The form stays exactly as it was; the error says where the text is wrong.
-                Err(error) => self.inspector.error = Some(error),
-            },
-            Command::RevertRequestJson => {
-                self.inspector.edited = false;
-                self.inspector.error = None;
-                self.inspector.synced_generation = None;
-                self.inspector.sync(&self.derived);
-            }
-            Command::InspectorEdited => {
-                self.inspector.edited = true;
-            }
-            Command::SetTab(tab) => {
-                if self.tab != tab {
-                    self.tab = tab;
+            Command::DuplicateTab(tab) => {
+                let id = self.tabs.new_id();
+                if let Some(copy) = self.tabs.get(tab).map(|tab| tab.duplicate(id)) {
+                    self.tabs.open(copy);
                     self.mark_settings_dirty();
                 }
             }
+            Command::CloseTab(tab) => self.close_tab(tab),
+            Command::ReopenClosedTab => match self.tabs.reopen_closed() {
+                Some(_) => {
+                    self.mark_settings_dirty();
+                    self.notify(NoticeKind::Info, "Reopened the closed tab.");
+                }
+                None => self.notify(NoticeKind::Info, "No closed tab to reopen."),
+            },
+            Command::ActivateTab(tab) => {
+                if self.tabs.active_id() != tab && self.tabs.activate(tab) {
+                    self.mark_settings_dirty();
+                }
+            }
+            Command::CycleTab(forward) => {
+                if self.tabs.len() > 1 {
+                    self.tabs.cycle(forward);
+                    self.mark_settings_dirty();
+                }
+            }
+            Command::RenameTab(tab, name) => {
+                if let Some(tab) = self.tabs.get_mut(tab) {
+                    let name = name.trim();
+                    tab.name = (!name.is_empty()).then(|| name.to_string());
+                    self.mark_settings_dirty();
+                }
+            }
+            Command::MoveTab { from, to } => {
+                self.tabs.move_tab(from, to);
+                self.mark_settings_dirty();
+            }
+            Command::Undo => self.update_tab(active, QueryTab::undo),
+            Command::Redo => self.update_tab(active, QueryTab::redo),
+            Command::DraftEdited { coalesce_key } => {
+                self.update_tab(active, |tab, effects| tab.draft_edited(coalesce_key, effects));
+            }
+            Command::LoadQuery(body) => {
+                self.update_tab(active, |tab, effects| tab.load_query(&body, effects))
+            }
+            Command::ApplyRequestJson => self.update_tab(active, QueryTab::apply_request_json),
+            Command::RevertRequestJson => self.active_mut().revert_request_json(),
+            Command::InspectorEdited => self.active_mut().inspector.edited = true,
+            Command::SetView(view) => self.update_tab(active, |tab, effects| tab.set_view(view, effects)),
             Command::ToggleTheme => {
                 let next = match ctx.theme() {
                     egui::Theme::Dark => ThemeSetting::Light,
@@ -252,21 +306,17 @@ impl AppState {
                 ctx.copy_text(text);
                 self.notify(NoticeKind::Info, format!("Copied {what} to the clipboard."));
             }
-            Command::ToggleErrorDetails => self.show_error_details = !self.show_error_details,
+            Command::ToggleErrorDetails => {
+                let tab = self.active_mut();
+                tab.show_error_details = !tab.show_error_details;
+            }
             Command::Notify(kind, text) => self.notify(kind, text),
-            Command::LoadAllRows => self.start_load_all(),
-            Command::CancelLoadAll => {
-                if let Some(job_id) = self.load_all.loading_id() {
-                    self.worker.send(Job::CancelLoad { job_id });
-                    self.load_all = LoadAllState::Idle;
-                    self.notify(NoticeKind::Info, "Loading all rows was cancelled; the table is unchanged.");
-                }
+            Command::LoadAllRows => {
+                let job_id = self.next_id();
+                self.update_tab(active, |tab, effects| tab.start_load_all(job_id, effects));
             }
-            Command::DismissLoadAllFailure => {
-                if matches!(self.load_all, LoadAllState::Failed { .. }) {
-                    self.load_all = LoadAllState::Idle;
-                }
-            }
+            Command::CancelLoadAll => self.update_tab(active, QueryTab::cancel_load_all),
+            Command::DismissLoadAllFailure => self.active_mut().dismiss_load_all_failure(),
             Command::GridSettingsChanged | Command::ChartSettingsChanged => self.mark_settings_dirty(),
             Command::ExportAll => self.handle_export(ExportCommand::Open(ExportScope::AllRows)),
             Command::Export(command) => self.handle_export(command),
@@ -292,7 +342,14 @@ impl AppState {
                     None => self.notify(NoticeKind::Warning, "The chart is not on screen; nothing to save."),
                 }
             }
-            Command::AddDayBucket => self.add_day_bucket(),
+            Command::AddDayBucket => {
+                let mut added = false;
+                self.update_tab(active, |tab, effects| added = tab.add_day_bucket(effects));
+                let can_run = self.active().derived.body.is_some() && self.run_blocked_reason().is_none();
+                if added && can_run {
+                    self.run_tab(active);
+                }
+            }
             Command::ExportChartPng { rect } => {
                 self.request_screenshot(ctx, ScreenshotPurpose::Chart { rect });
             }
@@ -309,6 +366,7 @@ impl AppState {
                     dialog.browsing = true;
                     let directory = dialog.target_path().and_then(|p| p.parent().map(Path::to_path_buf));
                     self.worker.send(Job::PickSavePath {
+                        tag: JobTag::new(active, Purpose::SaveAs),
                         file_name: dialog.file_name(),
                         directory: directory.or_else(|| dialog.directory.clone()),
                     });
@@ -329,183 +387,134 @@ impl AppState {
                 self.worker.send(job);
             }
             Command::SaveDialogCancel => self.save_dialog = None,
-            Command::Presets(command) => self.handle_presets(ctx, command),
+            Command::Presets(command) => self.handle_presets(command),
             Command::History(command) => self.handle_history(ctx, command),
         }
     }
 
-    fn start_run(&mut self) {
-        let Some(query) = self.derived.body.clone() else {
-            let reason = self.derived.blocked_reason().unwrap_or_default();
-            self.notify(NoticeKind::Warning, reason);
-            return;
-        };
-        if let Some(reason) = self.run_blocked_reason() {
-            self.notify(NoticeKind::Warning, reason);
-            return;
-        }
-        // Relative times ("this week") mean the week of the run, so they are resolved now;
-        // the builder, presets and history keep them as written.
-        let body = match resolve_relative_times(&query, jiff::Timestamp::now()) {
-            Ok(body) => body,
-            Err(err) => {
-                self.notify(NoticeKind::Warning, format!("The query cannot run: {err}"));
-                return;
+    /// Applies an update to one tab and then the effects it returned. A tab that is gone
+    /// (closed meanwhile) is left alone.
+    pub fn update_tab(&mut self, tab: TabId, update: impl FnOnce(&mut QueryTab, &mut Vec<TabEffect>)) {
+        let mut effects = Vec::new();
+        let Some(query_tab) = self.tabs.get_mut(tab) else { return };
+        update(query_tab, &mut effects);
+        self.apply_tab_effects(tab, effects);
+    }
+
+    /// Does what a tab's update asked for.
+    fn apply_tab_effects(&mut self, tab: TabId, effects: Vec<TabEffect>) {
+        for effect in effects {
+            match effect {
+                TabEffect::Job(job) => {
+                    self.worker.send(job);
+                }
+                TabEffect::Notice(kind, text) => self.notify(kind, text),
+                TabEffect::SettingsChanged => self.mark_settings_dirty(),
+                TabEffect::RunStarted { request_id, query } => {
+                    let server_url = self
+                        .connection_info()
+                        .map_or_else(|| self.server_url.clone(), |info| info.base_url.clone());
+                    self.run_history.run_started(request_id, query, server_url);
+                }
+                TabEffect::RunEnded { request_id } => {
+                    let run = self.tabs.get(tab).map(|tab| &tab.run);
+                    if let Some(job) = self.run_history.run_ended(request_id, run) {
+                        self.worker.send(job);
+                    }
+                }
             }
-        };
-        // The table a load would complete is about to be replaced.
-        self.abandon_load_all();
-        let request_id = self.next_request_id;
-        self.next_request_id += 1;
-        let superseded = self.run.pending_id();
-        let previous = self.run.take_previous();
-        self.run = RunState::Pending { request_id, started: Instant::now(), body: body.clone(), previous };
-        self.show_error_details = false;
+        }
+    }
+
+    /// Runs a tab's query; runs of other tabs go on.
+    fn run_tab(&mut self, tab: TabId) {
+        let request_id = self.next_id();
+        let connection_blocked = self.connection_blocked_reason();
         // "Cancelled", "Copied"… are about the previous run; warnings stay until they expire.
         if self.notice.as_ref().is_some_and(|notice| notice.kind == NoticeKind::Info) {
             self.notice = None;
         }
-        self.worker.send(Job::Run { request_id, body });
-        if let Some(superseded) = superseded {
-            self.history_run_ended(superseded);
-        }
-        self.history_run_started(request_id, query);
+        self.update_tab(tab, |tab, effects| {
+            tab.start_run(
+                RunContext { request_id, connection_blocked: connection_blocked.as_deref() },
+                effects,
+            );
+        });
     }
 
-    /// Starts "Load all rows" for the result shown, unless it is complete or a run is pending.
-    fn start_load_all(&mut self) {
-        if self.run.pending_id().is_some() {
-            self.notify(NoticeKind::Info, "Wait for the run to finish before loading all rows.");
-            return;
+    /// Closes a tab: its run and load stop; one with a result or edits is kept a while so
+    /// the close can be undone.
+    fn close_tab(&mut self, tab: TabId) {
+        let mut effects = Vec::new();
+        let Some(query_tab) = self.tabs.get_mut(tab) else { return };
+        query_tab.stop_quietly(&mut effects);
+        self.apply_tab_effects(tab, effects);
+        if self.export_dialog.as_ref().is_some_and(|dialog| dialog.tab == tab && dialog.running().is_none()) {
+            self.export_dialog = None;
         }
-        if self.load_all.loading_id().is_some() {
-            return;
+        let Some((closed, index)) = self.tabs.remove(tab) else { return };
+        if closed.is_worth_keeping() {
+            let title = closed.title();
+            self.tabs.keep_closed(closed, index);
+            self.notify(NoticeKind::Info, format!("Closed the tab “{title}” (Ctrl+Shift+T brings it back)."));
         }
-        let Some(outcome) = self.run.outcome() else { return };
-        if !outcome.is_truncated() {
-            self.notify(NoticeKind::Info, "The table already holds every matching row.");
-            return;
-        }
-        let (request_id, total_rows, body) = (outcome.request_id, outcome.meta.total, outcome.body.clone());
-        let job_id = self.next_request_id;
-        self.next_request_id += 1;
-        self.load_all = LoadAllState::Loading {
-            job_id,
-            request_id,
-            started: Instant::now(),
-            total_rows,
-            progress: LoadProgress::default(),
-        };
-        self.worker.send(Job::LoadAll { job_id, body, total: Some(total_rows) });
+        self.mark_settings_dirty();
     }
 
-    /// Adds a day bucket to the front of the select (one undoable edit) and runs the query.
-    fn add_day_bucket(&mut self) {
-        if self.draft.select.iter().any(|selection| matches!(selection, Selection::Time { .. })) {
-            self.notify(NoticeKind::Info, "The query already has a time bucket.");
-            return;
-        }
-        let mut draft = self.draft.clone();
-        draft.select.insert(0, Selection::time(TimeUnit::Day));
-        self.replace_draft(draft);
-        self.notify(NoticeKind::Info, "Added a day bucket to the query (Ctrl+Z undoes it).");
-        if self.derived.body.is_some() && self.run_blocked_reason().is_none() {
-            self.start_run();
-        }
-    }
-
-    /// Stops a load in progress without a word (a new run or connection supersedes it).
-    fn abandon_load_all(&mut self) {
-        if let Some(job_id) = self.load_all.loading_id() {
-            self.worker.send(Job::CancelLoad { job_id });
-        }
-        self.load_all = LoadAllState::Idle;
-    }
-
-    /// The grid keeps its sort, hidden columns and widths while the columns stay the same;
-    /// a table with other columns starts from a clean grid.
-    fn adopt_columns(&mut self, table: &ResultTable) {
-        let names: Vec<String> = table.column_names().into_iter().map(str::to_string).collect();
-        let changed = match &self.grid_columns {
-            Some(previous) => *previous != names,
-            // The first table after a start: keep the saved grid if it fits these columns.
-            None => {
-                let known = |name: &str| names.iter().any(|n| n == name);
-                !(self.grid.sort.iter().all(|key| known(&key.column))
-                    && self.grid.hidden_columns.iter().all(|name| known(name)))
-            }
-        };
-        // A preset's grid sort (keys the server cannot sort by) starts its first result.
-        let pending = self.grid.pending_sort.take();
-        if changed {
-            self.grid = GridState::default();
+    /// Opens a query from a preset or the run history: in the tab shown when it is empty
+    /// (as one undo step), else in a new tab right of it.
+    pub fn open_query(&mut self, open: OpenQuery<'_>) -> Opened {
+        let OpenQuery { query, new_tab, preset_name, grid_sort } = open;
+        let opened = if !new_tab && self.active().is_empty() {
+            let active = self.tabs.active_id();
+            self.update_tab(active, |tab, effects| tab.load_query(query, effects));
+            Opened::InTabShown
+        } else {
+            let id = self.tabs.new_id();
+            self.tabs.open(QueryTab::new(id, QueryDraft::from_body(query)));
             self.mark_settings_dirty();
-        }
-        if let Some(sort) = pending {
-            self.grid.sort = sort;
-            self.mark_settings_dirty();
-        }
-        self.grid_columns = Some(names);
-    }
-
-    /// Leaves the pending state for the previous result (cancel, or a cancelled answer).
-    fn end_pending_without_answer(&mut self) {
-        let ended = self.run.pending_id();
-        self.run = match self.run.take_previous() {
-            Some(previous) => RunState::Done(previous),
-            None => RunState::NotRequested,
+            Opened::InNewTab
         };
-        if let Some(ended) = ended {
-            self.history_run_ended(ended);
-        }
+        let tab = self.active_mut();
+        tab.preset_name = preset_name;
+        tab.grid.start_next_result_sorted(grid_sort);
+        opened
     }
 
     fn on_worker_event(&mut self, ctx: &egui::Context, event: Event) {
         match event {
             Event::Started { .. } => {}
-            Event::Finished { request_id, duration_ms, result } => {
-                // An answer for anything but the run waited for is stale: never shown.
-                if self.run.pending_id() != Some(request_id) {
-                    return;
-                }
-                let RunState::Pending { body, previous, .. } = std::mem::take(&mut self.run) else { return };
-                match result {
-                    Ok(answer) => {
-                        self.adopt_columns(&answer.table);
-                        self.load_all = LoadAllState::Idle;
-                        let mut outcome = RunOutcome::new(request_id, body, answer, duration_ms);
-                        // A new connection cancels pending runs, so this is the server that answered.
-                        outcome.server_url =
-                            self.connection_info().map(|info| info.base_url.clone()).unwrap_or_default();
-                        self.run = RunState::Done(Box::new(outcome));
-                    }
-                    Err(ClientError::Cancelled) => {
-                        self.run = previous.map_or(RunState::NotRequested, RunState::Done);
-                    }
-                    Err(error) => {
-                        let failure = RunFailure {
-                            request_id,
-                            body,
-                            summary: error.user_message(),
-                            details: ErrorDetails::from_client_error(&error),
-                            duration_ms,
-                        };
-                        if self.automation.run_id == Some(request_id) {
-                            self.automation.failure = Some(failure.summary.clone());
-                        }
-                        self.run = RunState::Failed { error: Box::new(failure), previous };
-                    }
-                }
-                self.history_run_ended(request_id);
+            Event::Finished { tag, request_id, duration_ms, result } => {
+                // A new connection cancels pending runs, so this is the server that answered.
+                let server_url = self.connection_info().map(|info| info.base_url.clone()).unwrap_or_default();
+                let answer = RunFinished { request_id, duration_ms, result };
+                self.update_tab(tag.tab, |tab, effects| {
+                    tab.on_run_finished(answer, server_url, effects);
+                });
                 if self.automation.run_id == Some(request_id) {
                     self.automation.run_id = None;
+                    let failure = self
+                        .tabs
+                        .get(tag.tab)
+                        .and_then(|tab| tab.run.failure())
+                        .filter(|failure| failure.request_id == request_id);
+                    if let Some(failure) = failure {
+                        self.automation.failure = Some(failure.summary.clone());
+                    }
                 }
             }
-            Event::Cancelled { request_id } => {
-                if self.run.pending_id() == Some(request_id) {
-                    self.end_pending_without_answer();
-                    self.notify(NoticeKind::Info, "Run cancelled; the previous result is still shown.");
+            Event::Cancelled { tag, request_id } => {
+                self.update_tab(tag.tab, |tab, effects| tab.on_run_cancelled(request_id, effects));
+            }
+            Event::LoadProgress { tag, job_id, progress } => {
+                if let Some(tab) = self.tabs.get_mut(tag.tab) {
+                    tab.on_load_progress(job_id, progress);
                 }
+            }
+            Event::LoadFinished { tag, job_id, duration_ms, result } => {
+                self.update_tab(tag.tab, |tab, effects| {
+                    tab.on_load_finished(job_id, duration_ms, result, effects);
+                });
             }
             Event::Connected(info) => {
                 if let Some(notice) = &info.notice {
@@ -519,12 +528,16 @@ impl AppState {
                 self.connection = ConnectionStatus::Connected(info);
                 if self.automation.run_pending {
                     self.automation.run_pending = false;
-                    self.start_run();
-                    match self.run.pending_id() {
+                    let tab = self.automation.tab;
+                    self.run_tab(tab);
+                    match self.tabs.get(tab).and_then(|tab| tab.run.pending_id()) {
                         Some(id) => self.automation.run_id = Some(id),
                         None => {
-                            let reason =
-                                self.run_blocked_reason().unwrap_or_else(|| "the run did not start".into());
+                            let reason = self
+                                .tabs
+                                .get(tab)
+                                .and_then(|tab| tab.run_blocked_reason(None))
+                                .unwrap_or_else(|| "the run did not start".into());
                             self.automation.failure = Some(reason);
                         }
                     }
@@ -599,38 +612,28 @@ impl AppState {
                     self.notify(NoticeKind::Warning, message);
                 }
             }
-            Event::LoadProgress { job_id, progress: update } => {
-                if let LoadAllState::Loading { job_id: loading, progress, .. } = &mut self.load_all
-                    && *loading == job_id
-                {
-                    *progress = update;
-                }
-            }
-            Event::LoadFinished { job_id, duration_ms, result } => {
-                self.on_load_finished(job_id, duration_ms, result)
-            }
             Event::TextSaved { path, result } => match result {
                 Ok(()) => self.notify(NoticeKind::Info, format!("Saved {}", path.display())),
                 Err(message) => self.notify(NoticeKind::Warning, message),
             },
-            Event::SavePathPicked(picked) if self.export_dialog.as_ref().is_some_and(|d| d.browsing) => {
-                self.on_export_path_picked(picked);
-            }
+            Event::SavePathPicked { tag, path } => match tag.purpose {
+                Purpose::Export => self.on_export_path_picked(path),
+                _ => {
+                    let Some(dialog) = &mut self.save_dialog else { return };
+                    dialog.browsing = false;
+                    match path {
+                        Some(path) => dialog.path_text = path.display().to_string(),
+                        None => self.notify(
+                            NoticeKind::Info,
+                            "No file was chosen (or no file dialog is available here): type the path instead.",
+                        ),
+                    }
+                }
+            },
             event @ (Event::ExportProgress { .. }
             | Event::ExportFinished { .. }
             | Event::FolderOpened { .. }) => {
                 self.on_export_event(event);
-            }
-            Event::SavePathPicked(picked) => {
-                let Some(dialog) = &mut self.save_dialog else { return };
-                dialog.browsing = false;
-                match picked {
-                    Some(path) => dialog.path_text = path.display().to_string(),
-                    None => self.notify(
-                        NoticeKind::Info,
-                        "No file was chosen (or no file dialog is available here): type the path instead.",
-                    ),
-                }
             }
             Event::PresetsChanged(update) => self.on_presets_changed(update),
             Event::HistoryChanged(update) => self.on_history_changed(update),
@@ -656,66 +659,6 @@ impl AppState {
         }
     }
 
-    fn on_load_finished(
-        &mut self,
-        job_id: u64,
-        duration_ms: u64,
-        result: Result<Arc<ResultTable>, LoadAllError>,
-    ) {
-        let LoadAllState::Loading { job_id: loading, request_id, .. } = self.load_all else { return };
-        if loading != job_id {
-            return;
-        }
-        self.load_all = LoadAllState::Idle;
-        let Some(outcome) = self.run.outcome_mut().filter(|outcome| outcome.request_id == request_id) else {
-            return;
-        };
-        match result {
-            Ok(table) => {
-                let row_count = table.row_count();
-                let total_before = outcome.meta.total;
-                outcome.meta.total = row_count as u64;
-                outcome.meta.count = row_count as u64;
-                outcome.table = Arc::clone(&table);
-                outcome.all_rows_loaded = true;
-                self.adopt_columns(&table);
-                let mut message = format!(
-                    "Loaded all {} rows in {}.",
-                    thousands(row_count as u64),
-                    format_duration_ms(duration_ms)
-                );
-                // The worker refuses fewer rows than the run counted (an export cut at a row
-                // boundary looks complete); more means rows were added since: say so.
-                let kind =
-                    match crate::data::export::excess_rows_warning(row_count as u64, Some(total_before)) {
-                        None => NoticeKind::Info,
-                        Some(warning) => {
-                            message.push_str(&format!(" Note: {warning}."));
-                            NoticeKind::Warning
-                        }
-                    };
-                self.notify(kind, message);
-            }
-            Err(LoadAllError::Cancelled) => {}
-            Err(error) => {
-                // The server's own words help more than a status code alone.
-                let detail = match &error {
-                    LoadAllError::Client(client_error) => ErrorDetails::from_client_error(client_error)
-                        .detail
-                        .map(|detail| format!(" The server said: {}.", detail.trim_end_matches('.')))
-                        .unwrap_or_default(),
-                    _ => String::new(),
-                };
-                let message = format!(
-                    "{error}{detail} The table still shows the first {} rows.",
-                    thousands(outcome.row_count() as u64)
-                );
-                self.load_all = LoadAllState::Failed { request_id, message: message.clone() };
-                self.notify(NoticeKind::Warning, format!("Loading all rows failed: {message}"));
-            }
-        }
-    }
-
     /// Marks the automation done, closing the window when `--exit` asked for it.
     pub fn finish_automation(&mut self, ctx: &egui::Context) {
         self.automation.finished = true;
@@ -724,12 +667,12 @@ impl AppState {
         }
     }
 
-    /// Sends a connect job and shows "connecting" until it answers.
+    /// Sends a connect job and shows "connecting" until it answers. Every tab's run and
+    /// load stops (the worker cancels them too).
     pub fn connect(&mut self, target: ConnectTarget) {
-        self.abandon_load_all();
-        if let Some(request_id) = self.run.pending_id() {
-            self.worker.send(Job::Cancel { request_id });
-            self.end_pending_without_answer();
+        let ids: Vec<TabId> = self.tabs.iter().map(|tab| tab.id).collect();
+        for id in ids {
+            self.update_tab(id, QueryTab::stop_quietly);
         }
         if !matches!(self.connection, ConnectionStatus::Connected(_)) {
             self.connection = ConnectionStatus::Connecting;
@@ -755,52 +698,33 @@ impl AppState {
         }
     }
 
-    /// Replaces the draft as one undoable step.
-    fn replace_draft(&mut self, draft: QueryDraft) {
-        if draft == self.draft {
-            return;
-        }
-        let before = std::mem::replace(&mut self.draft, draft);
-        self.history.record(before, None, Instant::now());
-        self.committed = self.draft.clone();
-        self.draft_changed();
-    }
-
-    /// Replaces the draft from the undo history itself.
-    fn replace_draft_without_history(&mut self, draft: QueryDraft) {
-        self.draft = draft;
-        self.committed = self.draft.clone();
-        self.draft_changed();
-    }
-
-    /// Re-derives body, problems and JSON once for the new draft.
-    fn draft_changed(&mut self) {
-        self.generation += 1;
-        self.derived = DerivedQuery::compute(&self.draft, self.generation);
-        self.inspector.sync(&self.derived);
-        self.mark_settings_dirty();
-    }
-
-    /// Settings will be written shortly (debounced, on the worker).
+    /// Settings (and tabs) will be written shortly (debounced, on the worker).
     pub fn mark_settings_dirty(&mut self) {
         if self.settings_dirty_since.is_none() {
             self.settings_dirty_since = Some(Instant::now());
         }
     }
 
-    /// What would be written to the settings file now.
+    /// What would be written to the settings file now. The last query, grid and chart are
+    /// the tab shown's (the tabs themselves go to `tabs.json`).
     pub fn current_settings(&self) -> Settings {
+        let tab = self.active();
         Settings {
             server_url: self.saved_server_url.clone(),
             connection: self.connection_choice,
             theme: self.theme,
-            last_query: Some(self.draft.best_effort_body()),
-            last_draft: serde_json::to_value(&self.draft).ok(),
-            tab: Some(self.tab.as_str().to_string()),
-            grid: serde_json::to_value(&self.grid).ok(),
-            chart: serde_json::to_value(&self.chart_settings).ok(),
+            last_query: Some(tab.draft.best_effort_body()),
+            last_draft: serde_json::to_value(&tab.draft).ok(),
+            tab: Some(tab.view.as_str().to_string()),
+            grid: serde_json::to_value(&tab.grid).ok(),
+            chart: serde_json::to_value(&tab.chart_settings).ok(),
             last_export_dir: self.last_export_dir.clone(),
         }
+    }
+
+    /// What would be written to `tabs.json` now.
+    pub fn current_tabs(&self) -> SavedTabs {
+        self.tabs.to_saved()
     }
 
     /// Where settings are written: nowhere for scripted runs (`--exit`), which must not
@@ -809,7 +733,8 @@ impl AppState {
         if self.automation.exit { None } else { self.config_dir.clone() }
     }
 
-    /// Sends the settings to the worker for writing, if they changed at least `delay` ago.
+    /// Sends the settings and tabs to the worker for writing, if they changed at least
+    /// `delay` ago.
     pub fn save_settings_if_due(&mut self, delay: std::time::Duration) {
         let Some(since) = self.settings_dirty_since else { return };
         if since.elapsed() < delay {
@@ -817,7 +742,8 @@ impl AppState {
         }
         self.settings_dirty_since = None;
         if let Some(dir) = self.settings_dir() {
-            self.worker.send(Job::SaveSettings { dir, settings: Box::new(self.current_settings()) });
+            let tabs = self.tabs_writable.then(|| Box::new(self.current_tabs()));
+            self.worker.send(Job::SaveSettings { dir, settings: Box::new(self.current_settings()), tabs });
         }
     }
 }
@@ -856,6 +782,7 @@ pub fn explain_connection_error(error: &ClientError) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::app::state::RunState;
     use crate::app::{AppEnv, ExplorerApp, LaunchOptions, Startup};
     use crate::data::{Meta, ResultTable};
     use crate::worker::{ConnectionInfo, RawAnswer, RunAnswer};
@@ -879,6 +806,10 @@ mod tests {
         app
     }
 
+    fn run_tag(app: &ExplorerApp) -> JobTag {
+        JobTag::new(app.state().tabs.active_id(), Purpose::Run)
+    }
+
     fn answer(row_count: usize) -> RunAnswer {
         let rows: Vec<_> = (0..row_count).map(|i| json!({"count": i}).as_object().unwrap().clone()).collect();
         let body = QueryBody::default();
@@ -895,20 +826,24 @@ mod tests {
         let ctx = egui::Context::default();
         let mut app = app(&ctx);
         app.handle(&ctx, Command::Run);
-        let first = app.state().run.pending_id().unwrap();
+        let first = app.state().active().run.pending_id().unwrap();
         app.handle(&ctx, Command::Run);
-        let second = app.state().run.pending_id().unwrap();
+        let second = app.state().active().run.pending_id().unwrap();
         assert_ne!(first, second);
 
-        let stale = Event::Finished { request_id: first, duration_ms: 5, result: Ok(answer(7)) };
+        let stale =
+            Event::Finished { tag: run_tag(&app), request_id: first, duration_ms: 5, result: Ok(answer(7)) };
         app.handle(&ctx, Command::Worker(stale));
-        app.handle(&ctx, Command::Worker(Event::Cancelled { request_id: first }));
-        assert_eq!(app.state().run.pending_id(), Some(second), "still waiting for the newer run");
-        assert!(app.state().run.outcome().is_none());
+        app.handle(&ctx, Command::Worker(Event::Cancelled { tag: run_tag(&app), request_id: first }));
+        assert_eq!(app.state().active().run.pending_id(), Some(second), "still waiting for the newer run");
+        assert!(app.state().active().run.outcome().is_none());
 
-        let fresh = Event::Finished { request_id: second, duration_ms: 5, result: Ok(answer(3)) };
+        let fresh =
+            Event::Finished { tag: run_tag(&app), request_id: second, duration_ms: 5, result: Ok(answer(3)) };
         app.handle(&ctx, Command::Worker(fresh));
-        let RunState::Done(outcome) = &app.state().run else { panic!("{:?}", app.state().run) };
+        let RunState::Done(outcome) = &app.state().active().run else {
+            panic!("{:?}", app.state().active().run)
+        };
         assert_eq!((outcome.request_id, outcome.row_count()), (second, 3));
     }
 
@@ -917,15 +852,20 @@ mod tests {
         let ctx = egui::Context::default();
         let mut app = app(&ctx);
         app.handle(&ctx, Command::Run);
-        let first = app.state().run.pending_id().unwrap();
+        let first = app.state().active().run.pending_id().unwrap();
         app.handle(
             &ctx,
-            Command::Worker(Event::Finished { request_id: first, duration_ms: 1, result: Ok(answer(2)) }),
+            Command::Worker(Event::Finished {
+                tag: run_tag(&app),
+                request_id: first,
+                duration_ms: 1,
+                result: Ok(answer(2)),
+            }),
         );
         app.handle(&ctx, Command::Run);
-        let second = app.state().run.pending_id().unwrap();
+        let second = app.state().active().run.pending_id().unwrap();
         assert_eq!(
-            app.state().run.outcome().map(|o| o.request_id),
+            app.state().active().run.outcome().map(|o| o.request_id),
             Some(first),
             "shown dimmed while pending"
         );
@@ -935,21 +875,27 @@ mod tests {
         };
         app.handle(
             &ctx,
-            Command::Worker(Event::Finished { request_id: second, duration_ms: 1, result: Err(error) }),
+            Command::Worker(Event::Finished {
+                tag: run_tag(&app),
+                request_id: second,
+                duration_ms: 1,
+                result: Err(error),
+            }),
         );
-        let failure = app.state().run.failure().unwrap();
+        let failure = app.state().active().run.failure().unwrap();
         assert!(failure.summary.starts_with("Cannot reach the server"), "{}", failure.summary);
-        assert_eq!(app.state().run.outcome().map(|o| o.request_id), Some(first));
+        assert_eq!(app.state().active().run.outcome().map(|o| o.request_id), Some(first));
         app.handle(&ctx, Command::Run);
-        assert_eq!(app.state().run.outcome().map(|o| o.request_id), Some(first));
+        assert_eq!(app.state().active().run.outcome().map(|o| o.request_id), Some(first));
     }
 
     #[test]
     fn grid_and_chart_settings_are_saved_and_read_back() {
         let ctx = egui::Context::default();
         let mut app = app(&ctx);
-        app.state.chart_settings.kind = crate::app::chart_ui::ChartKind::StackedBars;
+        app.state.active_mut().chart_settings.kind = crate::app::chart_ui::ChartKind::StackedBars;
         app.state
+            .active_mut()
             .grid
             .sort
             .push(crate::app::grid_ui::GridSortKey { column: "count".into(), descending: true });
@@ -961,8 +907,11 @@ mod tests {
             ..Startup::prepare(LaunchOptions::default(), AppEnv::isolated(100)).unwrap()
         };
         let restarted = ExplorerApp::new(&ctx, startup).unwrap();
-        assert_eq!(restarted.state.chart_settings.kind, crate::app::chart_ui::ChartKind::StackedBars);
-        assert_eq!(restarted.state.grid.sort, app.state.grid.sort);
+        assert_eq!(
+            restarted.state.active().chart_settings.kind,
+            crate::app::chart_ui::ChartKind::StackedBars
+        );
+        assert_eq!(restarted.state.active().grid.sort, app.state.active().grid.sort);
     }
 
     #[test]

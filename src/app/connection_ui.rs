@@ -6,16 +6,17 @@ use egui::{Color32, RichText, TextEdit, Ui};
 
 use crate::api::client::KEY_ENV;
 use crate::app::command::Command;
+use crate::app::format::ok_color;
 use crate::app::response_ui::details_grid;
-use crate::app::state::{AppState, ConnectionDialog, ConnectionStatus, TestOutcome};
-use crate::app::status_ui::ok_color;
+use crate::app::state::{ConnectionDialog, ConnectionStatus, TestOutcome};
+use crate::app::window::WindowState;
 use crate::worker::ConnectionKind;
 
 /// The badge and server of the current connection, and the button opening the dialog.
 ///
 /// Called inside a right-to-left layout (the right end of the top bar), so widgets are
 /// added right-most first: the button, then the key source, the host, the badge.
-pub fn connection_bar_ui(ui: &mut Ui, state: &AppState, commands: &mut Vec<Command>) {
+pub fn connection_bar_ui(ui: &mut Ui, state: &WindowState, commands: &mut Vec<Command>) {
     if ui.button("Connection…").on_hover_text("Server URL, API key, test, demo data").clicked() {
         commands.push(Command::OpenConnectionDialog);
     }
@@ -65,7 +66,7 @@ fn host_of(url: &str) -> &str {
 pub fn connection_dialog_ui(
     ctx: &egui::Context,
     dialog: &mut ConnectionDialog,
-    state: &AppState,
+    state: &WindowState,
     commands: &mut Vec<Command>,
 ) {
     if !dialog.open {
@@ -89,7 +90,7 @@ pub fn connection_dialog_ui(
 fn dialog_contents(
     ui: &mut Ui,
     dialog: &mut ConnectionDialog,
-    state: &AppState,
+    state: &WindowState,
     commands: &mut Vec<Command>,
 ) {
     match &state.connection {

@@ -32,14 +32,18 @@ use jiff::civil::Date;
 use crate::api::client::format_bytes;
 use crate::api::query::{QueryBody, Selection};
 use crate::app::command::Command;
+use crate::app::format::{format_duration_ms, thousands};
 use crate::app::grid_ui::GridState;
 use crate::app::path_input::resolve_typed_path;
-use crate::app::state::{AppState, NoticeKind, RunOutcome, RunState, format_duration_ms, thousands};
+use crate::app::state::{NoticeKind, RunOutcome, RunState};
+use crate::app::window::WindowState;
 use crate::data::ResultTable;
 use crate::data::export::{
     EXCEL_MAX_ROWS, ExportError, ExportFormat, ExportMeta, ExportOptions, ExportOutcome, redact_url,
 };
-use crate::worker::{Event, ExportPhase, ExportProgress, ExportRequest, ExportSource, Job};
+use crate::worker::{
+    Event, ExportPhase, ExportProgress, ExportRequest, ExportSource, Job, JobTag, Purpose, TabId,
+};
 
 /// The formats offered, with their labels, in display order.
 pub const FORMATS: [(ExportFormat, &str); 4] = [
@@ -123,6 +127,9 @@ pub struct ExportDialog {
     pub browsing: bool,
     /// Form, progress or outcome.
     pub status: ExportStatus,
+    /// The query tab whose result it exports (set when opened; the dialog stays with that
+    /// tab's result even when another tab is shown).
+    pub tab: TabId,
 }
 
 impl ExportDialog {
@@ -140,6 +147,7 @@ impl ExportDialog {
             sidecar: true,
             path_text,
             directory,
+            tab: TabId::default(),
             browsing: false,
             status: ExportStatus::Editing,
         }
@@ -429,8 +437,8 @@ pub fn export_blocked_reason(run: &RunState, dialog: Option<&ExportDialog>) -> O
 // Commands and events
 // ---------------------------------------------------------------------------------------------
 
-impl AppState {
-    /// Applies an [`ExportCommand`] (called from [`AppState::handle`]).
+impl WindowState {
+    /// Applies an [`ExportCommand`] (called from [`WindowState::handle`]).
     pub fn handle_export(&mut self, command: ExportCommand) {
         match command {
             ExportCommand::Open(scope) => self.open_export_dialog(scope),
@@ -445,7 +453,8 @@ impl AppState {
                     .and_then(|path| path.parent().map(Path::to_path_buf))
                     .or_else(|| dialog.directory.clone());
                 let file_name = dialog.file_name();
-                self.worker.send(Job::PickSavePath { file_name, directory });
+                let tag = JobTag::new(dialog.tab, Purpose::Export);
+                self.worker.send(Job::PickSavePath { tag, file_name, directory });
             }
             ExportCommand::Start => self.start_export(),
             ExportCommand::Cancel => {
@@ -490,14 +499,17 @@ impl AppState {
             }
             return;
         }
-        let Some(outcome) = self.run.outcome() else {
-            let reason = export_blocked_reason(&self.run, None).unwrap_or_default();
+        let tab = self.active();
+        let Some(outcome) = tab.run.outcome() else {
+            let reason = export_blocked_reason(&tab.run, None).unwrap_or_default();
             self.notify(NoticeKind::Info, reason);
             return;
         };
         let directory = self.last_export_dir.clone().or_else(|| self.save_dir.clone());
         let today = jiff::Zoned::now().date();
-        self.export_dialog = Some(ExportDialog::new(scope, &outcome.body, directory, today));
+        let mut dialog = ExportDialog::new(scope, &outcome.body, directory, today);
+        dialog.tab = tab.id;
+        self.export_dialog = Some(dialog);
     }
 
     fn start_export(&mut self) {
@@ -505,17 +517,21 @@ impl AppState {
         if dialog.running().is_some() {
             return;
         }
-        let (format, scope, sidecar) = (dialog.format, dialog.scope, dialog.sidecar);
+        let (format, scope, sidecar, tab_id) = (dialog.format, dialog.scope, dialog.sidecar, dialog.tab);
         let Some(path) = dialog.target_path() else {
             self.fail_export("Type the file to export to first.".to_string());
             return;
         };
-        let Some(outcome) = self.run.outcome() else {
+        let Some(tab) = self.tabs.get(tab_id) else {
+            self.fail_export("The tab of this result was closed.".to_string());
+            return;
+        };
+        let Some(outcome) = tab.run.outcome() else {
             self.fail_export("There is no result to export.".to_string());
             return;
         };
         let truncated = outcome.is_truncated();
-        if scope == ExportScope::CurrentView && self.grid.is_updating() {
+        if scope == ExportScope::CurrentView && tab.grid.is_updating() {
             self.fail_export(
                 "The grid is still sorting or searching; export when it shows the rows.".to_string(),
             );
@@ -534,8 +550,8 @@ impl AppState {
             }
         }
         let table = &outcome.table;
-        let view = self.grid.view_of(table);
-        let visible = self.grid.visible_columns(table);
+        let view = tab.grid.view_of(table);
+        let visible = tab.grid.visible_columns(table);
         let source = match plan_export(scope, table, view, visible, truncated, &outcome.body) {
             Ok(source) => source,
             Err(message) => {
@@ -551,8 +567,7 @@ impl AppState {
         let meta = export_meta(outcome);
         let options =
             ExportOptions { sidecar: sidecar && format.takes_sidecar(), ..ExportOptions::default() };
-        let job_id = self.next_request_id;
-        self.next_request_id += 1;
+        let job_id = self.next_id();
         let request = ExportRequest { source, format, path: path.clone(), meta, options };
         if let Some(dialog) = self.export_dialog.as_mut() {
             dialog.status = ExportStatus::Running(RunningExport {
@@ -567,7 +582,8 @@ impl AppState {
                 cancelling: false,
             });
         }
-        self.worker.send(Job::Export { job_id, request: Box::new(request) });
+        let tag = JobTag::new(tab_id, Purpose::Export);
+        self.worker.send(Job::Export { tag, job_id, request: Box::new(request) });
     }
 
     /// Shows why the export did not start (or failed), in the dialog and the status bar.
@@ -602,7 +618,7 @@ impl AppState {
     /// Export progress and outcomes from the worker.
     pub fn on_export_event(&mut self, event: Event) {
         match event {
-            Event::ExportProgress { job_id, progress } => {
+            Event::ExportProgress { job_id, progress, .. } => {
                 if let Some(ExportDialog { status: ExportStatus::Running(running), .. }) =
                     self.export_dialog.as_mut()
                     && running.job_id == job_id
@@ -610,7 +626,7 @@ impl AppState {
                     running.progress = progress;
                 }
             }
-            Event::ExportFinished { job_id, duration_ms, result } => {
+            Event::ExportFinished { job_id, duration_ms, result, .. } => {
                 self.on_export_finished(job_id, duration_ms, result);
             }
             Event::FolderOpened { result: Err(message), .. } => self.notify(NoticeKind::Warning, message),

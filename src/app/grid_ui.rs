@@ -37,6 +37,7 @@ use egui_extras::{Column as TableColumn, TableBuilder, TableRow};
 use serde::{Deserialize, Serialize};
 
 use crate::app::chart_ui::long_bucket_label;
+use crate::app::format::thousands;
 use crate::app::grid_view_cache::{ViewCache, ViewRequest};
 use crate::data::copy::{column_to_tsv, row_to_json, to_tsv};
 use crate::data::display::{
@@ -1164,10 +1165,6 @@ fn content_widths(ui: &Ui, table: &ResultTable) -> Vec<f32> {
             (width + CELL_PADDING).clamp(MIN_COLUMN_WIDTH, MAX_INITIAL_COLUMN_WIDTH)
         })
         .collect()
-}
-
-fn thousands(value: u64) -> String {
-    group_thousands(&value.to_string())
 }
 
 #[cfg(test)]

@@ -19,10 +19,12 @@ use jiff::tz::TimeZone;
 use crate::api::columns::result_columns;
 use crate::api::query::QueryBody;
 use crate::app::command::Command;
+use crate::app::command::{OpenQuery, Opened};
+use crate::app::format::{format_duration_ms, ok_color, thousands};
 use crate::app::grid_ui::GridSortKey;
 use crate::app::presets_ui::grid_sort_keys;
-use crate::app::state::{AppState, NoticeKind, RunState, format_duration_ms, thousands};
-use crate::app::status_ui::ok_color;
+use crate::app::state::{NoticeKind, RunState};
+use crate::app::window::WindowState;
 use crate::history::{HistoryEntry, HistoryStore, RunStatus};
 use crate::worker::{HistoryOp, HistoryUpdate, Job};
 
@@ -63,6 +65,46 @@ impl RunHistory {
         self.in_flight.len()
     }
 
+    /// Remembers a run just sent: `query` as the builder had it (relative times unresolved),
+    /// sent to `server_url`.
+    pub fn run_started(&mut self, request_id: u64, query: QueryBody, server_url: String) {
+        let started = StartedRun { query, server_url, started_at: Timestamp::now(), started: Instant::now() };
+        self.in_flight.insert(request_id, started);
+    }
+
+    /// The record of a run that ended, read from its tab's run state (`run`): its answer or
+    /// its failure when the state shows this run, otherwise it was cancelled or superseded.
+    /// Call after the run state changed; `None` for runs not remembered (already recorded).
+    /// The job writes the record.
+    pub fn run_ended(&mut self, request_id: u64, run: Option<&RunState>) -> Option<Job> {
+        let started = self.in_flight.remove(&request_id)?;
+        let elapsed_ms = u64::try_from(started.started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        let mut entry = HistoryEntry {
+            query: started.query,
+            server_url: started.server_url,
+            started_at: started.started_at,
+            duration_ms: elapsed_ms,
+            status: RunStatus::Cancelled,
+            ..HistoryEntry::default()
+        };
+        match run {
+            Some(RunState::Done(outcome)) if outcome.request_id == request_id => {
+                entry.status = RunStatus::Ok;
+                entry.duration_ms = outcome.duration_ms;
+                entry.rows = Some(outcome.row_count() as u64);
+                entry.total = Some(outcome.meta.total);
+                entry.request_id.clone_from(&outcome.server_request_id);
+            }
+            Some(RunState::Failed { error, .. }) if error.request_id == request_id => {
+                entry.status = RunStatus::Failed { message: error.summary.clone() };
+                entry.duration_ms = error.duration_ms;
+                entry.request_id.clone_from(&error.details.request_id);
+            }
+            _ => {}
+        }
+        Some(Job::History(HistoryOp::Record(Box::new(entry))))
+    }
+
     /// Indices (into [`HistoryStore::entries`], newest first) of the entries matching the
     /// search; recomputed only when the snapshot or the text changed, since matching
     /// serialises every query.
@@ -90,20 +132,25 @@ impl RunHistory {
     }
 }
 
-/// What the history UI asks for; applied by [`AppState::handle_history`].
+/// What the history UI asks for; applied by [`WindowState::handle_history`].
 #[derive(Debug, Clone, PartialEq)]
 pub enum HistoryCommand {
     /// Show or hide the History panel.
     TogglePanel,
-    /// Load an entry's query into the builder (one undo step).
+    /// Load an entry's query: into the tab shown when it is empty (one undo step), else
+    /// into a new tab.
     Restore {
         /// The entry.
         id: String,
+        /// Always into a new tab (Ctrl+click).
+        new_tab: bool,
     },
-    /// Load an entry's query and run it.
+    /// Load an entry's query as [`HistoryCommand::Restore`] does, and run it.
     Rerun {
         /// The entry.
         id: String,
+        /// Always into a new tab (Ctrl+click).
+        new_tab: bool,
     },
     /// Ask before forgetting every entry.
     AskClear,
@@ -274,17 +321,22 @@ fn entry_ui(ui: &mut Ui, entry: &HistoryEntry, push: &mut impl FnMut(HistoryComm
         let why_not = "The query was too large to record.";
         let restore = ui
             .add_enabled(usable, egui::Button::new("Restore").small())
-            .on_hover_text("Load this query into the builder (Undo goes back)")
+            .on_hover_text(
+                "Load this query: into this tab when it is empty (Undo goes back), else into a new \
+                 tab (Ctrl+click: always a new tab)",
+            )
             .on_disabled_hover_text(why_not);
         if restore.clicked() {
-            push(HistoryCommand::Restore { id: entry.id.clone() });
+            let new_tab = ui.input(|input| input.modifiers.command);
+            push(HistoryCommand::Restore { id: entry.id.clone(), new_tab });
         }
         let rerun = ui
             .add_enabled(usable, egui::Button::new("Re-run").small())
             .on_hover_text("Load this query into the builder and run it")
             .on_disabled_hover_text(why_not);
         if rerun.clicked() {
-            push(HistoryCommand::Rerun { id: entry.id.clone() });
+            let new_tab = ui.input(|input| input.modifiers.command);
+            push(HistoryCommand::Rerun { id: entry.id.clone(), new_tab });
         }
     });
     ui.separator();
@@ -323,27 +375,30 @@ pub fn clear_confirm_ui(ctx: &egui::Context, history: &RunHistory, commands: &mu
     }
 }
 
-impl AppState {
+impl WindowState {
     /// Applies a history command.
     pub fn handle_history(&mut self, ctx: &egui::Context, command: HistoryCommand) {
         match command {
             HistoryCommand::TogglePanel => self.run_history.panel_open = !self.run_history.panel_open,
-            HistoryCommand::Restore { id } => {
+            HistoryCommand::Restore { id, new_tab } => {
                 let Some((query, grid_sort)) = self.history_entry_query(&id) else {
                     self.notify(NoticeKind::Warning, "That run is no longer in the history.");
                     return;
                 };
-                self.handle(ctx, Command::LoadQuery(Box::new(query)));
-                self.grid.start_next_result_sorted(grid_sort);
-                self.notify(NoticeKind::Info, "Restored the query of that run (Undo goes back).");
+                let opened =
+                    self.open_query(OpenQuery { query: &query, new_tab, preset_name: None, grid_sort });
+                let text = match opened {
+                    Opened::InTabShown => "Restored the query of that run (Undo goes back).",
+                    Opened::InNewTab => "Restored the query of that run in a new tab.",
+                };
+                self.notify(NoticeKind::Info, text);
             }
-            HistoryCommand::Rerun { id } => {
+            HistoryCommand::Rerun { id, new_tab } => {
                 let Some((query, grid_sort)) = self.history_entry_query(&id) else {
                     self.notify(NoticeKind::Warning, "That run is no longer in the history.");
                     return;
                 };
-                self.handle(ctx, Command::LoadQuery(Box::new(query)));
-                self.grid.start_next_result_sorted(grid_sort);
+                self.open_query(OpenQuery { query: &query, new_tab, preset_name: None, grid_sort });
                 self.handle(ctx, Command::Run);
             }
             HistoryCommand::AskClear => self.run_history.confirm_clear = true,
@@ -361,46 +416,6 @@ impl AppState {
     fn history_entry_query(&self, id: &str) -> Option<(QueryBody, Vec<GridSortKey>)> {
         let entry = self.run_history.store.as_ref()?.get(id)?;
         (!entry.query_omitted).then(|| (entry.query.clone(), grid_sort_keys(&entry.grid_sort)))
-    }
-
-    /// Remembers a run just sent: `query` as the builder had it (relative times unresolved).
-    pub(crate) fn history_run_started(&mut self, request_id: u64, query: QueryBody) {
-        let server_url =
-            self.connection_info().map_or_else(|| self.server_url.clone(), |info| info.base_url.clone());
-        let started = StartedRun { query, server_url, started_at: Timestamp::now(), started: Instant::now() };
-        self.run_history.in_flight.insert(request_id, started);
-    }
-
-    /// Records a run that ended, reading how from the run state: its answer or its failure
-    /// when the state shows this run, otherwise it was cancelled or superseded. Call after
-    /// the run state changed; runs not remembered (already recorded) are ignored.
-    pub(crate) fn history_run_ended(&mut self, request_id: u64) {
-        let Some(started) = self.run_history.in_flight.remove(&request_id) else { return };
-        let elapsed_ms = u64::try_from(started.started.elapsed().as_millis()).unwrap_or(u64::MAX);
-        let mut entry = HistoryEntry {
-            query: started.query,
-            server_url: started.server_url,
-            started_at: started.started_at,
-            duration_ms: elapsed_ms,
-            status: RunStatus::Cancelled,
-            ..HistoryEntry::default()
-        };
-        match &self.run {
-            RunState::Done(outcome) if outcome.request_id == request_id => {
-                entry.status = RunStatus::Ok;
-                entry.duration_ms = outcome.duration_ms;
-                entry.rows = Some(outcome.row_count() as u64);
-                entry.total = Some(outcome.meta.total);
-                entry.request_id.clone_from(&outcome.server_request_id);
-            }
-            RunState::Failed { error, .. } if error.request_id == request_id => {
-                entry.status = RunStatus::Failed { message: error.summary.clone() };
-                entry.duration_ms = error.duration_ms;
-                entry.request_id.clone_from(&error.details.request_id);
-            }
-            _ => {}
-        }
-        self.worker.send(Job::History(HistoryOp::Record(Box::new(entry))));
     }
 
     /// The worker's new snapshot of the history.

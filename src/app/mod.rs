@@ -1,10 +1,17 @@
-//! The egui window: the query builder and, around it, the shell (worker, state, commands, tabs).
+//! The egui window: the shell (worker, window state, commands, the tab strip) around the
+//! query tabs, each with its builder and result views.
 //!
 //! Each frame [`ExplorerApp`] drains the worker's events, reads the keyboard shortcuts,
-//! lays out the panels (top bar, status bar, query builder on the left, result tabs in the
-//! centre) and then applies the [`Command`]s the UI pushed, all through
-//! [`AppState::handle`]. The query form edits its own draft; everything derived from the
-//! draft (body, problems, JSON) is computed once per change, never per frame.
+//! lays out the panels (top bar, tab strip, status bar, the shown tab's query builder on the
+//! left and its result views in the centre) and then applies the [`Command`]s the UI
+//! pushed, all through [`WindowState::handle`]. The query form edits its tab's draft;
+//! everything derived from the draft (body, problems, JSON) is computed once per change,
+//! never per frame.
+//!
+//! The modules: [`window`] (the window's state) and [`tabs`]/[`tab`] (the query tabs and
+//! one tab's state and update), [`command`] (the commands and their dispatcher), [`state`]
+//! (shared models), [`format`](mod@format) (shared formatting and colours), and one file per feature's
+//! UI (`*_ui`, `*_tab`, `*_dialog`).
 
 pub mod chart_tab;
 pub mod chart_ui;
@@ -12,6 +19,7 @@ pub mod command;
 pub mod connection_ui;
 pub mod draft;
 pub mod export_dialog;
+pub mod format;
 pub mod grid_ui;
 mod grid_view_cache;
 pub mod history_ui;
@@ -25,7 +33,11 @@ pub mod save_dialog;
 pub mod start_page;
 pub mod state;
 pub mod status_ui;
+pub mod tab;
+pub mod tab_strip_ui;
 pub mod table_tab;
+pub mod tabs;
+pub mod window;
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, mpsc};
@@ -42,13 +54,15 @@ use crate::app::inspector_ui::{CurlAuth, InspectorContext, inspector_ui};
 use crate::app::query_form::{FormContext, query_form_ui};
 use crate::app::start_page::{StartConnection, StartPage};
 use crate::app::state::{
-    AppState, Automation, ConnectionDialog, ConnectionStatus, DerivedQuery, InspectorState, LoadAllState,
-    NoticeKind, RunState, ScreenshotPurpose, Tab, UndoHistory,
+    Automation, ConnectionDialog, ConnectionStatus, NoticeKind, ResultView, ScreenshotPurpose,
 };
-use crate::data::series::SeriesCache;
+use crate::app::tab::QueryTab;
+use crate::app::tab_strip_ui::TabStripState;
+use crate::app::tabs::Tabs;
+use crate::app::window::WindowState;
 use crate::demo::dataset::DatasetParams;
 use crate::secrets::Keychain;
-use crate::settings::{Settings, default_config_dir};
+use crate::settings::{LoadedTabs, SavedTabs, Settings, default_config_dir};
 use crate::worker::{ConnectionKind, DEMO_TOKEN, Worker, WorkerConfig};
 
 /// The window title, also eframe's app id (where it keeps window size and panel widths).
@@ -70,8 +84,8 @@ pub struct LaunchOptions {
     pub preset: Option<String>,
     /// Run the query once connected.
     pub run: bool,
-    /// Show this tab.
-    pub tab: Option<Tab>,
+    /// Show this result view (table, chart, request, response) in the flags' tab.
+    pub tab: Option<ResultView>,
     /// Write a PNG of the window once the run finished and a frame was drawn.
     pub screenshot: Option<PathBuf>,
     /// Close the window when done; the exit status is non-zero if the run failed.
@@ -165,8 +179,12 @@ pub struct Startup {
     pub settings: Settings,
     /// The command-line flags.
     pub launch: LaunchOptions,
-    /// The query from `--query` / `--preset`, which replaces the last one.
+    /// The query from `--query` / `--preset`, opened in a tab of its own.
     pub query: Option<QueryBody>,
+    /// The preset's name when the query came from `--preset`, for the tab's title.
+    pub preset_name: Option<String>,
+    /// The tabs saved last time (`tabs.json`).
+    pub tabs: LoadedTabs,
     /// A problem to tell the user about once the window is up (unreadable settings…).
     pub notice: Option<String>,
 }
@@ -182,12 +200,19 @@ impl Startup {
             },
             None => (Settings::default(), None),
         };
-        let query = match (&launch.query_file, &launch.preset) {
-            (Some(path), _) => Some(load_query_file(path)?),
-            (None, Some(name)) => Some(resolve_preset(env.config_dir.as_deref(), name)?),
-            (None, None) => None,
+        let (query, preset_name) = match (&launch.query_file, &launch.preset) {
+            (Some(path), _) => (Some(load_query_file(path)?), None),
+            (None, Some(name)) => {
+                let preset = crate::presets::find_preset(env.config_dir.as_deref(), name)?;
+                (Some(preset.query), Some(preset.name))
+            }
+            (None, None) => (None, None),
         };
-        Ok(Startup { env, settings, launch, query, notice })
+        let tabs = match &env.config_dir {
+            Some(dir) => SavedTabs::load(dir),
+            None => LoadedTabs::default(),
+        };
+        Ok(Startup { env, settings, launch, query, preset_name, tabs, notice })
     }
 }
 
@@ -241,7 +266,8 @@ pub fn run_native(options: LaunchOptions) -> anyhow::Result<()> {
 
 /// The eframe application.
 pub struct ExplorerApp {
-    state: AppState,
+    state: WindowState,
+    tab_strip: TabStripState,
     screenshots: mpsc::Receiver<(ScreenshotPurpose, Arc<egui::ColorImage>)>,
     failure_slot: Option<Arc<Mutex<Option<String>>>>,
 }
@@ -255,7 +281,7 @@ impl std::fmt::Debug for ExplorerApp {
 impl ExplorerApp {
     /// Builds the app and starts its worker (which connects in the background).
     pub fn new(ctx: &egui::Context, startup: Startup) -> std::io::Result<ExplorerApp> {
-        let Startup { env, settings, launch, query, notice } = startup;
+        let Startup { env, settings, launch, query, preset_name, tabs, notice } = startup;
         let repaint_ctx = ctx.clone();
         let worker = Worker::spawn(
             WorkerConfig {
@@ -266,21 +292,36 @@ impl ExplorerApp {
             },
             Arc::new(move || repaint_ctx.request_repaint()),
         )?;
-        let draft = match &query {
-            Some(body) => QueryDraft::from_body(body),
-            None => initial_draft(&settings),
-        };
         let server_url = env
             .env_server_url
             .clone()
             .or_else(|| settings.server_url.clone().filter(|url| !url.trim().is_empty()))
             .unwrap_or_else(|| DEFAULT_BASE_URL.to_string());
-        let tab = launch.tab.or_else(|| settings.tab.as_deref().and_then(Tab::from_name)).unwrap_or_default();
         apply_theme(ctx, settings.theme);
-        let derived = DerivedQuery::compute(&draft, 0);
-        let mut inspector = InspectorState::default();
-        inspector.sync(&derived);
+        let LoadedTabs { tabs: saved_tabs, notice: tabs_notice, read_only: tabs_read_only } = tabs;
+        let mut tabs = match saved_tabs.as_ref().and_then(Tabs::restore) {
+            Some(tabs) => tabs,
+            None => first_start_tabs(&settings),
+        };
+        // `--query` / `--preset` open in a tab of their own; the automation acts on it.
+        // (A window whose only tab holds nothing at all gets the query in that tab.)
+        if let Some(body) = &query {
+            let blank =
+                tabs.len() == 1 && tabs.active().is_empty() && tabs.active().draft == QueryDraft::default();
+            let id = if blank { tabs.active_id() } else { tabs.new_id() };
+            let mut tab = QueryTab::new(id, QueryDraft::from_body(body));
+            tab.preset_name = preset_name;
+            if blank {
+                *tabs.active_mut() = tab;
+            } else {
+                tabs.push(tab);
+            }
+        }
+        if let Some(view) = launch.tab {
+            tabs.active_mut().view = view;
+        }
         let automation = Automation {
+            tab: tabs.active_id(),
             run_pending: launch.run,
             screenshot: launch.screenshot.clone(),
             exit: launch.exit,
@@ -288,28 +329,9 @@ impl ExplorerApp {
             ..Automation::default()
         };
         let (screenshot_sender, screenshots) = mpsc::channel();
-        let mut state = AppState {
-            committed: draft.clone(),
-            draft,
-            generation: 0,
-            derived,
-            history: UndoHistory::default(),
-            run: RunState::NotRequested,
-            load_all: LoadAllState::Idle,
-            grid: settings
-                .grid
-                .as_ref()
-                .and_then(|value| serde_json::from_value(value.clone()).ok())
-                .unwrap_or_default(),
-            grid_columns: None,
-            series_cache: SeriesCache::new(),
-            chart_settings: settings
-                .chart
-                .as_ref()
-                .and_then(|value| serde_json::from_value(value.clone()).ok())
-                .unwrap_or_default(),
+        let mut state = WindowState {
+            tabs,
             next_request_id: 1,
-            tab,
             theme: settings.theme,
             connection: ConnectionStatus::Connecting,
             test_outcome: None,
@@ -317,12 +339,11 @@ impl ExplorerApp {
             server_url,
             saved_server_url: settings.server_url.clone(),
             suggestions: Default::default(),
-            inspector,
-            show_error_details: false,
             notice: None,
             automation,
             settings_dirty_since: None,
             config_dir: env.config_dir.clone(),
+            tabs_writable: tabs_read_only.is_none(),
             env_key: env.env_key.clone(),
             connection_choice: settings.connection,
             save_dialog: None,
@@ -334,6 +355,9 @@ impl ExplorerApp {
             run_history: Default::default(),
             worker,
         };
+        if let Some(notice) = tabs_notice {
+            state.notify(NoticeKind::Warning, notice);
+        }
         // Presets and history are read (and written) on the worker, never on this thread.
         state.worker.send(crate::worker::Job::OpenStores { config_dir: env.config_dir.clone() });
         if let Some(notice) = notice {
@@ -341,7 +365,7 @@ impl ExplorerApp {
         }
         let target = state.startup_target();
         state.connect(target);
-        Ok(ExplorerApp { state, screenshots, failure_slot: None })
+        Ok(ExplorerApp { state, tab_strip: TabStripState::default(), screenshots, failure_slot: None })
     }
 
     /// Where the automation's failure is reported for the exit status.
@@ -351,7 +375,7 @@ impl ExplorerApp {
     }
 
     /// The state, for tests and benches.
-    pub fn state(&self) -> &AppState {
+    pub fn state(&self) -> &WindowState {
         &self.state
     }
 
@@ -375,9 +399,23 @@ impl ExplorerApp {
             self.state.handle(&ctx, command);
         }
 
+        if self.state.tabs.forget_old_closed(std::time::Instant::now()) {
+            // The "Reopen closed tab" button goes.
+            ctx.request_repaint();
+        }
+        if let Some(closed) = self.state.tabs.last_closed() {
+            ctx.request_repaint_after(tabs::REOPEN_WINDOW.saturating_sub(closed.closed_at.elapsed()));
+        }
+
         egui::Panel::top("top_bar").show(ui, |ui| top_bar_ui(ui, &mut self.state, &mut commands));
+        let strip_frame = egui::Frame::side_top_panel(ui.style())
+            .fill(ui.visuals().extreme_bg_color)
+            .inner_margin(egui::Margin { left: 6, right: 6, top: 4, bottom: 0 });
+        egui::Panel::top("tab_strip").frame(strip_frame).show(ui, |ui| {
+            tab_strip_ui::tab_strip_ui(ui, &self.state.tabs, &mut self.tab_strip, &mut commands);
+        });
         egui::Panel::bottom("status_bar").show(ui, |ui| {
-            status_ui::status_ui(ui, &self.state.run, self.state.notice.as_ref(), &mut commands);
+            status_ui::status_ui(ui, &self.state.active().run, self.state.notice.as_ref(), &mut commands);
         });
         egui::Panel::left("query_panel")
             .resizable(true)
@@ -397,7 +435,11 @@ impl ExplorerApp {
         connection_ui::connection_dialog_ui(&ctx, &mut dialog, &self.state, &mut commands);
         self.state.dialog = dialog;
         save_dialog::save_dialog_ui(&ctx, &mut self.state.save_dialog, &mut commands);
-        let export_context = export_dialog::ExportContext::of(&self.state.run, &self.state.grid);
+        let export_context = match self.state.export_dialog.as_ref().and_then(|d| self.state.tabs.get(d.tab))
+        {
+            Some(tab) => export_dialog::ExportContext::of(&tab.run, &tab.grid),
+            None => export_dialog::ExportContext::default(),
+        };
         export_dialog::export_dialog_ui(&ctx, &mut self.state.export_dialog, &export_context, &mut commands);
         presets_ui::presets_dialogs_ui(&ctx, &mut self.state.presets, &mut commands);
         history_ui::clear_confirm_ui(&ctx, &self.state.run_history, &mut commands);
@@ -413,11 +455,26 @@ impl ExplorerApp {
     }
 
     fn shortcuts(&self, ctx: &egui::Context, commands: &mut Vec<Command>) {
-        let pending = self.state.run.pending_id().is_some();
-        let loading = self.state.load_all.loading_id().is_some();
+        let tab = self.state.active();
+        let pending = tab.run.pending_id().is_some();
+        let loading = tab.load_all.loading_id().is_some();
         // A focused text field keeps Ctrl+Z for its own text; elsewhere it undoes query edits.
         let text_focused = ctx.text_edit_focused();
         ctx.input_mut(|input| {
+            // Tabs, like a browser's. Most specific first: Ctrl+Shift+T before Ctrl+T.
+            if input.consume_key(Modifiers::COMMAND | Modifiers::SHIFT, Key::T) {
+                commands.push(Command::ReopenClosedTab);
+            } else if input.consume_key(Modifiers::COMMAND, Key::T) {
+                commands.push(Command::NewTab);
+            }
+            if input.consume_key(Modifiers::COMMAND, Key::W) {
+                commands.push(Command::CloseTab(tab.id));
+            }
+            if input.consume_key(Modifiers::CTRL | Modifiers::SHIFT, Key::Tab) {
+                commands.push(Command::CycleTab(false));
+            } else if input.consume_key(Modifiers::CTRL, Key::Tab) {
+                commands.push(Command::CycleTab(true));
+            }
             if input.consume_key(Modifiers::COMMAND, Key::Enter) {
                 commands.push(Command::Run);
             }
@@ -443,7 +500,7 @@ impl ExplorerApp {
         ui.add_space(4.0);
         ui.horizontal(|ui| {
             ui.label(RichText::new("Query").heading());
-            let problem_count = self.state.derived.problems.len();
+            let problem_count = self.state.active().derived.problems.len();
             if problem_count > 0 {
                 ui.label(
                     RichText::new(format!("⚠ {problem_count} problem(s)")).color(ui.visuals().warn_fg_color),
@@ -454,11 +511,11 @@ impl ExplorerApp {
         egui::ScrollArea::vertical().id_salt("query_form_scroll").auto_shrink([false, false]).show(
             ui,
             |ui| {
-                let form_ctx = FormContext {
-                    problems: &self.state.derived.problems,
-                    suggestions: &self.state.suggestions,
-                };
-                let output = query_form_ui(ui, &mut self.state.draft, &form_ctx);
+                let WindowState { tabs, suggestions, .. } = &mut self.state;
+                let tab = tabs.active_mut();
+                let form_ctx = FormContext { problems: &tab.derived.problems, suggestions };
+                // Each tab's form keeps its own widget state (open menus, scroll).
+                let output = ui.push_id(tab.id, |ui| query_form_ui(ui, &mut tab.draft, &form_ctx)).inner;
                 if output.changed {
                     let coalesce_key = if ctx.text_edit_focused() {
                         ctx.memory(|memory| memory.focused()).map(|id| id.value())
@@ -473,67 +530,61 @@ impl ExplorerApp {
     }
 
     fn centre_ui(&mut self, ui: &mut Ui, commands: &mut Vec<Command>) {
+        let (base_url, auth) = match self.state.connection_info() {
+            Some(info) if info.kind == ConnectionKind::Demo => {
+                (info.base_url.clone(), CurlAuth::Token(DEMO_TOKEN))
+            }
+            Some(info) if info.key_source.is_none() => (info.base_url.clone(), CurlAuth::Without),
+            Some(info) => (info.base_url.clone(), CurlAuth::KeyFromEnvironment),
+            None => (self.state.server_url.clone(), CurlAuth::KeyFromEnvironment),
+        };
+        let WindowState { tabs, export_dialog, presets, run_history, connection, .. } = &mut self.state;
+        let tab = tabs.active_mut();
         ui.horizontal(|ui| {
-            for tab in Tab::ALL {
-                if ui.selectable_label(self.state.tab == tab, tab.title()).clicked() {
-                    commands.push(Command::SetTab(tab));
+            for view in ResultView::ALL {
+                if ui.selectable_label(tab.view == view, view.title()).clicked() {
+                    commands.push(Command::SetView(view));
                 }
             }
-            if self.state.tab == Tab::Table {
+            if tab.view == ResultView::Table {
                 ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-                    let dialog = self.state.export_dialog.as_ref();
-                    export_dialog::export_button_ui(ui, &self.state.run, dialog, commands);
+                    // The dialog belongs to this tab's result only if it was opened for it.
+                    let dialog = export_dialog.as_ref().filter(|dialog| dialog.tab == tab.id);
+                    export_dialog::export_button_ui(ui, &tab.run, dialog, commands);
                 });
             }
         });
-        if self.state.tab != Tab::Response
-            && let Some(failure) = self.state.run.failure()
+        if tab.view != ResultView::Response
+            && let Some(failure) = tab.run.failure()
         {
-            response_ui::failure_banner_ui(ui, failure, self.state.show_error_details, commands);
+            response_ui::failure_banner_ui(ui, failure, tab.show_error_details, commands);
         }
-        table_tab::load_progress_ui(ui, &self.state.load_all, commands);
+        table_tab::load_progress_ui(ui, &tab.load_all, commands);
         ui.separator();
-        match self.state.tab {
-            Tab::Table => {
-                let (presets, history) = (&self.state.presets.store, &self.state.run_history.store);
-                let connection = &self.state.connection;
+        // Widget state (grid scroll, chart zoom) is per tab.
+        ui.push_id(tab.id, |ui| match tab.view {
+            ResultView::Table => {
                 let start_page = || StartPage {
-                    presets: presets.as_ref().map(|store| store.list()),
-                    recent_runs: history.as_ref().map(|store| store.entries()),
+                    presets: presets.store.as_ref().map(|store| store.list()),
+                    recent_runs: run_history.store.as_ref().map(|store| store.entries()),
                     connection: start_connection(connection),
                     now: jiff::Timestamp::now(),
                 };
-                table_tab::table_tab_ui(
-                    ui,
-                    &self.state.run,
-                    &self.state.load_all,
-                    &mut self.state.grid,
-                    start_page,
-                    commands,
-                );
+                table_tab::table_tab_ui(ui, &tab.run, &tab.load_all, &mut tab.grid, start_page, commands)
             }
-            Tab::Chart => chart_tab::chart_tab_ui(
+            ResultView::Chart => chart_tab::chart_tab_ui(
                 ui,
-                &self.state.run,
-                &mut self.state.series_cache,
-                &mut self.state.chart_settings,
+                &tab.run,
+                &mut tab.series_cache,
+                &mut tab.chart_settings,
                 commands,
             ),
-            Tab::Request => {
-                let (base_url, auth) = match self.state.connection_info() {
-                    Some(info) if info.kind == ConnectionKind::Demo => {
-                        (info.base_url.clone(), CurlAuth::Token(DEMO_TOKEN))
-                    }
-                    Some(info) if info.key_source.is_none() => (info.base_url.clone(), CurlAuth::Without),
-                    Some(info) => (info.base_url.clone(), CurlAuth::KeyFromEnvironment),
-                    None => (self.state.server_url.clone(), CurlAuth::KeyFromEnvironment),
-                };
-                let inspector_ctx =
-                    InspectorContext { derived: &self.state.derived, base_url: &base_url, auth };
-                inspector_ui(ui, &mut self.state.inspector, &inspector_ctx, commands);
+            ResultView::Request => {
+                let inspector_ctx = InspectorContext { derived: &tab.derived, base_url: &base_url, auth };
+                inspector_ui(ui, &mut tab.inspector, &inspector_ctx, commands);
             }
-            Tab::Response => response_ui::response_ui(ui, &self.state.run, commands),
-        }
+            ResultView::Response => response_ui::response_ui(ui, &tab.run, commands),
+        });
     }
 
     /// Advances `--run` / `--screenshot` / `--exit`.
@@ -601,15 +652,19 @@ impl eframe::App for ExplorerApp {
 
     fn on_exit(&mut self, _gl: Option<&eframe::glow::Context>) {
         // The worker may be gone by the time a job would run: write directly, once, at exit.
-        if let Some(dir) = self.state.settings_dir()
-            && let Err(err) = self.state.current_settings().save(&dir)
-        {
-            tracing::warn!("{err}");
+        if let Some(dir) = self.state.settings_dir() {
+            if let Err(err) = self.state.current_settings().save(&dir) {
+                tracing::warn!("{err}");
+            }
+            if self.state.tabs_writable
+                && let Err(err) = self.state.current_tabs().save(&dir)
+            {
+                tracing::warn!("{err}");
+            }
         }
     }
 }
 
-/// The draft to start with: the last form state, else the last query, else an empty query.
 /// The connection as the start page explains it.
 fn start_connection(status: &ConnectionStatus) -> StartConnection<'_> {
     match status {
@@ -620,17 +675,34 @@ fn start_connection(status: &ConnectionStatus) -> StartConnection<'_> {
     }
 }
 
-fn initial_draft(settings: &Settings) -> QueryDraft {
-    if let Some(draft) =
-        settings.last_draft.as_ref().and_then(|value| serde_json::from_value(value.clone()).ok())
-    {
-        return draft;
-    }
-    settings.last_query.as_ref().map(QueryDraft::from_body).unwrap_or_default()
+/// The tabs of a window with no saved tabs (a first start, or a settings file from before
+/// tabs): one tab with the last form state, else the last query, else an empty query, and
+/// the last grid, chart and result view.
+fn first_start_tabs(settings: &Settings) -> Tabs {
+    let draft = settings
+        .last_draft
+        .as_ref()
+        .and_then(|value| serde_json::from_value(value.clone()).ok())
+        .or_else(|| settings.last_query.as_ref().map(QueryDraft::from_body))
+        .unwrap_or_default();
+    let mut tabs = Tabs::with_draft(draft);
+    let tab = tabs.active_mut();
+    tab.grid = settings
+        .grid
+        .as_ref()
+        .and_then(|value| serde_json::from_value(value.clone()).ok())
+        .unwrap_or_default();
+    tab.chart_settings = settings
+        .chart
+        .as_ref()
+        .and_then(|value| serde_json::from_value(value.clone()).ok())
+        .unwrap_or_default();
+    tab.view = settings.tab.as_deref().and_then(ResultView::from_name).unwrap_or_default();
+    tabs
 }
 
 /// Title, Run / Cancel, undo / redo, presets, theme, connection.
-fn top_bar_ui(ui: &mut Ui, state: &mut AppState, commands: &mut Vec<Command>) {
+fn top_bar_ui(ui: &mut Ui, state: &mut WindowState, commands: &mut Vec<Command>) {
     ui.horizontal(|ui| {
         ui.label(RichText::new(APP_NAME).strong().size(16.0));
         ui.separator();
@@ -643,7 +715,7 @@ fn top_bar_ui(ui: &mut Ui, state: &mut AppState, commands: &mut Vec<Command>) {
         if run.clicked() {
             commands.push(Command::Run);
         }
-        let pending = state.run.pending_id().is_some();
+        let pending = state.active().run.pending_id().is_some();
         let cancel = ui
             .add_enabled(pending, egui::Button::new("■ Cancel"))
             .on_hover_text("Cancel the run (Esc); the previous result stays")
@@ -654,7 +726,7 @@ fn top_bar_ui(ui: &mut Ui, state: &mut AppState, commands: &mut Vec<Command>) {
         }
         ui.separator();
         let undo = ui
-            .add_enabled(state.history.can_undo(), egui::Button::new("Undo"))
+            .add_enabled(state.active().undo.can_undo(), egui::Button::new("Undo"))
             .on_hover_text("Undo the last query edit (Ctrl+Z)")
             .on_disabled_hover_text("Nothing to undo")
             .accessible_name("Undo");
@@ -662,7 +734,7 @@ fn top_bar_ui(ui: &mut Ui, state: &mut AppState, commands: &mut Vec<Command>) {
             commands.push(Command::Undo);
         }
         let redo = ui
-            .add_enabled(state.history.can_redo(), egui::Button::new("Redo"))
+            .add_enabled(state.active().undo.can_redo(), egui::Button::new("Redo"))
             .on_hover_text("Redo (Ctrl+Shift+Z)")
             .on_disabled_hover_text("Nothing to redo")
             .accessible_name("Redo");
@@ -670,7 +742,8 @@ fn top_bar_ui(ui: &mut Ui, state: &mut AppState, commands: &mut Vec<Command>) {
             commands.push(Command::Redo);
         }
         ui.separator();
-        presets_ui::presets_menu_ui(ui, &mut state.presets, &state.derived, commands);
+        let WindowState { presets, tabs, .. } = state;
+        presets_ui::presets_menu_ui(ui, presets, &tabs.active().derived, commands);
         let history = ui
             .selectable_label(state.run_history.panel_open, "History")
             .on_hover_text("Show or hide the runs of this and earlier sessions");

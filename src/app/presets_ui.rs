@@ -20,9 +20,11 @@ use egui::containers::menu::{MenuButton, MenuConfig};
 use egui::{PopupCloseBehavior, RichText, TextEdit, Ui, UiKind};
 
 use crate::app::command::Command;
+use crate::app::command::{OpenQuery, Opened};
 use crate::app::path_input::resolve_typed_path;
 use crate::app::save_dialog::timestamped_file_name;
-use crate::app::state::{AppState, DerivedQuery, NoticeKind};
+use crate::app::state::{DerivedQuery, NoticeKind};
+use crate::app::window::WindowState;
 use crate::presets::{Preset, PresetStore};
 use crate::worker::{Job, PresetFilePurpose, PresetOp, PresetsCause, PresetsUpdate};
 
@@ -132,13 +134,16 @@ impl PresetsUi {
     }
 }
 
-/// What the presets UI asks for; applied by [`AppState::handle_presets`].
+/// What the presets UI asks for; applied by [`WindowState::handle_presets`].
 #[derive(Debug, Clone, PartialEq)]
 pub enum PresetsCommand {
-    /// Load a preset's query into the builder (one undo step).
+    /// Load a preset's query: into the tab shown when it is empty (one undo step), else
+    /// into a new tab.
     Load {
         /// The preset.
         id: String,
+        /// Always into a new tab (Ctrl+click).
+        new_tab: bool,
     },
     /// Open the save dialog, prefilled from the query's notes.
     OpenSaveDialog,
@@ -384,7 +389,8 @@ fn preset_row_ui(
         },
     );
     if load {
-        push(PresetsCommand::Load { id: id() });
+        let new_tab = ui.input(|input| input.modifiers.command);
+        push(PresetsCommand::Load { id: id(), new_tab });
         ui.close_kind(UiKind::Menu);
     }
     if let Some(action) = action {
@@ -612,27 +618,35 @@ fn file_window_ui(ctx: &egui::Context, dialog: &mut PresetFileDialog, out: &mut 
     }
 }
 
-impl AppState {
+impl WindowState {
     /// Applies a presets command: dialogs change here, the store on the worker.
-    pub fn handle_presets(&mut self, ctx: &egui::Context, command: PresetsCommand) {
+    pub fn handle_presets(&mut self, command: PresetsCommand) {
         match command {
-            PresetsCommand::Load { id } => {
+            PresetsCommand::Load { id, new_tab } => {
                 let Some(preset) = self.presets.store.as_ref().and_then(|store| store.get(&id)).cloned()
                 else {
                     self.notify(NoticeKind::Warning, "That preset no longer exists.");
                     return;
                 };
-                self.handle(ctx, Command::LoadQuery(Box::new(preset.query)));
-                self.grid.start_next_result_sorted(grid_sort_keys(&preset.grid_sort));
-                self.notify(
-                    NoticeKind::Info,
-                    format!("Loaded the preset “{}” (Undo goes back to the previous query).", preset.name),
-                );
+                let opened = self.open_query(OpenQuery {
+                    query: &preset.query,
+                    new_tab,
+                    preset_name: Some(preset.name.clone()),
+                    grid_sort: grid_sort_keys(&preset.grid_sort),
+                });
+                let text = match opened {
+                    Opened::InTabShown => {
+                        format!("Loaded the preset “{}” (Undo goes back to the previous query).", preset.name)
+                    }
+                    Opened::InNewTab => format!("Opened the preset “{}” in a new tab.", preset.name),
+                };
+                self.notify(NoticeKind::Info, text);
             }
             PresetsCommand::OpenSaveDialog => {
                 self.close_preset_dialogs();
                 // The notes often say what the query is: a good start for a name.
                 let name = self
+                    .active()
                     .draft
                     .notes
                     .as_deref()
@@ -642,8 +656,8 @@ impl AppState {
                 self.presets.save_dialog = Some(PresetForm { name, ..PresetForm::default() });
             }
             PresetsCommand::ConfirmSave => {
-                let Some(query) = self.derived.body.clone() else {
-                    let reason = self.derived.blocked_reason().unwrap_or_default();
+                let Some(query) = self.active().derived.body.clone() else {
+                    let reason = self.active().derived.blocked_reason().unwrap_or_default();
                     if let Some(form) = &mut self.presets.save_dialog {
                         form.error = Some(reason);
                     }
@@ -698,8 +712,8 @@ impl AppState {
                 let op = match confirm.action {
                     ConfirmAction::Delete | ConfirmAction::Hide => PresetOp::Delete { id: confirm.id },
                     ConfirmAction::UpdateQuery => {
-                        let Some(query) = self.derived.body.clone() else {
-                            let reason = self.derived.blocked_reason().unwrap_or_default();
+                        let Some(query) = self.active().derived.body.clone() else {
+                            let reason = self.active().derived.blocked_reason().unwrap_or_default();
                             self.notify(NoticeKind::Warning, format!("The preset was not updated. {reason}"));
                             return;
                         };

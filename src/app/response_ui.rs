@@ -7,8 +7,9 @@ use egui::{Color32, RichText, TextEdit, Ui};
 
 use crate::api::client::format_bytes;
 use crate::app::command::Command;
+use crate::app::format::thousands;
 use crate::app::raw_json::{PrettyPrefix, pretty_prefix};
-use crate::app::state::{ErrorDetails, RunFailure, RunOutcome, RunState, thousands};
+use crate::app::state::{ErrorDetails, RunFailure, RunOutcome, RunState};
 
 /// How much pretty-printed JSON the view shows; "Copy full JSON" copies the whole answer.
 pub const PREVIEW_BYTES: usize = 256 * 1024;

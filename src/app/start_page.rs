@@ -16,7 +16,7 @@ use egui::{
 use jiff::Timestamp;
 
 use crate::api::query::{QueryBody, Selection};
-use crate::app::state::thousands;
+use crate::app::format::thousands;
 use crate::history::{HistoryEntry, RunStatus};
 use crate::presets::Preset;
 

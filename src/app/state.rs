@@ -1,33 +1,25 @@
-//! The window's state: the query draft with its undo history and derived values, the run
-//! (an async state that keeps the previous result), the connection, the suggestion cache
-//! and the request inspector. UI functions read it; only [`super::command`] changes it.
+//! The models the window's features share, none of them drawn here: a query's run (an async
+//! state that keeps the previous result) and "Load all rows", undo of query edits, what is
+//! derived from a draft, the request inspector's buffer, the connection's state, notices and
+//! the command line's automation. A query tab and the window state are built from them.
 
 use std::path::PathBuf;
 use std::str::FromStr;
-use std::sync::{Arc, mpsc};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
-
-use crate::api::client::{ApiKey, ClientError};
+use crate::api::client::ClientError;
 use crate::api::query::{ParseError, QueryBody};
 use crate::api::validate::Problem;
-use crate::app::chart_ui::ChartSettings;
 use crate::app::draft::QueryDraft;
-use crate::app::grid_ui::GridState;
-use crate::app::history_ui::RunHistory;
-use crate::app::presets_ui::PresetsUi;
-use crate::app::query_form::Suggestions;
-use crate::app::save_dialog::SaveDialog;
-use crate::data::series::SeriesCache;
 use crate::data::{LoadProgress, Meta, ResultTable};
 use crate::relative_time::relative_values;
-use crate::settings::{ConnectionChoice, ThemeSetting};
-use crate::worker::{ConnectionInfo, RawAnswer, RunAnswer, Worker};
+use crate::worker::{ConnectionInfo, RawAnswer, RunAnswer, TabId};
 
-/// The result tabs of the centre panel.
+/// The result views of a query tab (shown as a row of buttons above the result): table,
+/// chart, request, response. Not to be confused with the query tabs of the window.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub enum Tab {
+pub enum ResultView {
     /// The result rows.
     #[default]
     Table,
@@ -39,46 +31,47 @@ pub enum Tab {
     Response,
 }
 
-impl Tab {
-    /// Every tab, in display order.
-    pub const ALL: [Tab; 4] = [Tab::Table, Tab::Chart, Tab::Request, Tab::Response];
+impl ResultView {
+    /// Every view, in display order.
+    pub const ALL: [ResultView; 4] =
+        [ResultView::Table, ResultView::Chart, ResultView::Request, ResultView::Response];
 
     /// The name used on the command line and in settings.
     pub fn as_str(self) -> &'static str {
         match self {
-            Tab::Table => "table",
-            Tab::Chart => "chart",
-            Tab::Request => "request",
-            Tab::Response => "response",
+            ResultView::Table => "table",
+            ResultView::Chart => "chart",
+            ResultView::Request => "request",
+            ResultView::Response => "response",
         }
     }
 
-    /// The title shown on the tab.
+    /// The title shown on its button.
     pub fn title(self) -> &'static str {
         match self {
-            Tab::Table => "Table",
-            Tab::Chart => "Chart",
-            Tab::Request => "Request",
-            Tab::Response => "Response",
+            ResultView::Table => "Table",
+            ResultView::Chart => "Chart",
+            ResultView::Request => "Request",
+            ResultView::Response => "Response",
         }
     }
 
-    /// Looks a tab up by [`Tab::as_str`] name, ignoring case.
-    pub fn from_name(name: &str) -> Option<Tab> {
-        Tab::ALL.into_iter().find(|tab| tab.as_str().eq_ignore_ascii_case(name.trim()))
+    /// Looks a view up by [`ResultView::as_str`] name, ignoring case.
+    pub fn from_name(name: &str) -> Option<ResultView> {
+        ResultView::ALL.into_iter().find(|tab| tab.as_str().eq_ignore_ascii_case(name.trim()))
     }
 }
 
-impl FromStr for Tab {
+impl FromStr for ResultView {
     type Err = String;
 
-    fn from_str(text: &str) -> Result<Tab, String> {
-        Tab::from_name(text)
-            .ok_or_else(|| format!("unknown tab `{text}`: expected table, chart, request or response"))
+    fn from_str(text: &str) -> Result<ResultView, String> {
+        ResultView::from_name(text)
+            .ok_or_else(|| format!("unknown view `{text}`: expected table, chart, request or response"))
     }
 }
 
-impl std::fmt::Display for Tab {
+impl std::fmt::Display for ResultView {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -591,6 +584,8 @@ pub struct Notice {
 /// What `--run`, `--screenshot` and `--exit` still have to do.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Automation {
+    /// The tab the flags act on: the `--query`/`--preset` tab, else the one active at start.
+    pub tab: TabId,
     /// Run the query once connected.
     pub run_pending: bool,
     /// The run started by automation (its id), until it ends.
@@ -609,83 +604,6 @@ pub struct Automation {
     pub finished: bool,
 }
 
-/// The window's whole state.
-pub struct AppState {
-    /// The query being edited.
-    pub draft: QueryDraft,
-    /// The draft as of the last recorded change (the "before" of the next one).
-    pub committed: QueryDraft,
-    /// Increases with every change of the draft.
-    pub generation: u64,
-    /// Values derived from the draft at `generation`.
-    pub derived: DerivedQuery,
-    /// Undo / redo.
-    pub history: UndoHistory,
-    /// The run.
-    pub run: RunState,
-    /// "Load all rows" for the result shown.
-    pub load_all: LoadAllState,
-    /// The grid's sort, search, hidden columns, widths and selection.
-    pub grid: GridState,
-    /// The column names of the last table shown in the grid; a different set resets the grid.
-    pub grid_columns: Option<Vec<String>>,
-    /// The chart's series, derived once per result and settings.
-    pub series_cache: SeriesCache,
-    /// The chart's kind, measure, top N, gaps, log scale and hidden series (persisted).
-    pub chart_settings: ChartSettings,
-    /// The id the next run gets.
-    pub next_request_id: u64,
-    /// The tab shown.
-    pub tab: Tab,
-    /// Light, dark or system.
-    pub theme: ThemeSetting,
-    /// The connection.
-    pub connection: ConnectionStatus,
-    /// Test connection's outcome, for the connection shown.
-    pub test_outcome: Option<TestOutcome>,
-    /// The connection dialog.
-    pub dialog: ConnectionDialog,
-    /// The server URL for real connections (environment, settings or default).
-    pub server_url: String,
-    /// The server URL the user chose in the connection dialog (what settings keep; an
-    /// environment override is not written back).
-    pub saved_server_url: Option<String>,
-    /// JSON keys and values fetched for this connection.
-    pub suggestions: Suggestions,
-    /// The request inspector.
-    pub inspector: InspectorState,
-    /// The error details are unfolded.
-    pub show_error_details: bool,
-    /// A short message for the status bar.
-    pub notice: Option<Notice>,
-    /// Command-line automation.
-    pub automation: Automation,
-    /// Settings changed since this instant and are not saved yet.
-    pub settings_dirty_since: Option<Instant>,
-    /// Where settings are kept; `None` keeps nothing (tests).
-    pub config_dir: Option<PathBuf>,
-    /// The key from `INKEEPANALYTICS_API_INTEGRATION_KEY`, when set.
-    pub env_key: Option<ApiKey>,
-    /// How the window connects at startup and after "Use demo data" / "Connect".
-    pub connection_choice: ConnectionChoice,
-    /// The "Save as" dialog of a chart export, when open.
-    pub save_dialog: Option<SaveDialog>,
-    /// Where exports are suggested (the user's download folder); `None` in tests.
-    pub save_dir: Option<PathBuf>,
-    /// The export dialog of the result table, when open.
-    pub export_dialog: Option<crate::app::export_dialog::ExportDialog>,
-    /// The folder of the last export (persisted), where the next one is suggested.
-    pub last_export_dir: Option<PathBuf>,
-    /// Screenshots come back through here, tagged with what they are for.
-    pub screenshot_sender: mpsc::Sender<(ScreenshotPurpose, Arc<egui::ColorImage>)>,
-    /// The presets shown in the Presets menu and its dialogs.
-    pub presets: PresetsUi,
-    /// The run history: runs in flight, the History panel (not `history`, which is undo).
-    pub run_history: RunHistory,
-    /// The background worker.
-    pub worker: Worker,
-}
-
 /// What a requested screenshot is for.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum ScreenshotPurpose {
@@ -698,84 +616,9 @@ pub enum ScreenshotPurpose {
     },
 }
 
-impl AppState {
-    /// Asks egui for a screenshot of the next frame; it arrives as
-    /// [`Command::ScreenshotCaptured`](crate::app::command::Command::ScreenshotCaptured).
-    pub fn request_screenshot(&self, ctx: &egui::Context, purpose: ScreenshotPurpose) {
-        let sender = self.screenshot_sender.clone();
-        let repaint = ctx.clone();
-        ctx.request_screenshot(move |image| {
-            let _ = sender.send((purpose, image));
-            repaint.request_repaint();
-        });
-    }
-
-    /// Posts a status-bar notice.
-    pub fn notify(&mut self, kind: NoticeKind, text: impl Into<String>) {
-        self.notice = Some(Notice { text: text.into(), kind, at: Instant::now() });
-    }
-
-    /// The connection, when there is one.
-    pub fn connection_info(&self) -> Option<&ConnectionInfo> {
-        match &self.connection {
-            ConnectionStatus::Connected(info) => Some(info),
-            _ => None,
-        }
-    }
-
-    /// Why Run is disabled, or `None` when it is enabled.
-    pub fn run_blocked_reason(&self) -> Option<String> {
-        if let Some(reason) = self.derived.blocked_reason() {
-            return Some(reason);
-        }
-        match &self.connection {
-            ConnectionStatus::Connected(_) => None,
-            ConnectionStatus::Connecting => Some("Connecting to the server…".to_string()),
-            ConnectionStatus::Failed { message } => Some(format!("Not connected: {message}")),
-        }
-    }
-}
-
-/// A cell's text: strings as they are, numbers and booleans as written, JSON compactly,
-/// null as empty.
-pub fn cell_text(value: &Value) -> String {
-    match value {
-        Value::Null => String::new(),
-        Value::String(text) => text.clone(),
-        Value::Number(number) => number.to_string(),
-        Value::Bool(flag) => flag.to_string(),
-        Value::Array(_) | Value::Object(_) => value.to_string(),
-    }
-}
-
-/// `12345` → `12,345`.
-pub fn thousands(number: u64) -> String {
-    let digits = number.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (index, digit) in digits.chars().enumerate() {
-        if index > 0 && (digits.len() - index).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(digit);
-    }
-    out
-}
-
-/// A duration for the status bar: `850 ms`, `2.4 s`, `1 min 05 s`.
-pub fn format_duration_ms(duration_ms: u64) -> String {
-    if duration_ms < 1000 {
-        format!("{duration_ms} ms")
-    } else if duration_ms < 60_000 {
-        format!("{:.1} s", duration_ms as f64 / 1000.0)
-    } else {
-        format!("{} min {:02} s", duration_ms / 60_000, (duration_ms % 60_000) / 1000)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
 
     fn draft_with_notes(notes: &str) -> QueryDraft {
         QueryDraft { notes: Some(notes.to_string()), ..QueryDraft::default() }
@@ -826,17 +669,8 @@ mod tests {
     }
 
     #[test]
-    fn formatting_helpers() {
-        assert_eq!(thousands(0), "0");
-        assert_eq!(thousands(999), "999");
-        assert_eq!(thousands(1000), "1,000");
-        assert_eq!(thousands(1234567), "1,234,567");
-        assert_eq!(format_duration_ms(850), "850 ms");
-        assert_eq!(format_duration_ms(2400), "2.4 s");
-        assert_eq!(format_duration_ms(65_000), "1 min 05 s");
-        assert_eq!(cell_text(&json!(null)), "");
-        assert_eq!(cell_text(&json!({"a":[1]})), r#"{"a":[1]}"#);
-        assert_eq!("Request".parse::<Tab>(), Ok(Tab::Request));
-        assert!("nope".parse::<Tab>().is_err());
+    fn result_views_parse_by_name() {
+        assert_eq!("Request".parse::<ResultView>(), Ok(ResultView::Request));
+        assert!("nope".parse::<ResultView>().is_err());
     }
 }

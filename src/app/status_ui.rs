@@ -6,7 +6,8 @@ use std::time::Duration;
 use egui::{RichText, Ui};
 
 use crate::app::command::Command;
-use crate::app::state::{Notice, NoticeKind, RunState, format_duration_ms, thousands};
+use crate::app::format::{format_duration_ms, ok_color, thousands};
+use crate::app::state::{Notice, NoticeKind, RunState};
 
 /// How long a notice stays in the status bar.
 pub const NOTICE_LIFETIME: Duration = Duration::from_secs(8);
@@ -76,14 +77,5 @@ fn request_id_ui(ui: &mut Ui, request_id: &str, commands: &mut Vec<Command>) {
         .clicked()
     {
         commands.push(Command::CopyText { text: request_id.to_string(), what: "the request id" });
-    }
-}
-
-/// Green that reads on both themes.
-pub fn ok_color(ui: &Ui) -> egui::Color32 {
-    if ui.visuals().dark_mode {
-        egui::Color32::from_rgb(0x6c, 0xc0, 0x6c)
-    } else {
-        egui::Color32::from_rgb(0x1e, 0x7b, 0x1e)
     }
 }

@@ -7,11 +7,12 @@ use egui::{ProgressBar, RichText, Ui};
 
 use crate::api::client::format_bytes;
 use crate::app::command::Command;
+use crate::app::format::{format_duration_ms, thousands};
 use crate::app::grid_ui::{GridAction, GridMeta, GridState, grid_ui};
 use crate::app::history_ui::HistoryCommand;
 use crate::app::presets_ui::PresetsCommand;
 use crate::app::start_page::{StartPage, StartPageCommand, start_page_ui};
-use crate::app::state::{LoadAllState, NoticeKind, RunState, Tab, format_duration_ms, thousands};
+use crate::app::state::{LoadAllState, NoticeKind, ResultView, RunState};
 
 /// Draws the Table tab; before any result, the start page (`start_page` builds its model
 /// only then).
@@ -91,16 +92,16 @@ pub fn table_tab_ui<'s>(
 fn push_start_page_command(command: StartPageCommand, commands: &mut Vec<Command>) {
     match command {
         StartPageCommand::RunPreset { id } => {
-            commands.push(Command::Presets(PresetsCommand::Load { id }));
+            commands.push(Command::Presets(PresetsCommand::Load { id, new_tab: false }));
             commands.push(Command::Run);
         }
         StartPageCommand::ChartPreset { id } => {
-            commands.push(Command::Presets(PresetsCommand::Load { id }));
+            commands.push(Command::Presets(PresetsCommand::Load { id, new_tab: false }));
             commands.push(Command::Run);
-            commands.push(Command::SetTab(Tab::Chart));
+            commands.push(Command::SetView(ResultView::Chart));
         }
         StartPageCommand::RestoreRun { id } => {
-            commands.push(Command::History(HistoryCommand::Restore { id }))
+            commands.push(Command::History(HistoryCommand::Restore { id, new_tab: false }))
         }
         StartPageCommand::OpenConnection => commands.push(Command::OpenConnectionDialog),
     }

@@ -170,7 +170,7 @@ pub(crate) const ROWS: [Row; 12] = [
     ),
 ];
 
-/// The schema exactly as `dataset.rs` creates it.
+/// The schema exactly as `dataset::create_schema` creates it.
 pub(crate) const SCHEMA: &str = "CREATE TABLE conversations (
     id TEXT NOT NULL PRIMARY KEY, userMessageCount INTEGER NOT NULL, organizationId TEXT NOT NULL,
     projectId TEXT NOT NULL, integrationId TEXT, firstMessageTime TEXT NOT NULL,

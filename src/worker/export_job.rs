@@ -30,7 +30,15 @@ use crate::data::export::{
 };
 use crate::data::{ResultTable, TableView};
 
-use super::{Emitter, Event, PIPE_CAPACITY_CHUNKS, PROGRESS_INTERVAL, blocking, elapsed_ms, pipe};
+use super::pipe::{self, PIPE_CAPACITY_CHUNKS};
+use super::{Emitter, Event, JobTag, PROGRESS_INTERVAL, blocking, elapsed_ms};
+
+/// An export as its events name it: the tag of the job and the window's id of it.
+#[derive(Debug, Clone, Copy)]
+struct ExportJobId {
+    tag: JobTag,
+    job_id: u64,
+}
 
 /// What to export.
 #[derive(Debug, Clone)]
@@ -92,26 +100,31 @@ pub struct ExportProgress {
 
 /// Sends [`Event::ExportProgress`] at most every [`PROGRESS_INTERVAL`].
 struct Reporter {
-    job_id: u64,
+    job_id: ExportJobId,
     emitter: Emitter,
     last: Option<Instant>,
 }
 
 impl Reporter {
-    fn new(job_id: u64, emitter: Emitter) -> Reporter {
+    fn new(job_id: ExportJobId, emitter: Emitter) -> Reporter {
         Reporter { job_id, emitter, last: None }
     }
 
     fn report(&mut self, progress: ExportProgress) {
         if self.last.is_none_or(|at| at.elapsed() >= PROGRESS_INTERVAL) {
             self.last = Some(Instant::now());
-            self.emitter.emit(Event::ExportProgress { job_id: self.job_id, progress });
+            self.emitter.emit(Event::ExportProgress {
+                tag: self.job_id.tag,
+                job_id: self.job_id.job_id,
+                progress,
+            });
         }
     }
 }
 
 /// Runs the export and reports its end with [`Event::ExportFinished`].
 pub(super) async fn run(
+    tag: JobTag,
     job_id: u64,
     request: ExportRequest,
     client: Option<AnalyticsClient>,
@@ -120,17 +133,17 @@ pub(super) async fn run(
     emitter: Emitter,
 ) {
     let started = Instant::now();
-    let result = export(job_id, request, client, &token, &cancel, &emitter).await;
+    let result = export(ExportJobId { tag, job_id }, request, client, &token, &cancel, &emitter).await;
     // Cancelled is cancelled, whatever error the interruption caused on the way.
     let result = match result {
         Err(_) if cancel.load(Ordering::Relaxed) || token.is_cancelled() => Err(ExportError::Cancelled),
         other => other,
     };
-    emitter.emit(Event::ExportFinished { job_id, duration_ms: elapsed_ms(started), result });
+    emitter.emit(Event::ExportFinished { tag, job_id, duration_ms: elapsed_ms(started), result });
 }
 
 async fn export(
-    job_id: u64,
+    job_id: ExportJobId,
     request: ExportRequest,
     client: Option<AnalyticsClient>,
     token: &CancellationToken,
@@ -169,7 +182,7 @@ async fn export(
             if meta.total.is_none() {
                 let counted = tokio::select! {
                     () = token.cancelled() => return Err(ExportError::Cancelled),
-                    counted = super::query_total(&client, &body) => counted,
+                    counted = super::load_all::query_total(&client, &body) => counted,
                 };
                 let total = counted.map_err(|error| {
                     ExportError::Stream(format!(
@@ -206,7 +219,7 @@ fn background_failure(message: String) -> ExportError {
 
 /// A streamed ("all rows") export.
 struct Streamed {
-    job_id: u64,
+    job_id: ExportJobId,
     format: ExportFormat,
     path: PathBuf,
     meta: ExportMeta,

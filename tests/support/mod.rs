@@ -21,7 +21,9 @@ use egui_kittest::kittest::{NodeT as _, Queryable as _};
 use inkeep_explorer::api::client::ApiKey;
 use inkeep_explorer::api::query::{QueryBody, parse_query};
 use inkeep_explorer::app::command::Command;
-use inkeep_explorer::app::state::{AppState, ConnectionStatus, RunOutcome, RunState};
+use inkeep_explorer::app::state::{ConnectionStatus, RunOutcome, RunState};
+use inkeep_explorer::app::tab::QueryTab;
+use inkeep_explorer::app::window::WindowState;
 use inkeep_explorer::app::{AppEnv, ExplorerApp, LaunchOptions, Startup};
 use inkeep_explorer::worker::ConnectionKind;
 
@@ -85,13 +87,30 @@ pub fn env_in(config_dir: Option<&Path>, demo_rows: u64) -> AppEnv {
 }
 
 /// The window's state.
-pub fn app<'a>(harness: &'a Harness<'_, ExplorerApp>) -> &'a AppState {
+pub fn app<'a>(harness: &'a Harness<'_, ExplorerApp>) -> &'a WindowState {
     harness.state().state()
+}
+
+/// The query tab shown.
+pub fn active_tab<'a>(harness: &'a Harness<'_, ExplorerApp>) -> &'a QueryTab {
+    app(harness).active()
+}
+
+/// The query tab with this title; fails the test when there is none.
+pub fn tab_titled<'a>(state: &'a WindowState, title: &str) -> &'a QueryTab {
+    state.tabs.iter().find(|tab| tab.title() == title).unwrap_or_else(|| {
+        let titles: Vec<String> = state.tabs.iter().map(QueryTab::title).collect();
+        panic!("no tab titled {title:?}; the tabs are {titles:?}")
+    })
 }
 
 /// Steps frames until `condition` holds, failing as a hang after [`DEADLINE`] naming `what`;
 /// then lets the frame after the change settle (layout passes, popups).
-pub fn step_until(harness: &mut Harness<'_, ExplorerApp>, what: &str, condition: impl Fn(&AppState) -> bool) {
+pub fn step_until(
+    harness: &mut Harness<'_, ExplorerApp>,
+    what: &str,
+    condition: impl Fn(&WindowState) -> bool,
+) {
     let deadline = Instant::now() + DEADLINE;
     while !condition(app(harness)) {
         assert!(Instant::now() < deadline, "hang: {what} did not happen within {DEADLINE:?}");
@@ -125,35 +144,41 @@ pub fn load_query(harness: &mut Harness<'_, ExplorerApp>, json: &str) {
 }
 
 /// True once the window is connected, to anything.
-pub fn is_connected(state: &AppState) -> bool {
+pub fn is_connected(state: &WindowState) -> bool {
     matches!(state.connection, ConnectionStatus::Connected(_))
 }
 
 /// True once the window is connected to a server of `kind`.
-pub fn connected(kind: ConnectionKind) -> impl Fn(&AppState) -> bool {
+pub fn connected(kind: ConnectionKind) -> impl Fn(&WindowState) -> bool {
     move |state| matches!(&state.connection, ConnectionStatus::Connected(info) if info.kind == kind)
 }
 
 /// True once the last run ended, answered or failed.
-pub fn finished(state: &AppState) -> bool {
-    matches!(state.run, RunState::Done(_) | RunState::Failed { .. })
+pub fn finished(state: &WindowState) -> bool {
+    matches!(state.active().run, RunState::Done(_) | RunState::Failed { .. })
 }
 
 /// The answer of the last run; fails when there is none.
 pub fn outcome<'a>(harness: &'a Harness<'_, ExplorerApp>) -> &'a RunOutcome {
-    app(harness).run.outcome().expect("a result")
+    app(harness).active().run.outcome().expect("a result")
 }
 
 /// The values of column `name` in the order the grid shows them.
 pub fn grid_column(harness: &Harness<'_, ExplorerApp>, name: &str) -> Vec<String> {
     let table = &outcome(harness).table;
     let col = table.column_index(name).unwrap_or_else(|| panic!("no column {name}"));
-    app(harness).grid.view().iter().map(|&row| table.cell_text(row as usize, col).into_owned()).collect()
+    app(harness)
+        .active()
+        .grid
+        .view()
+        .iter()
+        .map(|&row| table.cell_text(row as usize, col).into_owned())
+        .collect()
 }
 
 /// The builder's query; fails with its problems when it is not valid.
-pub fn draft_body(state: &AppState) -> QueryBody {
-    state.draft.to_body().unwrap_or_else(|problems| panic!("problems: {problems:?}"))
+pub fn draft_body(state: &WindowState) -> QueryBody {
+    state.active().draft.to_body().unwrap_or_else(|problems| panic!("problems: {problems:?}"))
 }
 
 /// True when some widget is labelled exactly `text`.

@@ -416,20 +416,9 @@ fn view_columns<'t>(view: TableView<'t>) -> Vec<&'t Column> {
 // The record of the query (XLSX "Query" sheet, sidecar)
 // ---------------------------------------------------------------------------------------------
 
-/// The server URL without credentials (`https://user:secret@host` → `https://host`) or
-/// query string: only the server is recorded, never a secret someone put in the URL.
-pub fn redact_url(url: &str) -> String {
-    let without_query = url.split(['?', '#']).next().unwrap_or_default();
-    match without_query.split_once("://") {
-        Some((scheme, rest)) => {
-            let authority_end = rest.find('/').unwrap_or(rest.len());
-            let (authority, path) = rest.split_at(authority_end);
-            let host = authority.rsplit_once('@').map_or(authority, |(_, host)| host);
-            format!("{scheme}://{host}{path}")
-        }
-        None => without_query.to_string(),
-    }
-}
+/// The server URL without credentials or query string: only the server is recorded, never a
+/// secret someone put in the URL. One rule for every URL quoted anywhere, kept in `api`.
+pub use crate::api::redact::redact_url;
 
 /// Who wrote an export: `inkeep-explorer <version>`.
 fn exported_by() -> String {
@@ -457,20 +446,5 @@ fn sidecar_for(path: &Path, format: ExportFormat, meta: &ExportMeta, rows_export
         times_are_utc: true,
         warning: excess_rows_warning(rows_exported, meta.total),
         query: meta.body.clone(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn urls_lose_credentials_and_query_strings() {
-        assert_eq!(
-            redact_url("https://user:pw@api.example.com:8443/v1?key=x#frag"),
-            "https://api.example.com:8443/v1"
-        );
-        assert_eq!(redact_url("http://127.0.0.1:8787"), "http://127.0.0.1:8787");
-        assert_eq!(redact_url("https://a@b@host/p@q"), "https://host/p@q");
     }
 }

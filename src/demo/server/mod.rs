@@ -27,37 +27,41 @@
 //!
 //! No input makes the server panic or answer 500. Should a handler panic all the same, the
 //! panic is caught per request and answered as a 500 problem; the server keeps serving.
+//!
+//! # Parts
+//!
+//! - this module: configuration, the shared state (the store, ready or not), the router
+//!   and its layers, and the server's lifecycle;
+//! - `problem`: request ids and the `application/problem+json` answers;
+//! - `checks`: the checks a request passes, in order, before the store runs;
+//! - `handlers`: the endpoints, running the store on blocking threads.
 
 use std::future::{Future, IntoFuture};
 use std::net::SocketAddr;
 use std::panic::AssertUnwindSafe;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::OnceLock;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use axum::Router;
-use axum::body::{Body, Bytes};
-use axum::extract::{DefaultBodyLimit, FromRequestParts, Request, State};
-use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::post;
-use futures_util::{FutureExt, StreamExt};
-use serde::de::DeserializeOwned;
-use serde_json::json;
+use futures_util::FutureExt;
 use tokio::net::TcpListener;
-use tokio::sync::{mpsc, oneshot, watch};
+use tokio::sync::{oneshot, watch};
 
-use crate::api::query::{Filter, QueryBody, parse_query};
-use crate::api::response::{PROBLEM_CONTENT_TYPE, Problem, PropertyKeysRequest, PropertyValuesRequest, View};
-use crate::api::validate::{
-    MAX_BODY_BYTES, Problem as ValidationProblem, published_schema_problems, validate,
-};
+use handlers::{export_conversations, property_keys, property_values, query_conversations};
+use problem::{ApiError, RequestContext, RequestId, next_request_id};
+
 use crate::demo::dataset::DatasetParams;
 use crate::demo::store::{DemoStore, StoreError};
+
+mod checks;
+mod handlers;
+mod problem;
 
 /// The address the demo API listens on unless told otherwise.
 pub const DEFAULT_ADDR: SocketAddr =
@@ -302,118 +306,6 @@ impl AppState {
     }
 }
 
-/// The request id, put in the request's extensions by the outermost layer.
-#[derive(Debug, Clone)]
-struct RequestId(String);
-
-/// A fresh request id: `req_`, a per-process random part and a counter, in hex.
-fn next_request_id() -> String {
-    static COUNTER: AtomicU64 = AtomicU64::new(1);
-    static PROCESS_PART: OnceLock<u32> = OnceLock::new();
-    let process_part = *PROCESS_PART.get_or_init(|| {
-        use std::hash::{BuildHasher, Hasher};
-        // RandomState is seeded from the OS: enough to tell two server runs apart in logs.
-        let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
-        hasher.write_u128(
-            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos()),
-        );
-        hasher.finish() as u32
-    });
-    let count = COUNTER.fetch_add(1, Ordering::Relaxed);
-    format!("req_{process_part:08x}{count:08x}")
-}
-
-/// What a handler needs to write a problem: the request id and the path (`instance`).
-#[derive(Debug, Clone)]
-struct RequestContext {
-    request_id: String,
-    path: String,
-}
-
-impl RequestContext {
-    fn from_parts(parts: &Parts) -> RequestContext {
-        RequestContext {
-            request_id: parts.extensions.get::<RequestId>().map(|id| id.0.clone()).unwrap_or_default(),
-            path: parts.uri.path().to_string(),
-        }
-    }
-
-    fn from_request(request: &Request) -> RequestContext {
-        RequestContext {
-            request_id: request.extensions().get::<RequestId>().map(|id| id.0.clone()).unwrap_or_default(),
-            path: request.uri().path().to_string(),
-        }
-    }
-
-    /// The problem+json answer for `error`.
-    fn problem(&self, error: ApiError) -> Response {
-        let status = error.status;
-        let (code, title) = status_code_and_title(status);
-        let problem = Problem::new(status.as_u16(), code, title, error.detail)
-            .with_request_id(self.request_id.clone())
-            .with_instance(self.path.clone());
-        let body = serde_json::to_vec(&problem).unwrap_or_else(|_| b"{}".to_vec());
-        let mut response = (status, body).into_response();
-        let headers = response.headers_mut();
-        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_CONTENT_TYPE));
-        for (name, value) in error.headers {
-            headers.insert(name, value);
-        }
-        response
-    }
-}
-
-impl<S: Send + Sync> FromRequestParts<S> for RequestContext {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        Ok(RequestContext::from_parts(parts))
-    }
-}
-
-/// The machine-readable code and the title of each status the server answers with.
-fn status_code_and_title(status: StatusCode) -> (&'static str, &'static str) {
-    match status {
-        StatusCode::BAD_REQUEST => ("bad_request", "Bad Request"),
-        StatusCode::UNAUTHORIZED => ("unauthorized", "Unauthorized"),
-        StatusCode::FORBIDDEN => ("forbidden", "Forbidden"),
-        StatusCode::NOT_FOUND => ("not_found", "Not Found"),
-        StatusCode::METHOD_NOT_ALLOWED => ("method_not_allowed", "Method Not Allowed"),
-        StatusCode::PAYLOAD_TOO_LARGE => ("payload_too_large", "Payload Too Large"),
-        StatusCode::UNSUPPORTED_MEDIA_TYPE => ("unsupported_media_type", "Unsupported Media Type"),
-        StatusCode::UNPROCESSABLE_ENTITY => ("unprocessable_entity", "Unprocessable Entity"),
-        StatusCode::SERVICE_UNAVAILABLE => ("service_unavailable", "Service Unavailable"),
-        _ => ("internal_server_error", "Internal Server Error"),
-    }
-}
-
-/// An error answer before it is written: status, detail, and extra headers.
-#[derive(Debug)]
-struct ApiError {
-    status: StatusCode,
-    detail: String,
-    headers: Vec<(header::HeaderName, HeaderValue)>,
-}
-
-impl ApiError {
-    fn new(status: StatusCode, detail: impl Into<String>) -> ApiError {
-        ApiError { status, detail: detail.into(), headers: Vec::new() }
-    }
-
-    fn with_header(mut self, name: header::HeaderName, value: &'static str) -> ApiError {
-        self.headers.push((name, HeaderValue::from_static(value)));
-        self
-    }
-
-    fn unauthorized(detail: impl Into<String>) -> ApiError {
-        ApiError::new(StatusCode::UNAUTHORIZED, detail).with_header(header::WWW_AUTHENTICATE, "Bearer")
-    }
-
-    fn internal(detail: impl Into<String>) -> ApiError {
-        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, detail)
-    }
-}
-
 /// The router with every route and layer, serving `state`.
 pub fn router(state: Arc<AppState>) -> Router {
     with_layers(
@@ -492,434 +384,6 @@ async fn method_not_allowed(context: RequestContext, method: axum::http::Method)
         )
         .with_header(header::ALLOW, "POST"),
     )
-}
-
-/// Checks `Authorization: Bearer <token>` against the configured key (any token when none).
-fn check_auth(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
-    let Some(value) = headers.get(header::AUTHORIZATION) else {
-        return Err(ApiError::unauthorized(
-            "missing `Authorization` header; send `Authorization: Bearer <API key>`",
-        ));
-    };
-    let token = value
-        .to_str()
-        .ok()
-        .and_then(|text| {
-            let (scheme, token) = text.trim().split_once(' ')?;
-            scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
-        })
-        .filter(|token| !token.is_empty() && !token.contains(char::is_whitespace));
-    let Some(token) = token else {
-        return Err(ApiError::unauthorized("malformed `Authorization` header; expected `Bearer <API key>`"));
-    };
-    match &state.api_key {
-        Some(key) if !constant_time_eq(key.as_bytes(), token.as_bytes()) => {
-            Err(ApiError::unauthorized("the API key is not valid for this server"))
-        }
-        _ => Ok(()),
-    }
-}
-
-/// Compares two secrets in time that depends only on their lengths, not on where they differ.
-fn constant_time_eq(expected: &[u8], given: &[u8]) -> bool {
-    let mut difference = expected.len() ^ given.len();
-    for (index, byte) in given.iter().enumerate() {
-        let other = expected.get(index % expected.len().max(1)).copied().unwrap_or(0);
-        difference |= usize::from(byte ^ other);
-    }
-    difference == 0
-}
-
-/// Refuses a body declared as something other than JSON (a missing type is accepted).
-fn check_content_type(headers: &HeaderMap) -> Result<(), ApiError> {
-    let Some(value) = headers.get(header::CONTENT_TYPE) else {
-        return Ok(());
-    };
-    let essence =
-        value.to_str().unwrap_or_default().split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
-    if essence == "application/json" || essence.ends_with("+json") {
-        Ok(())
-    } else {
-        let shown = if essence.is_empty() { "an empty type".to_string() } else { format!("`{essence}`") };
-        Err(ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            format!("the body is declared as {shown}; send it as `Content-Type: application/json`"),
-        ))
-    }
-}
-
-/// Reads the whole body, refusing (with 413) one over [`MAX_BODY_BYTES`].
-async fn read_body(headers: &HeaderMap, body: Body) -> Result<Bytes, ApiError> {
-    let too_large = |size: &str| {
-        ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            format!("the body is {size}; the API accepts at most {MAX_BODY_BYTES} bytes (2 MB)"),
-        )
-    };
-    let declared_length = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|text| text.parse::<u64>().ok());
-    let mut stream = body.into_data_stream();
-    if let Some(length) = declared_length.filter(|length| *length > MAX_BODY_BYTES as u64) {
-        drain(&mut stream, 0).await;
-        return Err(too_large(&format!("{length} bytes")));
-    }
-    let mut buffer = Vec::with_capacity(declared_length.map_or(1024, |length| length as usize));
-    while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(|error| {
-            ApiError::new(StatusCode::BAD_REQUEST, format!("the body could not be read: {error}"))
-        })?;
-        if buffer.len() + chunk.len() > MAX_BODY_BYTES {
-            let received = buffer.len() + chunk.len();
-            drain(&mut stream, received).await;
-            return Err(too_large(&format!("over {MAX_BODY_BYTES} bytes")));
-        }
-        buffer.extend_from_slice(&chunk);
-    }
-    Ok(Bytes::from(buffer))
-}
-
-/// Reads and discards what is left of an oversized body, up to a bound.
-async fn drain(stream: &mut axum::body::BodyDataStream, mut received: usize) {
-    while received < OVERSIZED_DRAIN_BYTES {
-        match stream.next().await {
-            Some(Ok(chunk)) => received += chunk.len(),
-            _ => break,
-        }
-    }
-}
-
-/// Auth, content type and size: the checks every endpoint makes before reading the body.
-async fn accept_body(state: &AppState, headers: &HeaderMap, body: Body) -> Result<Bytes, ApiError> {
-    check_auth(state, headers)?;
-    check_content_type(headers)?;
-    read_body(headers, body).await
-}
-
-/// Rejects text that is not well-formed JSON with 400 and the line and column.
-fn check_json_syntax(bytes: &[u8]) -> Result<&str, ApiError> {
-    let text = std::str::from_utf8(bytes).map_err(|error| {
-        ApiError::new(
-            StatusCode::BAD_REQUEST,
-            format!("the body is not valid UTF-8 (at byte {})", error.valid_up_to()),
-        )
-    })?;
-    if text.trim().is_empty() {
-        return Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "the body is empty; send a JSON object (`{}` asks for raw conversations)",
-        ));
-    }
-    if let Err(error) = serde_json::from_str::<serde::de::IgnoredAny>(text) {
-        return Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            format!(
-                "malformed JSON at line {}, column {}: {}",
-                error.line(),
-                error.column(),
-                strip_position(&error.to_string())
-            ),
-        ));
-    }
-    Ok(text)
-}
-
-/// serde_json appends " at line L column C"; the detail states the position itself.
-fn strip_position(message: &str) -> &str {
-    message.rfind(" at line ").map_or(message, |index| &message[..index])
-}
-
-/// Reads a query body: 400 for bad JSON and for a body outside the published schema (wrong
-/// shape, unknown key, wrong type, an `orderBy.field` outside the closed set), with the
-/// path; 422 for a body the schema admits but that cannot be answered.
-fn parse_query_body(bytes: &[u8]) -> Result<QueryBody, ApiError> {
-    let text = check_json_syntax(bytes)?;
-    let query = parse_query(text).map_err(|error| {
-        schema_error(
-            "query",
-            &error.path,
-            &format!("{}{}", error.message, line_column(error.line, error.column)),
-        )
-    })?;
-    check_query(&query)?;
-    Ok(query)
-}
-
-/// ` (line L, column C)` when the position is known.
-fn line_column(line: usize, column: usize) -> String {
-    if line > 0 { format!(" (line {line}, column {column})") } else { String::new() }
-}
-
-/// The 400 answer for a body outside the published schema: the detail names the JSON path
-/// (or the top level) and, in serde's words, what is allowed there.
-fn schema_error(what: &str, path: &str, message: &str) -> ApiError {
-    let at = if path.is_empty() || path == "." { "the top level".to_string() } else { format!("`{path}`") };
-    ApiError::new(StatusCode::BAD_REQUEST, format!("invalid {what} at {at}: {message}"))
-}
-
-/// Reads a property request body, like [`parse_query_body`].
-fn parse_request_body<T: DeserializeOwned>(bytes: &[u8], what: &str) -> Result<T, ApiError> {
-    let text = check_json_syntax(bytes)?;
-    let mut deserializer = serde_json::Deserializer::from_str(text);
-    let parsed: Result<T, _> = serde_path_to_error::deserialize(&mut deserializer);
-    parsed.map_err(|error| {
-        let path = error.path().to_string();
-        let inner = error.into_inner();
-        schema_error(what, &path, strip_position(&inner.to_string()))
-    })
-}
-
-/// Checks a query the schema could read: an `orderBy.field` outside the published set is
-/// a schema breach (400, as the real server's schema check answers it); any other problem
-/// is a 422. Each answer lists all its problems with their paths.
-fn check_query(query: &QueryBody) -> Result<(), ApiError> {
-    let outside = published_schema_problems(query);
-    if !outside.is_empty() {
-        return Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            format!("invalid query: {}", list_problems(&outside)),
-        ));
-    }
-    let problems = validate(query);
-    if problems.is_empty() {
-        return Ok(());
-    }
-    Err(ApiError::new(
-        StatusCode::UNPROCESSABLE_ENTITY,
-        format!("invalid query: {}", list_problems(&problems)),
-    ))
-}
-
-/// `` `path`: message; `path`: message `` (a problem of the whole body without a path).
-fn list_problems(problems: &[ValidationProblem]) -> String {
-    let listed: Vec<String> = problems
-        .iter()
-        .map(|problem| {
-            if problem.path.is_empty() {
-                problem.message.clone()
-            } else {
-                format!("`{}`: {}", problem.path, problem.message)
-            }
-        })
-        .collect();
-    listed.join("; ")
-}
-
-/// Validates a filter of a property request the way a query's `where` is validated.
-fn check_filter(filter: Option<&Filter>) -> Result<(), ApiError> {
-    match filter {
-        Some(filter) => check_query(&QueryBody { filter: Some(filter.clone()), ..QueryBody::default() }),
-        None => Ok(()),
-    }
-}
-
-/// Runs a store call on a blocking thread; a failure or panic there becomes an [`ApiError`].
-async fn run_store<T, F>(state: &AppState, call: F) -> Result<T, ApiError>
-where
-    F: FnOnce(&DemoStore) -> Result<T, StoreError> + Send + 'static,
-    T: Send + 'static,
-{
-    let store = state.store().await?;
-    match tokio::task::spawn_blocking(move || call(&store)).await {
-        Ok(Ok(value)) => Ok(value),
-        Ok(Err(error)) => Err(store_error(&error)),
-        Err(join_error) => {
-            let message = if join_error.is_panic() {
-                panic_message(join_error.into_panic().as_ref())
-            } else {
-                "the query was cancelled".to_string()
-            };
-            tracing::error!(%message, "store call failed");
-            Err(ApiError::internal(format!("the query engine failed: {message}")))
-        }
-    }
-}
-
-/// How a store error is answered: the caller's fault (an invalid query) is 422, anything
-/// else is the server's (500), logged for support.
-fn store_error(error: &StoreError) -> ApiError {
-    if error.is_invalid_query() {
-        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, error.to_string())
-    } else {
-        tracing::error!(%error, "store call failed");
-        ApiError::internal(format!("the demo database failed: {error}"))
-    }
-}
-
-async fn query_conversations(
-    State(state): State<Arc<AppState>>,
-    context: RequestContext,
-    headers: HeaderMap,
-    body: Body,
-) -> Response {
-    let answer = async {
-        let bytes = accept_body(&state, &headers, body).await?;
-        let query = parse_query_body(&bytes)?;
-        let page_size = state.page_size;
-        let page = run_store(&state, move |store| store.query(&query, page_size)).await?;
-        let count = page.rows.len();
-        Ok::<_, ApiError>(axum::Json(json!({
-            "status": "ok",
-            "data": {"result": page.rows, "total": page.total, "pageSize": page_size, "count": count},
-        })))
-    };
-    match answer.await {
-        Ok(json) => json.into_response(),
-        Err(error) => context.problem(error),
-    }
-}
-
-/// One message from the export thread.
-enum ExportMessage {
-    Chunk(Bytes),
-    Failed(ApiError),
-}
-
-async fn export_conversations(
-    State(state): State<Arc<AppState>>,
-    context: RequestContext,
-    headers: HeaderMap,
-    body: Body,
-) -> Response {
-    let answer = async {
-        let bytes = accept_body(&state, &headers, body).await?;
-        let query = parse_query_body(&bytes)?;
-        let store = state.store().await?;
-        let (sender, mut receiver) = mpsc::channel::<ExportMessage>(EXPORT_CHANNEL_CHUNKS);
-        tokio::task::spawn_blocking(move || run_export(&store, &query, &sender));
-        // Wait for the first piece so that an export failing at once is answered with a
-        // problem, not with a 200 and an empty or cut-off body.
-        let first = match receiver.recv().await {
-            Some(ExportMessage::Chunk(chunk)) => Some(chunk),
-            Some(ExportMessage::Failed(error)) => return Err(error),
-            None => None,
-        };
-        let rest =
-            futures_util::stream::poll_fn(move |cx| receiver.poll_recv(cx)).map(|message| match message {
-                ExportMessage::Chunk(chunk) => Ok(chunk),
-                // Headers are gone already: breaking the body is how the client learns of it.
-                ExportMessage::Failed(error) => Err(std::io::Error::other(error.detail)),
-            });
-        let stream = futures_util::stream::iter(first.map(Ok)).chain(rest);
-        Ok::<_, ApiError>(
-            (
-                [
-                    (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-                    (header::CONTENT_DISPOSITION, "attachment; filename=\"conversations.csv\""),
-                ],
-                Body::from_stream(stream),
-            )
-                .into_response(),
-        )
-    };
-    match answer.await {
-        Ok(response) => response,
-        Err(error) => context.problem(error),
-    }
-}
-
-/// Runs the export on a blocking thread, forwarding the store's pieces (about 64 KiB each).
-/// A closed channel (the client went away) makes the sink fail, which stops the export.
-fn run_export(store: &DemoStore, query: &QueryBody, sender: &mpsc::Sender<ExportMessage>) {
-    let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
-        let mut sink = |bytes: &[u8]| -> std::io::Result<()> {
-            sender
-                .blocking_send(ExportMessage::Chunk(Bytes::copy_from_slice(bytes)))
-                .map_err(|_| std::io::Error::new(std::io::ErrorKind::BrokenPipe, "the client went away"))
-        };
-        store.export_csv(query, &mut sink)
-    }));
-    let failure = match result {
-        Ok(Ok(row_count)) => {
-            tracing::debug!(row_count, "export finished");
-            return;
-        }
-        Ok(Err(StoreError::SinkFailed(_))) => {
-            tracing::debug!("export stopped: the client went away");
-            return;
-        }
-        Ok(Err(error)) => store_error(&error),
-        Err(panic) => {
-            let message = panic_message(panic.as_ref());
-            tracing::error!(%message, "export panicked");
-            ApiError::internal(format!("the export failed: {message}"))
-        }
-    };
-    // Nobody to tell if the client is gone already.
-    let _ = sender.blocking_send(ExportMessage::Failed(failure));
-}
-
-/// True when a property request's `views` include the one view the demo holds rows of:
-/// all views when absent. The other views have no rows here yet, so they offer nothing.
-fn looks_in_conversations(views: Option<&[View]>) -> bool {
-    views.is_none_or(|views| views.contains(&View::Conversations))
-}
-
-async fn property_keys(
-    State(state): State<Arc<AppState>>,
-    context: RequestContext,
-    headers: HeaderMap,
-    body: Body,
-) -> Response {
-    let answer = async {
-        let bytes = accept_body(&state, &headers, body).await?;
-        let request: PropertyKeysRequest = parse_request_body(&bytes, "property-keys request")?;
-        check_filter(request.where_.as_ref())?;
-        if !looks_in_conversations(request.views.as_deref()) {
-            return Ok(axum::Json(json!({ "results": [] })));
-        }
-        let field = request.field.field();
-        let filter = request.where_;
-        let keys = run_store(&state, move |store| store.property_keys(field, filter.as_ref())).await?;
-        Ok::<_, ApiError>(axum::Json(json!({ "results": keys })))
-    };
-    match answer.await {
-        Ok(json) => json.into_response(),
-        Err(error) => context.problem(error),
-    }
-}
-
-async fn property_values(
-    State(state): State<Arc<AppState>>,
-    context: RequestContext,
-    headers: HeaderMap,
-    body: Body,
-) -> Response {
-    let answer = async {
-        let bytes = accept_body(&state, &headers, body).await?;
-        let request: PropertyValuesRequest = parse_request_body(&bytes, "property-values request")?;
-        check_filter(request.where_.as_ref())?;
-        if request.key.is_empty() {
-            return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "`key` must not be empty"));
-        }
-        if request.limit == Some(0) {
-            return Err(ApiError::new(
-                StatusCode::BAD_REQUEST,
-                format!(
-                    "invalid property-values request at `limit`: a positive integer is allowed (at least 1; \
-                     {DEFAULT_PROPERTY_VALUES_LIMIT} when left out), not 0"
-                ),
-            ));
-        }
-        if !looks_in_conversations(request.views.as_deref()) {
-            return Ok(axum::Json(json!({ "results": [] })));
-        }
-        let limit = request
-            .limit
-            .map_or(DEFAULT_PROPERTY_VALUES_LIMIT, |limit| limit as usize)
-            .min(MAX_PROPERTY_VALUES_LIMIT);
-        let field = request.field.field();
-        let (key, filter) = (request.key, request.where_);
-        let values =
-            run_store(&state, move |store| store.property_values(field, &key, filter.as_ref(), limit))
-                .await?;
-        Ok::<_, ApiError>(axum::Json(json!({ "results": values })))
-    };
-    match answer.await {
-        Ok(json) => json.into_response(),
-        Err(error) => context.problem(error),
-    }
 }
 
 /// A demo server running in-process. Dropping it shuts it down, as [`DemoServer::shutdown`] does.
@@ -1146,6 +610,7 @@ pub async fn shutdown_signal() {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::api::response::PROBLEM_CONTENT_TYPE;
 
     /// Serves `router` on a free loopback port of the current runtime; returns the base URL.
     async fn serve_router(router: Router) -> String {
@@ -1198,40 +663,5 @@ mod tests {
         let problem: serde_json::Value = answer.json().await.unwrap();
         assert_eq!(problem["code"], "service_unavailable");
         assert!(problem["detail"].as_str().unwrap().contains("disk full"));
-    }
-
-    #[test]
-    fn constant_time_eq_compares_exactly() {
-        assert!(constant_time_eq(b"secret", b"secret"));
-        assert!(!constant_time_eq(b"secret", b"secreT"));
-        assert!(!constant_time_eq(b"secret", b"secret!"));
-        assert!(!constant_time_eq(b"secret", b"secre"));
-        assert!(!constant_time_eq(b"secret", b""));
-        assert!(!constant_time_eq(b"", b"x"));
-        // "ab" repeated must not pass as "abab": the length differs.
-        assert!(!constant_time_eq(b"ab", b"abab"));
-    }
-
-    #[test]
-    fn content_types() {
-        let with = |value: &'static str| {
-            let mut headers = HeaderMap::new();
-            headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(value));
-            check_content_type(&headers).map_err(|e| e.status)
-        };
-        assert_eq!(check_content_type(&HeaderMap::new()).map_err(|e| e.status), Ok(()));
-        assert_eq!(with("application/json"), Ok(()));
-        assert_eq!(with("Application/JSON; charset=utf-8"), Ok(()));
-        assert_eq!(with("application/problem+json"), Ok(()));
-        assert_eq!(with("text/plain"), Err(StatusCode::UNSUPPORTED_MEDIA_TYPE));
-        assert_eq!(with("application/x-www-form-urlencoded"), Err(StatusCode::UNSUPPORTED_MEDIA_TYPE));
-    }
-
-    #[test]
-    fn request_ids_are_distinct() {
-        let first = next_request_id();
-        let second = next_request_id();
-        assert!(first.starts_with("req_") && first.len() == 20, "{first}");
-        assert_ne!(first, second);
     }
 }
