@@ -143,7 +143,7 @@ pub enum Command {
     History(HistoryCommand),
 }
 
-/// How [`WindowState::open_query`] opens a query.
+/// How [`WindowState::open_query`](crate::app::window::WindowState::open_query) opens a query.
 #[derive(Debug)]
 pub struct OpenQuery<'a> {
     /// The query.
@@ -156,7 +156,7 @@ pub struct OpenQuery<'a> {
     pub grid_sort: Vec<GridSortKey>,
 }
 
-/// Where [`WindowState::open_query`] put the query.
+/// Where [`WindowState::open_query`](crate::app::window::WindowState::open_query) put the query.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Opened {
     /// Into the tab shown, which was empty (one undo step).

@@ -2,7 +2,7 @@
 //! then progress with Cancel, and the outcome (the path and "Open folder", or why it failed).
 //!
 //! - **Current view** writes what the grid shows: its rows in its order (sorted, searched)
-//!   and its visible columns, taken from [`GridState`] without copying the table.
+//!   and its visible columns, taken from [`GridState`](crate::app::grid_ui::GridState) without copying the table.
 //! - **All rows** writes every matching row. When the table holds fewer than the query's
 //!   `total`, the export endpoint is streamed to disk on the worker; when it already holds
 //!   them all, the table itself is written (every column, in the query's order).

@@ -81,7 +81,7 @@ pub struct RunningExport {
     pub cancelling: bool,
 }
 
-/// The dialog's state: the form (its own draft, edited by [`export_dialog_ui`]) and the
+/// The dialog's state: the form (its own draft, edited by [`export_dialog_ui`](crate::app::export_dialog::export_dialog_ui)) and the
 /// status (changed only through [`ExportCommand`]s).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ExportDialog {
@@ -155,7 +155,7 @@ impl ExportDialog {
     }
 }
 
-/// What the export dialog asks for (wrapped in [`Command::Export`]).
+/// What the export dialog asks for (wrapped in [`Command::Export`](crate::app::commands::Command::Export)).
 #[derive(Debug, Clone, PartialEq)]
 pub enum ExportCommand {
     /// Open the dialog (or bring it back) with this choice of rows.

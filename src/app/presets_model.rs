@@ -103,7 +103,7 @@ impl PresetsUi {
     }
 }
 
-/// What the presets UI asks for; applied by [`WindowState::handle_presets`].
+/// What the presets UI asks for; applied by [`WindowState::handle_presets`](crate::app::window::WindowState::handle_presets).
 #[derive(Debug, Clone, PartialEq)]
 pub enum PresetsCommand {
     /// Load a preset's query: into the tab shown when it is empty (one undo step), else
