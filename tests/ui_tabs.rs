@@ -1,7 +1,9 @@
 //! Query tabs, driven as a user would through egui_kittest: two tabs running at once against
 //! a stand-in API that holds its answers until the test lets them go (so both runs are
 //! pending together), cancelling one tab's run while the other's goes on, closing a tab and
-//! bringing it back with its result, and the tabs coming back after a restart.
+//! bringing it back with its result, and the tabs coming back after a restart. Then the
+//! strip's gestures with real input events: Ctrl+T / Ctrl+Tab / Ctrl+Shift+Tab / Ctrl+W,
+//! double-click to rename, middle-click to close, and dragging a tab to reorder.
 
 // Helpers outside #[test] functions panic on purpose too: a failed step is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
