@@ -30,6 +30,7 @@ pub mod query_form;
 pub mod raw_json;
 pub mod response_ui;
 pub mod save_dialog;
+pub mod start_page;
 pub mod state;
 pub mod status_ui;
 pub mod tab;
@@ -51,6 +52,7 @@ use crate::app::command::{Command, apply_theme};
 use crate::app::draft::QueryDraft;
 use crate::app::inspector_ui::{CurlAuth, InspectorContext, inspector_ui};
 use crate::app::query_form::{FormContext, query_form_ui};
+use crate::app::start_page::{StartConnection, StartPage};
 use crate::app::state::{
     Automation, ConnectionDialog, ConnectionStatus, NoticeKind, ResultView, ScreenshotPurpose,
 };
@@ -536,7 +538,7 @@ impl ExplorerApp {
             Some(info) => (info.base_url.clone(), CurlAuth::KeyFromEnvironment),
             None => (self.state.server_url.clone(), CurlAuth::KeyFromEnvironment),
         };
-        let WindowState { tabs, export_dialog, .. } = &mut self.state;
+        let WindowState { tabs, export_dialog, presets, run_history, connection, .. } = &mut self.state;
         let tab = tabs.active_mut();
         ui.horizontal(|ui| {
             for view in ResultView::ALL {
@@ -562,7 +564,13 @@ impl ExplorerApp {
         // Widget state (grid scroll, chart zoom) is per tab.
         ui.push_id(tab.id, |ui| match tab.view {
             ResultView::Table => {
-                table_tab::table_tab_ui(ui, &tab.run, &tab.load_all, &mut tab.grid, commands)
+                let start_page = || StartPage {
+                    presets: presets.store.as_ref().map(|store| store.list()),
+                    recent_runs: run_history.store.as_ref().map(|store| store.entries()),
+                    connection: start_connection(connection),
+                    now: jiff::Timestamp::now(),
+                };
+                table_tab::table_tab_ui(ui, &tab.run, &tab.load_all, &mut tab.grid, start_page, commands)
             }
             ResultView::Chart => chart_tab::chart_tab_ui(
                 ui,
@@ -654,6 +662,16 @@ impl eframe::App for ExplorerApp {
                 tracing::warn!("{err}");
             }
         }
+    }
+}
+
+/// The connection as the start page explains it.
+fn start_connection(status: &ConnectionStatus) -> StartConnection<'_> {
+    match status {
+        ConnectionStatus::Connecting => StartConnection::Connecting,
+        ConnectionStatus::Connected(info) if info.kind == ConnectionKind::Demo => StartConnection::Demo,
+        ConnectionStatus::Connected(info) => StartConnection::Remote { url: &info.base_url },
+        ConnectionStatus::Failed { message } => StartConnection::Failed { message },
     }
 }
 

@@ -1,6 +1,7 @@
-//! The Table tab: the result grid ([`grid_ui`]) around the run's state (nothing yet,
-//! running, previous result while a new run is pending or after a failure), and the
-//! "Load all rows" banners: progress with Cancel, or why the last load failed.
+//! The Table tab: the result grid ([`grid_ui`]) around the run's state (the start page
+//! before any result, running, previous result while a new run is pending or after a
+//! failure), and the "Load all rows" banners: progress with Cancel, or why the last load
+//! failed.
 
 use egui::{ProgressBar, RichText, Ui};
 
@@ -8,28 +9,35 @@ use crate::api::client::format_bytes;
 use crate::app::command::Command;
 use crate::app::format::{format_duration_ms, thousands};
 use crate::app::grid_ui::{GridAction, GridMeta, GridState, grid_ui};
-use crate::app::state::{LoadAllState, NoticeKind, RunState};
+use crate::app::history_ui::HistoryCommand;
+use crate::app::presets_ui::PresetsCommand;
+use crate::app::start_page::{StartPage, StartPageCommand, start_page_ui};
+use crate::app::state::{LoadAllState, NoticeKind, ResultView, RunState};
 
-/// Draws the Table tab.
-pub fn table_tab_ui(
+/// Draws the Table tab; before any result, the start page (`start_page` builds its model
+/// only then).
+pub fn table_tab_ui<'s>(
     ui: &mut Ui,
     run: &RunState,
     load_all: &LoadAllState,
     grid: &mut GridState,
+    start_page: impl FnOnce() -> StartPage<'s>,
     commands: &mut Vec<Command>,
 ) {
     let Some(outcome) = run.outcome() else {
-        ui.add_space(24.0);
-        ui.vertical_centered(|ui| match run {
-            RunState::Pending { .. } => {
+        if matches!(run, RunState::Pending { .. }) {
+            ui.add_space(24.0);
+            ui.vertical_centered(|ui| {
                 ui.spinner();
                 ui.label("Running the query…");
+            });
+        } else {
+            let mut asked = Vec::new();
+            start_page_ui(ui, &start_page(), &mut asked);
+            for command in asked {
+                push_start_page_command(command, commands);
             }
-            _ => {
-                ui.label(RichText::new("No result yet").heading());
-                ui.label("Build a query on the left, then press Run (Ctrl+Enter).");
-            }
-        });
+        }
         return;
     };
     match run {
@@ -76,6 +84,26 @@ pub fn table_tab_ui(
                 Command::Notify(NoticeKind::Info, format!("Copied {what} to the clipboard."))
             }
         });
+    }
+}
+
+/// What a start page click means in the window's commands: a card loads its preset and runs
+/// it, "Start with a chart" also shows the Chart view.
+fn push_start_page_command(command: StartPageCommand, commands: &mut Vec<Command>) {
+    match command {
+        StartPageCommand::RunPreset { id } => {
+            commands.push(Command::Presets(PresetsCommand::Load { id, new_tab: false }));
+            commands.push(Command::Run);
+        }
+        StartPageCommand::ChartPreset { id } => {
+            commands.push(Command::Presets(PresetsCommand::Load { id, new_tab: false }));
+            commands.push(Command::Run);
+            commands.push(Command::SetView(ResultView::Chart));
+        }
+        StartPageCommand::RestoreRun { id } => {
+            commands.push(Command::History(HistoryCommand::Restore { id, new_tab: false }))
+        }
+        StartPageCommand::OpenConnection => commands.push(Command::OpenConnectionDialog),
     }
 }
 

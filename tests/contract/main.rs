@@ -94,7 +94,7 @@ fn condition(field: &str, operator: &str, value: Option<Value>) -> Value {
     json!({"where": {"condition": condition}})
 }
 
-mod round_trips;
-mod rejections;
-mod validation;
 mod column_names;
+mod rejections;
+mod round_trips;
+mod validation;

@@ -4,36 +4,6 @@ use super::*;
 
 type Predicate = Box<dyn Fn(&Conversation) -> bool>;
 
-fn condition(field: &str, operator: &str, value: Option<Value>) -> Value {
-    match value {
-        Some(value) => json!({"condition": {"field": field, "operator": operator, "value": value}}),
-        None => json!({"condition": {"field": field, "operator": operator}}),
-    }
-}
-
-fn pair(path: &[&str], value: Value) -> Value {
-    json!({"path": path, "value": value})
-}
-
-fn prop_str<'a>(c: &'a Conversation, key: &str) -> Option<&'a str> {
-    prop(c, &[key]).and_then(Value::as_str)
-}
-
-fn prop_i64(c: &Conversation, key: &str) -> Option<i64> {
-    prop(c, &[key]).and_then(Value::as_i64)
-}
-
-fn tags(c: &Conversation) -> Vec<&str> {
-    prop(c, &["tags"])
-        .and_then(Value::as_array)
-        .map(|a| a.iter().filter_map(Value::as_str).collect())
-        .unwrap_or_default()
-}
-
-fn has_key(doc: Option<&Value>, key: &str) -> bool {
-    doc.and_then(Value::as_object).is_some_and(|o| o.contains_key(key))
-}
-
 fn filter_cases() -> Vec<(String, Value, Predicate)> {
     let rows = data();
     let exact_time = rows[1234].first_message_time;

@@ -283,16 +283,59 @@ fn approx_eq(actual: &Value, expected: f64) {
     assert!((actual - expected).abs() <= 1e-9 * expected.abs().max(1.0), "{actual} != {expected}");
 }
 
+// Shared by the filter, export and paging tests.
+
+fn condition(field: &str, operator: &str, value: Option<Value>) -> Value {
+    match value {
+        Some(value) => json!({"condition": {"field": field, "operator": operator, "value": value}}),
+        None => json!({"condition": {"field": field, "operator": operator}}),
+    }
+}
+
+fn pair(path: &[&str], value: Value) -> Value {
+    json!({"path": path, "value": value})
+}
+
+fn prop_str<'a>(c: &'a Conversation, key: &str) -> Option<&'a str> {
+    prop(c, &[key]).and_then(Value::as_str)
+}
+
+fn prop_i64(c: &Conversation, key: &str) -> Option<i64> {
+    prop(c, &[key]).and_then(Value::as_i64)
+}
+
+fn tags(c: &Conversation) -> Vec<&str> {
+    prop(c, &["tags"])
+        .and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default()
+}
+
+fn has_key(doc: Option<&Value>, key: &str) -> bool {
+    doc.and_then(Value::as_object).is_some_and(|o| o.contains_key(key))
+}
+
+fn export(body: &Value) -> (Vec<String>, Vec<csv::StringRecord>) {
+    let answer = post("/query/conversations/export", body);
+    assert_eq!(answer.status, 200, "{}", answer.text());
+    assert!(answer.content_type.starts_with("text/csv"), "{}", answer.content_type);
+    assert!(answer.request_id.is_some());
+    let mut reader = csv::ReaderBuilder::new().has_headers(true).from_reader(answer.body.as_slice());
+    let header: Vec<String> = reader.headers().unwrap().iter().map(str::to_string).collect();
+    let records: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    (header, records)
+}
+
+mod buckets;
+mod errors;
+mod exports;
+mod filters;
+mod grouping;
+mod lifecycle;
+mod ordering;
+mod own_client;
+mod paging;
+mod properties;
 mod sanity;
 mod selections;
-mod grouping;
-mod ordering;
-mod buckets;
-mod filters;
-mod export;
-mod properties;
-mod paging;
-mod errors;
-mod lifecycle;
 mod serve;
-mod own_client;

@@ -2,17 +2,6 @@
 
 use super::*;
 
-fn export(body: &Value) -> (Vec<String>, Vec<csv::StringRecord>) {
-    let answer = post("/query/conversations/export", body);
-    assert_eq!(answer.status, 200, "{}", answer.text());
-    assert!(answer.content_type.starts_with("text/csv"), "{}", answer.content_type);
-    assert!(answer.request_id.is_some());
-    let mut reader = csv::ReaderBuilder::new().has_headers(true).from_reader(answer.body.as_slice());
-    let header: Vec<String> = reader.headers().unwrap().iter().map(str::to_string).collect();
-    let records: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
-    (header, records)
-}
-
 #[test]
 fn export_streams_every_row_beyond_the_page_size() {
     let (header, records) = export(&json!({}));
