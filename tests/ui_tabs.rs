@@ -1,7 +1,9 @@
 //! Query tabs, driven as a user would through egui_kittest: two tabs running at once against
 //! a stand-in API that holds its answers until the test lets them go (so both runs are
 //! pending together), cancelling one tab's run while the other's goes on, closing a tab and
-//! bringing it back with its result, and the tabs coming back after a restart.
+//! bringing it back with its result, and the tabs coming back after a restart. Then the
+//! strip's gestures with real input events: Ctrl+T / Ctrl+Tab / Ctrl+Shift+Tab / Ctrl+W,
+//! double-click to rename, middle-click to close, and dragging a tab to reorder.
 
 // Helpers outside #[test] functions panic on purpose too: a failed step is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -238,4 +240,123 @@ fn tabs_and_their_queries_come_back_after_a_restart_without_their_results() {
     assert_eq!(app(&harness).tabs.len(), 3);
     assert_eq!(active_tab(&harness).title(), "From the CLI");
     assert_eq!(draft_body(app(&harness)), launched);
+}
+
+/// A window on the embedded demo with three tabs, titled by their queries' notes: One, Two,
+/// Three (the last one shown).
+fn three_tabs() -> Window {
+    let mut harness = window(env_in(None, 100), None);
+    for (index, name) in ["One", "Two", "Three"].into_iter().enumerate() {
+        if index > 0 {
+            click(&mut harness, "New tab");
+        }
+        load_query(
+            &mut harness,
+            &format!(r#"{{"select":[{{"type":"aggregation","aggregation":"count"}}],"notes":"{name}"}}"#),
+        );
+    }
+    assert_eq!(titles(&harness), ["One", "Two", "Three"]);
+    assert_eq!(active_tab(&harness).title(), "Three");
+    harness
+}
+
+fn titles(harness: &Window) -> Vec<String> {
+    app(harness).tabs.iter().map(QueryTab::title).collect()
+}
+
+fn press(harness: &mut Window, modifiers: Modifiers, key: Key) {
+    harness.key_press_modifiers(modifiers, key);
+    harness.run_ok();
+}
+
+#[test]
+fn keyboard_opens_cycles_and_closes_tabs() {
+    let mut harness = three_tabs();
+
+    // Ctrl+Tab goes right and wraps; Ctrl+Shift+Tab goes left and wraps back.
+    press(&mut harness, Modifiers::CTRL, Key::Tab);
+    assert_eq!(active_tab(&harness).title(), "One", "Ctrl+Tab wraps to the first tab");
+    press(&mut harness, Modifiers::CTRL, Key::Tab);
+    assert_eq!(active_tab(&harness).title(), "Two");
+    press(&mut harness, Modifiers::CTRL | Modifiers::SHIFT, Key::Tab);
+    press(&mut harness, Modifiers::CTRL | Modifiers::SHIFT, Key::Tab);
+    assert_eq!(active_tab(&harness).title(), "Three", "Ctrl+Shift+Tab wraps to the last tab");
+
+    // Ctrl+T opens an empty tab right of the one shown, and shows it.
+    press(&mut harness, Modifiers::CTRL | Modifiers::SHIFT, Key::Tab);
+    press(&mut harness, Modifiers::COMMAND, Key::T);
+    assert_eq!(app(&harness).tabs.len(), 4);
+    assert_eq!(app(&harness).tabs.active_index(), 2, "the new tab is right of Two");
+    assert!(active_tab(&harness).is_empty());
+
+    // Ctrl+W closes the tab shown, and only it.
+    press(&mut harness, Modifiers::COMMAND, Key::W);
+    assert_eq!(titles(&harness), ["One", "Two", "Three"]);
+    assert_eq!(active_tab(&harness).title(), "Three", "the tab right of the closed one is shown");
+    press(&mut harness, Modifiers::COMMAND, Key::W);
+    assert_eq!(titles(&harness), ["One", "Two"]);
+    assert!(harness.query_by_label("Tab: Three").is_none(), "the strip lost it too");
+}
+
+/// Double-clicks the one widget named `name`: both clicks in one frame (kittest's own
+/// `click` spreads a click's events over frames).
+fn double_click(harness: &mut Window, name: &str) {
+    let pos = harness.get_by_label(name).rect().center();
+    let events = &mut harness.input_mut().events;
+    events.push(egui::Event::PointerMoved(pos));
+    for pressed in [true, false, true, false] {
+        let button = egui::PointerButton::Primary;
+        events.push(egui::Event::PointerButton { pos, button, pressed, modifiers: Modifiers::NONE });
+    }
+    harness.run_ok();
+}
+
+#[test]
+fn double_click_renames_a_tab_and_middle_click_closes_one() {
+    let mut harness = three_tabs();
+    // Let the harness's clock pass egui's double-click delay since the clicks on "New tab",
+    // so the two clicks below count as a double-click, not a triple one.
+    harness.run_steps(60);
+
+    double_click(&mut harness, "Tab: Two");
+    assert!(harness.query_by_label("Tab: Two").is_none(), "the title became a text field");
+    type_into(&mut harness, "Tab name", "Agent tickets");
+    press(&mut harness, Modifiers::NONE, Key::Enter);
+    assert_eq!(titles(&harness), ["One", "Agent tickets", "Three"]);
+    assert_eq!(tab_titled(app(&harness), "Agent tickets").name.as_deref(), Some("Agent tickets"));
+    assert!(harness.query_by_label("Tab: Agent tickets").is_some());
+
+    harness.get_by_label("Tab: One").click_button(egui::PointerButton::Middle);
+    harness.run_ok();
+    assert_eq!(titles(&harness), ["Agent tickets", "Three"], "middle-click closed One");
+    assert_eq!(active_tab(&harness).title(), "Three", "the tab shown stays shown");
+}
+
+#[test]
+fn dragging_a_tab_moves_it() {
+    let mut harness = three_tabs();
+    let from = harness.get_by_label("Tab: One").rect();
+    let past = harness.get_by_label("Tab: Three").rect().right_center() - egui::vec2(4.0, 0.0);
+
+    harness.hover_at(from.center());
+    harness.run_ok();
+    harness.drag_at(from.center());
+    harness.step();
+    // Move in steps, as a hand does: the drag starts once the pointer has left the click radius.
+    for step in 1..=10 {
+        let t = step as f32 / 10.0;
+        harness.hover_at(from.center() + (past - from.center()) * t);
+        harness.step();
+    }
+    // Release where the pointer is (kittest's `drop_at` also removes the pointer in the same
+    // frame, and the strip needs to know where the tab was dropped).
+    harness.event(egui::Event::PointerButton {
+        pos: past,
+        button: egui::PointerButton::Primary,
+        pressed: false,
+        modifiers: Modifiers::NONE,
+    });
+    harness.run_ok();
+    assert_eq!(titles(&harness), ["Two", "Three", "One"]);
+    assert_eq!(active_tab(&harness).title(), "Three", "the tab shown stays shown");
 }
