@@ -25,7 +25,7 @@ use std::time::{Duration, Instant};
 use criterion::Criterion;
 use eframe::App as _;
 use inkeep_explorer::api::query::{QueryBody, parse_query};
-use inkeep_explorer::app::command::Command;
+use inkeep_explorer::app::commands::Command;
 use inkeep_explorer::app::state::{ConnectionStatus, ResultView, RunState};
 use inkeep_explorer::app::tabs::REOPEN_WINDOW;
 use inkeep_explorer::app::{AppEnv, ExplorerApp, LaunchOptions, Startup};
