@@ -17,18 +17,23 @@
 // A benchmark that cannot build its input has nothing to measure: failing loudly is right.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
+mod support;
+
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use eframe::App as _;
 use inkeep_explorer::api::query::{QueryBody, parse_query};
-use inkeep_explorer::app::state::{ConnectionStatus, ResultView, RunState};
-use inkeep_explorer::app::{AppEnv, ExplorerApp, LaunchOptions, Startup};
+use inkeep_explorer::app::state::{ResultView, RunState};
+use inkeep_explorer::app::{AppEnv, LaunchOptions};
 use inkeep_explorer::settings::Settings;
 use serde_json::{Value, json};
 
+use support::Window;
+
 const DEMO_ROWS: u64 = 3_000;
+/// How long the embedded demo may take to answer before the benchmark gives up.
+const TIMEOUT: Duration = Duration::from_secs(120);
 
 /// A count with `count` conditions in an AND group.
 fn many_conditions(count: usize) -> QueryBody {
@@ -39,66 +44,8 @@ fn many_conditions(count: usize) -> QueryBody {
     parse_query(&body.to_string()).unwrap()
 }
 
-struct Window {
-    ctx: egui::Context,
-    app: ExplorerApp,
-    frame: eframe::Frame,
-}
-
-impl Window {
-    fn open(query: QueryBody, launch: LaunchOptions) -> Window {
-        Window::open_in(AppEnv::isolated(DEMO_ROWS), Some(query), launch)
-    }
-
-    /// Prepares the startup (reading the settings of `env.config_dir`, if any) and builds the
-    /// app, which starts its worker and asks it to connect.
-    fn open_in(env: AppEnv, query: Option<QueryBody>, launch: LaunchOptions) -> Window {
-        let mut startup = Startup::prepare(launch, env).unwrap();
-        if query.is_some() {
-            startup.query = query;
-        }
-        let ctx = egui::Context::default();
-        let app = ExplorerApp::new(&ctx, startup).unwrap();
-        Window { ctx, app, frame: eframe::Frame::_new_kittest() }
-    }
-
-    /// One frame at 1400×900: UI pass, then tessellation.
-    fn frame(&mut self) {
-        let output = self.ui_pass();
-        let primitives = self.ctx.tessellate(output.shapes, output.pixels_per_point);
-        black_box(primitives.len());
-    }
-
-    /// The UI pass alone (the figure before issue 13, kept as a baseline).
-    fn ui_pass(&mut self) -> egui::FullOutput {
-        let input = egui::RawInput {
-            screen_rect: Some(egui::Rect::from_min_size(egui::Pos2::ZERO, egui::vec2(1400.0, 900.0))),
-            ..egui::RawInput::default()
-        };
-        let Window { ctx, app, frame } = self;
-        let mut output = ctx.run_ui(input, |ui| app.ui(ui, frame));
-        // No renderer here: the font atlas updates are dropped on purpose.
-        output.textures_delta.clear();
-        output
-    }
-
-    fn is_connected(&self) -> bool {
-        matches!(self.app.state().connection, ConnectionStatus::Connected(_))
-    }
-
-    /// Draws frames until `done` holds (the worker answers between frames).
-    fn frames_until(&mut self, what: &str, done: impl Fn(&ExplorerApp) -> bool) {
-        let deadline = Instant::now() + Duration::from_secs(120);
-        while !done(&self.app) {
-            assert!(Instant::now() < deadline, "timed out waiting for {what}");
-            self.frame();
-            std::thread::sleep(Duration::from_millis(5));
-        }
-        // Settle layout (first-frame sizing passes) before measuring.
-        for _ in 0..5 {
-            self.frame();
-        }
-    }
+fn open(query: QueryBody, launch: LaunchOptions) -> Window {
+    Window::open_in(AppEnv::isolated(DEMO_ROWS), Some(query), launch)
 }
 
 fn frames(c: &mut Criterion) {
@@ -106,10 +53,8 @@ fn frames(c: &mut Criterion) {
     group.measurement_time(Duration::from_secs(5));
 
     let launch = LaunchOptions { tab: Some(ResultView::Request), ..LaunchOptions::default() };
-    let mut window = Window::open(many_conditions(50), launch);
-    window.frames_until("the connection", |app| {
-        matches!(app.state().connection, ConnectionStatus::Connected(_))
-    });
+    let mut window = open(many_conditions(50), launch);
+    window.frames_until("the connection", TIMEOUT, support::connected);
     group.bench_function("50 conditions, inspector open", |b| b.iter(|| window.frame()));
     group.bench_function("50 conditions, inspector open, UI pass only", |b| {
         b.iter(|| black_box(window.ui_pass().shapes.len()))
@@ -121,8 +66,8 @@ fn frames(c: &mut Criterion) {
     )
     .unwrap();
     let launch = LaunchOptions { tab: Some(ResultView::Table), run: true, ..LaunchOptions::default() };
-    let mut window = Window::open(query, launch);
-    window.frames_until("the result", |app| matches!(app.state().active().run, RunState::Done(_)));
+    let mut window = open(query, launch);
+    window.frames_until("the result", TIMEOUT, |app| matches!(app.state().active().run, RunState::Done(_)));
     group.bench_function("result table shown", |b| b.iter(|| window.frame()));
 
     group.sample_size(10);
@@ -147,7 +92,7 @@ fn frames(c: &mut Criterion) {
     });
     group.bench_function("baseline: startup to first frame (no settings file, API not awaited)", |b| {
         b.iter_with_large_drop(|| {
-            let mut window = Window::open(many_conditions(5), LaunchOptions::default());
+            let mut window = open(many_conditions(5), LaunchOptions::default());
             window.frame();
             window
         })

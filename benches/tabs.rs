@@ -18,21 +18,22 @@
 // A benchmark that cannot build its input has nothing to measure: failing loudly is right.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
-use std::hint::black_box;
+mod support;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use criterion::Criterion;
-use eframe::App as _;
 use inkeep_explorer::api::query::{QueryBody, parse_query};
 use inkeep_explorer::app::commands::Command;
-use inkeep_explorer::app::state::{ConnectionStatus, ResultView, RunState};
+use inkeep_explorer::app::state::{ResultView, RunState};
 use inkeep_explorer::app::tabs::REOPEN_WINDOW;
-use inkeep_explorer::app::{AppEnv, ExplorerApp, LaunchOptions, Startup};
+use inkeep_explorer::app::{AppEnv, ExplorerApp, LaunchOptions};
 use inkeep_explorer::data::{Meta, ResultTable};
 use inkeep_explorer::demo::dataset::{DatasetParams, raw_response_json};
 use inkeep_explorer::worker::{Event, JobTag, Purpose, RawAnswer, RunAnswer, TabId};
 use jiff::civil::Date;
+use support::Window;
 
 const ROWS: u64 = 1_000_000;
 const DEMO_ROWS: u64 = 3_000;
@@ -60,89 +61,48 @@ fn big_answer() -> RunAnswer {
     RunAnswer { table: Arc::new(table), meta, server_request_id: None, raw: RawAnswer::default() }
 }
 
-struct Window {
-    ctx: egui::Context,
-    app: ExplorerApp,
-    frame: eframe::Frame,
+/// How long the embedded demo (and the grid's thread) may take before the benchmark gives up.
+const TIMEOUT: Duration = Duration::from_secs(180);
+
+/// A window on the isolated demo, connected, with one empty tab.
+fn open() -> Window {
+    let mut window = Window::open_in(AppEnv::isolated(DEMO_ROWS), None, LaunchOptions::default());
+    window.frames_until("the connection", TIMEOUT, support::connected);
+    window
 }
 
-impl Window {
-    /// A window on the isolated demo, connected, with one empty tab.
-    fn open() -> Window {
-        let startup = Startup::prepare(LaunchOptions::default(), AppEnv::isolated(DEMO_ROWS)).unwrap();
-        let ctx = egui::Context::default();
-        let app = ExplorerApp::new(&ctx, startup).unwrap();
-        let mut window = Window { ctx, app, frame: eframe::Frame::_new_kittest() };
-        window.frames_until("the connection", |app| {
-            matches!(app.state().connection, ConnectionStatus::Connected(_))
-        });
-        window
+/// Runs `query` in the tab shown (a new one unless `new_tab` is false) and waits for it.
+fn run_in_tab(window: &mut Window, query: &str, new_tab: bool) {
+    if new_tab {
+        window.handle(Command::NewTab);
     }
+    window.handle(Command::LoadQuery(Box::new(parse_query(query).unwrap())));
+    window.handle(Command::Run);
+    window
+        .frames_until("a demo answer", TIMEOUT, |app| matches!(app.state().active().run, RunState::Done(_)));
+}
 
-    fn handle(&mut self, command: Command) {
-        self.app.handle(&self.ctx, command);
-    }
-
-    /// One frame at 1400×900: UI pass, then tessellation.
-    fn frame(&mut self) {
-        let input = egui::RawInput {
-            screen_rect: Some(egui::Rect::from_min_size(egui::Pos2::ZERO, egui::vec2(1400.0, 900.0))),
-            ..egui::RawInput::default()
-        };
-        let Window { ctx, app, frame } = self;
-        let mut output = ctx.run_ui(input, |ui| app.ui(ui, frame));
-        // No renderer here: the font atlas updates are dropped on purpose.
-        output.textures_delta.clear();
-        let primitives = self.ctx.tessellate(output.shapes, output.pixels_per_point);
-        black_box(primitives.len());
-    }
-
-    /// Draws frames until `done` holds (the worker answers between frames), then a few more
-    /// to settle layout.
-    fn frames_until(&mut self, what: &str, done: impl Fn(&ExplorerApp) -> bool) {
-        let deadline = Instant::now() + Duration::from_secs(180);
-        while !done(&self.app) {
-            assert!(Instant::now() < deadline, "timed out waiting for {what}");
-            self.frame();
-            std::thread::sleep(Duration::from_millis(5));
-        }
-        for _ in 0..5 {
-            self.frame();
-        }
-    }
-
-    /// Runs `query` in the tab shown (a new one unless `new_tab` is false) and waits for it.
-    fn run_in_tab(&mut self, query: &str, new_tab: bool) {
-        if new_tab {
-            self.handle(Command::NewTab);
-        }
-        self.handle(Command::LoadQuery(Box::new(parse_query(query).unwrap())));
-        self.handle(Command::Run);
-        self.frames_until("a demo answer", |app| matches!(app.state().active().run, RunState::Done(_)));
-    }
-
-    /// Shows `answer` in a new tab, as the worker's answer to that tab's run of `{}`.
-    fn show_in_new_tab(&mut self, answer: RunAnswer) -> TabId {
-        self.handle(Command::NewTab);
-        self.handle(Command::LoadQuery(Box::default()));
-        self.handle(Command::SetView(ResultView::Table));
-        self.handle(Command::Run);
-        let tab = self.app.state().tabs.active_id();
-        let request_id = self.app.state().active().run.pending_id().expect("the run was sent");
-        // Before any frame drains the worker, so the demo's own answer to this run (same id)
-        // arrives after it and is ignored as stale.
-        let tag = JobTag::new(tab, Purpose::Run);
-        self.handle(Command::Worker(Event::Finished { tag, request_id, duration_ms: 1, result: Ok(answer) }));
-        let shown = |app: &ExplorerApp| {
-            app.state().active().run.outcome().is_some_and(|outcome| outcome.row_count() == ROWS as usize)
-                && !app.state().active().grid.is_updating()
-        };
-        self.frames_until("the 1M-row grid", shown);
-        // The first frames asked the grid's thread for its view: wait for it too.
-        self.frames_until("the 1M-row grid's view", shown);
-        assert!(shown(&self.app), "the 1M-row result is shown");
-        tab
-    }
+/// Shows `answer` in a new tab, as the worker's answer to that tab's run of `{}`.
+fn show_in_new_tab(window: &mut Window, answer: RunAnswer) -> TabId {
+    window.handle(Command::NewTab);
+    window.handle(Command::LoadQuery(Box::default()));
+    window.handle(Command::SetView(ResultView::Table));
+    window.handle(Command::Run);
+    let tab = window.app.state().tabs.active_id();
+    let request_id = window.app.state().active().run.pending_id().expect("the run was sent");
+    // Before any frame drains the worker, so the demo's own answer to this run (same id)
+    // arrives after it and is ignored as stale.
+    let tag = JobTag::new(tab, Purpose::Run);
+    window.handle(Command::Worker(Event::Finished { tag, request_id, duration_ms: 1, result: Ok(answer) }));
+    let shown = |app: &ExplorerApp| {
+        app.state().active().run.outcome().is_some_and(|outcome| outcome.row_count() == ROWS as usize)
+            && !app.state().active().grid.is_updating()
+    };
+    window.frames_until("the 1M-row grid", TIMEOUT, shown);
+    // The first frames asked the grid's thread for its view: wait for it too.
+    window.frames_until("the 1M-row grid's view", TIMEOUT, shown);
+    assert!(shown(&window.app), "the 1M-row result is shown");
+    tab
 }
 
 /// The process's resident set in MB, after returning free heap pages to the system.
@@ -177,10 +137,10 @@ fn main() {
     }
 
     // Ten tabs: nine hold demo answers; the 1M-row result is not built yet.
-    let mut window = Window::open();
-    window.run_in_tab(OTHER_QUERIES[0], false);
+    let mut window = open();
+    run_in_tab(&mut window, OTHER_QUERIES[0], false);
     for query in &OTHER_QUERIES[1..] {
-        window.run_in_tab(query, true);
+        run_in_tab(&mut window, query, true);
     }
     for _ in 0..20 {
         window.frame();
@@ -189,11 +149,11 @@ fn main() {
 
     let answer = big_answer();
     let table = Arc::clone(&answer.table);
-    let big_tab = window.show_in_new_tab(answer);
+    let big_tab = show_in_new_tab(&mut window, answer);
     assert_eq!(window.app.state().tabs.len(), 10);
 
     // The 1-tab baseline shows the same table (shared, not copied).
-    let mut single = Window::open();
+    let mut single = open();
     let baseline = RunAnswer {
         table,
         meta: Meta { total: ROWS, page_size: 0, count: ROWS },
@@ -201,7 +161,7 @@ fn main() {
         raw: RawAnswer::default(),
     };
     single.handle(Command::CloseTab(single.app.state().tabs.active_id()));
-    single.show_in_new_tab(baseline);
+    show_in_new_tab(&mut single, baseline);
 
     {
         let mut group = criterion.benchmark_group("tabs_1m");

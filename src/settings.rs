@@ -1,6 +1,7 @@
 //! Persisted settings of the window: server URL, connection choice, theme and the last
-//! query; and, beside them in `tabs.json`, the query tabs ([`SavedTabs`]: their queries and
-//! settings, never their results). Never a secret: the API key lives in the environment or the OS keychain
+//! export's folder; and, beside them in `tabs.json`, the query tabs ([`SavedTabs`]: their
+//! queries and settings, never their results). A query lives in `tabs.json` only; the
+//! query that settings files kept before tabs is read once ([`TabBeforeTabs`]). Never a secret: the API key lives in the environment or the OS keychain
 //! (see [`crate::secrets`]).
 //!
 //! The file is JSON in the platform config dir (`settings.json`), written atomically
@@ -156,25 +157,52 @@ pub struct Settings {
     /// Light, dark or system.
     #[serde(deserialize_with = "lenient")]
     pub theme: ThemeSetting,
-    /// The last query as the API reads it (stable across versions).
-    #[serde(deserialize_with = "lenient", skip_serializing_if = "Option::is_none")]
-    pub last_query: Option<QueryBody>,
-    /// The last form state, which may hold half-typed values the body cannot; kept as
-    /// raw JSON so a change of the form model never makes the whole file unreadable.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub last_draft: Option<Value>,
-    /// The result tab shown last (`table`, `chart`, `request`, `response`).
-    #[serde(deserialize_with = "lenient", skip_serializing_if = "Option::is_none")]
-    pub tab: Option<String>,
-    /// The grid's sort, hidden columns and widths; raw JSON owned by the window (`app::grid_ui`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub grid: Option<Value>,
-    /// The chart's settings (kind, measure, top N…); raw JSON owned by the window (`app::chart_ui`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub chart: Option<Value>,
+    /// The tab shown, as settings files from before tabs kept it: read to build the first
+    /// tab when there is no `tabs.json`, never written (the tabs live in `tabs.json` alone,
+    /// so a query is never kept in two places that could disagree).
+    #[serde(flatten, skip_serializing)]
+    pub before_tabs: TabBeforeTabs,
     /// The folder of the last export, where the next one is suggested.
     #[serde(deserialize_with = "lenient", skip_serializing_if = "Option::is_none")]
     pub last_export_dir: Option<PathBuf>,
+}
+
+/// What settings files written before query tabs kept of the one query: the keys
+/// `lastQuery`, `lastDraft`, `tab`, `grid` and `chart`. Only ever read.
+#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct TabBeforeTabs {
+    /// The last query as the API reads it.
+    #[serde(deserialize_with = "lenient")]
+    pub last_query: Option<QueryBody>,
+    /// The last form state (raw JSON owned by `app::draft`).
+    pub last_draft: Option<Value>,
+    /// The result view shown last.
+    #[serde(deserialize_with = "lenient")]
+    pub tab: Option<String>,
+    /// The grid's settings (raw JSON owned by `app::grid_ui`).
+    pub grid: Option<Value>,
+    /// The chart's settings (raw JSON owned by `app::chart_ui`).
+    pub chart: Option<Value>,
+}
+
+impl TabBeforeTabs {
+    /// The same tab in today's shape; `None` when the file kept no query at all.
+    pub fn to_saved_tabs(&self) -> Option<SavedTabs> {
+        if *self == TabBeforeTabs::default() {
+            return None;
+        }
+        let tab = SavedTab {
+            id: 1,
+            draft: self.last_draft.clone(),
+            query: self.last_query.clone(),
+            view: self.tab.clone(),
+            grid: self.grid.clone(),
+            chart: self.chart.clone(),
+            ..SavedTab::default()
+        };
+        Some(SavedTabs { tabs: vec![tab], active: 0 })
+    }
 }
 
 /// Why the settings could not be read or written. Messages say what failed, why, then the path.
@@ -298,15 +326,8 @@ mod tests {
             server_url: Some("http://127.0.0.1:9".to_string()),
             connection: ConnectionChoice::Remote,
             theme: ThemeSetting::Dark,
-            last_query: Some(QueryBody {
-                select: vec![Selection::time(TimeUnit::Day)],
-                ..QueryBody::default()
-            }),
-            last_draft: Some(serde_json::json!({"anything": [1, 2]})),
-            tab: Some("request".to_string()),
-            grid: Some(serde_json::json!({"sort": [{"column": "count", "descending": true}]})),
-            chart: None,
             last_export_dir: Some(PathBuf::from("/home/someone/exports")),
+            before_tabs: TabBeforeTabs::default(),
         };
         settings.save(&nested).unwrap();
         assert_eq!(Settings::load(&nested).unwrap(), settings);
@@ -326,7 +347,36 @@ mod tests {
         let settings = Settings::load(dir.path()).unwrap();
         assert_eq!(settings.server_url.as_deref(), Some("http://x"));
         assert_eq!(settings.theme, ThemeSetting::System);
-        assert_eq!(settings.last_query, None);
+        assert_eq!(settings.before_tabs.last_query, None);
+    }
+
+    #[test]
+    fn a_query_kept_before_tabs_is_read_but_never_written_again() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            Settings::path_in(dir.path()),
+            r#"{"theme":"dark","lastQuery":{"select":[{"type":"time","timeUnit":"day"}]},
+                "tab":"chart","grid":{"sort":[]}}"#,
+        )
+        .unwrap();
+        let settings = Settings::load(dir.path()).unwrap();
+        assert_eq!(settings.theme, ThemeSetting::Dark);
+        let saved = settings.before_tabs.to_saved_tabs().expect("the old query becomes a tab");
+        let tab = &saved.tabs[0];
+        assert_eq!(
+            tab.query,
+            Some(QueryBody { select: vec![Selection::time(TimeUnit::Day)], ..QueryBody::default() })
+        );
+        assert_eq!(tab.view.as_deref(), Some("chart"));
+        assert!(tab.grid.is_some());
+
+        settings.save(dir.path()).unwrap();
+        let text = std::fs::read_to_string(Settings::path_in(dir.path())).unwrap();
+        for key in ["lastQuery", "lastDraft", "\"tab\"", "\"grid\"", "\"chart\""] {
+            assert!(!text.contains(key), "{key} is kept in tabs.json only: {text}");
+        }
+        assert!(text.contains("\"theme\": \"dark\""), "{text}");
+        assert_eq!(Settings::load(dir.path()).unwrap().before_tabs.to_saved_tabs(), None);
     }
 
     #[test]

@@ -441,9 +441,9 @@ fn export_all_rows_cut_at_a_row_boundary_without_a_length_fails_and_writes_no_fi
         type_save_to(&mut scene.window, dir.path().join(name).to_str().unwrap());
         click(&mut scene.window, "Export");
         step_until(&mut scene.window, "the end of the export", |s| {
-            s.export_dialog.as_ref().is_some_and(|d| !matches!(d.status, ExportStatus::Running(_)))
+            s.export.dialog.as_ref().is_some_and(|d| !matches!(d.status, ExportStatus::Running(_)))
         });
-        let status = app(&scene.window).export_dialog.as_ref().unwrap().status.clone();
+        let status = app(&scene.window).export.dialog.as_ref().unwrap().status.clone();
         let ExportStatus::Failed { message } = status else {
             panic!("{name}: expected a failure, got {status:?}")
         };

@@ -19,7 +19,7 @@ use std::sync::{Arc, Mutex};
 
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
-use inkeep_explorer::app::state::TestOutcome;
+use inkeep_explorer::app::connection_model::TestOutcome;
 use inkeep_explorer::app::{AppEnv, ExplorerApp};
 use inkeep_explorer::secrets::{KeySource, Keychain, NO_KEYCHAIN_MESSAGE};
 use inkeep_explorer::settings::Settings;
@@ -36,7 +36,7 @@ fn connect_with_key(harness: &mut Harness<'_, ExplorerApp>, url: &str, key: &str
     click(harness, "Connection…");
     type_into(harness, "Server URL", url);
     type_into(harness, "API key", key);
-    assert!(app(harness).dialog.remember_key, "the dialog remembers the key unless told not to");
+    assert!(app(harness).connection.dialog.remember_key, "the dialog remembers the key unless told not to");
     click(harness, "Connect");
     step_until(harness, "the real connection", connected(ConnectionKind::Remote));
 }
@@ -117,7 +117,7 @@ fn a_key_saved_in_the_real_keychain_is_found_by_a_fresh_app_and_forgotten() {
     click(&mut harness, "Connection…");
     click(&mut harness, "Test connection");
     step_until(&mut harness, "the connection test", |s| {
-        matches!(s.test_outcome, Some(TestOutcome::Passed(_)))
+        matches!(s.connection.test_outcome, Some(TestOutcome::Passed(_)))
     });
     assert_eq!(fake.authorization.lock().unwrap().last().cloned(), Some(format!("Bearer {key}")));
 

@@ -22,7 +22,7 @@ use inkeep_explorer::app::state::{LoadAllState, RunState};
 use inkeep_explorer::app::window::WindowState;
 use inkeep_explorer::app::{AppEnv, ExplorerApp};
 use inkeep_explorer::demo::dataset::{DatasetParams, generate};
-use inkeep_explorer::settings::Settings;
+use inkeep_explorer::settings::{SavedTabs, Settings};
 use inkeep_explorer::worker::ConnectionKind;
 use serde_json::{Value, json};
 use support::*;
@@ -347,10 +347,13 @@ fn switching_to_a_real_connection_and_back_to_the_demo_needs_no_restart() {
     click(&mut harness, "Connect");
     step_until(&mut harness, "the real connection", connected(ConnectionKind::Remote));
     assert_eq!(app(&harness).connection_info().unwrap().base_url, fake.url);
-    assert!(app(&harness).dialog.key_text.is_empty(), "the typed key does not stay in the window");
+    assert!(app(&harness).connection.dialog.key_text.is_empty(), "the typed key does not stay in the window");
     click(&mut harness, "Test connection");
     step_until(&mut harness, "the connection test", |s| {
-        matches!(s.test_outcome, Some(inkeep_explorer::app::state::TestOutcome::Passed(_)))
+        matches!(
+            s.connection.test_outcome,
+            Some(inkeep_explorer::app::connection_model::TestOutcome::Passed(_))
+        )
     });
 
     click(&mut harness, "Use demo data");
@@ -364,6 +367,7 @@ fn settings_keep_the_last_query_across_restarts_and_never_the_key() {
     let dir = tempfile::tempdir().unwrap();
     let env = || AppEnv { config_dir: Some(dir.path().to_path_buf()), ..AppEnv::isolated(DEMO_ROWS) };
     let path = Settings::path_in(dir.path());
+    let tabs_path = SavedTabs::path_in(dir.path());
     {
         let mut harness = window(env(), None);
         step_until(&mut harness, "the demo connection", connected(ConnectionKind::Demo));
@@ -375,15 +379,22 @@ fn settings_keep_the_last_query_across_restarts_and_never_the_key() {
         click(&mut harness, "Connect");
         step_until(&mut harness, "the real connection", connected(ConnectionKind::Remote));
         // Written by the worker shortly after the last change.
-        step_until_outside(&mut harness, "the settings to be written", || {
-            std::fs::read_to_string(&path).is_ok_and(|t| t.contains("timeUnit") && t.contains("127.0.0.1:9"))
+        step_until_outside(&mut harness, "the settings and tabs to be written", || {
+            std::fs::read_to_string(&path).is_ok_and(|t| t.contains("127.0.0.1:9"))
+                && std::fs::read_to_string(&tabs_path).is_ok_and(|t| t.contains("timeUnit"))
         });
     }
     let text = std::fs::read_to_string(&path).unwrap();
-    assert!(!text.contains("typed-secret-key"), "the key must never be written to a file: {text}");
+    let tabs_text = std::fs::read_to_string(&tabs_path).unwrap();
+    for written in [&text, &tabs_text] {
+        assert!(!written.contains("typed-secret-key"), "the key must never be written to a file: {written}");
+    }
     let saved: Value = serde_json::from_str(&text).unwrap();
-    assert_eq!(saved["tab"], json!("request"));
     assert_eq!(saved["connection"], json!("remote"));
+    // The query lives with its tab in tabs.json, and only there.
+    assert!(!text.contains("timeUnit") && saved.get("tab").is_none(), "{text}");
+    let tabs: Value = serde_json::from_str(&tabs_text).unwrap();
+    assert_eq!(tabs["tabs"][0]["view"], json!("request"));
 
     let mut harness = window(env(), None);
     harness.run_ok();
@@ -579,7 +590,7 @@ fn the_chart_tab_draws_one_series_per_type_with_a_legend() {
     harness.get_by_role_and_label(egui::accesskit::Role::CheckBox, "openai").click();
     harness.run_ok();
     assert!(app(&harness).active().chart_settings.hidden_series.contains("openai"));
-    assert!(app(&harness).settings_dirty_since.is_some(), "saved with the settings");
+    assert!(app(&harness).settings.dirty_since.is_some(), "saved with the settings");
 }
 
 #[test]

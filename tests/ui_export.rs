@@ -22,7 +22,8 @@ use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
 use inkeep_explorer::api::client::ApiKey;
 use inkeep_explorer::api::query::parse_query;
-use inkeep_explorer::app::export_model::{ExportScope, ExportStatus};
+use inkeep_explorer::app::export_model::ExportStatus;
+use inkeep_explorer::app::export_plan::ExportScope;
 use inkeep_explorer::app::state::RunState;
 use inkeep_explorer::app::{AppEnv, ExplorerApp};
 use inkeep_explorer::demo::dataset::{DatasetParams, generate};
@@ -34,7 +35,7 @@ use support::*;
 const DEMO_ROWS: u64 = 600;
 
 fn status(harness: &Harness<'_, ExplorerApp>) -> ExportStatus {
-    app(harness).export_dialog.as_ref().expect("the export dialog is open").status.clone()
+    app(harness).export.dialog.as_ref().expect("the export dialog is open").status.clone()
 }
 
 /// Runs `json` once connected and waits for a good answer.
@@ -62,7 +63,7 @@ fn export_to(harness: &mut Harness<'_, ExplorerApp>, path: &Path) -> ExportStatu
     type_into(harness, "Save to", path.to_str().unwrap());
     click(harness, "Export");
     step_until(harness, "the export", |s| {
-        s.export_dialog.as_ref().is_some_and(|d| !matches!(d.status, ExportStatus::Running(_)))
+        s.export.dialog.as_ref().is_some_and(|d| !matches!(d.status, ExportStatus::Running(_)))
     });
     status(harness)
 }
@@ -140,7 +141,7 @@ fn the_current_view_is_written_sorted_searched_and_without_hidden_columns() {
     );
 
     click(&mut harness, "Export…");
-    assert_eq!(app(&harness).export_dialog.as_ref().unwrap().scope, ExportScope::CurrentView);
+    assert_eq!(app(&harness).export.dialog.as_ref().unwrap().scope, ExportScope::CurrentView);
     let path = dir.path().join("view.csv");
     let status = export_to(&mut harness, &path);
     let summary = summary_of(&status).to_string();
@@ -177,12 +178,12 @@ fn the_current_view_is_written_sorted_searched_and_without_hidden_columns() {
     assert_eq!(sidecar["requestId"], json!(shown.server_request_id.clone().expect("the demo gives ids")));
     assert_eq!(sidecar["serverUrl"], json!(app(&harness).connection_info().unwrap().base_url));
     assert_eq!(sidecar["query"], serde_json::to_value(&shown.body).unwrap());
-    assert_eq!(app(&harness).last_export_dir.as_deref(), Some(dir.path()));
+    assert_eq!(app(&harness).export.last_dir.as_deref(), Some(dir.path()));
     assert_eq!(app(&harness).current_settings().last_export_dir.as_deref(), Some(dir.path()));
     click(&mut harness, "Close");
-    assert!(app(&harness).export_dialog.is_none());
+    assert!(app(&harness).export.dialog.is_none());
     click(&mut harness, "Export…");
-    let suggested = PathBuf::from(&app(&harness).export_dialog.as_ref().unwrap().path_text);
+    let suggested = PathBuf::from(&app(&harness).export.dialog.as_ref().unwrap().path_text);
     assert_eq!(suggested.parent(), Some(dir.path()), "suggested in the last folder");
     let name = suggested.file_name().unwrap().to_string_lossy().into_owned();
     assert!(name.starts_with("conversations-") && name.ends_with(".csv"), "{name}");
@@ -196,7 +197,7 @@ fn the_current_view_is_written_sorted_searched_and_without_hidden_columns() {
     click(&mut harness, "XLSX");
     assert!(disabled(&harness, "Write query sidecar"));
     assert!(
-        app(&harness).export_dialog.as_ref().unwrap().path_text.ends_with("bom.xlsx"),
+        app(&harness).export.dialog.as_ref().unwrap().path_text.ends_with("bom.xlsx"),
         "the extension follows"
     );
 }
@@ -210,7 +211,7 @@ fn all_rows_of_a_truncated_result_are_streamed_to_the_file() {
 
     // The banner's button opens the dialog with every row chosen.
     click(&mut harness, "Export all rows");
-    assert_eq!(app(&harness).export_dialog.as_ref().unwrap().scope, ExportScope::AllRows);
+    assert_eq!(app(&harness).export.dialog.as_ref().unwrap().scope, ExportScope::AllRows);
     click(&mut harness, "JSON");
     let path = dir.path().join("all.json");
     let status = export_to(&mut harness, &path);
@@ -369,7 +370,7 @@ fn a_cancelled_export_writes_nothing_and_keeps_the_table() {
         click(&mut harness, "Export");
         // The download got its first bytes, then stalls: the progress says so.
         step_until(&mut harness, "progress", |s| {
-            matches!(&s.export_dialog.as_ref().unwrap().status,
+            matches!(&s.export.dialog.as_ref().unwrap().status,
                 ExportStatus::Running(running) if running.progress.byte_count > 0)
         });
         assert!(
@@ -379,7 +380,7 @@ fn a_cancelled_export_writes_nothing_and_keeps_the_table() {
         assert!(disabled(&harness, "Export…"), "one export at a time");
         click(&mut harness, "Cancel export");
         step_until(&mut harness, "the cancellation", |s| {
-            matches!(s.export_dialog.as_ref().unwrap().status, ExportStatus::Editing)
+            matches!(s.export.dialog.as_ref().unwrap().status, ExportStatus::Editing)
         });
         if earlier {
             assert_eq!(std::fs::read_to_string(&path).unwrap(), "an earlier export", "the old file is kept");

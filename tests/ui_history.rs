@@ -121,9 +121,9 @@ fn runs_are_listed_newest_first_and_restore_and_rerun_use_their_query() {
     assert_eq!(draft_body(app(&harness)), parse_query(COUNT_BY_TYPE).unwrap());
 
     // Re-run the older run: a new run of its query, recorded on top.
-    let last_id = app(&harness).next_request_id;
+    let last_id = app(&harness).ids.peek();
     click_nth(&mut harness, "Re-run", 1);
-    assert!(app(&harness).next_request_id > last_id, "a new run started");
+    assert!(app(&harness).ids.peek() > last_id, "a new run started");
     step_until(&mut harness, "the re-run to be recorded", |s| entries(s).len() == 3);
     assert_eq!(finished_rows(app(&harness)), 1);
     assert_eq!(entries(app(&harness))[0].query, parse_query(COUNT).unwrap());

@@ -5,24 +5,20 @@
 //! and the purpose that asked), never by what the UI happens to show.
 
 use std::path::Path;
-use std::time::Instant;
 
-use crate::api::client::{ApiKey, ClientError};
-use crate::app::commands::{Command, OpenQuery, Opened};
+use crate::app::commands::Command;
 use crate::app::draft::QueryDraft;
-use crate::app::export_model::{ExportCommand, ExportScope};
-use crate::app::format::thousands;
-use crate::app::history_model::HistoryEffect;
-use crate::app::query_form::SuggestionRequest;
+use crate::app::effects::{AfterOpen, Effect, OpenRequest};
+use crate::app::export_model::{ExportCommand, ExportInputs};
+use crate::app::export_plan::ExportScope;
+use crate::app::path_input::NO_FILE_CHOSEN;
+use crate::app::presets_model::PresetsContext;
 use crate::app::save_model::{SaveContent, SaveDialog, crop_rgba, timestamped_file_name};
-use crate::app::state::{ConnectionStatus, ErrorDetails, NoticeKind, ScreenshotPurpose, TestOutcome};
+use crate::app::state::{NoticeKind, ScreenshotPurpose};
 use crate::app::tab::{QueryTab, RunContext, RunFinished, TabEffect};
 use crate::app::window::WindowState;
-use crate::secrets::{KeySource, SecretError};
-use crate::settings::{ConnectionChoice, SavedTabs, Settings, ThemeSetting};
-use crate::worker::{
-    ConnectTarget, ConnectionKind, Event, Job, JobTag, PngPurpose, Purpose, RemoteKey, TabId,
-};
+use crate::settings::{SavedTabs, Settings, ThemeSetting};
+use crate::worker::{ConnectTarget, Event, Job, JobTag, PngPurpose, Purpose, TabId};
 
 impl WindowState {
     /// Applies one command. The only place the window's state changes.
@@ -95,57 +91,13 @@ impl WindowState {
                 self.handle(ctx, Command::SetTheme(next));
             }
             Command::SetTheme(theme) => {
-                self.theme = theme;
+                self.settings.theme = theme;
                 apply_theme(ctx, theme);
                 self.mark_settings_dirty();
             }
-            Command::FetchSuggestion(request) => {
-                let job = match request {
-                    SuggestionRequest::Keys { field } => Job::FetchKeys { field },
-                    SuggestionRequest::Values { field, key } => Job::FetchValues { field, key },
-                };
-                self.worker.send(job);
-            }
-            Command::OpenConnectionDialog => {
-                self.dialog.open = true;
-                self.dialog.server_url.clone_from(&self.server_url);
-                self.dialog.key_text.clear();
-            }
-            Command::CloseConnectionDialog => {
-                self.dialog.open = false;
-                self.dialog.key_text.clear();
-            }
-            Command::ConnectFromDialog => {
-                let base_url = self.dialog.server_url.trim().to_string();
-                if base_url.is_empty() {
-                    self.notify(NoticeKind::Warning, "Enter the server URL first.");
-                    return;
-                }
-                // The typed key goes to the worker and is gone from the window's state at once.
-                let typed = std::mem::take(&mut self.dialog.key_text);
-                let key = if typed.trim().is_empty() {
-                    RemoteKey::Current
-                } else {
-                    RemoteKey::Entered { key: ApiKey::new(typed), remember: self.dialog.remember_key }
-                };
-                self.server_url = base_url.clone();
-                self.saved_server_url = Some(base_url.clone());
-                self.connection_choice = ConnectionChoice::Remote;
-                self.connect(ConnectTarget::Remote { base_url, key });
-                self.mark_settings_dirty();
-            }
-            Command::UseDemo => {
-                self.dialog.key_text.clear();
-                self.connection_choice = ConnectionChoice::Demo;
-                self.connect(ConnectTarget::Demo);
-                self.mark_settings_dirty();
-            }
-            Command::TestConnection => {
-                self.test_outcome = Some(TestOutcome::Running);
-                self.worker.send(Job::TestConnection);
-            }
-            Command::ForgetSavedKey => {
-                self.worker.send(Job::ForgetSavedKey);
+            Command::Connection(command) => {
+                let effects = self.connection.update(command);
+                self.apply_effects(ctx, effects);
             }
             Command::CopyText { text, what } => {
                 ctx.copy_text(text);
@@ -163,8 +115,8 @@ impl WindowState {
             Command::CancelLoadAll => self.update_tab(active, QueryTab::cancel_load_all),
             Command::DismissLoadAllFailure => self.active_mut().dismiss_load_all_failure(),
             Command::GridSettingsChanged | Command::ChartSettingsChanged => self.mark_settings_dirty(),
-            Command::ExportAll => self.handle_export(ExportCommand::Open(ExportScope::AllRows)),
-            Command::Export(command) => self.handle_export(command),
+            Command::ExportAll => self.update_export(ctx, ExportCommand::Open(ExportScope::AllRows)),
+            Command::Export(command) => self.update_export(ctx, command),
             Command::Worker(event) => self.on_worker_event(ctx, event),
             Command::ScreenshotCaptured { purpose: ScreenshotPurpose::Automation, image } => {
                 let Some(path) = self.automation.screenshot.clone() else { return };
@@ -179,7 +131,7 @@ impl WindowState {
                     Some((width, height, rgba)) => {
                         self.save_dialog = Some(SaveDialog::new(
                             "Save the chart as PNG",
-                            self.save_dir.clone(),
+                            self.settings.save_dir.clone(),
                             &timestamped_file_name("chart", "png"),
                             SaveContent::Png { width, height, rgba },
                         ));
@@ -201,7 +153,7 @@ impl WindowState {
             Command::ExportSeriesCsv(text) => {
                 self.save_dialog = Some(SaveDialog::new(
                     "Save the chart's series as CSV",
-                    self.save_dir.clone(),
+                    self.settings.save_dir.clone(),
                     &timestamped_file_name("chart-series", "csv"),
                     SaveContent::Text(text),
                 ));
@@ -232,10 +184,23 @@ impl WindowState {
                 self.worker.send(job);
             }
             Command::SaveDialogCancel => self.save_dialog = None,
-            Command::Presets(command) => self.handle_presets(command),
+            Command::Presets(command) => {
+                let tab = self.tabs.active();
+                let context = PresetsContext {
+                    query: tab
+                        .derived
+                        .body
+                        .as_ref()
+                        .ok_or_else(|| tab.derived.blocked_reason().unwrap_or_default()),
+                    notes: tab.draft.notes.as_deref(),
+                    save_dir: self.settings.save_dir.as_deref(),
+                };
+                let effects = self.presets.update(command, context);
+                self.apply_effects(ctx, effects);
+            }
             Command::History(command) => {
                 let effects = self.run_history.update(command);
-                self.apply_history_effects(ctx, effects);
+                self.apply_effects(ctx, effects);
             }
         }
     }
@@ -259,9 +224,7 @@ impl WindowState {
                 TabEffect::Notice(kind, text) => self.notify(kind, text),
                 TabEffect::SettingsChanged => self.mark_settings_dirty(),
                 TabEffect::RunStarted { request_id, query } => {
-                    let server_url = self
-                        .connection_info()
-                        .map_or_else(|| self.server_url.clone(), |info| info.base_url.clone());
+                    let server_url = self.connection.current_server_url();
                     self.run_history.run_started(request_id, query, server_url);
                 }
                 TabEffect::RunEnded { request_id } => {
@@ -277,7 +240,7 @@ impl WindowState {
     /// Runs a tab's query; runs of other tabs go on.
     fn run_tab(&mut self, tab: TabId) {
         let request_id = self.next_id();
-        let connection_blocked = self.connection_blocked_reason();
+        let connection_blocked = self.connection.blocked_reason();
         // "Cancelled", "Copied"… are about the previous run; warnings stay until they expire.
         if self.notice.as_ref().is_some_and(|notice| notice.kind == NoticeKind::Info) {
             self.notice = None;
@@ -297,9 +260,7 @@ impl WindowState {
         let Some(query_tab) = self.tabs.get_mut(tab) else { return };
         query_tab.stop_quietly(&mut effects);
         self.apply_tab_effects(tab, effects);
-        if self.export_dialog.as_ref().is_some_and(|dialog| dialog.tab == tab && dialog.running().is_none()) {
-            self.export_dialog = None;
-        }
+        self.export.on_tab_closed(tab);
         let Some((closed, index)) = self.tabs.remove(tab) else { return };
         if closed.is_worth_keeping() {
             let title = closed.title();
@@ -309,49 +270,56 @@ impl WindowState {
         self.mark_settings_dirty();
     }
 
-    /// Does what the run history asked for.
-    fn apply_history_effects(&mut self, ctx: &egui::Context, effects: Vec<HistoryEffect>) {
+    /// Applies an [`ExportCommand`] through the export feature.
+    fn update_export(&mut self, ctx: &egui::Context, command: ExportCommand) {
+        let server_url = self.connection_info().map(|info| info.base_url.clone());
+        let inputs = ExportInputs {
+            tabs: &self.tabs,
+            save_dir: self.settings.save_dir.as_deref(),
+            server_url: server_url.as_deref(),
+            ids: &mut self.ids,
+        };
+        let effects = self.export.update(command, inputs);
+        self.apply_effects(ctx, effects);
+    }
+
+    /// Does what a window feature asked for, in order.
+    pub fn apply_effects(&mut self, ctx: &egui::Context, effects: Vec<Effect>) {
         for effect in effects {
             match effect {
-                HistoryEffect::Job(job) => {
+                Effect::Job(job) => {
                     self.worker.send(job);
                 }
-                HistoryEffect::Notify(kind, text) => self.notify(kind, text),
-                HistoryEffect::Open { query, grid_sort, new_tab, run } => {
-                    let opened =
-                        self.open_query(OpenQuery { query: &query, new_tab, preset_name: None, grid_sort });
-                    if run {
-                        self.handle(ctx, Command::Run);
-                    } else {
-                        let text = match opened {
-                            Opened::InTabShown => "Restored the query of that run (Undo goes back).",
-                            Opened::InNewTab => "Restored the query of that run in a new tab.",
-                        };
-                        self.notify(NoticeKind::Info, text);
-                    }
-                }
+                Effect::Notify(kind, text) => self.notify(kind, text),
+                Effect::SettingsChanged => self.mark_settings_dirty(),
+                Effect::Open(request) => self.open_query(ctx, request),
+                Effect::Connect(target) => self.connect(target),
             }
         }
     }
 
     /// Opens a query from a preset or the run history: in the tab shown when it is empty
-    /// (as one undo step), else in a new tab right of it.
-    pub fn open_query(&mut self, open: OpenQuery<'_>) -> Opened {
-        let OpenQuery { query, new_tab, preset_name, grid_sort } = open;
-        let opened = if !new_tab && self.active().is_empty() {
+    /// (as one undo step), else in a new tab right of it; then runs it or says where it went.
+    fn open_query(&mut self, ctx: &egui::Context, request: OpenRequest) {
+        let OpenRequest { query, grid_sort, new_tab, preset_name, then } = request;
+        let into_tab_shown = !new_tab && self.active().is_empty();
+        if into_tab_shown {
             let active = self.tabs.active_id();
-            self.update_tab(active, |tab, effects| tab.load_query(query, effects));
-            Opened::InTabShown
+            self.update_tab(active, |tab, effects| tab.load_query(&query, effects));
         } else {
             let id = self.tabs.new_id();
-            self.tabs.open(QueryTab::new(id, QueryDraft::from_body(query)));
+            self.tabs.open(QueryTab::new(id, QueryDraft::from_body(&query)));
             self.mark_settings_dirty();
-            Opened::InNewTab
-        };
+        }
         let tab = self.active_mut();
         tab.preset_name = preset_name;
         tab.grid.start_next_result_sorted(grid_sort);
-        opened
+        match then {
+            AfterOpen::Run => self.handle(ctx, Command::Run),
+            AfterOpen::Say { in_tab_shown, in_new_tab } => {
+                self.notify(NoticeKind::Info, if into_tab_shown { in_tab_shown } else { in_new_tab });
+            }
+        }
     }
 
     fn on_worker_event(&mut self, ctx: &egui::Context, event: Event) {
@@ -390,15 +358,8 @@ impl WindowState {
                 });
             }
             Event::Connected(info) => {
-                if let Some(notice) = &info.notice {
-                    self.notify(NoticeKind::Warning, notice.clone());
-                }
-                if info.kind == ConnectionKind::Remote {
-                    self.server_url.clone_from(&info.base_url);
-                }
-                self.suggestions = Default::default();
-                self.test_outcome = None;
-                self.connection = ConnectionStatus::Connected(info);
+                let effects = self.connection.on_connected(info);
+                self.apply_effects(ctx, effects);
                 if self.automation.run_pending {
                     self.automation.run_pending = false;
                     let tab = self.automation.tab;
@@ -417,69 +378,26 @@ impl WindowState {
                 }
             }
             Event::ConnectFailed { message } => {
-                if matches!(self.connection, ConnectionStatus::Connected(_)) {
-                    self.notify(
-                        NoticeKind::Warning,
-                        format!("{message} The previous connection is still used."),
-                    );
-                } else {
-                    self.connection = ConnectionStatus::Failed { message: message.clone() };
-                }
+                let effects = self.connection.on_connect_failed(&message);
+                self.apply_effects(ctx, effects);
                 if self.automation.run_pending {
                     self.automation.run_pending = false;
                     self.automation.failure = Some(message);
                 }
             }
             Event::Keys { connection_id, field, result } => {
-                if self.connection_info().is_some_and(|info| info.id == connection_id) {
-                    // An empty list on failure: the form stops asking, and shows "nothing known".
-                    self.suggestions.keys.insert(field, result.unwrap_or_default());
-                }
+                self.connection.on_keys(connection_id, field, result.ok());
             }
             Event::Values { connection_id, field, key, result } => {
-                if self.connection_info().is_some_and(|info| info.id == connection_id) {
-                    self.suggestions.values.insert((field, key), result.unwrap_or_default());
-                }
+                self.connection.on_values(connection_id, field, key, result.ok());
             }
             Event::ConnectionTested { connection_id, result } => {
-                let Some(info) = self.connection_info() else { return };
-                if info.id != connection_id {
-                    return;
-                }
-                let outcome = match result {
-                    Ok(count) => TestOutcome::Passed(format!(
-                        "It works: {} answered and holds {} conversations.",
-                        if info.kind == ConnectionKind::Demo { "the demo API" } else { "the server" },
-                        thousands(count)
-                    )),
-                    Err(error) => TestOutcome::Failed {
-                        summary: explain_connection_error(&error),
-                        details: ErrorDetails::from_client_error(&error),
-                    },
-                };
-                self.test_outcome = Some(outcome);
+                self.connection.on_tested(connection_id, result);
             }
-            Event::KeyForgotten(result) => match result {
-                Ok(()) => {
-                    if let ConnectionStatus::Connected(info) = &mut self.connection
-                        && info.key_source == Some(KeySource::Keychain)
-                    {
-                        info.key_source = Some(KeySource::SessionOnly);
-                    }
-                    self.notify(NoticeKind::Info, "The saved key was removed from the keychain.");
-                }
-                Err(error) => {
-                    // A plain sentence; the keychain's own error goes to the log.
-                    tracing::warn!(error = %error, "the saved key could not be removed");
-                    let text = match error {
-                        SecretError::Unavailable(_) => {
-                            "No system keychain found; there is no saved key to remove."
-                        }
-                        SecretError::Failed(_) => "The system keychain did not remove the saved key.",
-                    };
-                    self.notify(NoticeKind::Warning, text)
-                }
-            },
+            Event::KeyForgotten(result) => {
+                let effects = self.connection.on_key_forgotten(result);
+                self.apply_effects(ctx, effects);
+            }
             Event::SettingsSaved(result) => {
                 if let Err(message) = result {
                     self.notify(NoticeKind::Warning, message);
@@ -490,30 +408,37 @@ impl WindowState {
                 Err(message) => self.notify(NoticeKind::Warning, message),
             },
             Event::SavePathPicked { tag, path } => match tag.purpose {
-                Purpose::Export => self.on_export_path_picked(path),
+                Purpose::Export => {
+                    let effects = self.export.on_path_picked(path);
+                    self.apply_effects(ctx, effects);
+                }
                 _ => {
                     let Some(dialog) = &mut self.save_dialog else { return };
                     dialog.browsing = false;
                     match path {
                         Some(path) => dialog.path_text = path.display().to_string(),
-                        None => self.notify(
-                            NoticeKind::Info,
-                            "No file was chosen (or no file dialog is available here): type the path instead.",
-                        ),
+                        None => self.notify(NoticeKind::Info, NO_FILE_CHOSEN),
                     }
                 }
             },
             event @ (Event::ExportProgress { .. }
             | Event::ExportFinished { .. }
             | Event::FolderOpened { .. }) => {
-                self.on_export_event(event);
+                let effects = self.export.on_event(event);
+                self.apply_effects(ctx, effects);
             }
-            Event::PresetsChanged(update) => self.on_presets_changed(update),
+            Event::PresetsChanged(update) => {
+                let effects = self.presets.on_changed(update);
+                self.apply_effects(ctx, effects);
+            }
             Event::HistoryChanged(update) => {
                 let effects = self.run_history.on_changed(update);
-                self.apply_history_effects(ctx, effects);
+                self.apply_effects(ctx, effects);
             }
-            Event::PresetFilePicked { purpose, path } => self.on_preset_file_picked(purpose, path),
+            Event::PresetFilePicked { purpose, path } => {
+                let effects = self.presets.on_file_picked(purpose, path);
+                self.apply_effects(ctx, effects);
+            }
             Event::PngSaved { purpose: PngPurpose::Chart, path, result } => match result {
                 Ok(()) => self.notify(NoticeKind::Info, format!("Chart saved to {}", path.display())),
                 Err(message) => self.notify(NoticeKind::Warning, message),
@@ -550,51 +475,24 @@ impl WindowState {
         for id in ids {
             self.update_tab(id, QueryTab::stop_quietly);
         }
-        if !matches!(self.connection, ConnectionStatus::Connected(_)) {
-            self.connection = ConnectionStatus::Connecting;
-        }
-        self.test_outcome = None;
+        self.connection.connecting();
         self.worker.send(Job::Connect(target));
-    }
-
-    /// The connect target for the saved connection choice.
-    pub fn startup_target(&self) -> ConnectTarget {
-        match self.connection_choice {
-            ConnectionChoice::Demo => ConnectTarget::Demo,
-            ConnectionChoice::Automatic => {
-                ConnectTarget::Automatic { base_url: self.server_url.clone(), env_key: self.env_key.clone() }
-            }
-            ConnectionChoice::Remote => ConnectTarget::Remote {
-                base_url: self.server_url.clone(),
-                key: match &self.env_key {
-                    Some(key) => RemoteKey::FromEnvironment(key.clone()),
-                    None => RemoteKey::Current,
-                },
-            },
-        }
     }
 
     /// Settings (and tabs) will be written shortly (debounced, on the worker).
     pub fn mark_settings_dirty(&mut self) {
-        if self.settings_dirty_since.is_none() {
-            self.settings_dirty_since = Some(Instant::now());
-        }
+        self.settings.mark_dirty();
     }
 
-    /// What would be written to the settings file now. The last query, grid and chart are
-    /// the tab shown's (the tabs themselves go to `tabs.json`).
+    /// What would be written to the settings file now, gathered from the features that own
+    /// it (the queries go to `tabs.json`).
     pub fn current_settings(&self) -> Settings {
-        let tab = self.active();
         Settings {
-            server_url: self.saved_server_url.clone(),
-            connection: self.connection_choice,
-            theme: self.theme,
-            last_query: Some(tab.draft.best_effort_body()),
-            last_draft: serde_json::to_value(&tab.draft).ok(),
-            tab: Some(tab.view.as_str().to_string()),
-            grid: serde_json::to_value(&tab.grid).ok(),
-            chart: serde_json::to_value(&tab.chart_settings).ok(),
-            last_export_dir: self.last_export_dir.clone(),
+            server_url: self.connection.saved_server_url.clone(),
+            connection: self.connection.choice,
+            theme: self.settings.theme,
+            last_export_dir: self.export.last_dir.clone(),
+            before_tabs: Default::default(),
         }
     }
 
@@ -606,19 +504,17 @@ impl WindowState {
     /// Where settings are written: nowhere for scripted runs (`--exit`), which must not
     /// replace the user's last query with the script's.
     pub fn settings_dir(&self) -> Option<std::path::PathBuf> {
-        if self.automation.exit { None } else { self.config_dir.clone() }
+        if self.automation.exit { None } else { self.settings.config_dir.clone() }
     }
 
     /// Sends the settings and tabs to the worker for writing, if they changed at least
     /// `delay` ago.
     pub fn save_settings_if_due(&mut self, delay: std::time::Duration) {
-        let Some(since) = self.settings_dirty_since else { return };
-        if since.elapsed() < delay {
+        if !self.settings.take_due(delay) {
             return;
         }
-        self.settings_dirty_since = None;
         if let Some(dir) = self.settings_dir() {
-            let tabs = self.tabs_writable.then(|| Box::new(self.current_tabs()));
+            let tabs = self.settings.tabs_writable.then(|| Box::new(self.current_tabs()));
             self.worker.send(Job::SaveSettings { dir, settings: Box::new(self.current_settings()), tabs });
         }
     }
@@ -634,35 +530,15 @@ pub fn apply_theme(ctx: &egui::Context, theme: ThemeSetting) {
     ctx.set_theme(preference);
 }
 
-/// What a failed connection test means, in words: wrong key, wrong kind of key, or no network.
-pub fn explain_connection_error(error: &ClientError) -> String {
-    match error.status() {
-        Some(401) => "The server rejected the API key (HTTP 401): the key is wrong, expired or revoked. \
-                      Paste the current key of an API integration."
-            .to_string(),
-        Some(403) => "The key was recognised but may not read analytics (HTTP 403): it belongs to an \
-                      integration that is not an API integration. Create an API integration in the Inkeep \
-                      dashboard and use its key."
-            .to_string(),
-        Some(_) => error.user_message(),
-        None => match error {
-            ClientError::Connect { .. } | ClientError::Timeout { .. } => {
-                let url = error.url().unwrap_or("the server URL");
-                format!("Cannot reach the server at {url}: check the address and the network connection.")
-            }
-            _ => error.user_message(),
-        },
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::api::client::ClientError;
     use crate::api::query::QueryBody;
     use crate::app::state::RunState;
     use crate::app::{AppEnv, ExplorerApp, LaunchOptions, Startup};
     use crate::data::{Meta, ResultTable};
-    use crate::worker::{ConnectionInfo, RawAnswer, RunAnswer};
+    use crate::worker::{ConnectionInfo, ConnectionKind, RawAnswer, RunAnswer};
     use serde_json::json;
     use std::sync::Arc;
 
@@ -777,11 +653,17 @@ mod tests {
             .grid
             .sort
             .push(crate::app::grid_ui::GridSortKey { column: "count".into(), descending: true });
-        let saved = app.state.current_settings();
+        // They are kept with the tab in tabs.json, and only there.
+        let saved = app.state.current_tabs();
         let text = serde_json::to_string(&saved).unwrap();
-        let loaded: Settings = serde_json::from_str(&text).unwrap();
+        let loaded: SavedTabs = serde_json::from_str(&text).unwrap();
+        let settings_text = serde_json::to_string(&app.state.current_settings()).unwrap();
+        assert!(
+            !settings_text.contains("StackedBars") && !settings_text.contains("\"grid\""),
+            "{settings_text}"
+        );
         let startup = Startup {
-            settings: loaded,
+            tabs: crate::settings::LoadedTabs { tabs: Some(loaded), ..Default::default() },
             ..Startup::prepare(LaunchOptions::default(), AppEnv::isolated(100)).unwrap()
         };
         let restarted = ExplorerApp::new(&ctx, startup).unwrap();
@@ -790,21 +672,5 @@ mod tests {
             crate::app::chart_ui::ChartKind::StackedBars
         );
         assert_eq!(restarted.state.active().grid.sort, app.state.active().grid.sort);
-    }
-
-    #[test]
-    fn connection_errors_are_explained_by_status() {
-        let problem = crate::api::response::Problem::new(401, "unauthorized", "Unauthorized", "bad key");
-        let unauthorized =
-            ClientError::Api { status: 401, problem: Box::new(problem.clone()), url: "u".into() };
-        assert!(explain_connection_error(&unauthorized).contains("rejected the API key"));
-        let forbidden = ClientError::Api { status: 403, problem: Box::new(problem), url: "u".into() };
-        assert!(explain_connection_error(&forbidden).contains("not an API integration"));
-        let network =
-            ClientError::Connect { url: "https://example.invalid/query".into(), message: "dns".into() };
-        assert_eq!(
-            explain_connection_error(&network),
-            "Cannot reach the server at https://example.invalid/query: check the address and the network connection."
-        );
     }
 }

@@ -6,11 +6,10 @@
 use std::sync::Arc;
 
 use crate::api::query::QueryBody;
+use crate::app::connection_model::ConnectionCommand;
 use crate::app::export_model::ExportCommand;
-use crate::app::grid_ui::GridSortKey;
 use crate::app::history_model::HistoryCommand;
 use crate::app::presets_model::PresetsCommand;
-use crate::app::query_form::SuggestionRequest;
 use crate::app::state::{NoticeKind, ResultView, ScreenshotPurpose};
 use crate::settings::ThemeSetting;
 use crate::worker::{Event, TabId};
@@ -73,20 +72,9 @@ pub enum Command {
     ToggleTheme,
     /// Choose a theme (including following the system).
     SetTheme(ThemeSetting),
-    /// Fetch a suggestion list for the form.
-    FetchSuggestion(SuggestionRequest),
-    /// Show the connection dialog.
-    OpenConnectionDialog,
-    /// Hide the connection dialog (the typed key is forgotten).
-    CloseConnectionDialog,
-    /// Connect to the server URL of the dialog with the key typed there (or the current one).
-    ConnectFromDialog,
-    /// Switch to the embedded demo API.
-    UseDemo,
-    /// Run a cheap query on the current connection and explain the outcome.
-    TestConnection,
-    /// Delete the key saved in the keychain.
-    ForgetSavedKey,
+    /// Something of the connection: its bar and dialog, "Test connection", the form's
+    /// suggestions fetched on it.
+    Connection(ConnectionCommand),
     /// Put text on the clipboard.
     CopyText {
         /// The text.
@@ -141,26 +129,4 @@ pub enum Command {
     Presets(PresetsCommand),
     /// Something of the History panel.
     History(HistoryCommand),
-}
-
-/// How [`WindowState::open_query`](crate::app::window::WindowState::open_query) opens a query.
-#[derive(Debug)]
-pub struct OpenQuery<'a> {
-    /// The query.
-    pub query: &'a QueryBody,
-    /// Always in a new tab (Ctrl+click), even when the tab shown is empty.
-    pub new_tab: bool,
-    /// The preset it comes from, for the tab's title.
-    pub preset_name: Option<String>,
-    /// The grid sort its first result starts with.
-    pub grid_sort: Vec<GridSortKey>,
-}
-
-/// Where [`WindowState::open_query`](crate::app::window::WindowState::open_query) put the query.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Opened {
-    /// Into the tab shown, which was empty (one undo step).
-    InTabShown,
-    /// Into a new tab, now shown.
-    InNewTab,
 }

@@ -6,21 +6,22 @@ use egui::{Color32, RichText, TextEdit, Ui};
 
 use crate::api::client::KEY_ENV;
 use crate::app::commands::Command;
+use crate::app::connection_model::{
+    Connection, ConnectionCommand, ConnectionDialog, ConnectionStatus, TestOutcome,
+};
 use crate::app::format::ok_color;
 use crate::app::response_ui::details_grid;
-use crate::app::state::{ConnectionDialog, ConnectionStatus, TestOutcome};
-use crate::app::window::WindowState;
 use crate::worker::ConnectionKind;
 
 /// The badge and server of the current connection, and the button opening the dialog.
 ///
 /// Called inside a right-to-left layout (the right end of the top bar), so widgets are
 /// added right-most first: the button, then the key source, the host, the badge.
-pub fn connection_bar_ui(ui: &mut Ui, state: &WindowState, commands: &mut Vec<Command>) {
+pub fn connection_bar_ui(ui: &mut Ui, connection: &Connection, commands: &mut Vec<Command>) {
     if ui.button("Connection…").on_hover_text("Server URL, API key, test, demo data").clicked() {
-        commands.push(Command::OpenConnectionDialog);
+        commands.push(Command::Connection(ConnectionCommand::OpenDialog));
     }
-    match &state.connection {
+    match &connection.status {
         ConnectionStatus::Connecting => {
             ui.label("Connecting…");
             ui.spinner();
@@ -62,16 +63,13 @@ fn host_of(url: &str) -> &str {
     rest.split('/').next().unwrap_or(rest)
 }
 
-/// The connection dialog (a window), shown while `state.dialog.open`.
-pub fn connection_dialog_ui(
-    ctx: &egui::Context,
-    dialog: &mut ConnectionDialog,
-    state: &WindowState,
-    commands: &mut Vec<Command>,
-) {
+/// The connection dialog (a window), shown while `connection.dialog.open`.
+pub fn connection_dialog_ui(ctx: &egui::Context, connection: &mut Connection, commands: &mut Vec<Command>) {
+    let Connection { dialog, status, test_outcome, env_key, .. } = connection;
     if !dialog.open {
         return;
     }
+    let state = DialogView { status, test_outcome, has_env_key: env_key.is_some() };
     let mut open = true;
     egui::Window::new("Connection")
         .id(egui::Id::unique("connection_dialog"))
@@ -81,19 +79,26 @@ pub fn connection_dialog_ui(
         .default_width(460.0)
         .pivot(egui::Align2::CENTER_TOP)
         .default_pos(ctx.content_rect().center_top() + egui::vec2(0.0, 60.0))
-        .show(ctx, |ui| dialog_contents(ui, dialog, state, commands));
+        .show(ctx, |ui| dialog_contents(ui, dialog, &state, commands));
     if !open {
-        commands.push(Command::CloseConnectionDialog);
+        commands.push(Command::Connection(ConnectionCommand::CloseDialog));
     }
+}
+
+/// What the dialog shows of the connection beside its own draft.
+struct DialogView<'a> {
+    status: &'a ConnectionStatus,
+    test_outcome: &'a Option<TestOutcome>,
+    has_env_key: bool,
 }
 
 fn dialog_contents(
     ui: &mut Ui,
     dialog: &mut ConnectionDialog,
-    state: &WindowState,
+    state: &DialogView<'_>,
     commands: &mut Vec<Command>,
 ) {
-    match &state.connection {
+    match state.status {
         ConnectionStatus::Connected(info) => {
             let what = match info.kind {
                 ConnectionKind::Demo => {
@@ -134,7 +139,7 @@ fn dialog_contents(
         ui.end_row();
 
         let label = ui.label("API key");
-        let hint = if state.env_key.is_some() {
+        let hint = if state.has_env_key {
             format!("empty: use ${KEY_ENV}")
         } else {
             "paste the key of an API integration".to_string()
@@ -152,22 +157,22 @@ fn dialog_contents(
     ui.add_space(6.0);
     ui.horizontal_wrapped(|ui| {
         if ui.button("Connect").on_hover_text("Use this server and key").clicked() {
-            commands.push(Command::ConnectFromDialog);
+            commands.push(Command::Connection(ConnectionCommand::ConnectFromDialog));
         }
         if ui.button("Use demo data").on_hover_text("Switch to the embedded demo API").clicked() {
-            commands.push(Command::UseDemo);
+            commands.push(Command::Connection(ConnectionCommand::UseDemo));
         }
-        let connected = matches!(state.connection, ConnectionStatus::Connected(_));
+        let connected = matches!(state.status, ConnectionStatus::Connected(_));
         let running = matches!(state.test_outcome, Some(TestOutcome::Running));
         if ui
             .add_enabled(connected && !running, egui::Button::new("Test connection"))
             .on_hover_text("Run a tiny query on the current connection")
             .clicked()
         {
-            commands.push(Command::TestConnection);
+            commands.push(Command::Connection(ConnectionCommand::Test));
         }
         if ui.button("Forget saved key").on_hover_text("Remove the key from the keychain").clicked() {
-            commands.push(Command::ForgetSavedKey);
+            commands.push(Command::Connection(ConnectionCommand::ForgetSavedKey));
         }
     });
     match &state.test_outcome {

@@ -1,21 +1,26 @@
-//! The export dialog's model: its state, [`ExportCommand`], and the pure parts (file
-//! names, what is written, the outcome's summary). No egui: `export_dialog.rs` draws it.
+//! The export feature's model: the dialog's state, [`ExportCommand`], and
+//! [`Exports::update`], which applies a command or a worker event and returns the
+//! [`Effect`]s (the export job, notices, "settings changed") instead of reaching into the
+//! rest of the window. The pure parts (file names, what is written, the outcome's summary)
+//! are in `export_plan.rs`. No egui: `export_dialog.rs` draws it.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::Instant;
 
 use jiff::civil::Date;
 
-use crate::api::client::format_bytes;
-use crate::api::query::{QueryBody, Selection};
-use crate::app::format::{format_duration_ms, thousands};
+use crate::api::query::QueryBody;
+use crate::app::effects::Effect;
+use crate::app::export_plan::{
+    ExportScope, export_meta, outcome_summary, plan_export, resolve_path, retarget_extension,
+    suggested_file_name,
+};
 use crate::app::grid_ui::GridState;
-use crate::app::path_input::resolve_typed_path;
-use crate::app::state::{RunOutcome, RunState};
-use crate::data::ResultTable;
-use crate::data::export::{EXCEL_MAX_ROWS, ExportFormat, ExportMeta, ExportOutcome, redact_url};
-use crate::worker::{ExportProgress, ExportSource, TabId};
+use crate::app::path_input::NO_FILE_CHOSEN;
+use crate::app::state::{NoticeKind, RequestIds, RunState};
+use crate::app::tabs::Tabs;
+use crate::data::export::{ExportError, ExportFormat, ExportOptions, ExportOutcome, redact_url};
+use crate::worker::{Event, ExportProgress, ExportRequest, ExportSource, Job, JobTag, Purpose, TabId};
 
 /// The formats offered, with their labels, in display order.
 pub const FORMATS: [(ExportFormat, &str); 4] = [
@@ -24,18 +29,6 @@ pub const FORMATS: [(ExportFormat, &str); 4] = [
     (ExportFormat::Json, "JSON"),
     (ExportFormat::Xlsx, "XLSX"),
 ];
-
-/// Longest file-name stem suggested (before the date), in characters.
-const MAX_STEM_CHARS: usize = 80;
-
-/// Which rows an export writes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ExportScope {
-    /// The grid's view: its rows in its order, its visible columns.
-    CurrentView,
-    /// Every row matching the query, every column.
-    AllRows,
-}
 
 /// What the dialog is doing.
 #[derive(Debug, Clone, PartialEq)]
@@ -174,6 +167,282 @@ pub enum ExportCommand {
     OpenFolder(PathBuf),
 }
 
+/// The export feature of the window: the dialog (at most one, for one tab's result) and
+/// the folder the next export starts in.
+#[derive(Debug, Default)]
+pub struct Exports {
+    /// The export dialog, when open.
+    pub dialog: Option<ExportDialog>,
+    /// The folder of the last export (persisted), where the next one is suggested.
+    pub last_dir: Option<PathBuf>,
+}
+
+/// What an export command needs to know of the rest of the window.
+pub struct ExportInputs<'a> {
+    /// The query tabs (the dialog exports one tab's result).
+    pub tabs: &'a Tabs,
+    /// Where exports are suggested when no export happened yet.
+    pub save_dir: Option<&'a Path>,
+    /// The server of the current connection, if any.
+    pub server_url: Option<&'a str>,
+    /// Where the export job's id comes from (unique across runs, loads and exports).
+    pub ids: &'a mut RequestIds,
+}
+
+impl Exports {
+    /// Applies an [`ExportCommand`].
+    pub fn update(&mut self, command: ExportCommand, inputs: ExportInputs<'_>) -> Vec<Effect> {
+        match command {
+            ExportCommand::Open(scope) => return self.open(scope, &inputs),
+            ExportCommand::Browse => {
+                let Some(dialog) = self.dialog.as_mut() else { return Vec::new() };
+                if dialog.browsing || dialog.running().is_some() {
+                    return Vec::new();
+                }
+                dialog.browsing = true;
+                let directory = dialog
+                    .target_path()
+                    .and_then(|path| path.parent().map(Path::to_path_buf))
+                    .or_else(|| dialog.directory.clone());
+                let file_name = dialog.file_name();
+                let tag = JobTag::new(dialog.tab, Purpose::Export);
+                return vec![Effect::Job(Job::PickSavePath { tag, file_name, directory })];
+            }
+            ExportCommand::Start => return self.start(inputs),
+            ExportCommand::Cancel => {
+                let Some(dialog) = self.dialog.as_mut() else { return Vec::new() };
+                if let ExportStatus::Running(running) = &mut dialog.status
+                    && !running.cancelling
+                {
+                    running.cancelling = true;
+                    return vec![Effect::Job(Job::CancelExport { job_id: running.job_id })];
+                }
+            }
+            ExportCommand::Again => {
+                if let Some(dialog) = self.dialog.as_mut()
+                    && dialog.running().is_none()
+                {
+                    dialog.status = ExportStatus::Editing;
+                }
+            }
+            ExportCommand::Close => {
+                if self.dialog.as_ref().is_some_and(|dialog| dialog.running().is_none()) {
+                    self.dialog = None;
+                }
+            }
+            ExportCommand::OpenFolder(path) => {
+                let folder = match path.parent() {
+                    Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+                    _ => PathBuf::from("."),
+                };
+                return vec![Effect::Job(Job::OpenFolder { folder })];
+            }
+        }
+        Vec::new()
+    }
+
+    fn open(&mut self, scope: ExportScope, inputs: &ExportInputs<'_>) -> Vec<Effect> {
+        if let Some(dialog) = self.dialog.as_mut() {
+            // Already open: keep what was typed; an export in progress keeps going.
+            if dialog.running().is_none() {
+                dialog.scope = scope;
+                if matches!(dialog.status, ExportStatus::Succeeded { .. }) {
+                    dialog.status = ExportStatus::Editing;
+                }
+            }
+            return Vec::new();
+        }
+        let tab = inputs.tabs.active();
+        let Some(outcome) = tab.run.outcome() else {
+            let reason = export_blocked_reason(&tab.run, None).unwrap_or_default();
+            return vec![Effect::Notify(NoticeKind::Info, reason)];
+        };
+        let directory = self.last_dir.clone().or_else(|| inputs.save_dir.map(Path::to_path_buf));
+        let today = jiff::Zoned::now().date();
+        let mut dialog = ExportDialog::new(scope, &outcome.body, directory, today);
+        dialog.tab = tab.id;
+        self.dialog = Some(dialog);
+        Vec::new()
+    }
+
+    fn start(&mut self, inputs: ExportInputs<'_>) -> Vec<Effect> {
+        let Some(dialog) = self.dialog.as_ref() else { return Vec::new() };
+        if dialog.running().is_some() {
+            return Vec::new();
+        }
+        let (format, scope, sidecar, tab_id) = (dialog.format, dialog.scope, dialog.sidecar, dialog.tab);
+        let Some(path) = dialog.target_path() else {
+            return self.fail("Type the file to export to first.".to_string());
+        };
+        let Some(tab) = inputs.tabs.get(tab_id) else {
+            return self.fail("The tab of this result was closed.".to_string());
+        };
+        let Some(outcome) = tab.run.outcome() else {
+            return self.fail("There is no result to export.".to_string());
+        };
+        let truncated = outcome.is_truncated();
+        if scope == ExportScope::CurrentView && tab.grid.is_updating() {
+            return self
+                .fail("The grid is still sorting or searching; export when it shows the rows.".to_string());
+        }
+        if scope == ExportScope::AllRows && truncated {
+            // All rows come from the server the result came from, or not at all.
+            let current = inputs.server_url.map(redact_url);
+            if current.as_deref() != Some(redact_url(&outcome.server_url).as_str()) {
+                return self.fail(format!(
+                    "The connection changed since this result was fetched; run the query again to export \
+                     all its rows ({}).",
+                    redact_url(&outcome.server_url)
+                ));
+            }
+        }
+        let table = &outcome.table;
+        let view = tab.grid.view_of(table);
+        let visible = tab.grid.visible_columns(table);
+        let source = match plan_export(scope, table, view, visible, truncated, &outcome.body) {
+            Ok(source) => source,
+            Err(message) => return self.fail(message),
+        };
+        let total_rows = outcome.meta.total.max(outcome.row_count() as u64);
+        let rows_to_write = match &source {
+            ExportSource::View { rows, .. } => Some(rows.len() as u64),
+            ExportSource::AllRows { .. } => Some(total_rows),
+        };
+        let meta = export_meta(outcome);
+        let options =
+            ExportOptions { sidecar: sidecar && format.takes_sidecar(), ..ExportOptions::default() };
+        let job_id = inputs.ids.take();
+        let request = ExportRequest { source, format, path: path.clone(), meta, options };
+        if let Some(dialog) = self.dialog.as_mut() {
+            dialog.status = ExportStatus::Running(RunningExport {
+                job_id,
+                started: Instant::now(),
+                path,
+                format,
+                scope,
+                rows_to_write,
+                total_rows,
+                progress: ExportProgress::default(),
+                cancelling: false,
+            });
+        }
+        let tag = JobTag::new(tab_id, Purpose::Export);
+        vec![Effect::Job(Job::Export { tag, job_id, request: Box::new(request) })]
+    }
+
+    /// Shows why the export did not start (or failed), in the dialog and the status bar.
+    fn fail(&mut self, message: String) -> Vec<Effect> {
+        if let Some(dialog) = self.dialog.as_mut() {
+            dialog.status = ExportStatus::Failed { message: message.clone() };
+        }
+        vec![Effect::Notify(NoticeKind::Warning, format!("Export failed: {message}"))]
+    }
+
+    /// A tab was closed: a dialog for its result that is not writing goes with it.
+    pub fn on_tab_closed(&mut self, tab: TabId) {
+        if self.dialog.as_ref().is_some_and(|dialog| dialog.tab == tab && dialog.running().is_none()) {
+            self.dialog = None;
+        }
+    }
+
+    /// The file dialog answered for the export dialog.
+    pub fn on_path_picked(&mut self, picked: Option<PathBuf>) -> Vec<Effect> {
+        let Some(dialog) = self.dialog.as_mut() else { return Vec::new() };
+        dialog.browsing = false;
+        let Some(path) = picked else { return vec![Effect::notify(NoticeKind::Info, NO_FILE_CHOSEN)] };
+        // A name ending in another format's extension means that format.
+        if let Some(format) = ExportFormat::from_path(&path)
+            && format.extension() != dialog.format.extension()
+        {
+            dialog.format = format;
+        }
+        dialog.path_text = path.display().to_string();
+        Vec::new()
+    }
+
+    /// Export progress and outcomes from the worker.
+    pub fn on_event(&mut self, event: Event) -> Vec<Effect> {
+        match event {
+            Event::ExportProgress { job_id, progress, .. } => {
+                if let Some(ExportDialog { status: ExportStatus::Running(running), .. }) =
+                    self.dialog.as_mut()
+                    && running.job_id == job_id
+                {
+                    running.progress = progress;
+                }
+                Vec::new()
+            }
+            Event::ExportFinished { job_id, duration_ms, result, .. } => {
+                self.on_finished(job_id, duration_ms, result)
+            }
+            Event::FolderOpened { result: Err(message), .. } => {
+                vec![Effect::Notify(NoticeKind::Warning, message)]
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    fn on_finished(
+        &mut self,
+        job_id: u64,
+        duration_ms: u64,
+        result: Result<ExportOutcome, ExportError>,
+    ) -> Vec<Effect> {
+        let Some(running) = self.dialog.as_ref().and_then(ExportDialog::running) else { return Vec::new() };
+        if running.job_id != job_id {
+            return Vec::new();
+        }
+        let (total_rows, path) = (running.total_rows, running.path.clone());
+        match result {
+            Ok(outcome) => {
+                let mut effects = Vec::new();
+                let summary = outcome_summary(&outcome, total_rows, duration_ms);
+                let folder =
+                    outcome.path.parent().filter(|dir| !dir.as_os_str().is_empty()).map(Path::to_path_buf);
+                if let Some(folder) = &folder
+                    && self.last_dir.as_ref() != Some(folder)
+                {
+                    // The next export starts in the same folder, also after a restart.
+                    self.last_dir = Some(folder.clone());
+                    effects.push(Effect::SettingsChanged);
+                }
+                if let Some(dialog) = self.dialog.as_mut() {
+                    if folder.is_some() {
+                        dialog.directory = folder;
+                    }
+                    dialog.status = ExportStatus::Succeeded { outcome, summary: summary.clone() };
+                }
+                effects.push(Effect::Notify(NoticeKind::Info, summary));
+                effects
+            }
+            Err(ExportError::Cancelled) => {
+                if let Some(dialog) = self.dialog.as_mut() {
+                    dialog.status = ExportStatus::Editing;
+                }
+                let message = format!("Export cancelled; nothing was written ({}).", path.display());
+                vec![Effect::Notify(NoticeKind::Info, message)]
+            }
+            // A short download's message already says that nothing was written.
+            Err(error @ ExportError::Incomplete(_)) => {
+                self.fail(capitalise(&format!("{error}; the table is unchanged.")))
+            }
+            Err(error) => {
+                let message =
+                    format!("{error}. Nothing was written under that name; the table is unchanged.");
+                self.fail(capitalise(&message))
+            }
+        }
+    }
+}
+
+fn capitalise(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
 /// What the dialog shows about the result, computed by the window each frame from its state
 /// (cheap: counts only).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -215,180 +484,6 @@ impl ExportContext {
     }
 }
 
-// ---------------------------------------------------------------------------------------------
-// Pure parts
-// ---------------------------------------------------------------------------------------------
-
-/// A file name that says what the file holds, with the date and the format's extension:
-/// `conversations-2026-11-26.csv`, `conversations-count-by-type-per-day-2026-11-26.xlsx`.
-pub fn suggested_file_name(body: &QueryBody, format: ExportFormat, today: Date) -> String {
-    let mut parts: Vec<String> = vec!["conversations".to_string()];
-    for selection in &body.select {
-        if let Selection::Aggregation { aggregation, .. } = selection {
-            let name = slug(aggregation.as_str());
-            if !parts.contains(&name) {
-                parts.push(name);
-            }
-        }
-    }
-    let groups: Vec<String> = body
-        .group_by
-        .iter()
-        .map(|group| {
-            let mut name = group.field.as_str().to_string();
-            for key in group.path.iter().flatten() {
-                name.push('-');
-                name.push_str(key);
-            }
-            slug(&name)
-        })
-        .filter(|name| !name.is_empty())
-        .collect();
-    if !groups.is_empty() {
-        parts.push(format!("by-{}", groups.join("-")));
-    }
-    if let Some(unit) = body.select.iter().find_map(|selection| match selection {
-        Selection::Time { time_unit, .. } => Some(*time_unit),
-        _ => None,
-    }) {
-        parts.push(format!("per-{}", unit.as_str()));
-    }
-    let mut stem = parts.join("-");
-    if stem.chars().count() > MAX_STEM_CHARS {
-        stem = stem.chars().take(MAX_STEM_CHARS).collect::<String>().trim_end_matches('-').to_string();
-    }
-    format!("{stem}-{}.{}", today.strftime("%Y-%m-%d"), format.extension())
-}
-
-/// Letters, digits and `_` kept, camelCase split, everything else one `-`, lower case:
-/// `countDistinct` → `count-distinct`, `properties.team` → `properties-team`.
-fn slug(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 4);
-    let mut previous_lower = false;
-    for c in text.chars() {
-        if c.is_ascii_alphanumeric() || c == '_' {
-            if c.is_ascii_uppercase() && previous_lower {
-                out.push('-');
-            }
-            previous_lower = c.is_ascii_lowercase() || c.is_ascii_digit();
-            out.push(c.to_ascii_lowercase());
-        } else {
-            previous_lower = false;
-            if !out.is_empty() && !out.ends_with('-') {
-                out.push('-');
-            }
-        }
-    }
-    out.trim_end_matches('-').to_string()
-}
-
-/// The path with its extension switched to `format`'s when it ends in one of the export
-/// extensions (`.csv`, `.json`, `.xlsx`); any other path is left as typed.
-pub fn retarget_extension(path_text: &str, format: ExportFormat) -> String {
-    let path = Path::new(path_text);
-    match ExportFormat::from_path(path) {
-        Some(current) if current.extension() != format.extension() => {
-            path.with_extension(format.extension()).display().to_string()
-        }
-        _ => path_text.to_string(),
-    }
-}
-
-/// The file a typed path names: `~/` at home, relative paths inside `directory`, the format's
-/// extension added when the name has none. `None` when nothing is typed.
-pub fn resolve_path(path_text: &str, directory: Option<&Path>, format: ExportFormat) -> Option<PathBuf> {
-    let mut path = resolve_typed_path(path_text, directory)?;
-    if path.extension().is_none() {
-        path.set_extension(format.extension());
-    }
-    Some(path)
-}
-
-/// What to hand the worker for `scope`, given the table, the grid's view of it (`None` when
-/// the grid has not drawn this table) and its visible columns, and whether the table holds
-/// fewer rows than match. Errors say why the export cannot start.
-pub fn plan_export(
-    scope: ExportScope,
-    table: &Arc<ResultTable>,
-    view: Option<Arc<Vec<u32>>>,
-    visible_columns: Vec<usize>,
-    truncated: bool,
-    body: &QueryBody,
-) -> Result<ExportSource, String> {
-    match scope {
-        ExportScope::AllRows if truncated => Ok(ExportSource::AllRows { body: body.clone() }),
-        ExportScope::AllRows => Ok(ExportSource::View {
-            table: Arc::clone(table),
-            rows: Arc::new(table.all_rows()),
-            columns: (0..table.column_count()).collect(),
-        }),
-        ExportScope::CurrentView => {
-            let Some(rows) = view else {
-                return Err(
-                    "The grid has not shown this result yet; open the Table tab and try again.".to_string()
-                );
-            };
-            if visible_columns.is_empty() {
-                return Err(
-                    "Every column is hidden in the grid: show some in the Columns menu, or export all rows."
-                        .to_string(),
-                );
-            }
-            Ok(ExportSource::View { table: Arc::clone(table), rows, columns: visible_columns })
-        }
-    }
-}
-
-/// What the sidecar and the XLSX "Query" sheet record: the body sent, the server (without
-/// credentials), when it ran, the server's request id and the rows matching. Never the key.
-pub fn export_meta(outcome: &RunOutcome) -> ExportMeta {
-    ExportMeta {
-        body: outcome.body.clone(),
-        server_url: redact_url(&outcome.server_url),
-        run_at: outcome.run_at,
-        request_id: outcome.server_request_id.clone(),
-        total: Some(outcome.meta.total.max(outcome.row_count() as u64)),
-    }
-}
-
-/// The outcome in words: rows, of how many, the file and its size, the sheets of a big
-/// workbook, cut cells, the sidecar.
-pub fn outcome_summary(outcome: &ExportOutcome, total_rows: u64, duration_ms: u64) -> String {
-    let rows = outcome.rows_written;
-    let of_total = if rows < total_rows { format!(" of {}", thousands(total_rows)) } else { String::new() };
-    let noun = if rows == 1 && of_total.is_empty() { "row" } else { "rows" };
-    let mut text = format!(
-        "Exported {}{of_total} {noun} in {} to {} ({}).",
-        thousands(rows),
-        format_duration_ms(duration_ms),
-        outcome.path.display(),
-        format_bytes(outcome.bytes)
-    );
-    if rows > total_rows {
-        text.push_str(&format!(" The run had counted {}; the data changed since.", thousands(total_rows)));
-    }
-    if outcome.sheets > 1 {
-        text.push_str(&format!(
-            " An Excel sheet holds {} rows, so the rows continue over {} sheets (\"Result\" to \"Result ({})\").",
-            thousands(u64::from(EXCEL_MAX_ROWS)),
-            outcome.sheets,
-            outcome.sheets
-        ));
-    }
-    if outcome.truncated_cells > 0 {
-        text.push_str(&format!(
-            " {} cells held more than Excel's 32,767 characters and were cut.",
-            thousands(outcome.truncated_cells)
-        ));
-    }
-    if let Some(sidecar) = &outcome.sidecar
-        && let Some(name) = sidecar.file_name()
-    {
-        text.push_str(&format!(" The query is described in {}.", name.to_string_lossy()));
-    }
-    text
-}
-
 /// Why the Export… button is disabled, or `None` when it is enabled.
 pub fn export_blocked_reason(run: &RunState, dialog: Option<&ExportDialog>) -> Option<String> {
     if dialog.is_some_and(|dialog| dialog.running().is_some()) {
@@ -408,127 +503,9 @@ pub fn export_blocked_reason(run: &RunState, dialog: Option<&ExportDialog>) -> O
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::query::parse_query;
-    use serde_json::json;
 
     fn day() -> Date {
         Date::new(2026, 11, 26).unwrap()
-    }
-
-    #[test]
-    fn file_names_say_what_the_query_holds() {
-        let csv = ExportFormat::Csv { bom: false };
-        assert_eq!(suggested_file_name(&QueryBody::default(), csv, day()), "conversations-2026-11-26.csv");
-        let by_type_per_day = parse_query(
-            r#"{"select":[{"type":"time","timeUnit":"day"},{"type":"aggregation","aggregation":"count"}],
-                "groupBy":[{"field":"type"}]}"#,
-        )
-        .unwrap();
-        assert_eq!(
-            suggested_file_name(&by_type_per_day, ExportFormat::Xlsx, day()),
-            "conversations-count-by-type-per-day-2026-11-26.xlsx"
-        );
-        let json_path = parse_query(
-            r#"{"select":[{"type":"aggregation","aggregation":"countDistinct","field":"id"},
-                {"type":"aggregation","aggregation":"count"}],
-                "groupBy":[{"field":"properties","path":["team name"]},{"field":"organizationId"}]}"#,
-        )
-        .unwrap();
-        assert_eq!(
-            suggested_file_name(&json_path, ExportFormat::Json, day()),
-            "conversations-count-distinct-count-by-properties-team-name-organization-id-2026-11-26.json"
-        );
-    }
-
-    #[test]
-    fn the_extension_follows_the_format_and_is_added_when_missing() {
-        assert_eq!(retarget_extension("/x/a.csv", ExportFormat::Xlsx), "/x/a.xlsx");
-        assert_eq!(retarget_extension("/x/a.xlsx", ExportFormat::Csv { bom: true }), "/x/a.csv");
-        // Not an export extension: left as typed.
-        assert_eq!(retarget_extension("/x/a.txt", ExportFormat::Json), "/x/a.txt");
-        let dir = PathBuf::from("/exports");
-        assert_eq!(resolve_path("a", Some(&dir), ExportFormat::Json), Some(dir.join("a.json")));
-        assert_eq!(resolve_path("sub/b.csv", Some(&dir), ExportFormat::Json), Some(dir.join("sub/b.csv")));
-        assert_eq!(
-            resolve_path("/abs/c.xlsx", Some(&dir), ExportFormat::Xlsx),
-            Some(PathBuf::from("/abs/c.xlsx"))
-        );
-        assert_eq!(resolve_path("  ", Some(&dir), ExportFormat::Xlsx), None);
-        assert_eq!(resolve_path("/abs/", None, ExportFormat::Xlsx), None);
-    }
-
-    fn table() -> Arc<ResultTable> {
-        let rows: Vec<_> = (0..5)
-            .map(|i| json!({"a": i, "b": format!("r{i}"), "c": i % 2 == 0}).as_object().unwrap().clone())
-            .collect();
-        Arc::new(ResultTable::from_rows(&QueryBody::default(), &rows))
-    }
-
-    #[test]
-    fn the_view_becomes_the_rows_and_columns_written() {
-        let table = table();
-        let body = QueryBody { notes: Some("n".into()), ..QueryBody::default() };
-        let view = Arc::new(vec![4, 2, 0]);
-        match plan_export(ExportScope::CurrentView, &table, Some(view.clone()), vec![2, 0], false, &body)
-            .unwrap()
-        {
-            ExportSource::View { rows, columns, .. } => {
-                assert_eq!(*rows, vec![4, 2, 0]);
-                assert_eq!(columns, vec![2, 0]);
-            }
-            other => panic!("{other:?}"),
-        }
-        // All rows of a complete table: the table as it is, every column.
-        match plan_export(ExportScope::AllRows, &table, Some(view.clone()), vec![2], false, &body).unwrap() {
-            ExportSource::View { rows, columns, .. } => {
-                assert_eq!(*rows, vec![0, 1, 2, 3, 4]);
-                assert!(table.column_count() > 2, "more columns than the view shows");
-                assert_eq!(columns, (0..table.column_count()).collect::<Vec<_>>());
-            }
-            other => panic!("{other:?}"),
-        }
-        // All rows of a truncated table: streamed, with the run's body.
-        match plan_export(ExportScope::AllRows, &table, Some(view), vec![2], true, &body).unwrap() {
-            ExportSource::AllRows { body: sent } => assert_eq!(sent, body),
-            other => panic!("{other:?}"),
-        }
-        let no_view = plan_export(ExportScope::CurrentView, &table, None, vec![0], false, &body).unwrap_err();
-        assert!(no_view.contains("Table tab"), "{no_view}");
-        let hidden =
-            plan_export(ExportScope::CurrentView, &table, Some(Arc::new(vec![0])), Vec::new(), false, &body)
-                .unwrap_err();
-        assert!(hidden.contains("Every column is hidden"), "{hidden}");
-    }
-
-    #[test]
-    fn the_summary_tells_rows_sheets_and_the_sidecar() {
-        let outcome = ExportOutcome {
-            path: PathBuf::from("/x/big.xlsx"),
-            rows_written: 2_500_000,
-            sheets: 3,
-            bytes: 3 * 1024 * 1024,
-            sidecar: None,
-            truncated_cells: 2,
-        };
-        let text = outcome_summary(&outcome, 2_500_000, 61_000);
-        assert_eq!(
-            text,
-            "Exported 2,500,000 rows in 1 min 01 s to /x/big.xlsx (3 MiB). An Excel sheet holds 1,048,576 rows, \
-             so the rows continue over 3 sheets (\"Result\" to \"Result (3)\"). 2 cells held more than Excel's \
-             32,767 characters and were cut."
-        );
-        let csv = ExportOutcome {
-            path: PathBuf::from("/x/v.csv"),
-            rows_written: 37,
-            sheets: 1,
-            bytes: 100,
-            sidecar: Some(PathBuf::from("/x/v.csv.query.json")),
-            truncated_cells: 0,
-        };
-        assert_eq!(
-            outcome_summary(&csv, 3_000, 5),
-            "Exported 37 of 3,000 rows in 5 ms to /x/v.csv (100 bytes). The query is described in v.csv.query.json."
-        );
     }
 
     #[test]

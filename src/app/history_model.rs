@@ -8,6 +8,7 @@ use std::time::Instant;
 use jiff::Timestamp;
 
 use crate::api::query::QueryBody;
+use crate::app::effects::{AfterOpen, Effect, OpenRequest};
 use crate::app::grid_ui::GridSortKey;
 use crate::app::presets_model::grid_sort_keys;
 use crate::app::state::{NoticeKind, RunState};
@@ -148,32 +149,10 @@ pub enum HistoryCommand {
     DismissWarning,
 }
 
-/// What applying a [`HistoryCommand`] asks of the rest of the window; the dispatcher
-/// applies it, so the history never reaches into the tabs or the worker itself.
-#[derive(Debug)]
-pub enum HistoryEffect {
-    /// Send this job to the worker.
-    Job(Job),
-    /// Show a status-bar notice.
-    Notify(NoticeKind, String),
-    /// Open a recorded query: into the tab shown when it is empty (one undo step), else
-    /// into a new tab.
-    Open {
-        /// The query as it was run.
-        query: QueryBody,
-        /// The grid sort its result starts with.
-        grid_sort: Vec<GridSortKey>,
-        /// Always into a new tab (Ctrl+click).
-        new_tab: bool,
-        /// Run it once opened (Re-run) rather than say where it went (Restore).
-        run: bool,
-    },
-}
-
 impl RunHistory {
     /// Applies a history command to the panel's state and returns what the rest of the
     /// window must do.
-    pub fn update(&mut self, command: HistoryCommand) -> Vec<HistoryEffect> {
+    pub fn update(&mut self, command: HistoryCommand) -> Vec<Effect> {
         match command {
             HistoryCommand::TogglePanel => self.panel_open = !self.panel_open,
             HistoryCommand::Restore { id, new_tab } => return self.open_entry(&id, new_tab, false),
@@ -181,7 +160,7 @@ impl RunHistory {
             HistoryCommand::AskClear => self.confirm_clear = true,
             HistoryCommand::Clear => {
                 self.confirm_clear = false;
-                return vec![HistoryEffect::Job(Job::History(HistoryOp::Clear))];
+                return vec![Effect::Job(Job::History(HistoryOp::Clear))];
             }
             HistoryCommand::CancelClear => self.confirm_clear = false,
             HistoryCommand::DismissWarning => self.warning = None,
@@ -190,14 +169,19 @@ impl RunHistory {
     }
 
     /// Opens an entry's query, or says it is gone.
-    fn open_entry(&self, id: &str, new_tab: bool, run: bool) -> Vec<HistoryEffect> {
-        match self.entry_query(id) {
-            Some((query, grid_sort)) => vec![HistoryEffect::Open { query, grid_sort, new_tab, run }],
-            None => vec![HistoryEffect::Notify(
-                NoticeKind::Warning,
-                "That run is no longer in the history.".to_string(),
-            )],
-        }
+    fn open_entry(&self, id: &str, new_tab: bool, run: bool) -> Vec<Effect> {
+        let Some((query, grid_sort)) = self.entry_query(id) else {
+            return vec![Effect::notify(NoticeKind::Warning, "That run is no longer in the history.")];
+        };
+        let then = if run {
+            AfterOpen::Run
+        } else {
+            AfterOpen::Say {
+                in_tab_shown: "Restored the query of that run (Undo goes back).".to_string(),
+                in_new_tab: "Restored the query of that run in a new tab.".to_string(),
+            }
+        };
+        vec![Effect::Open(OpenRequest { query, grid_sort, new_tab, preset_name: None, then })]
     }
 
     /// The recorded query of an entry, and the grid sort it starts its result with, unless
@@ -209,13 +193,13 @@ impl RunHistory {
 
     /// Takes the worker's new snapshot of the history. A history that cannot be saved
     /// says so once, not after every run.
-    pub fn on_changed(&mut self, update: HistoryUpdate) -> Vec<HistoryEffect> {
+    pub fn on_changed(&mut self, update: HistoryUpdate) -> Vec<Effect> {
         self.store = Some(update.store);
         self.generation += 1;
         match update.warning {
             Some(warning) if self.warning.as_ref() != Some(&warning) => {
                 self.warning = Some(warning.clone());
-                vec![HistoryEffect::Notify(NoticeKind::Warning, warning)]
+                vec![Effect::Notify(NoticeKind::Warning, warning)]
             }
             _ => Vec::new(),
         }
@@ -243,7 +227,7 @@ mod tests {
         ] {
             let effects = history.update(command);
             assert!(
-                matches!(effects.as_slice(), [HistoryEffect::Notify(NoticeKind::Warning, text)] if text.contains("no longer")),
+                matches!(effects.as_slice(), [Effect::Notify(NoticeKind::Warning, text)] if text.contains("no longer")),
                 "{effects:?}"
             );
         }
@@ -256,10 +240,7 @@ mod tests {
         assert!(history.confirm_clear);
         let effects = history.update(HistoryCommand::Clear);
         assert!(!history.confirm_clear);
-        assert!(
-            matches!(effects.as_slice(), [HistoryEffect::Job(Job::History(HistoryOp::Clear))]),
-            "{effects:?}"
-        );
+        assert!(matches!(effects.as_slice(), [Effect::Job(Job::History(HistoryOp::Clear))]), "{effects:?}");
     }
 
     #[test]

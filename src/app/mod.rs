@@ -17,10 +17,13 @@ pub mod chart_tab;
 pub mod chart_ui;
 pub mod command;
 pub mod commands;
+pub mod connection_model;
 pub mod connection_ui;
 pub mod draft;
+pub mod effects;
 pub mod export_dialog;
 pub mod export_model;
+pub mod export_plan;
 pub mod format;
 pub mod grid_ui;
 mod grid_view_cache;
@@ -35,6 +38,7 @@ pub mod raw_json;
 pub mod response_ui;
 pub mod save_dialog;
 pub mod save_model;
+pub mod settings_model;
 pub mod start_page;
 pub mod state;
 pub mod status_ui;
@@ -55,13 +59,13 @@ use crate::api::client::{ApiKey, ClientConfig, DEFAULT_BASE_URL, SERVER_URL_ENV}
 use crate::api::query::{QueryBody, parse_query};
 use crate::app::command::apply_theme;
 use crate::app::commands::Command;
+use crate::app::connection_model::{Connection, ConnectionCommand, ConnectionStatus};
 use crate::app::draft::QueryDraft;
 use crate::app::inspector_ui::{CurlAuth, InspectorContext, inspector_ui};
 use crate::app::query_form::{FormContext, query_form_ui};
+use crate::app::settings_model::WindowSettings;
 use crate::app::start_page::{StartConnection, StartPage};
-use crate::app::state::{
-    Automation, ConnectionDialog, ConnectionStatus, NoticeKind, ResultView, ScreenshotPurpose,
-};
+use crate::app::state::{Automation, NoticeKind, ResultView, ScreenshotPurpose};
 use crate::app::tab::QueryTab;
 use crate::app::tab_strip_ui::TabStripState;
 use crate::app::tabs::Tabs;
@@ -305,10 +309,13 @@ impl ExplorerApp {
             .unwrap_or_else(|| DEFAULT_BASE_URL.to_string());
         apply_theme(ctx, settings.theme);
         let LoadedTabs { tabs: saved_tabs, notice: tabs_notice, read_only: tabs_read_only } = tabs;
-        let mut tabs = match saved_tabs.as_ref().and_then(Tabs::restore) {
-            Some(tabs) => tabs,
-            None => first_start_tabs(&settings),
-        };
+        // No tabs saved (a first start, or an upgrade from before tabs): the query the
+        // settings kept then, else one empty tab.
+        let mut tabs = saved_tabs
+            .or_else(|| settings.before_tabs.to_saved_tabs())
+            .as_ref()
+            .and_then(Tabs::restore)
+            .unwrap_or_else(|| Tabs::with_draft(QueryDraft::default()));
         // `--query` / `--preset` open in a tab of their own; the automation acts on it.
         // (A window whose only tab holds nothing at all gets the query in that tab.)
         if let Some(body) = &query {
@@ -337,28 +344,27 @@ impl ExplorerApp {
         let (screenshot_sender, screenshots) = mpsc::channel();
         let mut state = WindowState {
             tabs,
-            next_request_id: 1,
-            theme: settings.theme,
-            connection: ConnectionStatus::Connecting,
-            test_outcome: None,
-            dialog: ConnectionDialog { remember_key: true, ..ConnectionDialog::default() },
-            server_url,
-            saved_server_url: settings.server_url.clone(),
-            suggestions: Default::default(),
-            notice: None,
-            automation,
-            settings_dirty_since: None,
-            config_dir: env.config_dir.clone(),
-            tabs_writable: tabs_read_only.is_none(),
-            env_key: env.env_key.clone(),
-            connection_choice: settings.connection,
-            save_dialog: None,
-            save_dir: env.save_dir.clone(),
-            export_dialog: None,
-            last_export_dir: settings.last_export_dir.clone(),
-            screenshot_sender,
+            ids: Default::default(),
+            connection: Connection::new(
+                server_url,
+                settings.server_url.clone(),
+                settings.connection,
+                env.env_key.clone(),
+            ),
+            settings: WindowSettings {
+                theme: settings.theme,
+                dirty_since: None,
+                config_dir: env.config_dir.clone(),
+                tabs_writable: tabs_read_only.is_none(),
+                save_dir: env.save_dir.clone(),
+            },
             presets: Default::default(),
             run_history: Default::default(),
+            export: export_model::Exports { dialog: None, last_dir: settings.last_export_dir.clone() },
+            save_dialog: None,
+            notice: None,
+            automation,
+            screenshot_sender,
             worker,
         };
         if let Some(notice) = tabs_notice {
@@ -369,7 +375,7 @@ impl ExplorerApp {
         if let Some(notice) = notice {
             state.notify(NoticeKind::Warning, notice);
         }
-        let target = state.startup_target();
+        let target = state.connection.startup_target();
         state.connect(target);
         Ok(ExplorerApp { state, tab_strip: TabStripState::default(), screenshots, failure_slot: None })
     }
@@ -437,16 +443,14 @@ impl ExplorerApp {
         }
         egui::CentralPanel::default().show(ui, |ui| self.centre_ui(ui, &mut commands));
 
-        let mut dialog = std::mem::take(&mut self.state.dialog);
-        connection_ui::connection_dialog_ui(&ctx, &mut dialog, &self.state, &mut commands);
-        self.state.dialog = dialog;
+        connection_ui::connection_dialog_ui(&ctx, &mut self.state.connection, &mut commands);
         save_dialog::save_dialog_ui(&ctx, &mut self.state.save_dialog, &mut commands);
-        let export_context = match self.state.export_dialog.as_ref().and_then(|d| self.state.tabs.get(d.tab))
+        let export_context = match self.state.export.dialog.as_ref().and_then(|d| self.state.tabs.get(d.tab))
         {
             Some(tab) => export_model::ExportContext::of(&tab.run, &tab.grid),
             None => export_model::ExportContext::default(),
         };
-        export_dialog::export_dialog_ui(&ctx, &mut self.state.export_dialog, &export_context, &mut commands);
+        export_dialog::export_dialog_ui(&ctx, &mut self.state.export.dialog, &export_context, &mut commands);
         presets_ui::presets_dialogs_ui(&ctx, &mut self.state.presets, &mut commands);
         history_ui::clear_confirm_ui(&ctx, &self.state.run_history, &mut commands);
 
@@ -455,7 +459,7 @@ impl ExplorerApp {
         }
         self.automation_step(&ctx);
         self.state.save_settings_if_due(SETTINGS_SAVE_DELAY);
-        if let Some(since) = self.state.settings_dirty_since {
+        if let Some(since) = self.state.settings.dirty_since {
             ctx.request_repaint_after(SETTINGS_SAVE_DELAY.saturating_sub(since.elapsed()));
         }
     }
@@ -517,9 +521,10 @@ impl ExplorerApp {
         egui::ScrollArea::vertical().id_salt("query_form_scroll").auto_shrink([false, false]).show(
             ui,
             |ui| {
-                let WindowState { tabs, suggestions, .. } = &mut self.state;
+                let WindowState { tabs, connection, .. } = &mut self.state;
                 let tab = tabs.active_mut();
-                let form_ctx = FormContext { problems: &tab.derived.problems, suggestions };
+                let form_ctx =
+                    FormContext { problems: &tab.derived.problems, suggestions: &connection.suggestions };
                 // Each tab's form keeps its own widget state (open menus, scroll).
                 let output = ui.push_id(tab.id, |ui| query_form_ui(ui, &mut tab.draft, &form_ctx)).inner;
                 if output.changed {
@@ -530,7 +535,12 @@ impl ExplorerApp {
                     };
                     commands.push(Command::DraftEdited { coalesce_key });
                 }
-                commands.extend(output.requests.into_iter().map(Command::FetchSuggestion));
+                commands.extend(
+                    output
+                        .requests
+                        .into_iter()
+                        .map(|request| Command::Connection(ConnectionCommand::FetchSuggestion(request))),
+                );
             },
         );
     }
@@ -542,9 +552,9 @@ impl ExplorerApp {
             }
             Some(info) if info.key_source.is_none() => (info.base_url.clone(), CurlAuth::Without),
             Some(info) => (info.base_url.clone(), CurlAuth::KeyFromEnvironment),
-            None => (self.state.server_url.clone(), CurlAuth::KeyFromEnvironment),
+            None => (self.state.connection.server_url.clone(), CurlAuth::KeyFromEnvironment),
         };
-        let WindowState { tabs, export_dialog, presets, run_history, connection, .. } = &mut self.state;
+        let WindowState { tabs, export, presets, run_history, connection, .. } = &mut self.state;
         let tab = tabs.active_mut();
         ui.horizontal(|ui| {
             for view in ResultView::ALL {
@@ -555,7 +565,7 @@ impl ExplorerApp {
             if tab.view == ResultView::Table {
                 ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                     // The dialog belongs to this tab's result only if it was opened for it.
-                    let dialog = export_dialog.as_ref().filter(|dialog| dialog.tab == tab.id);
+                    let dialog = export.dialog.as_ref().filter(|dialog| dialog.tab == tab.id);
                     export_dialog::export_button_ui(ui, &tab.run, dialog, commands);
                 });
             }
@@ -573,7 +583,7 @@ impl ExplorerApp {
                 let start_page = || StartPage {
                     presets: presets.store.as_ref().map(|store| store.list()),
                     recent_runs: run_history.store.as_ref().map(|store| store.entries()),
-                    connection: start_connection(connection),
+                    connection: start_connection(&connection.status),
                     now: jiff::Timestamp::now(),
                 };
                 table_tab::table_tab_ui(ui, &tab.run, &tab.load_all, &mut tab.grid, start_page, commands)
@@ -607,7 +617,7 @@ impl ExplorerApp {
         }
         let waiting = automation.run_pending
             || automation.run_id.is_some()
-            || matches!(self.state.connection, ConnectionStatus::Connecting);
+            || matches!(self.state.connection.status, ConnectionStatus::Connecting);
         if waiting {
             self.state.automation.settled_frames = 0;
             return;
@@ -651,7 +661,7 @@ impl eframe::App for ExplorerApp {
 
     fn save(&mut self, _storage: &mut dyn eframe::Storage) {
         // eframe keeps window size and panel widths; our settings go to their own file.
-        if self.state.settings_dirty_since.is_some() {
+        if self.state.settings.dirty_since.is_some() {
             self.state.save_settings_if_due(Duration::ZERO);
         }
     }
@@ -662,7 +672,7 @@ impl eframe::App for ExplorerApp {
             if let Err(err) = self.state.current_settings().save(&dir) {
                 tracing::warn!("{err}");
             }
-            if self.state.tabs_writable
+            if self.state.settings.tabs_writable
                 && let Err(err) = self.state.current_tabs().save(&dir)
             {
                 tracing::warn!("{err}");
@@ -679,32 +689,6 @@ fn start_connection(status: &ConnectionStatus) -> StartConnection<'_> {
         ConnectionStatus::Connected(info) => StartConnection::Remote { url: &info.base_url },
         ConnectionStatus::Failed { message } => StartConnection::Failed { message },
     }
-}
-
-/// The tabs of a window with no saved tabs (a first start, or a settings file from before
-/// tabs): one tab with the last form state, else the last query, else an empty query, and
-/// the last grid, chart and result view.
-fn first_start_tabs(settings: &Settings) -> Tabs {
-    let draft = settings
-        .last_draft
-        .as_ref()
-        .and_then(|value| serde_json::from_value(value.clone()).ok())
-        .or_else(|| settings.last_query.as_ref().map(QueryDraft::from_body))
-        .unwrap_or_default();
-    let mut tabs = Tabs::with_draft(draft);
-    let tab = tabs.active_mut();
-    tab.grid = settings
-        .grid
-        .as_ref()
-        .and_then(|value| serde_json::from_value(value.clone()).ok())
-        .unwrap_or_default();
-    tab.chart_settings = settings
-        .chart
-        .as_ref()
-        .and_then(|value| serde_json::from_value(value.clone()).ok())
-        .unwrap_or_default();
-    tab.view = settings.tab.as_deref().and_then(ResultView::from_name).unwrap_or_default();
-    tabs
 }
 
 /// Title, Run / Cancel, undo / redo, presets, theme, connection.
@@ -769,7 +753,7 @@ fn top_bar_ui(ui: &mut Ui, state: &mut WindowState, commands: &mut Vec<Command>)
                 commands.push(Command::SetTheme(crate::settings::ThemeSetting::System));
             }
             ui.separator();
-            connection_ui::connection_bar_ui(ui, state, commands);
+            connection_ui::connection_bar_ui(ui, &state.connection, commands);
         });
     });
 }

@@ -5,6 +5,11 @@
 
 use std::path::{Path, PathBuf};
 
+/// What the window says when the system file dialog gave no path: the path field is the
+/// fallback (no desktop portal runs in many sessions).
+pub const NO_FILE_CHOSEN: &str =
+    "No file was chosen (or no file dialog is available here): type the path instead.";
+
 /// The file a typed path names: trimmed, `~` expanded to the home directory, relative paths
 /// joined to `directory`. `None` when nothing is typed, or when the text ends in a path
 /// separator (it names a folder, not a file).

@@ -5,7 +5,7 @@
 //! export of preset files.
 //!
 //! The store lives on the worker (its writes are synchronous); the window keeps the latest
-//! read-only snapshot it sent ([`PresetsUi::store`]). A dialog that started an operation
+//! read-only snapshot it sent ([`PresetsMenu::store`]). A dialog that started an operation
 //! waits for its answer: on success it closes, on failure (a name already taken…) it stays
 //! open with the error and everything typed, so nothing is lost.
 //!
@@ -13,19 +13,16 @@
 //! reason and the offer to duplicate; deleting one only hides it until "Restore built-in
 //! presets".
 
-use std::path::{Path, PathBuf};
-
 use egui::containers::menu::{MenuButton, MenuConfig};
 use egui::{PopupCloseBehavior, RichText, TextEdit, Ui, UiKind};
 
 use crate::app::commands::Command;
-use crate::app::commands::{OpenQuery, Opened};
-use crate::app::presets_model::*;
-use crate::app::save_model::timestamped_file_name;
-use crate::app::state::{DerivedQuery, NoticeKind};
-use crate::app::window::WindowState;
+use crate::app::presets_model::{
+    ConfirmAction, PresetConfirm, PresetFileDialog, PresetForm, PresetsCommand, PresetsMenu,
+};
+use crate::app::state::DerivedQuery;
 use crate::presets::Preset;
-use crate::worker::{Job, PresetFilePurpose, PresetOp, PresetsCause, PresetsUpdate};
+use crate::worker::PresetFilePurpose;
 
 /// Width of the menu's list, in points.
 const MENU_WIDTH: f32 = 480.0;
@@ -39,7 +36,7 @@ const ICON_UPDATE: &str = "⟲";
 const ICON_DELETE: &str = "🗑";
 
 /// What the save or edit dialog can say about the name before it is sent.
-fn name_problem(presets: &PresetsUi, form: &PresetForm) -> Option<String> {
+fn name_problem(presets: &PresetsMenu, form: &PresetForm) -> Option<String> {
     let name = form.name.trim();
     if name.is_empty() {
         return Some("A preset needs a name.".to_string());
@@ -56,7 +53,7 @@ fn name_problem(presets: &PresetsUi, form: &PresetForm) -> Option<String> {
 /// saved.
 pub fn presets_menu_ui(
     ui: &mut Ui,
-    presets: &mut PresetsUi,
+    presets: &mut PresetsMenu,
     derived: &DerivedQuery,
     commands: &mut Vec<Command>,
 ) {
@@ -78,7 +75,7 @@ pub fn presets_menu_ui(
 
 fn menu_contents_ui(
     ui: &mut Ui,
-    presets: &mut PresetsUi,
+    presets: &mut PresetsMenu,
     derived: &DerivedQuery,
     commands: &mut Vec<Command>,
 ) {
@@ -257,7 +254,7 @@ fn preset_row_ui(
 }
 
 /// The presets dialogs (save, edit, confirm, import/export), when one is open.
-pub fn presets_dialogs_ui(ctx: &egui::Context, presets: &mut PresetsUi, commands: &mut Vec<Command>) {
+pub fn presets_dialogs_ui(ctx: &egui::Context, presets: &mut PresetsMenu, commands: &mut Vec<Command>) {
     let mut out = Vec::new();
     if let Some(mut form) = presets.save_dialog.take() {
         let problem = name_problem(presets, &form);
@@ -469,260 +466,6 @@ fn file_window_ui(ctx: &egui::Context, dialog: &mut PresetFileDialog, out: &mut 
         });
     if !open {
         out.push(PresetsCommand::CloseDialogs);
-    }
-}
-
-impl WindowState {
-    /// Applies a presets command: dialogs change here, the store on the worker.
-    pub fn handle_presets(&mut self, command: PresetsCommand) {
-        match command {
-            PresetsCommand::Load { id, new_tab } => {
-                let Some(preset) = self.presets.store.as_ref().and_then(|store| store.get(&id)).cloned()
-                else {
-                    self.notify(NoticeKind::Warning, "That preset no longer exists.");
-                    return;
-                };
-                let opened = self.open_query(OpenQuery {
-                    query: &preset.query,
-                    new_tab,
-                    preset_name: Some(preset.name.clone()),
-                    grid_sort: grid_sort_keys(&preset.grid_sort),
-                });
-                let text = match opened {
-                    Opened::InTabShown => {
-                        format!("Loaded the preset “{}” (Undo goes back to the previous query).", preset.name)
-                    }
-                    Opened::InNewTab => format!("Opened the preset “{}” in a new tab.", preset.name),
-                };
-                self.notify(NoticeKind::Info, text);
-            }
-            PresetsCommand::OpenSaveDialog => {
-                self.close_preset_dialogs();
-                // The notes often say what the query is: a good start for a name.
-                let name = self
-                    .active()
-                    .draft
-                    .notes
-                    .as_deref()
-                    .and_then(|notes| notes.lines().next())
-                    .map(|line| line.trim().chars().take(80).collect::<String>())
-                    .unwrap_or_default();
-                self.presets.save_dialog = Some(PresetForm { name, ..PresetForm::default() });
-            }
-            PresetsCommand::ConfirmSave => {
-                let Some(query) = self.active().derived.body.clone() else {
-                    let reason = self.active().derived.blocked_reason().unwrap_or_default();
-                    if let Some(form) = &mut self.presets.save_dialog {
-                        form.error = Some(reason);
-                    }
-                    return;
-                };
-                let op_id = self.presets.next_op_id();
-                let Some(form) = self.presets.save_dialog.as_mut().filter(|f| f.pending_op.is_none()) else {
-                    return;
-                };
-                form.pending_op = Some(op_id);
-                form.error = None;
-                let op = PresetOp::SaveNew {
-                    name: form.name.clone(),
-                    description: form.description.clone(),
-                    query,
-                };
-                self.worker.send(Job::Presets { op_id, op });
-            }
-            PresetsCommand::OpenEditDialog { id } => {
-                self.close_preset_dialogs();
-                let Some(preset) = self.presets.store.as_ref().and_then(|store| store.get(&id)) else {
-                    return;
-                };
-                self.presets.edit_dialog = Some(PresetForm {
-                    id: Some(preset.id.clone()),
-                    name: preset.name.clone(),
-                    description: preset.description.clone(),
-                    ..PresetForm::default()
-                });
-            }
-            PresetsCommand::ConfirmEdit => {
-                let op_id = self.presets.next_op_id();
-                let Some(form) = self.presets.edit_dialog.as_mut().filter(|f| f.pending_op.is_none()) else {
-                    return;
-                };
-                let Some(id) = form.id.clone() else { return };
-                form.pending_op = Some(op_id);
-                form.error = None;
-                let op =
-                    PresetOp::Edit { id, name: form.name.clone(), description: form.description.clone() };
-                self.worker.send(Job::Presets { op_id, op });
-            }
-            PresetsCommand::AskConfirm { action, id } => {
-                self.close_preset_dialogs();
-                let Some(preset) = self.presets.store.as_ref().and_then(|store| store.get(&id)) else {
-                    return;
-                };
-                self.presets.confirm = Some(PresetConfirm { action, id, name: preset.name.clone() });
-            }
-            PresetsCommand::Confirmed => {
-                let Some(confirm) = self.presets.confirm.take() else { return };
-                let op = match confirm.action {
-                    ConfirmAction::Delete | ConfirmAction::Hide => PresetOp::Delete { id: confirm.id },
-                    ConfirmAction::UpdateQuery => {
-                        let Some(query) = self.active().derived.body.clone() else {
-                            let reason = self.active().derived.blocked_reason().unwrap_or_default();
-                            self.notify(NoticeKind::Warning, format!("The preset was not updated. {reason}"));
-                            return;
-                        };
-                        PresetOp::UpdateQuery { id: confirm.id, query }
-                    }
-                };
-                self.send_preset_op(op);
-            }
-            PresetsCommand::Duplicate { id } => self.send_preset_op(PresetOp::Duplicate { id }),
-            PresetsCommand::RestoreBuiltins => self.send_preset_op(PresetOp::RestoreBuiltins),
-            PresetsCommand::OpenFileDialog(purpose) => {
-                self.close_preset_dialogs();
-                let path_text = match (purpose, &self.save_dir) {
-                    (PresetFilePurpose::Export, Some(dir)) => {
-                        dir.join(timestamped_file_name("presets", "json")).display().to_string()
-                    }
-                    (PresetFilePurpose::Export, None) => timestamped_file_name("presets", "json"),
-                    (PresetFilePurpose::Import, _) => String::new(),
-                };
-                self.presets.file_dialog = Some(PresetFileDialog {
-                    purpose,
-                    path_text,
-                    directory: self.save_dir.clone(),
-                    browsing: false,
-                    error: None,
-                    pending_op: None,
-                });
-            }
-            PresetsCommand::BrowseFile => {
-                let Some(dialog) = &mut self.presets.file_dialog else { return };
-                dialog.browsing = true;
-                let target = dialog.target_path();
-                let directory = target
-                    .as_ref()
-                    .and_then(|path| path.parent().map(Path::to_path_buf))
-                    .or_else(|| dialog.directory.clone());
-                let file_name = target
-                    .as_ref()
-                    .and_then(|path| path.file_name())
-                    .map(|name| name.to_string_lossy().into_owned())
-                    .unwrap_or_else(|| "presets.json".to_string());
-                self.worker.send(Job::PickPresetFile { purpose: dialog.purpose, directory, file_name });
-            }
-            PresetsCommand::ConfirmFile => {
-                let op_id = self.presets.next_op_id();
-                let Some(dialog) = self.presets.file_dialog.as_mut().filter(|d| d.pending_op.is_none())
-                else {
-                    return;
-                };
-                let Some(path) = dialog.target_path() else {
-                    dialog.error = Some("Type the presets file's path first (or use Browse…).".to_string());
-                    return;
-                };
-                dialog.pending_op = Some(op_id);
-                dialog.error = None;
-                let op = match dialog.purpose {
-                    PresetFilePurpose::Import => PresetOp::Import { path },
-                    PresetFilePurpose::Export => PresetOp::Export { path, ids: Vec::new() },
-                };
-                self.worker.send(Job::Presets { op_id, op });
-            }
-            PresetsCommand::CloseDialogs => self.close_preset_dialogs(),
-            PresetsCommand::DismissWarning => self.presets.load_warning = None,
-        }
-    }
-
-    fn close_preset_dialogs(&mut self) {
-        self.presets.save_dialog = None;
-        self.presets.edit_dialog = None;
-        self.presets.confirm = None;
-        self.presets.file_dialog = None;
-    }
-
-    fn send_preset_op(&mut self, op: PresetOp) {
-        let op_id = self.presets.next_op_id();
-        self.worker.send(Job::Presets { op_id, op });
-    }
-
-    /// The worker's new snapshot of the presets, and the outcome of the operation behind it.
-    pub(crate) fn on_presets_changed(&mut self, update: PresetsUpdate) {
-        self.presets.store = Some(update.store);
-        match update.cause {
-            PresetsCause::Opened { warning } => {
-                if let Some(warning) = warning {
-                    self.notify(NoticeKind::Warning, warning.clone());
-                    self.presets.load_warning = Some(warning);
-                }
-            }
-            PresetsCause::Op { op_id, result } => {
-                if let Some((kind, text)) = self.settle_preset_op(op_id, result) {
-                    self.notify(kind, text);
-                }
-            }
-        }
-    }
-
-    /// Gives an operation's outcome to the dialog waiting for it: on success the dialog
-    /// closes; on failure it keeps everything typed and shows the reason. Returns the notice
-    /// to post, if any.
-    fn settle_preset_op(
-        &mut self,
-        op_id: u64,
-        result: Result<String, String>,
-    ) -> Option<(NoticeKind, String)> {
-        let presets = &mut self.presets;
-        let form_slot = [&mut presets.save_dialog, &mut presets.edit_dialog]
-            .into_iter()
-            .find(|slot| slot.as_ref().is_some_and(|form| form.pending_op == Some(op_id)));
-        if let Some(slot) = form_slot {
-            return match result {
-                Ok(message) => {
-                    *slot = None;
-                    Some((NoticeKind::Info, message))
-                }
-                Err(message) => {
-                    if let Some(form) = slot {
-                        form.pending_op = None;
-                        form.error = Some(message);
-                    }
-                    None
-                }
-            };
-        }
-        if presets.file_dialog.as_ref().is_some_and(|dialog| dialog.pending_op == Some(op_id)) {
-            return match result {
-                Ok(message) => {
-                    presets.file_dialog = None;
-                    Some((NoticeKind::Info, message))
-                }
-                Err(message) => {
-                    if let Some(dialog) = &mut presets.file_dialog {
-                        dialog.pending_op = None;
-                        dialog.error = Some(message);
-                    }
-                    None
-                }
-            };
-        }
-        Some(match result {
-            Ok(message) => (NoticeKind::Info, message),
-            Err(message) => (NoticeKind::Warning, message),
-        })
-    }
-
-    /// The system file dialog's answer for the import or export dialog.
-    pub(crate) fn on_preset_file_picked(&mut self, purpose: PresetFilePurpose, path: Option<PathBuf>) {
-        let Some(dialog) = self.presets.file_dialog.as_mut().filter(|d| d.purpose == purpose) else { return };
-        dialog.browsing = false;
-        match path {
-            Some(path) => dialog.path_text = path.display().to_string(),
-            None => self.notify(
-                NoticeKind::Info,
-                "No file was chosen (or no file dialog is available here): type the path instead.",
-            ),
-        }
     }
 }
 

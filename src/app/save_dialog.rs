@@ -9,7 +9,7 @@
 use egui::{RichText, Ui};
 
 use crate::app::commands::Command;
-use crate::app::save_model::*;
+use crate::app::save_model::SaveDialog;
 
 /// Draws the dialog when there is one. `dialog` is the window's draft of it.
 pub fn save_dialog_ui(ctx: &egui::Context, dialog: &mut Option<SaveDialog>, commands: &mut Vec<Command>) {

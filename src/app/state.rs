@@ -14,7 +14,7 @@ use crate::api::validate::Problem;
 use crate::app::draft::QueryDraft;
 use crate::data::{LoadProgress, Meta, ResultTable};
 use crate::relative_time::relative_values;
-use crate::worker::{ConnectionInfo, RawAnswer, RunAnswer, TabId};
+use crate::worker::{RawAnswer, RunAnswer, TabId};
 
 /// The result views of a query tab (shown as a row of buttons above the result): table,
 /// chart, request, response. Not to be confused with the query tabs of the window.
@@ -74,6 +74,33 @@ impl FromStr for ResultView {
 impl std::fmt::Display for ResultView {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+
+/// Where the ids of runs, loads and exports come from: unique across tabs, so a worker
+/// event (and a cancel) names exactly one job.
+#[derive(Debug, Clone)]
+pub struct RequestIds {
+    next: u64,
+}
+
+impl Default for RequestIds {
+    fn default() -> Self {
+        RequestIds { next: 1 }
+    }
+}
+
+impl RequestIds {
+    /// A new id.
+    pub fn take(&mut self) -> u64 {
+        let id = self.next;
+        self.next += 1;
+        id
+    }
+
+    /// The id the next call of [`RequestIds::take`] returns (tests check that a run started).
+    pub fn peek(&self) -> u64 {
+        self.next
     }
 }
 
@@ -493,49 +520,6 @@ impl DerivedQuery {
         };
         Some(format!("Fix the query first: {}{place}.{more}", first.message.trim_end_matches('.')))
     }
-}
-
-/// The state of the connection to the API.
-#[derive(Debug, Clone, PartialEq)]
-pub enum ConnectionStatus {
-    /// A connect job is on its way.
-    Connecting,
-    /// Connected.
-    Connected(ConnectionInfo),
-    /// The last connect failed and there is no connection.
-    Failed {
-        /// Why.
-        message: String,
-    },
-}
-
-/// The outcome of "Test connection", in words.
-#[derive(Debug, Clone, PartialEq)]
-pub enum TestOutcome {
-    /// The test query is on its way.
-    Running,
-    /// The server answered.
-    Passed(String),
-    /// It did not work, and why.
-    Failed {
-        /// In words a support manager understands.
-        summary: String,
-        /// Technical details.
-        details: ErrorDetails,
-    },
-}
-
-/// The connection dialog's own draft (what is typed before Connect is pressed).
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct ConnectionDialog {
-    /// The dialog is shown.
-    pub open: bool,
-    /// The server URL being edited.
-    pub server_url: String,
-    /// The key being typed; cleared as soon as it was handed to the worker.
-    pub key_text: String,
-    /// Save the typed key in the keychain.
-    pub remember_key: bool,
 }
 
 /// The request inspector's text buffer.

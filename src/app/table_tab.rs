@@ -7,6 +7,7 @@ use egui::{ProgressBar, RichText, Ui};
 
 use crate::api::client::format_bytes;
 use crate::app::commands::Command;
+use crate::app::connection_model::ConnectionCommand;
 use crate::app::format::{format_duration_ms, thousands};
 use crate::app::grid_ui::{GridAction, GridMeta, GridState, grid_ui};
 use crate::app::history_model::HistoryCommand;
@@ -103,7 +104,7 @@ fn push_start_page_command(command: StartPageCommand, commands: &mut Vec<Command
         StartPageCommand::RestoreRun { id } => {
             commands.push(Command::History(HistoryCommand::Restore { id, new_tab: false }))
         }
-        StartPageCommand::OpenConnection => commands.push(Command::OpenConnectionDialog),
+        StartPageCommand::OpenConnection => commands.push(Command::Connection(ConnectionCommand::OpenDialog)),
     }
 }
 

@@ -21,7 +21,8 @@ use egui_kittest::kittest::{NodeT as _, Queryable as _};
 use inkeep_explorer::api::client::ApiKey;
 use inkeep_explorer::api::query::{QueryBody, parse_query};
 use inkeep_explorer::app::commands::Command;
-use inkeep_explorer::app::state::{ConnectionStatus, RunOutcome, RunState};
+use inkeep_explorer::app::connection_model::ConnectionStatus;
+use inkeep_explorer::app::state::{RunOutcome, RunState};
 use inkeep_explorer::app::tab::QueryTab;
 use inkeep_explorer::app::window::WindowState;
 use inkeep_explorer::app::{AppEnv, ExplorerApp, LaunchOptions, Startup};
@@ -145,12 +146,12 @@ pub fn load_query(harness: &mut Harness<'_, ExplorerApp>, json: &str) {
 
 /// True once the window is connected, to anything.
 pub fn is_connected(state: &WindowState) -> bool {
-    matches!(state.connection, ConnectionStatus::Connected(_))
+    matches!(state.connection.status, ConnectionStatus::Connected(_))
 }
 
 /// True once the window is connected to a server of `kind`.
 pub fn connected(kind: ConnectionKind) -> impl Fn(&WindowState) -> bool {
-    move |state| matches!(&state.connection, ConnectionStatus::Connected(info) if info.kind == kind)
+    move |state| matches!(&state.connection.status, ConnectionStatus::Connected(info) if info.kind == kind)
 }
 
 /// True once the last run ended, answered or failed.
