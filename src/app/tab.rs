@@ -12,6 +12,7 @@ use std::time::Instant;
 use crate::api::client::ClientError;
 use crate::api::columns::result_columns;
 use crate::api::query::{QueryBody, Selection, TimeUnit, parse_query};
+use crate::api::view::View;
 use crate::app::chart_ui::ChartSettings;
 use crate::app::draft::QueryDraft;
 use crate::app::format::{format_duration_ms, thousands};
@@ -590,7 +591,8 @@ pub fn describe_query(body: &QueryBody) -> String {
     if body.select.is_empty() && body.group_by.is_empty() {
         return if body.filter.is_none() { "New query".to_string() } else { "Rows, filtered".to_string() };
     }
-    let columns: Vec<String> = result_columns(body).into_iter().map(|column| column.name).collect();
+    let columns: Vec<String> =
+        result_columns(View::Conversations, body).into_iter().map(|column| column.name).collect();
     shorten(&columns.join(", "))
 }
 

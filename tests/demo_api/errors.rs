@@ -238,10 +238,11 @@ fn unanswerable_queries_inside_the_schema_are_422_naming_the_path() {
 fn null_values_are_refused_exactly_as_the_validator_refuses_them() {
     use inkeep_explorer::api::query::{Operator, parse_query};
     use inkeep_explorer::api::validate::validate;
+    use inkeep_explorer::api::view::View;
     for field in ["type", "properties"] {
         for operator in Operator::ALL {
             let body = json!({"where": {"condition": {"field": field, "operator": operator.as_str(), "value": null}}});
-            let problems = validate(&parse_query(&body.to_string()).unwrap());
+            let problems = validate(View::Conversations, &parse_query(&body.to_string()).unwrap());
             let answer = post("/query/conversations", &body);
             if problems.is_empty() {
                 let page = read_page(&answer, &body);
