@@ -633,6 +633,34 @@ async fn connection_cut_mid_body_is_a_body_error() {
     assert_eq!(server.attempts(), 2, "nothing reached the caller, so the query was retried once");
 }
 
+#[tokio::test]
+async fn every_view_is_queried_and_exported_at_its_own_path() {
+    // Each view asks three times: query, query_raw, export (the third answers CSV).
+    let server = TestServer::start(|attempt| async move {
+        if attempt % 3 == 2 { respond(200, "text/csv", "id\n".to_string()) } else { ok_envelope() }
+    })
+    .await;
+    let client = client(config(&server.url));
+    let semantic = QueryBody { query: Some("rotate keys".to_string()), ..QueryBody::default() };
+    for view in View::ALL {
+        let body = if view == View::SemanticThreads { semantic.clone() } else { QueryBody::default() };
+        bounded(client.query(view, &body)).await.unwrap();
+        bounded(client.query_raw(view, &body)).await.unwrap();
+        let mut out = Vec::new();
+        bounded(client.export_csv(view, &body, &mut out, |_| {})).await.unwrap();
+        assert_eq!(out, b"id\n");
+    }
+    let paths: Vec<String> = server.hits().into_iter().map(|hit| hit.path).collect();
+    let expected: Vec<String> =
+        ["/query/conversations", "/query/events", "/query/feedback", "/query/semantic-threads"]
+            .into_iter()
+            .flat_map(|path| [path.to_string(), path.to_string(), format!("{path}/export")])
+            .collect();
+    assert_eq!(paths, expected);
+    let last_query: Value = serde_json::from_slice(&server.hits()[9].body).unwrap();
+    assert_eq!(last_query, json!({"query": "rotate keys"}), "the text search is sent as the `query` key");
+}
+
 fn csv_chunks() -> Vec<Vec<u8>> {
     let mut chunks = vec![b"type,count\n".to_vec()];
     for chunk in 0..5 {

@@ -99,3 +99,4 @@ mod column_names;
 mod rejections;
 mod round_trips;
 mod validation;
+mod views;

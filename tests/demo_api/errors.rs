@@ -103,6 +103,24 @@ fn bodies_outside_the_published_schema_are_400_naming_the_path() {
         (json!({"notes": 80}), "`notes`", "string"),
         (json!({"orderBy": [{"field": "id", "direction": "up"}]}), "orderBy[0].direction", "up"),
         (json!({"orderBy": [{"field": "count", "direction": "asc"}]}), "orderBy[0].field", "count_id"),
+        // Names of the other views' fields, and their text search, are outside the
+        // conversations schema: the detail names the view.
+        (
+            json!({"select": [{"type": "field", "field": "eventType"}]}),
+            "select[0].field",
+            "`eventType` is not a field of the conversations view; it belongs to events",
+        ),
+        (
+            json!({"where": {"or": [{"condition": {"field": "question", "operator": "isNull"}}]}}),
+            "where.or[0].condition.field",
+            "it belongs to semantic threads",
+        ),
+        (
+            json!({"orderBy": [{"field": "createdAt_day", "direction": "asc"}]}),
+            "orderBy[0].field",
+            "conversations view",
+        ),
+        (json!({"query": "rotate keys"}), "`query`", "only works on the semantic threads view"),
     ];
     for (body, path, word) in cases {
         for endpoint in ["/query/conversations", "/query/conversations/export"] {
@@ -145,6 +163,12 @@ fn bodies_outside_the_published_schema_are_400_naming_the_path() {
             json!({"field": "properties", "key": "source", "where": {"or": [{"condition": {"field": "x", "operator": "eq"}}]}}),
             "where.or[0].condition.field",
             "x",
+        ),
+        (
+            "/query/property-keys",
+            json!({"field": "properties", "views": ["events_view"], "where": {"condition": {"field": "eventType", "operator": "isNull"}}}),
+            "where.condition.field",
+            "not a field of the conversations view",
         ),
         (
             "/query/property-values",
