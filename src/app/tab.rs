@@ -290,7 +290,8 @@ impl QueryTab {
         let request_id = context.request_id;
         let superseded = self.run.pending_id();
         let previous = self.run.take_previous();
-        self.run = RunState::Pending { request_id, started: Instant::now(), body: body.clone(), previous };
+        self.run =
+            RunState::Pending { request_id, started: Instant::now(), body: Box::new(body.clone()), previous };
         self.show_error_details = false;
         effects.push(TabEffect::Job(Job::Run { tag: self.tag(Purpose::Run), request_id, body }));
         if let Some(superseded) = superseded {
@@ -453,6 +454,7 @@ impl QueryTab {
             return false;
         }
         let RunState::Pending { body, previous, .. } = std::mem::take(&mut self.run) else { return false };
+        let body = *body;
         match result {
             Ok(answer) => {
                 self.adopt_columns(&answer.table, effects);

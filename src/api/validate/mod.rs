@@ -7,6 +7,11 @@
 //! empty for the whole body), so the form can point at the offending input and the server
 //! can report it.
 //!
+//! The file is long because the rules of the three parts of a body (selections and
+//! grouping, the filter tree, sorting) share its path and message helpers, and each rule
+//! is short; the breaches of the published schema, which the demo answers differently, are
+//! apart in `schema`.
+//!
 //! Where `API.md` is silent, the rules follow what a careful server over a SQL store would
 //! refuse rather than silently answer wrongly:
 //! - a whole JSON field (no `path`) can be selected, counted and tested with the JSON
