@@ -1,4 +1,4 @@
-//! Compiles a [`QueryBody`](crate::api::query::QueryBody) into one parameterised SQLite
+//! Compiles a [`QueryBody`] into one parameterised SQLite
 //! statement over the `conversations` table, keeping the semantics of the real service, which runs on PostgreSQL.
 //!
 //! # Safety of the generated SQL
