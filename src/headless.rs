@@ -35,12 +35,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use jiff::Timestamp;
 use tokio_util::sync::CancellationToken;
 
-use crate::api::client::{
-    AnalyticsClient, ApiKey, ClientConfig, ClientError, DEFAULT_BASE_URL, KEY_ENV, QUERY_PATH,
-};
+use crate::api::client::{AnalyticsClient, ApiKey, ClientConfig, ClientError, DEFAULT_BASE_URL, KEY_ENV};
 use crate::api::query::{QueryBody, parse_query};
 use crate::api::redact::redact_key;
 use crate::api::validate::{self, validate_for_send};
+use crate::api::view::View;
 use crate::data::display::group_thousands;
 use crate::data::export::{
     EXCEL_MAX_ROWS, ExportControl, ExportError, ExportFormat, ExportMeta, ExportOptions, ExportOutcome,
@@ -371,7 +370,8 @@ pub fn execute(options: &RunOptions, stdout: &mut dyn Write) -> Result<RunSummar
         origin: origin.clone(),
         problems: vec![error.to_problem()],
     })?;
-    validate_for_send(&body).map_err(|problems| RunError::InvalidQuery { origin, problems })?;
+    validate_for_send(View::Conversations, &body)
+        .map_err(|problems| RunError::InvalidQuery { origin, problems })?;
 
     // The demo server lives until the end of the run (dropping it shuts it down).
     let (client, _demo) = connect(&options.connection)?;
@@ -543,7 +543,7 @@ impl Job<'_> {
             .block_on(async {
                 tokio::select! {
                     () = self.interrupt.token.cancelled() => None,
-                    raw = self.client.query_raw(&self.body) => Some(raw),
+                    raw = self.client.query_raw(View::Conversations, &self.body) => Some(raw),
                 }
             })
             .ok_or(RunError::Interrupted)?
@@ -636,7 +636,7 @@ impl Job<'_> {
             .block_on(async {
                 tokio::select! {
                     () = self.interrupt.token.cancelled() => None,
-                    done = self.client.export_csv(&self.body, &mut export, |_| {}) => Some(done),
+                    done = self.client.export_csv(View::Conversations, &self.body, &mut export, |_| {}) => Some(done),
                 }
             })
             .ok_or(RunError::Interrupted)?
@@ -693,7 +693,11 @@ fn build_table(
 ) -> Result<(ResultTable, Meta), RunError> {
     ResultTable::from_answer(body, bytes).map_err(|source| RunError::Request {
         what: "the query",
-        error: ClientError::Envelope { source, request_id, url: client.endpoint_url(QUERY_PATH) },
+        error: ClientError::Envelope {
+            source,
+            request_id,
+            url: client.endpoint_url(View::Conversations.query_path()),
+        },
     })
 }
 

@@ -34,6 +34,7 @@ use serde_json::Value;
 
 use crate::api::columns::is_published_order_by_field;
 use crate::api::query::{Aggregation, Direction, Field, QueryBody, Selection};
+use crate::api::view::View;
 use crate::atomic_file::{self, AtomicWriter};
 
 /// The name of the presets file inside the config dir.
@@ -124,7 +125,7 @@ impl OrderByMigration {
 /// as a grid sort. Keys already in the set are left alone.
 pub fn migrate_order_by(query: &mut QueryBody) -> OrderByMigration {
     let mut migration = OrderByMigration::default();
-    if query.order_by.iter().all(|o| is_published_order_by_field(&o.field)) {
+    if query.order_by.iter().all(|o| is_published_order_by_field(View::Conversations, &o.field)) {
         return migration;
     }
     let is_row_count = |s: &Selection| {
@@ -137,7 +138,7 @@ pub fn migrate_order_by(query: &mut QueryBody) -> OrderByMigration {
     let count_id = Selection::aggregate(Aggregation::Count, Field::Id);
     let mut kept = Vec::new();
     for entry in std::mem::take(&mut query.order_by) {
-        if is_published_order_by_field(&entry.field) {
+        if is_published_order_by_field(View::Conversations, &entry.field) {
             kept.push(entry);
         } else if entry.field == "count" && query.select.iter().any(is_row_count) {
             migration.counted_id = true;
@@ -871,7 +872,7 @@ mod tests {
         assert!(migration.is_empty());
         assert_eq!(query, parse_query(json).unwrap(), "a bare count that is not sorted by stays");
         for entry in &query.order_by {
-            assert!(is_published_order_by_field(&entry.field));
+            assert!(is_published_order_by_field(View::Conversations, &entry.field));
         }
     }
 }

@@ -1058,9 +1058,9 @@ mod tests {
         ]);
         assert_eq!(resolved.filter, Some(expected));
         assert!(
-            crate::api::validate::validate(&resolved).is_empty(),
+            crate::api::validate::validate(crate::api::view::View::Conversations, &resolved).is_empty(),
             "{:?}",
-            crate::api::validate::validate(&resolved)
+            crate::api::validate::validate(crate::api::view::View::Conversations, &resolved)
         );
         assert_eq!(relative_values(&body).len(), 7);
         assert!(!has_relative_times(&resolved));

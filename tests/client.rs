@@ -23,6 +23,7 @@ use inkeep_explorer::api::query::{Aggregation, Field, QueryBody, Selection};
 use inkeep_explorer::api::response::{
     EnvelopeError, Problem, PropertyField, PropertyKeysRequest, PropertyValuesRequest,
 };
+use inkeep_explorer::api::view::View;
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
@@ -193,7 +194,7 @@ async fn query_success_sends_documented_headers_and_body() {
     let client = client(config);
     let query = sample_query();
 
-    let response = bounded(client.query(&query)).await.unwrap();
+    let response = bounded(client.query(View::Conversations, &query)).await.unwrap();
 
     assert_eq!(response.total, 1);
     assert_eq!(response.page_size, 1000);
@@ -232,7 +233,7 @@ async fn no_authorization_header_without_a_key_and_raw_bytes_are_untouched() {
     let client = client(config(&format!("{}/", server.url)));
     assert_eq!(client.base_url(), server.url);
 
-    let raw = bounded(client.query_raw(&QueryBody::default())).await.unwrap();
+    let raw = bounded(client.query_raw(View::Conversations, &QueryBody::default())).await.unwrap();
 
     assert_eq!(raw.bytes, expected.as_bytes());
     assert_eq!(raw.request_id.as_deref(), Some("hdr-req-1"));
@@ -266,7 +267,7 @@ async fn documented_error_statuses_become_typed_problems() {
         config.max_retries = 2;
         let client = client(config);
 
-        let err = bounded(client.query(&QueryBody::default())).await.unwrap_err();
+        let err = bounded(client.query(View::Conversations, &QueryBody::default())).await.unwrap_err();
 
         let ClientError::Api { status: got, problem, url } = &err else { panic!("{status}: {err:?}") };
         assert_eq!(*got, status);
@@ -298,7 +299,8 @@ async fn user_messages_explain_auth_failures() {
             .await;
         let mut config = config(&server.url);
         config.max_retries = 0;
-        let err = bounded(client(config).query(&QueryBody::default())).await.unwrap_err();
+        let err =
+            bounded(client(config).query(View::Conversations, &QueryBody::default())).await.unwrap_err();
         let message = err.user_message();
         assert!(message.contains(needle), "{status}: {message}");
         assert!(message.contains("req-u"), "{status}: {message}");
@@ -310,7 +312,9 @@ async fn request_id_comes_from_the_header_when_the_problem_has_none() {
     let server =
         TestServer::start(|_| async { problem_response(400, "bad_request", "Bad Request", "nope", None) })
             .await;
-    let err = bounded(client(config(&server.url)).query(&QueryBody::default())).await.unwrap_err();
+    let err = bounded(client(config(&server.url)).query(View::Conversations, &QueryBody::default()))
+        .await
+        .unwrap_err();
     assert_eq!(err.request_id(), Some("hdr-req-1"));
     assert_eq!(server.attempts(), 1);
 }
@@ -331,7 +335,7 @@ async fn non_json_error_bodies_are_still_readable() {
     config.max_retries = 0;
     let client = client(config);
 
-    let err = bounded(client.query(&QueryBody::default())).await.unwrap_err();
+    let err = bounded(client.query(View::Conversations, &QueryBody::default())).await.unwrap_err();
     let ClientError::Http { status, body_excerpt, request_id, .. } = &err else { panic!("{err:?}") };
     assert_eq!(*status, 502);
     assert_eq!(body_excerpt, "502 Bad Gateway 502 Bad Gateway nginx");
@@ -344,11 +348,11 @@ async fn non_json_error_bodies_are_still_readable() {
     assert!(!message.contains('<'), "{message}");
     assert!(err.user_message().contains("had a problem (HTTP 502)"));
 
-    let err = bounded(client.query(&QueryBody::default())).await.unwrap_err();
+    let err = bounded(client.query(View::Conversations, &QueryBody::default())).await.unwrap_err();
     let ClientError::Http { status, body_excerpt, .. } = &err else { panic!("{err:?}") };
     assert_eq!((*status, body_excerpt.as_str()), (503, "(empty body)"));
 
-    let err = bounded(client.query(&QueryBody::default())).await.unwrap_err();
+    let err = bounded(client.query(View::Conversations, &QueryBody::default())).await.unwrap_err();
     let ClientError::Http { status, body_excerpt, .. } = &err else { panic!("{err:?}") };
     assert_eq!(*status, 504);
     assert_eq!(body_excerpt.chars().count(), 201, "excerpt trimmed to ~200 characters");
@@ -365,7 +369,8 @@ async fn retries_500_500_then_succeeds() {
         }
     })
     .await;
-    let response = bounded(client(config(&server.url)).query(&QueryBody::default())).await.unwrap();
+    let response =
+        bounded(client(config(&server.url)).query(View::Conversations, &QueryBody::default())).await.unwrap();
     assert_eq!(response.total, 1);
     assert_eq!(server.attempts(), 3);
     // Every attempt carries the same body.
@@ -378,7 +383,7 @@ async fn gives_up_after_max_retries() {
     let server = TestServer::start(|_| async { respond(503, "text/plain", "busy") }).await;
     let mut config = config(&server.url);
     config.max_retries = 2;
-    let err = bounded(client(config).query(&QueryBody::default())).await.unwrap_err();
+    let err = bounded(client(config).query(View::Conversations, &QueryBody::default())).await.unwrap_err();
     assert_eq!(err.status(), Some(503));
     assert_eq!(server.attempts(), 3, "one attempt plus two retries");
 }
@@ -400,7 +405,8 @@ async fn retry_after_is_honoured() {
         }
     })
     .await;
-    let response = bounded(client(config(&server.url)).query(&QueryBody::default())).await.unwrap();
+    let response =
+        bounded(client(config(&server.url)).query(View::Conversations, &QueryBody::default())).await.unwrap();
     assert_eq!(response.count, 1);
     let hits = server.hits();
     assert_eq!(hits.len(), 2);
@@ -417,7 +423,9 @@ async fn retry_after_longer_than_the_cap_is_not_waited_for() {
     })
     .await;
     let started = Instant::now();
-    let err = bounded(client(config(&server.url)).query(&QueryBody::default())).await.unwrap_err();
+    let err = bounded(client(config(&server.url)).query(View::Conversations, &QueryBody::default()))
+        .await
+        .unwrap_err();
     assert_eq!(err.status(), Some(429));
     assert_eq!(server.attempts(), 1);
     assert!(started.elapsed() < Duration::from_secs(1));
@@ -429,7 +437,9 @@ async fn no_retry_on_400() {
         problem_response(400, "bad_request", "Bad Request", "bad notes", None)
     })
     .await;
-    let err = bounded(client(config(&server.url)).query(&QueryBody::default())).await.unwrap_err();
+    let err = bounded(client(config(&server.url)).query(View::Conversations, &QueryBody::default()))
+        .await
+        .unwrap_err();
     assert_eq!(err.status(), Some(400));
     assert!(err.user_message().contains("bad notes"), "{}", err.user_message());
     // Give a (wrong) delayed retry the chance to show up before counting.
@@ -447,7 +457,7 @@ async fn slow_server_times_out() {
     let mut config = config(&server.url);
     config.request_timeout_secs = 0.3;
     let started = Instant::now();
-    let err = bounded(client(config).query(&QueryBody::default())).await.unwrap_err();
+    let err = bounded(client(config).query(View::Conversations, &QueryBody::default())).await.unwrap_err();
     let elapsed = started.elapsed();
     let ClientError::Timeout { phase, timeout_secs, .. } = &err else { panic!("{err:?}") };
     assert_eq!(*phase, TimeoutPhase::Response);
@@ -466,7 +476,7 @@ async fn unreachable_server_is_a_connect_error_after_retries() {
     let mut config = config(&url);
     config.max_retries = 2;
     let started = Instant::now();
-    let err = bounded(client(config).query(&QueryBody::default())).await.unwrap_err();
+    let err = bounded(client(config).query(View::Conversations, &QueryBody::default())).await.unwrap_err();
     assert!(matches!(err, ClientError::Connect { .. }), "{err:?}");
     assert!(err.to_string().starts_with("cannot reach the server: "), "{err}");
     assert!(err.to_string().ends_with(&format!("{url}/query/conversations")), "{err}");
@@ -497,7 +507,7 @@ async fn dropping_the_future_cancels_the_request() {
     let query = QueryBody::default();
     // Boxed so that `drop` below really drops the future (a stack-pinned one lives to the end
     // of the scope).
-    let mut pending = Box::pin(client.query(&query));
+    let mut pending = Box::pin(client.query(View::Conversations, &query));
     // Drive the request until the server has it, then drop the future.
     tokio::select! {
         _ = &mut pending => panic!("the stalled request completed"),
@@ -515,7 +525,7 @@ async fn oversized_answer_with_content_length_is_refused() {
     let server = TestServer::start(|_| async { respond(200, "application/json", vec![b' '; 4096]) }).await;
     let mut config = config(&server.url);
     config.max_response_bytes = 1024;
-    let err = bounded(client(config).query(&QueryBody::default())).await.unwrap_err();
+    let err = bounded(client(config).query(View::Conversations, &QueryBody::default())).await.unwrap_err();
     let ClientError::TooLarge { limit_bytes, declared_bytes, .. } = &err else { panic!("{err:?}") };
     assert_eq!((*limit_bytes, *declared_bytes), (1024, Some(4096)));
     assert!(err.to_string().contains("the server announced 4 KiB, more than the limit of 1 KiB"), "{err}");
@@ -531,7 +541,7 @@ async fn oversized_chunked_answer_is_refused_while_streaming() {
     .await;
     let mut config = config(&server.url);
     config.max_response_bytes = 1024;
-    let err = bounded(client(config).query(&QueryBody::default())).await.unwrap_err();
+    let err = bounded(client(config).query(View::Conversations, &QueryBody::default())).await.unwrap_err();
     let ClientError::TooLarge { limit_bytes, declared_bytes, .. } = &err else { panic!("{err:?}") };
     assert_eq!((*limit_bytes, *declared_bytes), (1024, None));
     assert!(err.to_string().contains("more than the limit of 1 KiB"), "{err}");
@@ -551,7 +561,9 @@ async fn a_declared_2_gb_answer_fails_at_once() {
     })
     .await;
     let started = Instant::now();
-    let err = bounded(client(config(&server.url)).query(&QueryBody::default())).await.unwrap_err();
+    let err = bounded(client(config(&server.url)).query(View::Conversations, &QueryBody::default()))
+        .await
+        .unwrap_err();
     let ClientError::TooLarge { limit_bytes, declared_bytes, .. } = &err else { panic!("{err:?}") };
     assert_eq!((*limit_bytes, *declared_bytes), (DEFAULT_MAX_RESPONSE_BYTES, Some(2_147_483_648)));
     assert!(started.elapsed() < Duration::from_secs(1));
@@ -581,7 +593,7 @@ async fn malformed_envelopes_name_the_problem() {
         &|e| e.to_string() == "status was \"error\"",
     ];
     for expect in expectations {
-        let err = bounded(client.query(&QueryBody::default())).await.unwrap_err();
+        let err = bounded(client.query(View::Conversations, &QueryBody::default())).await.unwrap_err();
         let ClientError::Envelope { source, request_id, .. } = &err else { panic!("{err:?}") };
         assert!(expect(source), "{source:?}");
         assert_eq!(request_id.as_deref(), Some("hdr-req-1"));
@@ -594,7 +606,9 @@ async fn malformed_envelopes_name_the_problem() {
 async fn truncated_json_body_is_reported() {
     const CUT: &str = r#"{"status":"ok","data":{"result":[{"type":"ope"#;
     let server = TestServer::start(|_| async { respond(200, "application/json", CUT) }).await;
-    let err = bounded(client(config(&server.url)).query(&QueryBody::default())).await.unwrap_err();
+    let err = bounded(client(config(&server.url)).query(View::Conversations, &QueryBody::default()))
+        .await
+        .unwrap_err();
     let ClientError::Envelope { source, .. } = &err else { panic!("{err:?}") };
     assert_eq!(*source, EnvelopeError::Truncated { received_bytes: CUT.len() });
     assert!(err.to_string().contains("the JSON ends early"), "{err}");
@@ -613,10 +627,38 @@ async fn connection_cut_mid_body_is_a_body_error() {
     .await;
     let mut config = config(&server.url);
     config.max_retries = 1;
-    let err = bounded(client(config).query(&QueryBody::default())).await.unwrap_err();
+    let err = bounded(client(config).query(View::Conversations, &QueryBody::default())).await.unwrap_err();
     let ClientError::Body { message, .. } = &err else { panic!("{err:?}") };
     assert!(message.contains("of 1000 bytes"), "{message}");
     assert_eq!(server.attempts(), 2, "nothing reached the caller, so the query was retried once");
+}
+
+#[tokio::test]
+async fn every_view_is_queried_and_exported_at_its_own_path() {
+    // Each view asks three times: query, query_raw, export (the third answers CSV).
+    let server = TestServer::start(|attempt| async move {
+        if attempt % 3 == 2 { respond(200, "text/csv", "id\n".to_string()) } else { ok_envelope() }
+    })
+    .await;
+    let client = client(config(&server.url));
+    let semantic = QueryBody { query: Some("rotate keys".to_string()), ..QueryBody::default() };
+    for view in View::ALL {
+        let body = if view == View::SemanticThreads { semantic.clone() } else { QueryBody::default() };
+        bounded(client.query(view, &body)).await.unwrap();
+        bounded(client.query_raw(view, &body)).await.unwrap();
+        let mut out = Vec::new();
+        bounded(client.export_csv(view, &body, &mut out, |_| {})).await.unwrap();
+        assert_eq!(out, b"id\n");
+    }
+    let paths: Vec<String> = server.hits().into_iter().map(|hit| hit.path).collect();
+    let expected: Vec<String> =
+        ["/query/conversations", "/query/events", "/query/feedback", "/query/semantic-threads"]
+            .into_iter()
+            .flat_map(|path| [path.to_string(), path.to_string(), format!("{path}/export")])
+            .collect();
+    assert_eq!(paths, expected);
+    let last_query: Value = serde_json::from_slice(&server.hits()[9].body).unwrap();
+    assert_eq!(last_query, json!({"query": "rotate keys"}), "the text search is sent as the `query` key");
 }
 
 fn csv_chunks() -> Vec<Vec<u8>> {
@@ -644,9 +686,12 @@ async fn export_streams_chunks_with_progress() {
     let query = sample_query();
 
     let written =
-        bounded(client(config(&server.url)).export_csv(&query, &mut out, |bytes| progress.push(bytes)))
-            .await
-            .unwrap();
+        bounded(
+            client(config(&server.url))
+                .export_csv(View::Conversations, &query, &mut out, |bytes| progress.push(bytes)),
+        )
+        .await
+        .unwrap();
 
     assert_eq!(out, expected);
     assert_eq!(written, expected.len() as u64);
@@ -672,10 +717,12 @@ async fn export_cut_off_half_way_is_an_error_and_not_retried() {
     .await;
     let mut out = Vec::new();
     let mut last_progress = 0;
-    let err = bounded(
-        client(config(&server.url))
-            .export_csv(&QueryBody::default(), &mut out, |bytes| last_progress = bytes),
-    )
+    let err = bounded(client(config(&server.url)).export_csv(
+        View::Conversations,
+        &QueryBody::default(),
+        &mut out,
+        |bytes| last_progress = bytes,
+    ))
     .await
     .unwrap_err();
     assert!(matches!(err, ClientError::Body { .. }), "{err:?}");
@@ -697,9 +744,14 @@ async fn export_retries_before_the_first_byte() {
     })
     .await;
     let mut out = Vec::new();
-    let written = bounded(client(config(&server.url)).export_csv(&QueryBody::default(), &mut out, |_| {}))
-        .await
-        .unwrap();
+    let written = bounded(client(config(&server.url)).export_csv(
+        View::Conversations,
+        &QueryBody::default(),
+        &mut out,
+        |_| {},
+    ))
+    .await
+    .unwrap();
     assert_eq!(written, 8);
     assert_eq!(out, b"a,b\n1,2\n");
     assert_eq!(server.attempts(), 2);
@@ -717,7 +769,9 @@ async fn export_refuses_an_html_page_and_reports_writer_errors() {
     .await;
     let client = client(config(&server.url));
     let mut out = Vec::new();
-    let err = bounded(client.export_csv(&QueryBody::default(), &mut out, |_| {})).await.unwrap_err();
+    let err = bounded(client.export_csv(View::Conversations, &QueryBody::default(), &mut out, |_| {}))
+        .await
+        .unwrap_err();
     let ClientError::Envelope { source: EnvelopeError::UnexpectedContentType { content_type, .. }, .. } =
         &err
     else {
@@ -735,7 +789,9 @@ async fn export_refuses_an_html_page_and_reports_writer_errors() {
             Ok(())
         }
     }
-    let err = bounded(client.export_csv(&QueryBody::default(), &mut FullDisk, |_| {})).await.unwrap_err();
+    let err = bounded(client.export_csv(View::Conversations, &QueryBody::default(), &mut FullDisk, |_| {}))
+        .await
+        .unwrap_err();
     assert!(matches!(err, ClientError::Io { .. }), "{err:?}");
     assert_eq!(err.to_string(), "writing the export failed: disk full");
 }
@@ -786,7 +842,9 @@ async fn redirects_are_reported_not_followed() {
             .unwrap()
     })
     .await;
-    let err = bounded(client(config(&server.url)).query(&QueryBody::default())).await.unwrap_err();
+    let err = bounded(client(config(&server.url)).query(View::Conversations, &QueryBody::default()))
+        .await
+        .unwrap_err();
     let ClientError::Http { status, body_excerpt, .. } = &err else { panic!("{err:?}") };
     assert_eq!(*status, 301);
     assert_eq!(body_excerpt, "redirected to https://elsewhere.example.com/query/conversations");
@@ -829,7 +887,7 @@ async fn the_key_never_appears_in_debug_or_errors() {
     let client = client(config);
     let mut texts = vec![debug_config, format!("{client:?}")];
     for _ in 0..3 {
-        let err = bounded(client.query(&QueryBody::default())).await.unwrap_err();
+        let err = bounded(client.query(View::Conversations, &QueryBody::default())).await.unwrap_err();
         texts.push(format!("{err:?}"));
         texts.push(err.to_string());
         texts.push(err.user_message());
@@ -861,9 +919,9 @@ async fn raw_query_bytes_survive_a_large_grouped_result() {
         ..QueryBody::default()
     };
     let client = client(config(&server.url));
-    let raw = bounded(client.query_raw(&query)).await.unwrap();
+    let raw = bounded(client.query_raw(View::Conversations, &query)).await.unwrap();
     assert_eq!(raw.bytes.len(), expected_len);
-    let response = bounded(client.query(&query)).await.unwrap();
+    let response = bounded(client.query(View::Conversations, &query)).await.unwrap();
     assert_eq!(response.rows.len(), 5000);
     assert_eq!(response.rows[4999]["sum_userMessageCount"], json!(4999));
 }
@@ -877,13 +935,14 @@ async fn calls_run_on_spawned_tasks_with_a_shared_client() {
     let tasks: Vec<_> = (0..4)
         .map(|_| {
             let client = client.clone();
-            tokio::spawn(async move { client.query(&QueryBody::default()).await })
+            tokio::spawn(async move { client.query(View::Conversations, &QueryBody::default()).await })
         })
         .collect();
     let export_client = client.clone();
     let export = tokio::spawn(async move {
         let mut out = Vec::new();
-        let result = export_client.export_csv(&QueryBody::default(), &mut out, |_| {}).await;
+        let result =
+            export_client.export_csv(View::Conversations, &QueryBody::default(), &mut out, |_| {}).await;
         // The server answers JSON on every path, which an export refuses.
         (result, out)
     });

@@ -15,6 +15,7 @@ use inkeep_explorer::api::query::{
     PathTarget, QueryBody, Scalar, Selection, TimeUnit,
 };
 use inkeep_explorer::api::validate::{published_schema_problems, validate};
+use inkeep_explorer::api::view::View;
 use inkeep_explorer::demo::dataset::DatasetParams;
 use inkeep_explorer::demo::server::{DemoServer, ServerConfig};
 use jiff::civil::Date;
@@ -96,11 +97,11 @@ fn check_error_shape(answer: &Answer) -> Result<(), TestCaseError> {
 // valid), with a share of arbitrary combinations that validation must refuse cleanly.
 
 fn field() -> impl Strategy<Value = Field> {
-    select(Field::ALL.to_vec())
+    select(View::Conversations.fields())
 }
 
 fn plain_field() -> impl Strategy<Value = Field> {
-    select(Field::ALL.into_iter().filter(|f| !f.is_json()).collect::<Vec<_>>())
+    select(View::Conversations.fields().into_iter().filter(|f| !f.is_json()).collect::<Vec<_>>())
 }
 
 fn json_field() -> impl Strategy<Value = Field> {
@@ -354,14 +355,21 @@ fn query() -> impl Strategy<Value = QueryBody> {
         prop::option::of(prop_oneof![6 => ".{0,20}", 1 => ".{79,82}"]),
     )
         .prop_flat_map(|(select_items, group_by, filter, notes)| {
-            let base = QueryBody { select: select_items, group_by, filter, order_by: Vec::new(), notes };
+            let base = QueryBody {
+                query: None,
+                select: select_items,
+                group_by,
+                filter,
+                order_by: Vec::new(),
+                notes,
+            };
             // Sort keys drawn mostly from the columns the query produces, and always from the
             // published closed set: the app never sends anything else (the real server would
             // refuse it), so the generator does not either.
-            let mut produced: Vec<String> = result_columns(&base)
+            let mut produced: Vec<String> = result_columns(View::Conversations, &base)
                 .into_iter()
                 .map(|column| column.name)
-                .filter(|name| is_published_order_by_field(name))
+                .filter(|name| is_published_order_by_field(View::Conversations, name))
                 .collect();
             // In the set, but not always produced: exercises "no such column" (422).
             let others: Vec<String> = ["count_id", "id", "sum_userMessageCount", "firstMessageTime_week"]
@@ -400,9 +408,9 @@ proptest! {
         let answer = post("/query/conversations", body.clone());
         check_error_shape(&answer)?;
         // The generator stays inside the published schema, so a refusal is never a 400.
-        let outside = published_schema_problems(&query);
+        let outside = published_schema_problems(View::Conversations, &query);
         prop_assert!(outside.is_empty(), "outside the published schema: {:?}", outside);
-        let problems = validate(&query);
+        let problems = validate(View::Conversations, &query);
         let text = String::from_utf8_lossy(&answer.body).into_owned();
         if !problems.is_empty() {
             prop_assert_eq!(answer.status, 422, "invalid query {} answered: {}", String::from_utf8_lossy(&body), text);
@@ -455,8 +463,11 @@ fn random_query_strategy_produces_valid_queries_often() {
     use proptest::test_runner::TestRunner;
     let mut runner = TestRunner::deterministic();
     let strategy = query();
-    let valid =
-        (0..400).filter(|_| validate(&strategy.new_tree(&mut runner).unwrap().current()).is_empty()).count();
+    let valid = (0..400)
+        .filter(|_| {
+            validate(View::Conversations, &strategy.new_tree(&mut runner).unwrap().current()).is_empty()
+        })
+        .count();
     eprintln!("{valid} of 400 generated queries are valid");
     assert!(valid >= 120, "only {valid} of 400 generated queries are valid");
     assert!(valid <= 360, "{valid} of 400 generated queries are valid: invalid ones are exercised too");
@@ -473,10 +484,14 @@ fn every_generated_query_is_inside_the_published_schema() {
     for _ in 0..400 {
         let query = strategy.new_tree(&mut runner).unwrap().current();
         for order in &query.order_by {
-            assert!(is_published_order_by_field(&order.field), "{} outside the set", order.field);
+            assert!(
+                is_published_order_by_field(View::Conversations, &order.field),
+                "{} outside the set",
+                order.field
+            );
         }
         sorted += usize::from(!query.order_by.is_empty());
-        let outside = published_schema_problems(&query);
+        let outside = published_schema_problems(View::Conversations, &query);
         assert!(outside.is_empty(), "{}: {outside:?}", serde_json::to_string(&query).unwrap());
     }
     assert!(sorted >= 100, "only {sorted} of 400 generated queries sort at all");

@@ -5,6 +5,7 @@
 use inkeep_explorer::api::query::{QueryBody, parse_query};
 use inkeep_explorer::api::response::parse_query_response;
 use inkeep_explorer::api::validate::validate;
+use inkeep_explorer::api::view::View;
 use inkeep_explorer::app::draft::QueryDraft;
 use inkeep_explorer::data::{CellRef, ResultTable};
 use serde_json::Value;
@@ -77,7 +78,11 @@ fn valid_bodies_with_edge_numbers_round_trip_through_the_draft() {
             ),
         ] {
             let body = parse_query(&text).unwrap_or_else(|e| panic!("{text}: {e}"));
-            assert!(validate(&body).is_empty(), "{text} is valid: {:?}", validate(&body));
+            assert!(
+                validate(View::Conversations, &body).is_empty(),
+                "{text} is valid: {:?}",
+                validate(View::Conversations, &body)
+            );
             assert_eq!(
                 QueryDraft::from_body(&body).to_body(),
                 Ok(body.clone()),

@@ -12,6 +12,7 @@ use inkeep_explorer::api::query::{
     Aggregation, Field, Filter, FilterValue, Operator, QueryBody, Selection, TimeUnit,
 };
 use inkeep_explorer::api::validate::validate;
+use inkeep_explorer::api::view::View;
 use inkeep_explorer::history::{HISTORY_FILE_NAME, HistoryEntry, HistoryStore, RunStatus};
 use inkeep_explorer::presets::{LocalSort, PRESETS_FILE_NAME, PresetError, PresetStore, builtin_presets};
 use inkeep_explorer::relative_time::{has_relative_times, resolve_relative_times};
@@ -74,7 +75,7 @@ fn builtin_presets_are_valid_once_their_relative_times_resolve() {
             assert!(!preset.description.is_empty(), "{}", preset.name);
             let resolved = resolve_relative_times(&preset.query, utc(now)).unwrap();
             assert!(!has_relative_times(&resolved), "{}", preset.name);
-            assert_eq!(validate(&resolved), vec![], "{} at {now}", preset.name);
+            assert_eq!(validate(View::Conversations, &resolved), vec![], "{} at {now}", preset.name);
         }
     }
     // The relative values are stored verbatim, and they are what the presets are about.
@@ -83,7 +84,9 @@ fn builtin_presets_are_valid_once_their_relative_times_resolve() {
     let this_week = resolve_relative_times(&builtins[4].query, utc("2026-01-08T09:00:00Z")).unwrap();
     let text = serde_json::to_string(&this_week).unwrap();
     assert!(text.contains(r#""value":"2026-01-05T00:00:00Z""#), "{text}");
-    assert!(validate(&builtins[4].query).iter().any(|p| p.path.ends_with("condition.value")));
+    assert!(
+        validate(View::Conversations, &builtins[4].query).iter().any(|p| p.path.ends_with("condition.value"))
+    );
 }
 
 #[test]
@@ -374,7 +377,7 @@ fn looking_a_preset_up_leaves_a_damaged_file_for_the_window_to_report() {
 fn assert_published_order_by(body: &QueryBody, what: &str) {
     for entry in &body.order_by {
         assert!(
-            is_published_order_by_field(&entry.field),
+            is_published_order_by_field(View::Conversations, &entry.field),
             "{what}: orderBy {} is not published",
             entry.field
         );
@@ -393,11 +396,12 @@ fn the_shipped_preset_file_is_inside_the_published_rules_as_written() {
         let query: QueryBody = serde_json::from_value(raw["query"].clone()).unwrap();
         for now in ["2026-01-05T00:00:00Z", "2024-02-29T23:59:59Z"] {
             let resolved = resolve_relative_times(&query, utc(now)).unwrap();
-            assert_eq!(validate(&resolved), vec![], "{name} at {now}");
+            assert_eq!(validate(View::Conversations, &resolved), vec![], "{name} at {now}");
             assert_published_order_by(&resolved, name);
         }
         // The orderBy names a column the query produces.
-        let columns: Vec<String> = result_columns(&query).into_iter().map(|c| c.name).collect();
+        let columns: Vec<String> =
+            result_columns(View::Conversations, &query).into_iter().map(|c| c.name).collect();
         for entry in &query.order_by {
             assert!(columns.contains(&entry.field), "{name}: sorts by {} of {columns:?}", entry.field);
         }
@@ -469,7 +473,7 @@ fn an_old_presets_file_is_migrated_on_load_and_rewritten_once() {
         ]
     );
     for preset in store.list().into_iter().filter(|p| !p.builtin) {
-        assert_eq!(validate(&preset.query), vec![], "{}", preset.name);
+        assert_eq!(validate(View::Conversations, &preset.query), vec![], "{}", preset.name);
         assert_published_order_by(&preset.query, &preset.name);
     }
 
@@ -510,7 +514,7 @@ fn an_imported_old_preset_is_migrated_and_says_so() {
     assert!(report.migrated[0].starts_with("“Shared counts”: sort by count"), "{:?}", report.migrated);
     let imported = store.find_by_name("Shared counts").unwrap();
     assert_eq!(imported.query.order_by[0].field, "count_id");
-    assert_eq!(validate(&imported.query), vec![]);
+    assert_eq!(validate(View::Conversations, &imported.query), vec![]);
     // Importing the same old file again finds it already present (compared after migration).
     let again = store.import_from(&shared).unwrap();
     assert_eq!(again.already_present, ["Shared counts"]);
@@ -543,7 +547,7 @@ fn old_history_entries_are_migrated_on_load() {
     // Bare `count` without a sort on it still loads as it was.
     assert_eq!(store.get("h4").unwrap().query.select, [Selection::count()]);
     for entry in store.entries() {
-        assert_eq!(validate(&entry.query), vec![], "{}", entry.id);
+        assert_eq!(validate(View::Conversations, &entry.query), vec![], "{}", entry.id);
     }
     let on_disk: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
     assert_eq!(on_disk["entries"][0]["query"]["orderBy"][0]["field"], json!("count_id"));

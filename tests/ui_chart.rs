@@ -18,6 +18,7 @@ use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT as _, Queryable as _};
 use inkeep_explorer::api::client::{AnalyticsClient, ApiKey, ClientConfig};
 use inkeep_explorer::api::query::{QueryBody, parse_query};
+use inkeep_explorer::api::view::View;
 use inkeep_explorer::app::chart_ui::{ChartAction, ChartSettings, chart_ui};
 use inkeep_explorer::data::ResultTable;
 use inkeep_explorer::data::series::{Chart, SeriesCache};
@@ -67,7 +68,7 @@ fn run_against_demo_api(query: &QueryBody) -> ResultTable {
     let client =
         AnalyticsClient::new(ClientConfig::new(server.url(), Some(ApiKey::new(DEMO_TOKEN.to_string()))))
             .unwrap();
-    let raw = runtime.block_on(client.query_raw(query)).expect("the demo API answers");
+    let raw = runtime.block_on(client.query_raw(View::Conversations, query)).expect("the demo API answers");
     let (table, meta) = ResultTable::from_response_bytes(query, &raw.bytes).unwrap();
     assert!(!meta.is_truncated(), "the whole result fits in one page: {meta:?}");
     server.shutdown();

@@ -11,6 +11,7 @@ use egui_kittest::kittest::{NodeT as _, Queryable as _};
 use inkeep_explorer::api::columns::{is_published_order_by_field, result_columns};
 use inkeep_explorer::api::query::{Field, parse_query};
 use inkeep_explorer::api::validate::Problem;
+use inkeep_explorer::api::view::View;
 use inkeep_explorer::app::draft::QueryDraft;
 use inkeep_explorer::app::query_form::{FormContext, SuggestionRequest, Suggestions, query_form_ui};
 use serde_json::json;
@@ -191,12 +192,13 @@ fn the_order_by_picker_offers_only_columns_the_server_can_sort_by() {
     let offered = popup_options(&harness);
     // Independently: the produced columns, kept when the published set has them. An unpacked
     // JSON field is no column of its own (it becomes `properties.<key>` path columns).
-    let produced: Vec<String> = result_columns(&parse_query(&body.to_string()).unwrap())
+    let produced: Vec<String> = result_columns(View::Conversations, &parse_query(&body.to_string()).unwrap())
         .into_iter()
         .filter(|c| !c.is_unpacked())
         .map(|c| c.name)
         .collect();
-    let expected: Vec<&String> = produced.iter().filter(|n| is_published_order_by_field(n)).collect();
+    let expected: Vec<&String> =
+        produced.iter().filter(|n| is_published_order_by_field(View::Conversations, n)).collect();
     assert_eq!(offered.iter().collect::<Vec<_>>(), expected);
     assert_eq!(offered, ["firstMessageTime_week", "sum_userMessageCount", "type"]);
     for never in ["count", "properties.source", "properties.plan", "countDistinct_userProperties.userId"] {
@@ -227,7 +229,7 @@ fn add_aggregation_counts_ids_so_the_server_can_sort_by_it() {
             "orderBy": [{"field": "count_id", "direction": "desc"}]
         })
     );
-    assert!(is_published_order_by_field(body["orderBy"][0]["field"].as_str().unwrap()));
+    assert!(is_published_order_by_field(View::Conversations, body["orderBy"][0]["field"].as_str().unwrap()));
 }
 
 /// The labels of the items of the open combo box popup, in order.

@@ -14,6 +14,7 @@ use std::path::Path;
 use egui::accesskit::{Role, Toggled};
 use egui_kittest::kittest::{NodeT as _, Queryable as _};
 use inkeep_explorer::api::columns::result_columns;
+use inkeep_explorer::api::view::View;
 use inkeep_explorer::app::state::{ResultView, RunState};
 use inkeep_explorer::app::window::WindowState;
 use inkeep_explorer::presets::{Preset, builtin_presets};
@@ -81,7 +82,8 @@ fn one_click_on_a_card_runs_its_preset_into_the_grid() {
     let RunState::Done(outcome) = &app(&harness).active().run else {
         panic!("the run failed: {:?}", app(&harness).active().run)
     };
-    let expected: Vec<String> = result_columns(&preset.query).into_iter().map(|c| c.name).collect();
+    let expected: Vec<String> =
+        result_columns(View::Conversations, &preset.query).into_iter().map(|c| c.name).collect();
     assert_eq!(outcome.table.column_names(), expected, "the preset's columns");
     assert!(outcome.row_count() > 1, "the demo data has several sources");
     assert_eq!(draft_body(app(&harness)), preset.query, "the preset is in the builder");

@@ -7,15 +7,19 @@
 //!
 //! Order: the selections, in the order given; then each group-by key with
 //! `includeInSelect` (default true) that is not already a column. A query with
-//! neither selections nor grouping returns raw conversation rows: every field, with
-//! `properties` and `userProperties` as JSON objects.
+//! neither selections nor grouping returns raw rows of its view: every field of the view
+//! ([`View::fields`]), JSON fields as JSON objects.
+//!
+//! A time bucket without a field buckets the view's [`View::default_time_field`], so the
+//! names depend on the view as well as on the query.
 
 use super::query::{Aggregation, Field, FieldMode, QueryBody, Selection, TimeUnit};
+use super::view::View;
 
 /// Where a result column's values come from.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ColumnSource {
-    /// A raw conversation field as stored (JSON fields as objects).
+    /// A raw field of the view as stored (JSON fields as objects).
     Raw(Field),
     /// A plain field, or the value at a JSON path inside a JSON field.
     Field {
@@ -115,8 +119,8 @@ pub fn time_column_name(unit: TimeUnit, field: Field) -> String {
     format!("{}_{}", field.as_str(), unit.as_str())
 }
 
-/// The column a single selection produces.
-pub fn selection_column(selection: &Selection) -> ResultColumn {
+/// The column a single selection produces in `view`.
+pub fn selection_column(view: View, selection: &Selection) -> ResultColumn {
     match selection {
         Selection::Field { field, path, mode } => {
             let path = path.clone().unwrap_or_default();
@@ -139,7 +143,7 @@ pub fn selection_column(selection: &Selection) -> ResultColumn {
             }
         }
         Selection::Time { time_unit, field } => {
-            let field = field.unwrap_or(Field::FirstMessageTime);
+            let field = field.unwrap_or(view.default_time_field());
             ResultColumn {
                 name: time_column_name(*time_unit, field),
                 source: ColumnSource::TimeBucket { unit: *time_unit, field },
@@ -148,13 +152,14 @@ pub fn selection_column(selection: &Selection) -> ResultColumn {
     }
 }
 
-/// The columns `query` produces, in order (see the module docs for the rules).
+/// The columns `query` produces on `view`, in order (see the module docs for the rules).
 ///
 /// Duplicate names collapse into the first occurrence: the API answers with JSON
 /// objects, so two columns of one name cannot both come back.
-pub fn result_columns(query: &QueryBody) -> Vec<ResultColumn> {
+pub fn result_columns(view: View, query: &QueryBody) -> Vec<ResultColumn> {
     if query.select.is_empty() && query.group_by.is_empty() {
-        return Field::ALL
+        return view
+            .fields()
             .into_iter()
             .map(|field| ResultColumn { name: field.as_str().to_string(), source: ColumnSource::Raw(field) })
             .collect();
@@ -166,7 +171,7 @@ pub fn result_columns(query: &QueryBody) -> Vec<ResultColumn> {
         }
     };
     for selection in &query.select {
-        push(selection_column(selection));
+        push(selection_column(view, selection));
     }
     for group in query.group_by.iter().filter(|g| g.includes_in_select()) {
         let path = group.path.clone().unwrap_or_default();
@@ -178,10 +183,10 @@ pub fn result_columns(query: &QueryBody) -> Vec<ResultColumn> {
     columns
 }
 
-/// True when `name` is a column `query` produces (including `properties.<key>` under an
-/// unpacked JSON selection). Order-by entries must pass this.
-pub fn produces_column(query: &QueryBody, name: &str) -> bool {
-    result_columns(query).iter().any(|c| c.matches(name))
+/// True when `name` is a column `query` produces on `view` (including `properties.<key>`
+/// under an unpacked JSON selection). Order-by entries must pass this.
+pub fn produces_column(view: View, query: &QueryBody, name: &str) -> bool {
+    result_columns(view, query).iter().any(|c| c.matches(name))
 }
 
 /// The aggregations whose `<agg>_<field>` columns the published `orderBy` set names.
@@ -197,26 +202,44 @@ pub fn column_display_name(name: &str) -> &str {
     if name == "count_id" { "count" } else { name }
 }
 
-/// True when `name` is in the published schema's closed `orderBy.field` set: a plain field
-/// (`type`, `properties`), `<field>_<hour|day|week|month>` (`firstMessageTime_day`) or
-/// `<sum|count|avg|min|max>_<field>` (`count_id`). Bare `count`, `countDistinct_…` and every
-/// dotted path column (`properties.source`) are outside it: the real server refuses them,
-/// so such columns are sorted by the client after the answer arrives.
+/// True when `name` is in `view`'s closed `orderBy.field` set of the published schema, the
+/// same construction for every view: a plain field of the view (`type`, `properties`),
+/// `<field>_<hour|day|week|month>` of any field of the view (`firstMessageTime_day`) or
+/// `<sum|count|avg|min|max>_<field>` (`count_id`). Bare `count`, `countDistinct_…`, every
+/// dotted path column (`properties.source`) and every name built on another view's field
+/// are outside it: the real server refuses them, so such columns are sorted by the client
+/// after the answer arrives.
 ///
-/// This is the one place the set is defined; the validator, the builder's sort picker, the
-/// grid and preset migration all ask it.
-pub fn is_published_order_by_field(name: &str) -> bool {
-    if Field::from_name(name).is_some() {
+/// This (with [`published_order_by_fields`], which lists the same set) is the one place
+/// the set is defined; the validator, the builder's sort picker, the grid and preset
+/// migration all ask it.
+pub fn is_published_order_by_field(view: View, name: &str) -> bool {
+    let in_view = |name: &str| Field::from_name(name).is_some_and(|field| view.has_field(field));
+    if in_view(name) {
         return true;
     }
-    let bucketed = name.rsplit_once('_').is_some_and(|(field, unit)| {
-        Field::from_name(field).is_some() && TimeUnit::from_name(unit).is_some()
-    });
+    let bucketed = name
+        .rsplit_once('_')
+        .is_some_and(|(field, unit)| in_view(field) && TimeUnit::from_name(unit).is_some());
     let aggregated = name.split_once('_').is_some_and(|(aggregation, field)| {
-        Field::from_name(field).is_some()
-            && ORDERABLE_AGGREGATIONS.iter().any(|orderable| orderable.as_str() == aggregation)
+        in_view(field) && ORDERABLE_AGGREGATIONS.iter().any(|orderable| orderable.as_str() == aggregation)
     });
     bucketed || aggregated
+}
+
+/// Every name of `view`'s published `orderBy.field` set, in the published schema's order:
+/// the fields, then each field's four time buckets, then `sum_`, `count_`, `avg_`, `min_`
+/// and `max_` of every field.
+pub fn published_order_by_fields(view: View) -> Vec<String> {
+    let fields = view.fields();
+    let mut names: Vec<String> = fields.iter().map(|field| field.as_str().to_string()).collect();
+    for field in &fields {
+        names.extend(TimeUnit::ALL.into_iter().map(|unit| time_column_name(unit, *field)));
+    }
+    for aggregation in ORDERABLE_AGGREGATIONS {
+        names.extend(fields.iter().map(|field| aggregation_column_name(aggregation, Some(*field), &[])));
+    }
+    names
 }
 
 #[cfg(test)]
@@ -225,7 +248,7 @@ mod tests {
     use crate::api::query::GroupBy;
 
     fn names(q: &QueryBody) -> Vec<String> {
-        result_columns(q).into_iter().map(|c| c.name).collect()
+        result_columns(View::Conversations, q).into_iter().map(|c| c.name).collect()
     }
 
     #[test]
@@ -266,10 +289,10 @@ mod tests {
     #[test]
     fn unpacked_selection_matches_its_keys() {
         let q = QueryBody { select: vec![Selection::field(Field::Properties)], ..QueryBody::default() };
-        assert!(produces_column(&q, "properties.source"));
-        assert!(!produces_column(&q, "properties"));
-        assert!(!produces_column(&q, "properties."));
-        assert!(!produces_column(&q, "userProperties.id"));
+        assert!(produces_column(View::Conversations, &q, "properties.source"));
+        assert!(!produces_column(View::Conversations, &q, "properties"));
+        assert!(!produces_column(View::Conversations, &q, "properties."));
+        assert!(!produces_column(View::Conversations, &q, "userProperties.id"));
     }
 
     #[test]
@@ -285,7 +308,7 @@ mod tests {
             "max_firstMessageTime",
             "count_userProperties",
         ] {
-            assert!(is_published_order_by_field(name), "{name} is in the published set");
+            assert!(is_published_order_by_field(View::Conversations, name), "{name} is in the published set");
         }
         for name in [
             "count",
@@ -299,7 +322,61 @@ mod tests {
             "",
             "Type",
         ] {
-            assert!(!is_published_order_by_field(name), "{name} is outside the published set");
+            assert!(
+                !is_published_order_by_field(View::Conversations, name),
+                "{name} is outside the published set"
+            );
+        }
+    }
+
+    #[test]
+    fn raw_rows_are_the_views_fields_in_order() {
+        for view in View::ALL {
+            let columns = result_columns(view, &QueryBody::default());
+            let expected: Vec<String> = view.fields().iter().map(|f| f.as_str().to_string()).collect();
+            assert_eq!(columns.iter().map(|c| c.name.clone()).collect::<Vec<_>>(), expected, "{view}");
+            assert!(columns.iter().all(|c| matches!(c.source, ColumnSource::Raw(_))));
+        }
+        let events: Vec<String> =
+            result_columns(View::Events, &QueryBody::default()).into_iter().map(|c| c.name).collect();
+        assert_eq!(events[7], "eventType");
+        assert_eq!(events.len(), 12);
+    }
+
+    #[test]
+    fn a_bare_time_bucket_names_the_views_default_time_field() {
+        let q = QueryBody { select: vec![Selection::time(TimeUnit::Week)], ..QueryBody::default() };
+        let name = |view| result_columns(view, &q).remove(0).name;
+        assert_eq!(name(View::Conversations), "firstMessageTime_week");
+        assert_eq!(name(View::Events), "createdAt_week");
+        assert_eq!(name(View::Feedback), "createdAt_week");
+        assert_eq!(name(View::SemanticThreads), "firstMessageTime_week");
+    }
+
+    #[test]
+    fn order_by_sets_are_per_view() {
+        assert!(is_published_order_by_field(View::Events, "eventType_day"));
+        assert!(is_published_order_by_field(View::Events, "count_searchQuery"));
+        assert!(!is_published_order_by_field(View::Conversations, "eventType"));
+        assert!(!is_published_order_by_field(View::Conversations, "count_eventType"));
+        assert!(!is_published_order_by_field(View::Events, "userMessageCount"));
+        assert!(!is_published_order_by_field(View::Events, "firstMessageTime_day"));
+        assert!(is_published_order_by_field(View::SemanticThreads, "avg_isDocumented"));
+        assert!(!is_published_order_by_field(View::Feedback, "countDistinct_reasons"));
+    }
+
+    #[test]
+    fn the_listed_set_is_the_set_the_predicate_accepts() {
+        // Every name any view's set lists, plus near misses, asked of every view.
+        let mut candidates: Vec<String> = View::ALL.into_iter().flat_map(published_order_by_fields).collect();
+        candidates.extend(["count".into(), "countDistinct_id".into(), "properties.source".into()]);
+        for view in View::ALL {
+            let listed = published_order_by_fields(view);
+            let n = view.fields().len();
+            assert_eq!(listed.len(), n * 10, "{view}: fields, 4 buckets and 5 aggregations each");
+            for name in &candidates {
+                assert_eq!(is_published_order_by_field(view, name), listed.contains(name), "{view} {name}");
+            }
         }
     }
 }

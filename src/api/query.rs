@@ -1,4 +1,7 @@
-//! The query body of `POST /query/conversations` (and `/export`), as `API.md` documents it.
+//! The query body of the query endpoints (`POST /query/conversations`, `/query/events`,
+//! `/query/feedback`, `/query/semantic-threads`, and their `/export` twins), as `API.md`
+//! documents it. The shape is the same for every view; which fields a body may name is
+//! the view's business ([`super::view`], checked by [`super::validate`]).
 //!
 //! Serialising produces exactly the documented JSON: camelCase keys, `type` tags on
 //! selections, absent optionals omitted. Deserialising accepts every documented shape
@@ -11,12 +14,17 @@ use serde::de::{self, Deserializer};
 use serde::{Deserialize, Serialize, Serializer};
 use serde_json::{Map, Number, Value};
 
-/// The whole request body. `QueryBody::default()` (`{}`) asks for raw conversation rows.
+pub use super::field::Field;
+
+/// The whole request body. `QueryBody::default()` (`{}`) asks for the raw rows of a view.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 // `remote = "Self"` turns the derives into inherent functions that `object_only!` wraps, so
 // that only a JSON object is accepted (serde's derive would also take a positional array).
 #[serde(remote = "Self", rename_all = "camelCase", deny_unknown_fields)]
 pub struct QueryBody {
+    /// Free-text search over the threads; only the semantic-threads view takes it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub query: Option<String>,
     /// Columns to return: fields, aggregations and time buckets, in order.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub select: Vec<Selection>,
@@ -32,86 +40,6 @@ pub struct QueryBody {
     /// A free-text note of at most 80 characters; the server does not persist it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notes: Option<String>,
-}
-
-/// A field of a conversation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub enum Field {
-    /// Conversation id (string).
-    Id,
-    /// Number of user messages (number).
-    UserMessageCount,
-    /// Organization id (string).
-    OrganizationId,
-    /// Project id (string).
-    ProjectId,
-    /// Integration id (string or null).
-    IntegrationId,
-    /// Time of the first message (ISO-8601 timestamp).
-    FirstMessageTime,
-    /// `openai`, `support_ticket`, `support_copilot` or null.
-    Type,
-    /// Free-form JSON object (or null).
-    Properties,
-    /// JSON object describing the user (or null).
-    UserProperties,
-}
-
-impl Field {
-    /// Every field, in the order raw conversation rows carry them.
-    pub const ALL: [Field; 9] = [
-        Field::Id,
-        Field::UserMessageCount,
-        Field::OrganizationId,
-        Field::ProjectId,
-        Field::IntegrationId,
-        Field::FirstMessageTime,
-        Field::Type,
-        Field::Properties,
-        Field::UserProperties,
-    ];
-
-    /// The name used on the wire and in column names.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Field::Id => "id",
-            Field::UserMessageCount => "userMessageCount",
-            Field::OrganizationId => "organizationId",
-            Field::ProjectId => "projectId",
-            Field::IntegrationId => "integrationId",
-            Field::FirstMessageTime => "firstMessageTime",
-            Field::Type => "type",
-            Field::Properties => "properties",
-            Field::UserProperties => "userProperties",
-        }
-    }
-
-    /// Looks a field up by its wire name.
-    pub fn from_name(name: &str) -> Option<Field> {
-        Field::ALL.into_iter().find(|f| f.as_str() == name)
-    }
-
-    /// `properties` and `userProperties`: the only fields with JSON paths and JSON operators.
-    pub fn is_json(self) -> bool {
-        matches!(self, Field::Properties | Field::UserProperties)
-    }
-
-    /// Fields whose values are numbers (`sum` and `avg` accept these).
-    pub fn is_numeric(self) -> bool {
-        matches!(self, Field::UserMessageCount)
-    }
-
-    /// Fields whose values are timestamps (time buckets accept these).
-    pub fn is_timestamp(self) -> bool {
-        matches!(self, Field::FirstMessageTime)
-    }
-}
-
-impl fmt::Display for Field {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
 }
 
 /// How a JSON field selection comes back.
@@ -252,7 +180,8 @@ pub enum Selection {
     Time {
         /// Bucket width.
         time_unit: TimeUnit,
-        /// The timestamp field; `firstMessageTime` when absent.
+        /// The timestamp field; the view's default time field (`firstMessageTime` for
+        /// conversations) when absent.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         field: Option<Field>,
     },
@@ -279,7 +208,7 @@ impl Selection {
         Selection::Aggregation { aggregation, field: Some(field), path: None }
     }
 
-    /// A time bucket over `firstMessageTime`.
+    /// A time bucket over the view's default time field (`firstMessageTime` for conversations).
     pub fn time(time_unit: TimeUnit) -> Selection {
         Selection::Time { time_unit, field: None }
     }

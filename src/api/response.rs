@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::query::{Field, Filter};
+use super::view::View;
 
 /// The media type of error answers.
 pub const PROBLEM_CONTENT_TYPE: &str = "application/problem+json";
@@ -493,45 +494,6 @@ impl PropertyField {
 }
 
 impl fmt::Display for PropertyField {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// One of the query views the property endpoints look in (`views` on the wire): the
-/// published schema's closed set.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum View {
-    /// Conversations, the view this app explores.
-    #[serde(rename = "conversations_view")]
-    Conversations,
-    /// Events.
-    #[serde(rename = "events_view")]
-    Events,
-    /// Feedback.
-    #[serde(rename = "feedback_view")]
-    Feedback,
-    /// Semantic threads.
-    #[serde(rename = "semantic_threads_view")]
-    SemanticThreads,
-}
-
-impl View {
-    /// Every view, in the order `API.md` lists them.
-    pub const ALL: [View; 4] = [View::Conversations, View::Events, View::Feedback, View::SemanticThreads];
-
-    /// The wire name (`conversations_view`).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            View::Conversations => "conversations_view",
-            View::Events => "events_view",
-            View::Feedback => "feedback_view",
-            View::SemanticThreads => "semantic_threads_view",
-        }
-    }
-}
-
-impl fmt::Display for View {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }

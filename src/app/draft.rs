@@ -21,6 +21,7 @@ use crate::api::query::{
     Scalar, Selection,
 };
 use crate::api::validate::{Problem, validate};
+use crate::api::view::View;
 use crate::relative_time::{RelativeTime, Resolved, is_concrete_time, resolve_relative_times};
 
 /// The editable query: what the form shows and the user changes.
@@ -532,7 +533,7 @@ impl QueryDraft {
             }
         };
         let own_count = problems.len();
-        for problem in validate(&resolved) {
+        for problem in validate(View::Conversations, &resolved) {
             // The draft's message about a value is the more precise one; don't say it twice.
             let already = problems.iter().take(own_count).any(|own| path_within(&problem.path, &own.path));
             if !already {
@@ -557,6 +558,7 @@ impl QueryDraft {
 
     fn build(&self, collector: &mut Collector) -> QueryBody {
         QueryBody {
+            query: None,
             select: self.select.clone(),
             group_by: self.group_by.clone(),
             filter: self.filter.as_ref().map(|f| f.build("where".to_string(), collector)),

@@ -13,6 +13,7 @@ use jiff::Timestamp;
 use jiff::tz::TimeZone;
 
 use crate::api::columns::result_columns;
+use crate::api::view::View;
 use crate::app::commands::Command;
 use crate::app::format::{format_duration_ms, ok_color, thousands};
 use crate::app::history_model::{HistoryCommand, RunHistory};
@@ -30,7 +31,11 @@ pub fn query_summary(entry: &HistoryEntry) -> String {
     let mut summary = if query.select.is_empty() && query.group_by.is_empty() {
         "conversation rows".to_string()
     } else {
-        result_columns(query).into_iter().map(|column| column.name).collect::<Vec<_>>().join(", ")
+        result_columns(View::Conversations, query)
+            .into_iter()
+            .map(|column| column.name)
+            .collect::<Vec<_>>()
+            .join(", ")
     };
     if query.filter.is_some() {
         summary.push_str(" · filtered");

@@ -4,8 +4,9 @@
 
 use egui::{RichText, TextEdit, Ui};
 
-use crate::api::client::{KEY_ENV, QUERY_PATH};
+use crate::api::client::KEY_ENV;
 use crate::api::query::QueryBody;
+use crate::api::view::View;
 use crate::app::commands::Command;
 use crate::app::state::{DerivedQuery, InspectorState, RelativeTimeShown};
 use crate::relative_time::resolve_relative_times;
@@ -29,7 +30,7 @@ pub enum CurlAuth {
 /// A curl command that sends exactly the request the window sends: same URL, headers and
 /// body bytes. The key is `$INKEEPANALYTICS_API_INTEGRATION_KEY`, never the key itself.
 pub fn curl_command(base_url: &str, body: &QueryBody, auth: CurlAuth) -> String {
-    let url = format!("{}{}", base_url.trim_end_matches('/'), QUERY_PATH);
+    let url = format!("{}{}", base_url.trim_end_matches('/'), View::Conversations.query_path());
     // The client sends compact JSON (serde_json::to_vec), so does this.
     let json = serde_json::to_string(body).unwrap_or_else(|_| "{}".to_string());
     let mut lines = vec![

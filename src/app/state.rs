@@ -273,8 +273,8 @@ pub enum RunState {
         request_id: u64,
         /// When it was sent.
         started: Instant,
-        /// The body sent.
-        body: QueryBody,
+        /// The body sent (boxed: it is by far the largest part of the state).
+        body: Box<QueryBody>,
         /// The last good result, shown dimmed meanwhile.
         previous: Option<Box<RunOutcome>>,
     },

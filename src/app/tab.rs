@@ -12,6 +12,7 @@ use std::time::Instant;
 use crate::api::client::ClientError;
 use crate::api::columns::result_columns;
 use crate::api::query::{QueryBody, Selection, TimeUnit, parse_query};
+use crate::api::view::View;
 use crate::app::chart_ui::ChartSettings;
 use crate::app::draft::QueryDraft;
 use crate::app::format::{format_duration_ms, thousands};
@@ -289,7 +290,8 @@ impl QueryTab {
         let request_id = context.request_id;
         let superseded = self.run.pending_id();
         let previous = self.run.take_previous();
-        self.run = RunState::Pending { request_id, started: Instant::now(), body: body.clone(), previous };
+        self.run =
+            RunState::Pending { request_id, started: Instant::now(), body: Box::new(body.clone()), previous };
         self.show_error_details = false;
         effects.push(TabEffect::Job(Job::Run { tag: self.tag(Purpose::Run), request_id, body }));
         if let Some(superseded) = superseded {
@@ -452,6 +454,7 @@ impl QueryTab {
             return false;
         }
         let RunState::Pending { body, previous, .. } = std::mem::take(&mut self.run) else { return false };
+        let body = *body;
         match result {
             Ok(answer) => {
                 self.adopt_columns(&answer.table, effects);
@@ -590,7 +593,8 @@ pub fn describe_query(body: &QueryBody) -> String {
     if body.select.is_empty() && body.group_by.is_empty() {
         return if body.filter.is_none() { "New query".to_string() } else { "Rows, filtered".to_string() };
     }
-    let columns: Vec<String> = result_columns(body).into_iter().map(|column| column.name).collect();
+    let columns: Vec<String> =
+        result_columns(View::Conversations, body).into_iter().map(|column| column.name).collect();
     shorten(&columns.join(", "))
 }
 

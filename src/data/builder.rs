@@ -18,6 +18,7 @@ use std::borrow::Cow;
 
 use crate::api::columns::{ColumnSource, ResultColumn, result_columns};
 use crate::api::query::{Aggregation, Field, QueryBody};
+use crate::api::view::View;
 
 use super::storage::{Bitmap, FxHashMap, StrBuf, TextBuilder, TextColumn};
 use super::table::{Column, ColumnData, ResultTable, TimestampText, write_float};
@@ -635,7 +636,7 @@ impl TableBuilder {
             predicted: Vec::new(),
             row_count: 0,
         };
-        for column in result_columns(query) {
+        for column in result_columns(View::Conversations, query) {
             let group = builder.groups.len();
             if column.is_unpacked() {
                 builder.index.insert(column.name.clone(), Target::Unpack(group));

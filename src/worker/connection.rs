@@ -6,6 +6,7 @@ use std::sync::Arc;
 use crate::api::client::{AnalyticsClient, ApiKey, ClientConfig, ClientError};
 use crate::api::query::{Field, QueryBody, Selection};
 use crate::api::response::{PropertyField, PropertyKeysRequest, PropertyValuesRequest, QueryResponse};
+use crate::api::view::View;
 use crate::demo::server::{DemoServer, ServerConfig};
 use crate::secrets::{KEYCHAIN_UNREADABLE_MESSAGE, KeySource, SecretError};
 
@@ -65,7 +66,7 @@ impl Core {
             // One row: the number of conversations. Cheap for the server, and it exercises
             // the key's permission to read analytics.
             let body = QueryBody { select: vec![Selection::count()], ..QueryBody::default() };
-            let result = client.query(&body).await.map(|response| count_of(&response));
+            let result = client.query(View::Conversations, &body).await.map(|response| count_of(&response));
             emitter.emit(Event::ConnectionTested { connection_id, result });
         });
     }

@@ -25,6 +25,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::api::client::{AnalyticsClient, ClientError};
 use crate::api::query::QueryBody;
+use crate::api::view::View;
 use crate::data::export::{
     ExportControl, ExportError, ExportFormat, ExportMeta, ExportOptions, ExportOutcome, StreamExport,
 };
@@ -246,7 +247,7 @@ impl Streamed {
         let progress = |_byte_count: u64| {};
         let downloaded = tokio::select! {
             () = token.cancelled() => None,
-            result = client.export_csv(body, &mut writer, progress) => Some(result),
+            result = client.export_csv(View::Conversations, body, &mut writer, progress) => Some(result),
         };
         let stop = |writer: pipe::PipeWriter| {
             cancel.store(true, Ordering::Relaxed);

@@ -7,8 +7,9 @@ use std::time::Instant;
 
 use tokio_util::sync::CancellationToken;
 
-use crate::api::client::{AnalyticsClient, ClientError, EXPORT_PATH, QUERY_PATH};
+use crate::api::client::{AnalyticsClient, ClientError};
 use crate::api::query::QueryBody;
+use crate::api::view::View;
 use crate::data::export::check_all_rows;
 use crate::data::{LoadProgress, ResultTable, TableError};
 
@@ -60,8 +61,8 @@ impl Core {
 
 /// Rows matching `body`: the `total` of its query answer (the rows of the page are dropped).
 pub(super) async fn query_total(client: &AnalyticsClient, body: &QueryBody) -> Result<u64, ClientError> {
-    let raw = client.query_raw(body).await?;
-    let url = client.endpoint_url(QUERY_PATH);
+    let raw = client.query_raw(View::Conversations, body).await?;
+    let url = client.endpoint_url(View::Conversations.query_path());
     let body = body.clone();
     blocking(move || {
         ResultTable::from_answer(&body, &raw.bytes)
@@ -69,7 +70,10 @@ pub(super) async fn query_total(client: &AnalyticsClient, body: &QueryBody) -> R
             .map_err(|source| ClientError::Envelope { source, request_id: raw.request_id, url: url.clone() })
     })
     .await
-    .map_err(|message| ClientError::Request { message, url: client.endpoint_url(QUERY_PATH) })?
+    .map_err(|message| ClientError::Request {
+        message,
+        url: client.endpoint_url(View::Conversations.query_path()),
+    })?
 }
 
 /// The body of [`Job::LoadAll`]: the export streams into one end of a bounded pipe while a
@@ -118,7 +122,7 @@ async fn load_all_rows(
     };
     let exported = tokio::select! {
         () = token.cancelled() => None,
-        result = client.export_csv(&body, &mut writer, progress) => Some(result),
+        result = client.export_csv(View::Conversations, &body, &mut writer, progress) => Some(result),
     };
     let stop_parser = |writer: pipe::PipeWriter| {
         stop.store(true, Ordering::Relaxed);
@@ -167,7 +171,7 @@ async fn load_all_rows(
                 Ok(Err(table_error)) => Err(LoadAllError::Table(table_error)),
                 Err(join_error) => Err(LoadAllError::Table(TableError::Csv(format!(
                     "the background task failed: {join_error} ({})",
-                    client.endpoint_url(EXPORT_PATH)
+                    client.endpoint_url(View::Conversations.export_path())
                 )))),
             }
         }

@@ -6,9 +6,10 @@ use std::time::Instant;
 use bytes::Bytes;
 use tokio_util::sync::CancellationToken;
 
-use crate::api::client::{ApiKey, ClientError, QUERY_PATH};
+use crate::api::client::{ApiKey, ClientError};
 use crate::api::query::QueryBody;
 use crate::api::redact::redact_key_in_envelope;
+use crate::api::view::View;
 use crate::data::ResultTable;
 
 use super::{Core, Event, JobTag, RawAnswer, RunAnswer, TabId, blocking, elapsed_ms};
@@ -52,14 +53,14 @@ impl Core {
         tokio::spawn(async move {
             let started = Instant::now();
             let work = async {
-                let raw = client.query_raw(&body).await?;
-                let url = client.endpoint_url(QUERY_PATH);
+                let raw = client.query_raw(View::Conversations, &body).await?;
+                let url = client.endpoint_url(View::Conversations.query_path());
                 // Parsing a large answer takes a while: never on the runtime's threads.
                 blocking(move || build_answer(&body, raw.bytes, raw.request_id, &url, key.as_ref()))
                     .await
                     .map_err(|message| ClientError::Request {
                         message,
-                        url: client.endpoint_url(QUERY_PATH),
+                        url: client.endpoint_url(View::Conversations.query_path()),
                     })?
             };
             tokio::select! {

@@ -3,7 +3,10 @@
 use super::*;
 
 fn column_names(doc: Value) -> Vec<String> {
-    result_columns(&query_from_value(&doc).unwrap()).into_iter().map(|c| c.name).collect()
+    result_columns(View::Conversations, &query_from_value(&doc).unwrap())
+        .into_iter()
+        .map(|c| c.name)
+        .collect()
 }
 
 #[test]
@@ -88,7 +91,7 @@ fn columns_of_fields_group_keys_and_json_modes() {
         ]
     }))
     .unwrap();
-    let columns = result_columns(&query);
+    let columns = result_columns(View::Conversations, &query);
     let names: Vec<&str> = columns.iter().map(|c| c.name.as_str()).collect();
     // The repeated group key `properties.source` is one column, where the selection put it.
     assert_eq!(
@@ -108,9 +111,9 @@ fn columns_of_fields_group_keys_and_json_modes() {
     assert!(columns[4].is_numeric());
     assert!(!columns[1].is_numeric());
     // The unpacked selection stands for its keys; the JSON-mode one is a single column.
-    assert!(produces_column(&query, "userProperties.identificationType"));
-    assert!(!produces_column(&query, "userProperties"));
-    assert!(produces_column(&query, "properties"));
-    assert!(!produces_column(&query, "properties.other"));
-    assert!(!produces_column(&query, "projectId"));
+    assert!(produces_column(View::Conversations, &query, "userProperties.identificationType"));
+    assert!(!produces_column(View::Conversations, &query, "userProperties"));
+    assert!(produces_column(View::Conversations, &query, "properties"));
+    assert!(!produces_column(View::Conversations, &query, "properties.other"));
+    assert!(!produces_column(View::Conversations, &query, "projectId"));
 }

@@ -14,6 +14,7 @@ use inkeep_explorer::api::query::{
     PathTarget, QueryBody, Scalar, Selection, TimeUnit, parse_query, query_from_value,
 };
 use inkeep_explorer::api::validate::{MAX_BODY_BYTES, MAX_NOTES_CHARS, Problem, validate, validate_for_send};
+use inkeep_explorer::api::view::View;
 use serde_json::{Value, json};
 
 // ---------------------------------------------------------------------------------------------
@@ -66,7 +67,7 @@ fn assert_rejected(text: &str, path: &str, fragment: &str) {
 /// The problems validation finds in a literal document (which must parse).
 fn problems(doc: Value) -> Vec<Problem> {
     let body = query_from_value(&doc).unwrap_or_else(|err| panic!("{doc} did not parse: {err}"));
-    validate(&body)
+    validate(View::Conversations, &body)
 }
 
 /// Exactly one problem, at `path`, whose message contains `fragment`.
@@ -98,3 +99,4 @@ mod column_names;
 mod rejections;
 mod round_trips;
 mod validation;
+mod views;

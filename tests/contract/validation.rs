@@ -70,13 +70,13 @@ fn body_size_is_checked_before_sending() {
     // Each id is 1000 characters plus quotes and a comma: 1003 bytes.
     let small = long_list(2000);
     assert!(serde_json::to_vec(&small).unwrap().len() < MAX_BODY_BYTES);
-    assert_eq!(validate_for_send(&small), Ok(()));
+    assert_eq!(validate_for_send(View::Conversations, &small), Ok(()));
 
     let big = long_list(2200);
     let size = serde_json::to_vec(&big).unwrap().len();
     assert!(size > MAX_BODY_BYTES, "{size}");
-    assert!(validate(&big).is_empty(), "size alone is not a validate() problem");
-    let problems = validate_for_send(&big).unwrap_err();
+    assert!(validate(View::Conversations, &big).is_empty(), "size alone is not a validate() problem");
+    let problems = validate_for_send(View::Conversations, &big).unwrap_err();
     assert_eq!(problems.len(), 1, "{problems:#?}");
     assert_eq!(problems[0].path, "");
     assert!(problems[0].message.contains("at most 2 MB"), "{}", problems[0].message);
@@ -85,10 +85,16 @@ fn body_size_is_checked_before_sending() {
     // Other problems are reported along with the size, after it.
     let mut both = big.clone();
     both.notes = Some("n".repeat(81));
-    let problems = validate_for_send(&both).unwrap_err();
+    let problems = validate_for_send(View::Conversations, &both).unwrap_err();
     let paths: Vec<&str> = problems.iter().map(|p| p.path.as_str()).collect();
     assert_eq!(paths, ["", "notes"]);
-    assert!(validate_for_send(&QueryBody { notes: Some("n".repeat(81)), ..QueryBody::default() }).is_err());
+    assert!(
+        validate_for_send(
+            View::Conversations,
+            &QueryBody { notes: Some("n".repeat(81)), ..QueryBody::default() }
+        )
+        .is_err()
+    );
 }
 
 #[test]
@@ -577,7 +583,7 @@ fn order_by_only_the_published_set() {
         ("properties.source", "group by or select it and sort the column in the grid."),
     ] {
         let body = json!({"select": select, "groupBy": group_by, "orderBy": [{"field": column, "direction": "desc"}]});
-        assert!(!is_published_order_by_field(column));
+        assert!(!is_published_order_by_field(View::Conversations, column));
         let found = problems(body.clone());
         assert_eq!(found.len(), 1, "{body}: {found:#?}");
         assert_eq!(found[0].path, "orderBy[0].field");

@@ -103,6 +103,24 @@ fn bodies_outside_the_published_schema_are_400_naming_the_path() {
         (json!({"notes": 80}), "`notes`", "string"),
         (json!({"orderBy": [{"field": "id", "direction": "up"}]}), "orderBy[0].direction", "up"),
         (json!({"orderBy": [{"field": "count", "direction": "asc"}]}), "orderBy[0].field", "count_id"),
+        // Names of the other views' fields, and their text search, are outside the
+        // conversations schema: the detail names the view.
+        (
+            json!({"select": [{"type": "field", "field": "eventType"}]}),
+            "select[0].field",
+            "`eventType` is not a field of the conversations view; it belongs to events",
+        ),
+        (
+            json!({"where": {"or": [{"condition": {"field": "question", "operator": "isNull"}}]}}),
+            "where.or[0].condition.field",
+            "it belongs to semantic threads",
+        ),
+        (
+            json!({"orderBy": [{"field": "createdAt_day", "direction": "asc"}]}),
+            "orderBy[0].field",
+            "conversations view",
+        ),
+        (json!({"query": "rotate keys"}), "`query`", "only works on the semantic threads view"),
     ];
     for (body, path, word) in cases {
         for endpoint in ["/query/conversations", "/query/conversations/export"] {
@@ -145,6 +163,12 @@ fn bodies_outside_the_published_schema_are_400_naming_the_path() {
             json!({"field": "properties", "key": "source", "where": {"or": [{"condition": {"field": "x", "operator": "eq"}}]}}),
             "where.or[0].condition.field",
             "x",
+        ),
+        (
+            "/query/property-keys",
+            json!({"field": "properties", "views": ["events_view"], "where": {"condition": {"field": "eventType", "operator": "isNull"}}}),
+            "where.condition.field",
+            "not a field of the conversations view",
         ),
         (
             "/query/property-values",
@@ -238,10 +262,11 @@ fn unanswerable_queries_inside_the_schema_are_422_naming_the_path() {
 fn null_values_are_refused_exactly_as_the_validator_refuses_them() {
     use inkeep_explorer::api::query::{Operator, parse_query};
     use inkeep_explorer::api::validate::validate;
+    use inkeep_explorer::api::view::View;
     for field in ["type", "properties"] {
         for operator in Operator::ALL {
             let body = json!({"where": {"condition": {"field": field, "operator": operator.as_str(), "value": null}}});
-            let problems = validate(&parse_query(&body.to_string()).unwrap());
+            let problems = validate(View::Conversations, &parse_query(&body.to_string()).unwrap());
             let answer = post("/query/conversations", &body);
             if problems.is_empty() {
                 let page = read_page(&answer, &body);

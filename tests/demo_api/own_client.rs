@@ -7,6 +7,7 @@ fn the_analytics_client_reads_answers_and_problems() {
     use inkeep_explorer::api::client::{AnalyticsClient, ApiKey, ClientConfig};
     use inkeep_explorer::api::query::{Field, GroupBy, QueryBody, Selection};
     use inkeep_explorer::api::response::{PropertyField, PropertyKeysRequest};
+    use inkeep_explorer::api::view::View;
 
     let config =
         ClientConfig { max_retries: 0, ..ClientConfig::new(server().url(), Some(ApiKey::new(TOKEN.into()))) };
@@ -17,7 +18,7 @@ fn the_analytics_client_reads_answers_and_problems() {
             group_by: vec![GroupBy::field(Field::OrganizationId)],
             ..QueryBody::default()
         };
-        let response = client.query(&body).await.unwrap();
+        let response = client.query(View::Conversations, &body).await.unwrap();
         assert_eq!(response.total, 2);
         assert_eq!(response.page_size, PAGE_SIZE);
         assert!(response.request_id.as_deref().is_some_and(|id| id.starts_with("req_")));
@@ -29,12 +30,12 @@ fn the_analytics_client_reads_answers_and_problems() {
         assert!(keys.contains(&"userId".to_string()), "{keys:?}");
 
         let mut csv_bytes = Vec::new();
-        client.export_csv(&QueryBody::default(), &mut csv_bytes, |_| {}).await.unwrap();
+        client.export_csv(View::Conversations, &QueryBody::default(), &mut csv_bytes, |_| {}).await.unwrap();
         let line_count = csv_bytes.split(|b| *b == b'\n').filter(|line| !line.is_empty()).count();
         assert_eq!(line_count as u64, ROWS + 1, "header and every row");
 
         let invalid = QueryBody { notes: Some("n".repeat(81)), ..QueryBody::default() };
-        let error = client.query(&invalid).await.unwrap_err();
+        let error = client.query(View::Conversations, &invalid).await.unwrap_err();
         assert_eq!(error.status(), Some(422));
         let problem = error.problem().expect("a problem document");
         assert_eq!(problem.code(), Some("unprocessable_entity"));

@@ -142,7 +142,8 @@ fn property_suggestions_come_from_the_named_views_only() {
 /// What the app sends for suggestions names the explored view, and the demo answers it.
 #[test]
 fn the_apps_suggestion_requests_name_the_conversations_view() {
-    use inkeep_explorer::api::response::{PropertyField, PropertyKeysRequest, PropertyValuesRequest, View};
+    use inkeep_explorer::api::response::{PropertyField, PropertyKeysRequest, PropertyValuesRequest};
+    use inkeep_explorer::api::view::View;
     let keys = PropertyKeysRequest::new(PropertyField::Properties);
     assert_eq!(keys.views, Some(vec![View::Conversations]));
     let answer = post("/query/property-keys", &serde_json::to_value(&keys).unwrap());

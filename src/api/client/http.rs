@@ -13,8 +13,8 @@ use super::error::is_retryable_status;
 use super::retry::{backoff_delay, jitter_fraction, parse_retry_after};
 use super::url::validate_base_url;
 use super::{
-    ApiKey, ClientConfig, ClientError, EXPORT_PATH, MAX_RETRY_AFTER_SECS, PROPERTY_KEYS_PATH,
-    PROPERTY_VALUES_PATH, QUERY_PATH, REQUEST_ID_HEADER, TimeoutPhase,
+    ApiKey, ClientConfig, ClientError, MAX_RETRY_AFTER_SECS, PROPERTY_KEYS_PATH, PROPERTY_VALUES_PATH,
+    REQUEST_ID_HEADER, TimeoutPhase,
 };
 use crate::api::query::QueryBody;
 use crate::api::redact::{redact_key_in_bytes, redact_key_in_envelope};
@@ -22,6 +22,7 @@ use crate::api::response::{
     EXCERPT_MAX_CHARS, EnvelopeError, Problem, PropertyKeysRequest, PropertyValuesRequest, QueryResponse,
     body_excerpt, parse_property_list, parse_query_response, truncate_chars,
 };
+use crate::api::view::View;
 
 const USER_AGENT: &str = concat!("inkeep-explorer/", env!("CARGO_PKG_VERSION"));
 const ACCEPT_JSON: &str = "application/json, application/problem+json";
@@ -163,14 +164,14 @@ impl AnalyticsClient {
         self.inner.authorization.is_some()
     }
 
-    /// The full URL of an endpoint path such as [`QUERY_PATH`].
+    /// The full URL of an endpoint path such as [`View::query_path`].
     pub fn endpoint_url(&self, path: &str) -> String {
         format!("{}{}", self.inner.base_url, path)
     }
 
-    /// Runs a query and parses the documented envelope.
-    pub async fn query(&self, body: &QueryBody) -> Result<QueryResponse, ClientError> {
-        let raw = self.query_raw(body).await?;
+    /// Runs a query on `view` and parses the documented envelope.
+    pub async fn query(&self, view: View, body: &QueryBody) -> Result<QueryResponse, ClientError> {
+        let raw = self.query_raw(view, body).await?;
         match parse_query_response(&raw.bytes) {
             Ok(mut response) => {
                 response.request_id = raw.request_id;
@@ -179,14 +180,14 @@ impl AnalyticsClient {
             Err(source) => Err(ClientError::Envelope {
                 source: redact_key_in_envelope(source, self.inner.api_key.as_ref()),
                 request_id: raw.request_id,
-                url: self.endpoint_url(QUERY_PATH),
+                url: self.endpoint_url(view.query_path()),
             }),
         }
     }
 
-    /// Runs a query and returns the body unparsed (for a faster parser elsewhere).
-    pub async fn query_raw(&self, body: &QueryBody) -> Result<RawResponse, ClientError> {
-        let url = self.endpoint_url(QUERY_PATH);
+    /// Runs a query on `view` and returns the body unparsed (for a faster parser elsewhere).
+    pub async fn query_raw(&self, view: View, body: &QueryBody) -> Result<RawResponse, ClientError> {
+        let url = self.endpoint_url(view.query_path());
         let payload = encode_json(body, &url)?;
         self.post_for_bytes(&url, payload).await
     }
@@ -201,7 +202,7 @@ impl AnalyticsClient {
         self.post_for_list(PROPERTY_VALUES_PATH, request).await
     }
 
-    /// Streams the full result as CSV into `out`, chunk by chunk, calling `progress` with
+    /// Streams the full result of `body` on `view` (its export endpoint) as CSV into `out`, chunk by chunk, calling `progress` with
     /// the bytes written so far after each chunk. Returns the bytes written.
     ///
     /// The body is never held in memory. A failure before the first byte is written is
@@ -210,11 +211,12 @@ impl AnalyticsClient {
     /// `Content-Length` is an error, not a silently short file.
     pub async fn export_csv<W: std::io::Write + Send>(
         &self,
+        view: View,
         body: &QueryBody,
         out: &mut W,
         mut progress: impl FnMut(u64) + Send,
     ) -> Result<u64, ClientError> {
-        let url = self.endpoint_url(EXPORT_PATH);
+        let url = self.endpoint_url(view.export_path());
         let payload = encode_json(body, &url)?;
         let mut attempt: u32 = 0;
         loop {

@@ -16,7 +16,8 @@
 //!
 //! # Parts
 //!
-//! - this module: the endpoints' paths, the key and the configuration;
+//! - this module: the property endpoints' paths (a query's come from its
+//!   [`View`](crate::api::view::View)), the key and the configuration;
 //! - `http`: the client itself: requests, status checks, capped reading, retries;
 //! - `error`: the errors, how they read in logs and what they tell a support manager;
 //! - `retry`: `Retry-After` and the backoff between attempts;
@@ -45,10 +46,6 @@ pub const DEFAULT_MAX_RESPONSE_BYTES: u64 = 512 * 1024 * 1024;
 /// The longest `Retry-After` the client waits; a server asking for more gets its error shown.
 pub const MAX_RETRY_AFTER_SECS: u64 = 60;
 
-/// Path of the query endpoint.
-pub const QUERY_PATH: &str = "/query/conversations";
-/// Path of the CSV export endpoint.
-pub const EXPORT_PATH: &str = "/query/conversations/export";
 /// Path of the property-keys endpoint.
 pub const PROPERTY_KEYS_PATH: &str = "/query/property-keys";
 /// Path of the property-values endpoint.

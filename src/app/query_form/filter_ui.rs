@@ -6,7 +6,7 @@ use super::{
     Form, RowAction, apply_row_action, choice, field_choice, icon_button, operator_choice, path_editor,
     row_buttons, value_ui, width,
 };
-use crate::api::query::Field;
+use crate::api::view::View;
 use crate::app::draft::{ConditionDraft, FilterDraft, GroupDraft, GroupKind, operators_for};
 
 /// What a node's buttons asked for; applied by its parent after the frame's drawing.
@@ -166,7 +166,7 @@ fn condition_ui(
         if icon_button(ui, "⊞", "Wrap in group", true) {
             action = Some(NodeAction::Wrap);
         }
-        if let Some(field) = field_choice(ui, "field", condition.field, &Field::ALL) {
+        if let Some(field) = field_choice(ui, "field", condition.field, &View::Conversations.fields()) {
             condition.set_field(field);
             form.mark_changed();
         }

@@ -5,6 +5,7 @@ use egui::Ui;
 use super::{Form, RowAction, apply_row_action, column_label, field_choice, path_editor, row_buttons};
 use crate::api::columns::field_column_name;
 use crate::api::query::{Field, GroupBy};
+use crate::api::view::View;
 
 /// Draws the group-by keys with their add button.
 pub(crate) fn group_by_ui(ui: &mut Ui, group_by: &mut Vec<GroupBy>, form: &mut Form) {
@@ -37,7 +38,7 @@ pub(crate) fn group_by_ui(ui: &mut Ui, group_by: &mut Vec<GroupBy>, form: &mut F
 
 fn group_row(ui: &mut Ui, group: &mut GroupBy, form: &mut Form) -> bool {
     let mut changed = false;
-    if let Some(f) = field_choice(ui, "field", group.field, &Field::ALL) {
+    if let Some(f) = field_choice(ui, "field", group.field, &View::Conversations.fields()) {
         group.field = f;
         if !f.is_json() {
             group.path = None;

@@ -12,6 +12,7 @@ use egui::{ComboBox, RichText, Ui};
 use super::{Form, RowAction, apply_row_action, choice, row_buttons, width};
 use crate::api::columns::{ColumnSource, ResultColumn, is_published_order_by_field, result_columns};
 use crate::api::query::{Direction, OrderBy};
+use crate::api::view::View;
 use crate::app::draft::QueryDraft;
 
 /// The tooltip of a sort key whose column the query does not produce.
@@ -23,7 +24,7 @@ pub(crate) const NOT_SERVER_SORTABLE_TEXT: &str =
 
 /// Draws the sort keys with their add button.
 pub(crate) fn order_by_ui(ui: &mut Ui, draft: &mut QueryDraft, form: &mut Form) {
-    let columns = result_columns(&draft.columns_body());
+    let columns = result_columns(View::Conversations, &draft.columns_body());
     let order_by = &mut draft.order_by;
     let len = order_by.len();
     let mut action: Option<(usize, RowAction)> = None;
@@ -81,7 +82,7 @@ pub(crate) fn order_by_ui(ui: &mut Ui, draft: &mut QueryDraft, form: &mut Form) 
 pub(crate) fn column_options(columns: &[ResultColumn]) -> Vec<String> {
     let mut names: Vec<String> = columns
         .iter()
-        .filter(|c| !c.is_unpacked() && is_published_order_by_field(&c.name))
+        .filter(|c| !c.is_unpacked() && is_published_order_by_field(View::Conversations, &c.name))
         .map(|c| c.name.clone())
         .collect();
     let mut seen = std::collections::HashSet::new();
@@ -95,7 +96,7 @@ pub(crate) fn grid_only_columns(columns: &[ResultColumn]) -> Vec<String> {
         .iter()
         .filter_map(|c| match c.source {
             ColumnSource::Unpacked(_) => Some(format!("{}.*", c.name)),
-            _ if !is_published_order_by_field(&c.name) => Some(c.name.clone()),
+            _ if !is_published_order_by_field(View::Conversations, &c.name) => Some(c.name.clone()),
             _ => None,
         })
         .collect()
@@ -104,7 +105,7 @@ pub(crate) fn grid_only_columns(columns: &[ResultColumn]) -> Vec<String> {
 fn sort_row(ui: &mut Ui, entry: &mut OrderBy, columns: &[ResultColumn]) -> bool {
     let mut changed = false;
     let produced = columns.iter().any(|c| c.matches(&entry.field));
-    let sortable = is_published_order_by_field(&entry.field);
+    let sortable = is_published_order_by_field(View::Conversations, &entry.field);
     let shown = if entry.field.is_empty() { "(choose)".to_string() } else { entry.field.clone() };
     let selected = if produced && sortable {
         RichText::new(shown)

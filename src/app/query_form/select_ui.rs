@@ -7,6 +7,7 @@ use super::{
 };
 use crate::api::columns::{ColumnSource, selection_column};
 use crate::api::query::{Aggregation, Field, FieldMode, Selection, TimeUnit};
+use crate::api::view::View;
 
 /// Draws the selections with their add buttons.
 pub(crate) fn select_ui(ui: &mut Ui, select: &mut Vec<Selection>, form: &mut Form) {
@@ -57,7 +58,7 @@ pub(crate) fn select_ui(ui: &mut Ui, select: &mut Vec<Selection>, form: &mut For
 
 /// The column the row produces; an unpacked JSON field gives one `field.<key>` per key.
 fn selection_column_label(ui: &mut Ui, selection: &Selection) {
-    let column = selection_column(selection);
+    let column = selection_column(View::Conversations, selection);
     match column.source {
         ColumnSource::Unpacked(_) => column_label(ui, &format!("{}.*", column.name)),
         _ => column_label(ui, &column.name),
@@ -69,7 +70,7 @@ fn selection_row(ui: &mut Ui, selection: &mut Selection, form: &mut Form) -> boo
     let mut changed = false;
     match selection {
         Selection::Field { field, path, mode } => {
-            if let Some(f) = field_choice(ui, "field", *field, &Field::ALL) {
+            if let Some(f) = field_choice(ui, "field", *field, &View::Conversations.fields()) {
                 *field = f;
                 if !f.is_json() {
                     *path = None;
@@ -143,7 +144,7 @@ fn selection_row(ui: &mut Ui, selection: &mut Selection, form: &mut Form) -> boo
                 *time_unit = u;
                 changed = true;
             }
-            let timestamps: Vec<Field> = Field::ALL.into_iter().filter(|f| f.is_timestamp()).collect();
+            let timestamps: Vec<Field> = View::Conversations.timestamp_fields();
             let current = field.unwrap_or(Field::FirstMessageTime);
             if let Some(f) = field_choice(ui, "field", current, &timestamps) {
                 *field = Some(f);
@@ -176,7 +177,8 @@ fn aggregation_fields(aggregation: Aggregation) -> Vec<Option<Field>> {
         fields.push(None);
     }
     fields.extend(
-        Field::ALL
+        View::Conversations
+            .fields()
             .into_iter()
             .filter(|f| !aggregation.needs_numeric() || f.is_numeric() || f.is_json())
             .map(Some),
@@ -195,6 +197,6 @@ mod tests {
             [Some(Field::UserMessageCount), Some(Field::Properties), Some(Field::UserProperties)]
         );
         assert_eq!(aggregation_fields(Aggregation::Count).first(), Some(&None));
-        assert_eq!(aggregation_fields(Aggregation::Max).len(), Field::ALL.len());
+        assert_eq!(aggregation_fields(Aggregation::Max).len(), View::Conversations.fields().len());
     }
 }

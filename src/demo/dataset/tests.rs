@@ -19,7 +19,7 @@ fn raw_response_json_is_the_documented_envelope_of_every_row() {
     assert_eq!(row["firstMessageTime"], serde_json::Value::from(first.first_message_time_string()));
     assert_eq!(
         row.keys().map(String::as_str).collect::<Vec<_>>(),
-        crate::api::query::Field::ALL.map(|f| f.as_str())
+        crate::api::view::View::Conversations.fields().iter().map(|f| f.as_str()).collect::<Vec<_>>()
     );
 }
 

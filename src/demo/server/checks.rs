@@ -13,6 +13,7 @@ use crate::api::query::{Filter, QueryBody, parse_query};
 use crate::api::validate::{
     MAX_BODY_BYTES, Problem as ValidationProblem, published_schema_problems, validate,
 };
+use crate::api::view::View;
 
 /// Checks `Authorization: Bearer <token>` against the configured key (any token when none).
 pub(super) fn check_auth(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
@@ -154,10 +155,12 @@ pub(super) fn strip_position(message: &str) -> &str {
     message.rfind(" at line ").map_or(message, |index| &message[..index])
 }
 
-/// Reads a query body: 400 for bad JSON and for a body outside the published schema (wrong
-/// shape, unknown key, wrong type, an `orderBy.field` outside the closed set), with the
-/// path; 422 for a body the schema admits but that cannot be answered.
-pub(super) fn parse_query_body(bytes: &[u8]) -> Result<QueryBody, ApiError> {
+/// Reads a query body sent to `view`'s endpoint: 400 for bad JSON and for a body outside
+/// the view's published schema (wrong shape, unknown key, wrong type, a field the view does
+/// not have, an `orderBy.field` outside the view's closed set, `query` on a view other than
+/// semantic threads), with the path; 422 for a body the schema admits but that cannot be
+/// answered.
+pub(super) fn parse_query_body(view: View, bytes: &[u8]) -> Result<QueryBody, ApiError> {
     let text = check_json_syntax(bytes)?;
     let query = parse_query(text).map_err(|error| {
         schema_error(
@@ -166,7 +169,7 @@ pub(super) fn parse_query_body(bytes: &[u8]) -> Result<QueryBody, ApiError> {
             &format!("{}{}", error.message, line_column(error.line, error.column)),
         )
     })?;
-    check_query(&query)?;
+    check_query(view, &query)?;
     Ok(query)
 }
 
@@ -194,18 +197,20 @@ pub(super) fn parse_request_body<T: DeserializeOwned>(bytes: &[u8], what: &str) 
     })
 }
 
-/// Checks a query the schema could read: an `orderBy.field` outside the published set is
-/// a schema breach (400, as the real server's schema check answers it); any other problem
-/// is a 422. Each answer lists all its problems with their paths.
-pub(super) fn check_query(query: &QueryBody) -> Result<(), ApiError> {
-    let outside = published_schema_problems(query);
+/// Checks a query sent to `view` that the generic body shape admits: a breach of the view's
+/// published schema ([`published_schema_problems`]: a field of another view, an
+/// `orderBy.field` outside the view's set, `query` on the wrong view) is a 400, as the real
+/// server's schema check answers it; any other problem is a 422. Each answer lists all its
+/// problems with their paths.
+pub(super) fn check_query(view: View, query: &QueryBody) -> Result<(), ApiError> {
+    let outside = published_schema_problems(view, query);
     if !outside.is_empty() {
         return Err(ApiError::new(
             StatusCode::BAD_REQUEST,
             format!("invalid query: {}", list_problems(&outside)),
         ));
     }
-    let problems = validate(query);
+    let problems = validate(view, query);
     if problems.is_empty() {
         return Ok(());
     }
@@ -230,10 +235,15 @@ pub(super) fn list_problems(problems: &[ValidationProblem]) -> String {
     listed.join("; ")
 }
 
-/// Validates a filter of a property request the way a query's `where` is validated.
+/// Validates a filter of a property request the way a query's `where` is validated. The
+/// published schema types it as a conversations filter whatever `views` says, so it is
+/// checked against the conversations view.
 pub(super) fn check_filter(filter: Option<&Filter>) -> Result<(), ApiError> {
     match filter {
-        Some(filter) => check_query(&QueryBody { filter: Some(filter.clone()), ..QueryBody::default() }),
+        Some(filter) => check_query(
+            View::Conversations,
+            &QueryBody { filter: Some(filter.clone()), ..QueryBody::default() },
+        ),
         None => Ok(()),
     }
 }

@@ -17,7 +17,8 @@ use super::{
     AppState, DEFAULT_PROPERTY_VALUES_LIMIT, EXPORT_CHANNEL_CHUNKS, MAX_PROPERTY_VALUES_LIMIT, panic_message,
 };
 use crate::api::query::QueryBody;
-use crate::api::response::{PropertyKeysRequest, PropertyValuesRequest, View};
+use crate::api::response::{PropertyKeysRequest, PropertyValuesRequest};
+use crate::api::view::View;
 use crate::demo::store::{DemoStore, StoreError};
 
 use super::checks::{accept_body, check_filter, parse_query_body, parse_request_body};
@@ -63,7 +64,7 @@ pub(super) async fn query_conversations(
 ) -> Response {
     let answer = async {
         let bytes = accept_body(&state, &headers, body).await?;
-        let query = parse_query_body(&bytes)?;
+        let query = parse_query_body(View::Conversations, &bytes)?;
         let page_size = state.page_size;
         let page = run_store(&state, move |store| store.query(&query, page_size)).await?;
         let count = page.rows.len();
@@ -89,7 +90,7 @@ pub(super) async fn export_conversations(
 ) -> Response {
     let answer = async {
         let bytes = accept_body(&state, &headers, body).await?;
-        let query = parse_query_body(&bytes)?;
+        let query = parse_query_body(View::Conversations, &bytes)?;
         let store = state.store().await?;
         let (sender, mut receiver) = mpsc::channel::<ExportMessage>(EXPORT_CHANNEL_CHUNKS);
         tokio::task::spawn_blocking(move || run_export(&store, &query, &sender));

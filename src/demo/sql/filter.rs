@@ -9,13 +9,14 @@ use serde_json::{Number, Value};
 
 use super::json_filter::json_condition_sql;
 use super::{
-    CompileError, MAX_FILTER_CONDITIONS, MAX_FILTER_DEPTH, MAX_FILTER_NODES, bind, column_sql, number_to_sql,
+    CompileError, MAX_FILTER_CONDITIONS, MAX_FILTER_DEPTH, MAX_FILTER_NODES, bind, check_filter_fields,
+    column_sql, number_to_sql,
 };
 use crate::api::query::{Condition, Field, Filter, FilterValue, Operator, Scalar};
 use crate::api::timestamp::parse_filter_timestamp;
 
 /// Checks the size of a filter tree without recursion (a hostile tree may be deep).
-fn check_filter_size(filter: &Filter) -> Result<(), CompileError> {
+pub(super) fn check_filter_size(filter: &Filter) -> Result<(), CompileError> {
     let mut stack = vec![(filter, 1usize)];
     let (mut conditions, mut nodes) = (0usize, 0usize);
     while let Some((node, depth)) = stack.pop() {
@@ -57,6 +58,7 @@ fn check_filter_size(filter: &Filter) -> Result<(), CompileError> {
 /// start at `where`.
 pub fn compile_filter(f: &Filter, params: &mut Vec<SqlValue>) -> Result<String, CompileError> {
     check_filter_size(f)?;
+    check_filter_fields(f)?;
     filter_sql(f, params, "where")
 }
 

@@ -1,4 +1,4 @@
-//! Compiles a [`QueryBody`](crate::api::query::QueryBody) into one parameterised SQLite
+//! Compiles a [`QueryBody`] into one parameterised SQLite
 //! statement over the `conversations` table, keeping the semantics of the real service, which runs on PostgreSQL.
 //!
 //! # Safety of the generated SQL
@@ -54,7 +54,9 @@ use std::fmt::Write as _;
 use rusqlite::types::Value as SqlValue;
 use serde_json::Number;
 
-use crate::api::query::Field;
+use crate::api::query::{Field, Filter, QueryBody};
+use crate::api::validate::{foreign_field_problems, foreign_filter_problems};
+use crate::api::view::View;
 
 mod filter;
 mod json_filter;
@@ -69,6 +71,9 @@ pub use select::{compile_count, compile_query, format_bucket, time_bucket_sql};
 
 /// The table every query reads.
 pub const TABLE: &str = "conversations";
+
+/// The view whose rows [`TABLE`] holds: result columns are named as this view names them.
+pub const VIEW: View = View::Conversations;
 
 /// The deepest filter tree accepted (and/or nesting levels, the root counting as one).
 pub const MAX_FILTER_DEPTH: usize = 32;
@@ -157,7 +162,30 @@ impl CompiledQuery {
     }
 }
 
-/// The fixed, quoted SQL reference of a field's column (`t` aliases the table).
+/// Refuses a body naming a field [`TABLE`] has no column for, or the `query` text search
+/// (which only semantic threads take). Validation refuses both before a query gets here;
+/// this keeps the compiler from ever reaching [`column_sql`] with such a field.
+fn check_fields(q: &QueryBody) -> Result<(), CompileError> {
+    if q.query.is_some() {
+        return Err(CompileError::new("query", "the conversations table has no text search; remove `query`"));
+    }
+    match foreign_field_problems(VIEW, q).into_iter().next() {
+        Some(problem) => Err(CompileError::new(problem.path, problem.message)),
+        None => Ok(()),
+    }
+}
+
+/// [`check_fields`] for a filter on its own (property requests).
+fn check_filter_fields(filter: &Filter) -> Result<(), CompileError> {
+    match foreign_filter_problems(VIEW, filter).into_iter().next() {
+        Some(problem) => Err(CompileError::new(problem.path, problem.message)),
+        None => Ok(()),
+    }
+}
+
+/// The fixed, quoted SQL reference of a field's column (`t` aliases the table). Fields of
+/// the other views have no column here; [`check_fields`] refuses them at every entry point,
+/// so they never get this far, and would read as SQL `NULL` if they did.
 fn column_sql(field: Field) -> &'static str {
     match field {
         Field::Id => "t.\"id\"",
@@ -169,6 +197,7 @@ fn column_sql(field: Field) -> &'static str {
         Field::Type => "t.\"type\"",
         Field::Properties => "t.\"properties\"",
         Field::UserProperties => "t.\"userProperties\"",
+        _ => "NULL",
     }
 }
 

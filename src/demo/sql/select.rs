@@ -7,9 +7,10 @@ use std::fmt::Write as _;
 use jiff::Timestamp;
 use rusqlite::types::Value as SqlValue;
 
+use super::filter::check_filter_size;
 use super::{
-    CompileError, CompiledQuery, MAX_QUERY_ITEMS, OutputColumn, TABLE, ValueKind, bind_path, column_sql,
-    compile_filter,
+    CompileError, CompiledQuery, MAX_QUERY_ITEMS, OutputColumn, TABLE, VIEW, ValueKind, bind_path,
+    check_fields, column_sql, compile_filter,
 };
 use crate::api::columns::{self, ColumnSource};
 use crate::api::query::{Aggregation, Direction, Field, FieldMode, QueryBody, Selection, TimeUnit};
@@ -228,7 +229,7 @@ struct Plan {
 
 /// Where the column `name` comes from in the body, for error messages.
 fn column_location(q: &QueryBody, name: &str) -> String {
-    if let Some(i) = q.select.iter().position(|s| columns::selection_column(s).name == name) {
+    if let Some(i) = q.select.iter().position(|s| columns::selection_column(VIEW, s).name == name) {
         return format!("select[{i}]");
     }
     if let Some(i) = q
@@ -267,9 +268,13 @@ fn check_query_size(q: &QueryBody) -> Result<(), CompileError> {
 
 fn plan(q: &QueryBody, params: &mut Vec<SqlValue>) -> Result<Plan, CompileError> {
     check_query_size(q)?;
+    if let Some(filter) = &q.filter {
+        check_filter_size(filter)?;
+    }
+    check_fields(q)?;
     let grouped = q.is_grouped();
     let mut columns = Vec::new();
-    for (index, column) in columns::result_columns(q).into_iter().enumerate() {
+    for (index, column) in columns::result_columns(VIEW, q).into_iter().enumerate() {
         let loc = column_location(q, &column.name);
         let expr = source_expr(&column.source, params, &loc)?;
         columns.push(ColumnPlan { name: column.name, alias: format!("c{index}"), expr });
@@ -426,7 +431,7 @@ pub fn compile_count(q: &QueryBody) -> Result<CompiledQuery, CompileError> {
     };
     let mut keys: Vec<String> = Vec::new();
     if full.grouped {
-        for column in columns::result_columns(q) {
+        for column in columns::result_columns(VIEW, q) {
             if matches!(column.source, ColumnSource::Aggregation { .. }) {
                 continue;
             }

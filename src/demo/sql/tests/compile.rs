@@ -88,7 +88,7 @@ fn every_condition_compiles_to_runnable_sql_or_a_located_error() {
                "groupBy": [{"field": "properties", "path": ["source"]}]}),
     ];
     let (mut compiled_count, mut error_count) = (0, 0);
-    for field in Field::ALL {
+    for field in crate::api::view::View::Conversations.fields() {
         for operator in Operator::ALL {
             for value in &values {
                 let mut condition = json!({"field": field, "operator": operator});
@@ -189,6 +189,32 @@ fn oversized_filters_are_errors_not_sqlite_failures() {
     );
     let q = QueryBody { filter: Some(wide), ..QueryBody::default() };
     assert_eq!(run(&fixture_conn(), &compile_query(&q).unwrap()), 12);
+}
+
+#[test]
+fn other_views_fields_and_the_text_search_are_located_errors() {
+    let cases = [
+        (json!({"select": [{"type": "field", "field": "eventType"}]}), "select[0].field", "events"),
+        (json!({"groupBy": [{"field": "reasons", "path": ["label"]}]}), "groupBy[0].field", "feedback"),
+        (
+            json!({"where": {"and": [{"condition": {"field": "isDocumented", "operator": "eq", "value": true}}]}}),
+            "where.and[0].condition.field",
+            "semantic threads",
+        ),
+        (json!({"query": "keys"}), "query", "text search"),
+    ];
+    for (doc, location, word) in cases {
+        let q = body(doc.clone());
+        for err in [compile_query(&q).unwrap_err(), compile_count(&q).unwrap_err()] {
+            assert_eq!(err.location, location, "{doc}");
+            assert!(err.message.contains(word), "{doc}: {}", err.message);
+        }
+    }
+    let filter =
+        body(json!({"where": {"condition": {"field": "searchQuery", "operator": "isNull"}}})).filter.unwrap();
+    let err = compile_filter(&filter, &mut Vec::new()).unwrap_err();
+    assert_eq!(err.location, "where.condition.field");
+    assert!(err.message.contains("not a field of the conversations view"), "{}", err.message);
 }
 
 #[test]

@@ -4,6 +4,7 @@
 use rusqlite::types::Value as SqlValue;
 use serde_json::{Value, json};
 
+use crate::api::view::View;
 use crate::demo::fixture::{all_ids, body, cond, cond_no_value, ids, ids_where, store};
 use crate::demo::sql::compile_query;
 
@@ -42,11 +43,13 @@ fn time_filters_accept_exactly_what_the_validator_accepts() {
         "",
     ] {
         let query = with_time(value);
-        let valid = crate::api::validate::validate(&query).is_empty();
+        let valid = crate::api::validate::validate(View::Conversations, &query).is_empty();
         assert_eq!(compile_query(&query).is_ok(), valid, "{value:?}");
     }
     assert!(compile_query(&with_time("2024-05-01T12:30:00")).is_err());
-    assert!(!crate::api::validate::validate(&with_time("2024-05-01T12:30:00")).is_empty());
+    assert!(
+        !crate::api::validate::validate(View::Conversations, &with_time("2024-05-01T12:30:00")).is_empty()
+    );
 }
 
 #[test]

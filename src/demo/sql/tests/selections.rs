@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 
 use crate::api::columns;
 use crate::api::query::TimeUnit;
+use crate::api::view::View;
 use crate::demo::fixture::{body, cond, ids, rows, rows_to_values, store};
 use crate::demo::sql::{compile_query, format_bucket, time_bucket_sql};
 
@@ -70,7 +71,8 @@ fn column_names_follow_result_columns() {
         let q = body(query);
         let compiled = compile_query(&q).unwrap();
         let names: Vec<&str> = compiled.columns.iter().map(|c| c.name.as_str()).collect();
-        let expected: Vec<String> = columns::result_columns(&q).into_iter().map(|c| c.name).collect();
+        let expected: Vec<String> =
+            columns::result_columns(View::Conversations, &q).into_iter().map(|c| c.name).collect();
         assert_eq!(names, expected);
         for (i, column) in compiled.columns.iter().enumerate() {
             assert_eq!(column.alias, format!("c{i}"));

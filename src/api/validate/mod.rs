@@ -1,5 +1,5 @@
-//! Client-side validation of a [`QueryBody`]: the rules the server applies, checked before
-//! anything is sent.
+//! Client-side validation of a [`QueryBody`] sent to one [`View`]: the rules the server
+//! applies, checked before anything is sent.
 //!
 //! The embedded demo server calls [`validate`] too, so this module *is* its rule set. Each
 //! [`Problem`] names the part of the query it concerns by its wire path, spelled the way
@@ -7,20 +7,30 @@
 //! empty for the whole body), so the form can point at the offending input and the server
 //! can report it.
 //!
+//! The file is long because the rules of the three parts of a body (selections and
+//! grouping, the filter tree, sorting) share its path and message helpers, and each rule
+//! is short; the breaches of the published schema, which the demo answers differently, are
+//! apart in `schema`.
+//!
 //! Where `API.md` is silent, the rules follow what a careful server over a SQL store would
 //! refuse rather than silently answer wrongly:
 //! - a whole JSON field (no `path`) can be selected, counted and tested with the JSON
 //!   operators, but not grouped by, aggregated other than by `count`, or compared with a plain
 //!   value (`eq`, `gt`, `in`…: those need a `{path, value}` pair): whole objects have no
 //!   meaningful order, and their equality depends on how the store writes them;
+//! - every field named must be a field of the view, a time bucket must bucket one of the
+//!   view's timestamp fields, and only semantic threads take the `query` text search; the
+//!   messages name the view (and the views a foreign field belongs to);
 //! - comparisons on plain fields must use the field's type (numbers for `userMessageCount`,
 //!   RFC 3339 timestamps or `YYYY-MM-DD` dates for `firstMessageTime`, one of the documented
-//!   values for `type`, text for the ids);
+//!   values for `type`, `true`/`false` for booleans, text for the ids); an array of strings
+//!   (`languages`) is tested with `arrayContains` (or `isNull` / `isNotNull`);
 //! - two selections may not produce the same result column, the same group-by key may not
 //!   appear twice, and the same column may not be sorted by twice;
 //! - a query must produce at least one column;
-//! - `orderBy.field` must be in the published closed set
-//!   ([`is_published_order_by_field`]); [`published_schema_problems`] lists the breaches;
+//! - `orderBy.field` must be in the view's published closed set
+//!   ([`is_published_order_by_field`]); [`published_schema_problems`] lists the breaches of
+//!   the published schema (that set, fields outside the view, `query` elsewhere);
 //! - `"value": null` only goes with `isNull` / `isNotNull` (where it means "no value"); a
 //!   `{path, value: null}` pair is how `eq` / `neq` test for a missing value inside JSON.
 
@@ -33,6 +43,12 @@ use super::query::{
     Scalar, Selection,
 };
 use super::timestamp::is_filter_timestamp;
+use super::view::{FieldType, View, field_list, foreign_field_message};
+
+mod schema;
+
+pub use schema::{foreign_field_problems, foreign_filter_problems, published_schema_problems};
+use schema::{query_key_problem, unsortable_message};
 
 /// One problem found in a query, with the path to the part it concerns.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -66,25 +82,23 @@ pub const MAX_NOTES_CHARS: usize = 80;
 /// The largest serialized body, in bytes, the API accepts.
 pub const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
 
-/// The values `type` can take, as `API.md` documents them.
-const CONVERSATION_TYPES: [&str; 3] = ["openai", "support_ticket", "support_copilot"];
-
-/// All problems, in document order; empty = valid.
-pub fn validate(query: &QueryBody) -> Vec<Problem> {
+/// All problems of `query` sent to `view`, in document order; empty = valid.
+pub fn validate(view: View, query: &QueryBody) -> Vec<Problem> {
     let mut out = Vec::new();
-    if result_columns(query).is_empty() {
+    out.extend(query_key_problem(view, query));
+    if result_columns(view, query).is_empty() {
         out.push(Problem::new(
             "",
             "This query returns no columns: nothing is selected and every group-by key has \
              includeInSelect set to false. Select something or include a group-by key.",
         ));
     }
-    check_selections(&query.select, &mut out);
-    check_group_by(&query.group_by, &mut out);
+    check_selections(view, &query.select, &mut out);
+    check_group_by(view, &query.group_by, &mut out);
     if let Some(filter) = &query.filter {
-        check_filter(filter, "where", &mut out);
+        check_filter(view, filter, "where", &mut out);
     }
-    check_order_by(query, &mut out);
+    check_order_by(view, query, &mut out);
     if let Some(notes) = &query.notes {
         let char_count = notes.chars().count();
         if char_count > MAX_NOTES_CHARS {
@@ -98,7 +112,7 @@ pub fn validate(query: &QueryBody) -> Vec<Problem> {
 }
 
 /// [`validate`] plus the serialized-size check (body at most 2 MB).
-pub fn validate_for_send(query: &QueryBody) -> Result<(), Vec<Problem>> {
+pub fn validate_for_send(view: View, query: &QueryBody) -> Result<(), Vec<Problem>> {
     let mut problems = Vec::new();
     // The whole body comes first in document order, so its size problem leads the list.
     match serialized_byte_count(query) {
@@ -115,7 +129,7 @@ pub fn validate_for_send(query: &QueryBody) -> Result<(), Vec<Problem>> {
             problems.push(Problem::new("", format!("The query could not be written as JSON: {error}.")))
         }
     }
-    problems.extend(validate(query));
+    problems.extend(validate(view, query));
     if problems.is_empty() { Ok(()) } else { Err(problems) }
 }
 
@@ -151,8 +165,33 @@ fn mebibytes(byte_count: usize) -> f64 {
 // Selections and group-by
 // ---------------------------------------------------------------------------------------------
 
-fn check_selections(select: &[Selection], out: &mut Vec<Problem>) {
-    let names: Vec<String> = select.iter().map(|s| selection_column(s).name).collect();
+/// The JSON fields of `view` as a phrase: "the JSON fields properties and userProperties".
+fn json_fields_phrase(view: View) -> String {
+    format!("the JSON fields {}", field_list(&view.json_fields(), "and"))
+}
+
+/// What `sum` / `avg` can work on in `view`: "userMessageCount or a JSON path".
+fn number_sources(view: View) -> String {
+    let numeric = view.numeric_fields();
+    if numeric.is_empty() {
+        "a JSON path".to_string()
+    } else {
+        format!("{} or a JSON path", field_list(&numeric, "or"))
+    }
+}
+
+/// Reports `field` at `at` when it is not a field of `view`; true when it is foreign (the
+/// caller then skips the checks that depend on the field).
+fn foreign_field(view: View, field: Field, at: &str, out: &mut Vec<Problem>) -> bool {
+    let foreign = !view.has_field(field);
+    if foreign {
+        out.push(Problem::new(at, foreign_field_message(view, field)));
+    }
+    foreign
+}
+
+fn check_selections(view: View, select: &[Selection], out: &mut Vec<Problem>) {
+    let names: Vec<String> = select.iter().map(|s| selection_column(view, s).name).collect();
     for (index, selection) in select.iter().enumerate() {
         let at = format!("select[{index}]");
         let name = names.get(index).map(String::as_str).unwrap_or_default();
@@ -165,28 +204,37 @@ fn check_selections(select: &[Selection], out: &mut Vec<Problem>) {
                 ),
             ));
         }
+        let field_at = format!("{at}.field");
         match selection {
             Selection::Field { field, path, mode } => {
-                check_field_selection(&at, *field, path.as_deref(), *mode, out);
+                if !foreign_field(view, *field, &field_at, out) {
+                    check_field_selection(view, &at, *field, path.as_deref(), *mode, out);
+                }
             }
             Selection::Aggregation { aggregation, field, path } => {
-                check_aggregation(&at, *aggregation, *field, path.as_deref(), out);
+                if !field.is_some_and(|field| foreign_field(view, field, &field_at, out)) {
+                    check_aggregation(view, &at, *aggregation, *field, path.as_deref(), out);
+                }
             }
-            Selection::Time { time_unit: _, field } => {
-                if let Some(field) = field
-                    && !field.is_timestamp()
-                {
+            Selection::Time { time_unit: _, field: Some(field) } => {
+                if !foreign_field(view, *field, &field_at, out) && !field.is_timestamp() {
                     out.push(Problem::new(
-                        format!("{at}.field"),
-                        format!("Time buckets need a timestamp field (firstMessageTime), not `{field}`."),
+                        field_at,
+                        format!(
+                            "Time buckets need a timestamp field of the {} view ({}), not `{field}`.",
+                            view.noun(),
+                            field_list(&view.timestamp_fields(), "or")
+                        ),
                     ));
                 }
             }
+            Selection::Time { time_unit: _, field: None } => {}
         }
     }
 }
 
 fn check_field_selection(
+    view: View,
     at: &str,
     field: Field,
     path: Option<&[String]>,
@@ -205,20 +253,19 @@ fn check_field_selection(
                 ));
             }
         } else {
-            out.push(not_json_path(path_at, field));
+            out.push(not_json_path(view, path_at, field));
         }
     }
     if mode.is_some() && !field.is_json() {
         out.push(Problem::new(
             format!("{at}.mode"),
-            format!(
-                "`mode` only applies to the JSON fields properties and userProperties, not to `{field}`."
-            ),
+            format!("`mode` only applies to {}, not to `{field}`.", json_fields_phrase(view)),
         ));
     }
 }
 
 fn check_aggregation(
+    view: View,
     at: &str,
     aggregation: Aggregation,
     field: Option<Field>,
@@ -231,7 +278,8 @@ fn check_aggregation(
         let missing = match aggregation {
             Aggregation::Count => None,
             Aggregation::Sum | Aggregation::Avg => Some(format!(
-                "`{aggregation}` needs a number: userMessageCount or a JSON path. Choose a field to aggregate."
+                "`{aggregation}` needs a number: {}. Choose a field to aggregate.",
+                number_sources(view)
             )),
             Aggregation::CountDistinct => {
                 Some("`countDistinct` needs a field whose distinct values it counts.".to_string())
@@ -245,7 +293,10 @@ fn check_aggregation(
         if path.is_some() {
             out.push(Problem::new(
                 path_at,
-                "A path needs a JSON field: set `field` to properties or userProperties.",
+                format!(
+                    "A path needs a JSON field: set `field` to {}.",
+                    field_list(&view.json_fields(), "or")
+                ),
             ));
         }
         return;
@@ -259,7 +310,7 @@ fn check_aggregation(
         };
         out.push(Problem::new(
             field_at,
-            format!("`{aggregation}` needs a number: userMessageCount or a JSON path ({detail})."),
+            format!("`{aggregation}` needs a number: {} ({detail}).", number_sources(view)),
         ));
     } else if whole_json && aggregation != Aggregation::Count {
         out.push(Problem::new(
@@ -274,14 +325,17 @@ fn check_aggregation(
         if field.is_json() {
             check_json_path(&path_at, keys, out);
         } else {
-            out.push(not_json_path(path_at, field));
+            out.push(not_json_path(view, path_at, field));
         }
     }
 }
 
-fn check_group_by(group_by: &[GroupBy], out: &mut Vec<Problem>) {
+fn check_group_by(view: View, group_by: &[GroupBy], out: &mut Vec<Problem>) {
     for (index, group) in group_by.iter().enumerate() {
         let at = format!("groupBy[{index}]");
+        if foreign_field(view, group.field, &format!("{at}.field"), out) {
+            continue;
+        }
         let same_key = |other: &GroupBy| other.field == group.field && other.path == group.path;
         if let Some(first) = group_by.iter().take(index).position(same_key) {
             out.push(Problem::new(
@@ -291,7 +345,7 @@ fn check_group_by(group_by: &[GroupBy], out: &mut Vec<Problem>) {
         }
         match &group.path {
             Some(keys) if group.field.is_json() => check_json_path(&format!("{at}.path"), keys, out),
-            Some(_) => out.push(not_json_path(format!("{at}.path"), group.field)),
+            Some(_) => out.push(not_json_path(view, format!("{at}.path"), group.field)),
             None if group.field.is_json() => out.push(Problem::new(
                 format!("{at}.field"),
                 format!(
@@ -320,11 +374,12 @@ fn check_json_path(path_at: &str, keys: &[String], out: &mut Vec<Problem>) {
     }
 }
 
-fn not_json_path(path_at: String, field: Field) -> Problem {
+fn not_json_path(view: View, path_at: String, field: Field) -> Problem {
     Problem::new(
         path_at,
         format!(
-            "`{field}` is not a JSON field, so it has no path; paths work on properties and userProperties."
+            "`{field}` is not a JSON field, so it has no path; paths work on {}.",
+            field_list(&view.json_fields(), "and")
         ),
     )
 }
@@ -333,10 +388,10 @@ fn not_json_path(path_at: String, field: Field) -> Problem {
 // The filter tree
 // ---------------------------------------------------------------------------------------------
 
-fn check_filter(filter: &Filter, at: &str, out: &mut Vec<Problem>) {
+fn check_filter(view: View, filter: &Filter, at: &str, out: &mut Vec<Problem>) {
     let (key, items) = match filter {
         Filter::Condition(condition) => {
-            check_condition(condition, &format!("{at}.condition"), out);
+            check_condition(view, condition, &format!("{at}.condition"), out);
             return;
         }
         Filter::And(items) => ("and", items),
@@ -350,7 +405,7 @@ fn check_filter(filter: &Filter, at: &str, out: &mut Vec<Problem>) {
         ));
     }
     for (index, item) in items.iter().enumerate() {
-        check_filter(item, &format!("{at}[{index}]"), out);
+        check_filter(view, item, &format!("{at}[{index}]"), out);
     }
 }
 
@@ -395,14 +450,28 @@ fn expected_value(operator: Operator, field: Field) -> &'static str {
     }
 }
 
-fn check_condition(condition: &Condition, at: &str, out: &mut Vec<Problem>) {
+fn check_condition(view: View, condition: &Condition, at: &str, out: &mut Vec<Problem>) {
     let Condition { field, operator, value } = condition;
     let (field, operator) = (*field, *operator);
-    if operator.is_json_only() && !field.is_json() {
+    if foreign_field(view, field, &format!("{at}.field"), out) {
+        return;
+    }
+    let array_test = operator == Operator::ArrayContains && field.is_string_array();
+    if operator.is_json_only() && !field.is_json() && !array_test {
+        out.push(Problem::new(
+            format!("{at}.operator"),
+            format!("`{operator}` only works on {}, not on `{field}`.", json_fields_phrase(view)),
+        ));
+        return;
+    }
+    if field.is_string_array()
+        && !matches!(operator, Operator::ArrayContains | Operator::IsNull | Operator::IsNotNull)
+    {
         out.push(Problem::new(
             format!("{at}.operator"),
             format!(
-                "`{operator}` only works on the JSON fields properties and userProperties, not on `{field}`."
+                "`{field}` is a list of strings; test it with arrayContains (or isNull / isNotNull), \
+                 not with `{operator}`."
             ),
         ));
         return;
@@ -427,8 +496,8 @@ fn check_condition(condition: &Condition, at: &str, out: &mut Vec<Problem>) {
     }
     match value {
         FilterValue::Null => out.push(Problem::new(value_at, null_value_message(operator, field))),
-        FilterValue::Scalar(scalar) => check_scalar_value(field, operator, scalar, &value_at, out),
-        FilterValue::List(items) => check_list_value(field, operator, items, &value_at, out),
+        FilterValue::Scalar(scalar) => check_scalar_value(view, field, operator, scalar, &value_at, out),
+        FilterValue::List(items) => check_list_value(view, field, operator, items, &value_at, out),
         FilterValue::Json(_) => {
             if !is_containment(operator) {
                 out.push(Problem::new(
@@ -442,7 +511,7 @@ fn check_condition(condition: &Condition, at: &str, out: &mut Vec<Problem>) {
             }
         }
         FilterValue::Path { path, value: target } => {
-            check_pair(field, operator, path, target, &value_at, out);
+            check_pair(view, field, operator, path, target, &value_at, out);
         }
     }
 }
@@ -458,7 +527,14 @@ fn null_value_message(operator: Operator, field: Field) -> String {
     }
 }
 
-fn check_scalar_value(field: Field, operator: Operator, scalar: &Scalar, at: &str, out: &mut Vec<Problem>) {
+fn check_scalar_value(
+    view: View,
+    field: Field,
+    operator: Operator,
+    scalar: &Scalar,
+    at: &str,
+    out: &mut Vec<Problem>,
+) {
     if takes_list(operator) || is_containment(operator) {
         out.push(Problem::new(at, format!("`{operator}` needs {}.", expected_value(operator, field))));
         return;
@@ -483,10 +559,17 @@ fn check_scalar_value(field: Field, operator: Operator, scalar: &Scalar, at: &st
         out.push(ordering_bool(operator, at));
         return;
     }
-    check_scalar_type(field, scalar, at, out);
+    check_scalar_type(view, field, scalar, at, out);
 }
 
-fn check_list_value(field: Field, operator: Operator, items: &[Scalar], at: &str, out: &mut Vec<Problem>) {
+fn check_list_value(
+    view: View,
+    field: Field,
+    operator: Operator,
+    items: &[Scalar],
+    at: &str,
+    out: &mut Vec<Problem>,
+) {
     if !takes_list(operator) {
         let hint = match operator {
             Operator::Eq => "; use `in` for several values",
@@ -514,7 +597,7 @@ fn check_list_value(field: Field, operator: Operator, items: &[Scalar], at: &str
         return;
     }
     check_list_items(operator, items, at, out, |item, item_at, out| {
-        check_scalar_type(field, item, item_at, out)
+        check_scalar_type(view, field, item, item_at, out)
     });
 }
 
@@ -537,6 +620,7 @@ fn check_list_items(
 
 /// A `{path, value}` pair: JSON fields only, a well-formed path, a target the operator accepts.
 fn check_pair(
+    view: View,
     field: Field,
     operator: Operator,
     path: &[String],
@@ -548,8 +632,8 @@ fn check_pair(
         out.push(Problem::new(
             at,
             format!(
-                "A {{path, value}} pair only works on the JSON fields properties and userProperties; \
-                 `{field}` takes a plain value."
+                "A {{path, value}} pair only works on {}; `{field}` takes a plain value.",
+                json_fields_phrase(view)
             ),
         ));
         return;
@@ -640,37 +724,43 @@ fn check_key(scalar: &Scalar, at: &str, out: &mut Vec<Problem>) {
     }
 }
 
-/// A scalar compared with a plain field must have the field's type.
-fn check_scalar_type(field: Field, scalar: &Scalar, at: &str, out: &mut Vec<Problem>) {
-    let problem = match field {
-        Field::UserMessageCount => match scalar {
+/// A scalar compared with a plain field must have the field's type in `view`.
+fn check_scalar_type(view: View, field: Field, scalar: &Scalar, at: &str, out: &mut Vec<Problem>) {
+    let kind = view.field_type(field).unwrap_or_else(|| field.field_type());
+    let problem = match kind {
+        FieldType::Number => match scalar {
             Scalar::Number(_) => None,
             Scalar::String(_) | Scalar::Bool(_) => {
-                Some(format!("userMessageCount is a number; `{scalar}` is not a number."))
+                Some(format!("{field} is a number; `{scalar}` is not a number."))
             }
         },
-        Field::FirstMessageTime => match scalar {
+        FieldType::Timestamp => match scalar {
             Scalar::String(text) if is_filter_timestamp(text) => None,
             _ => Some(format!(
-                "firstMessageTime needs a timestamp in RFC 3339 form such as 2024-05-01T09:30:00Z, or a date \
+                "{field} needs a timestamp in RFC 3339 form such as 2024-05-01T09:30:00Z, or a date \
                  such as 2024-05-01; `{scalar}` is neither."
             )),
         },
-        Field::Type => match scalar {
-            Scalar::String(text) if CONVERSATION_TYPES.contains(&text.as_str()) => None,
-            _ => Some(format!(
-                "type is one of {}; `{scalar}` is not one of them.",
-                CONVERSATION_TYPES.join(", ")
-            )),
+        FieldType::Boolean => match scalar {
+            Scalar::Bool(_) => None,
+            Scalar::String(_) | Scalar::Number(_) => {
+                Some(format!("{field} is true or false; `{scalar}` is neither."))
+            }
         },
-        Field::Id | Field::OrganizationId | Field::ProjectId | Field::IntegrationId => match scalar {
-            Scalar::String(_) => None,
-            Scalar::Number(_) | Scalar::Bool(_) => Some(format!(
-                "`{field}` holds text, so compare it with text (\"{scalar}\"), not with {scalar}."
-            )),
-        },
+        FieldType::String | FieldType::LongText | FieldType::StringArray => {
+            match (scalar, view.documented_values(field)) {
+                (Scalar::String(text), Some(values)) if values.contains(&text.as_str()) => None,
+                (_, Some(values)) => {
+                    Some(format!("{field} is one of {}; `{scalar}` is not one of them.", values.join(", ")))
+                }
+                (Scalar::String(_), None) => None,
+                (Scalar::Number(_) | Scalar::Bool(_), None) => Some(format!(
+                    "`{field}` holds text, so compare it with text (\"{scalar}\"), not with {scalar}."
+                )),
+            }
+        }
         // Values inside JSON fields have no declared type.
-        Field::Properties | Field::UserProperties => None,
+        FieldType::JsonObject | FieldType::ObjectArray => None,
     };
     if let Some(message) = problem {
         out.push(Problem::new(at, message));
@@ -681,20 +771,20 @@ fn check_scalar_type(field: Field, scalar: &Scalar, at: &str, out: &mut Vec<Prob
 // Order-by
 // ---------------------------------------------------------------------------------------------
 
-fn check_order_by(query: &QueryBody, out: &mut Vec<Problem>) {
+fn check_order_by(view: View, query: &QueryBody, out: &mut Vec<Problem>) {
     for (index, order) in query.order_by.iter().enumerate() {
         let at = format!("orderBy[{index}].field");
         let column = order.field.as_str();
-        if !is_published_order_by_field(column) {
-            out.push(Problem::new(at, unsortable_message(column)));
+        if !is_published_order_by_field(view, column) {
+            out.push(Problem::new(at, unsortable_message(view, column)));
             continue;
         }
-        if !produces_column(query, column) {
+        if !produces_column(view, query, column) {
             out.push(Problem::new(
                 at,
                 format!(
                     "This query has no column `{column}` to sort by; it produces {}.",
-                    produced_columns(query)
+                    produced_columns(view, query)
                 ),
             ));
         } else if let Some(first) =
@@ -710,53 +800,10 @@ fn check_order_by(query: &QueryBody, out: &mut Vec<Problem>) {
     }
 }
 
-/// The problems that put `query` outside the published schema itself (as opposed to a
-/// query the schema admits but that cannot be answered): today the closed `orderBy.field`
-/// set. The real server's schema check refuses these before it looks at anything else, so
-/// the demo server answers them as it answers a body of the wrong shape (400).
-/// [`validate`] reports them too, among the others in document order.
-pub fn published_schema_problems(query: &QueryBody) -> Vec<Problem> {
-    query
-        .order_by
-        .iter()
-        .enumerate()
-        .filter(|(_, order)| !is_published_order_by_field(&order.field))
-        .map(|(index, order)| {
-            Problem::new(format!("orderBy[{index}].field"), unsortable_message(&order.field))
-        })
-        .collect()
-}
-
-/// Why `column` (outside the published set) cannot be sorted by, and what to do instead.
-fn unsortable_message(column: &str) -> String {
-    let rule = "the published schema only sorts by fields, time buckets and sum/count/avg/min/max of a field";
-    let instead = if column == Aggregation::Count.as_str() {
-        "Select the count of `id` (column `count_id`) and sort by that, or sort the column in the grid."
-            .to_string()
-    } else if let Some(rest) = column.strip_prefix("countDistinct_") {
-        format!(
-            "A distinct count (of `{rest}`) cannot be sorted by on the server; sort the column in the grid."
-        )
-    } else if let Some(aggregation) =
-        Aggregation::ALL.into_iter().find(|aggregation| aggregation.as_str() == column)
-    {
-        format!("`{aggregation}` needs a field; select `{aggregation}` of a field and sort by that column.")
-    } else if column.contains('.') {
-        "A path inside a JSON field cannot be sorted by on the server; group by or select it and sort \
-         the column in the grid."
-            .to_string()
-    } else {
-        "Sort by a field (`type`), a time bucket (`firstMessageTime_day`) or an aggregation of a field \
-         (`count_id`, `sum_userMessageCount`), or sort the column in the grid."
-            .to_string()
-    };
-    format!("`{column}` cannot be sorted by on the server: {rule}. {instead}")
-}
-
 /// The columns of `query` as a list for messages: `` `count`, `type` ``, with unpacked JSON
 /// selections as `` `properties.<key>` ``.
-fn produced_columns(query: &QueryBody) -> String {
-    let names: Vec<String> = result_columns(query)
+fn produced_columns(view: View, query: &QueryBody) -> String {
+    let names: Vec<String> = result_columns(view, query)
         .iter()
         .map(|column| {
             if column.is_unpacked() {
@@ -775,7 +822,10 @@ mod tests {
 
     fn order_problems(body: serde_json::Value) -> Vec<Problem> {
         let query = super::super::query::query_from_value(&body).unwrap();
-        validate(&query).into_iter().filter(|problem| problem.path.starts_with("orderBy")).collect()
+        validate(View::Conversations, &query)
+            .into_iter()
+            .filter(|problem| problem.path.starts_with("orderBy"))
+            .collect()
     }
 
     #[test]
@@ -801,13 +851,18 @@ mod tests {
                 "select": select, "orderBy": [{"field": column, "direction": "desc"}]
             }));
             let outside = published_schema_problems(
+                View::Conversations,
                 &super::super::query::query_from_value(&serde_json::json!({
                     "select": select, "orderBy": [{"field": column, "direction": "desc"}]
                 }))
                 .unwrap(),
             );
             assert_eq!(problems, outside, "{column}: every orderBy problem here is a schema breach");
-            assert_eq!(problems.is_empty(), is_published_order_by_field(column), "{column}: {problems:?}");
+            assert_eq!(
+                problems.is_empty(),
+                is_published_order_by_field(View::Conversations, column),
+                "{column}: {problems:?}"
+            );
             if let Some(hint) = hint {
                 assert_eq!(problems.len(), 1, "{column}: {problems:?}");
                 assert_eq!(problems[0].path, "orderBy[0].field");
@@ -837,7 +892,7 @@ mod tests {
                 "where": {"condition": {"field": "type", "operator": operator, "value": null}}
             }))
             .unwrap();
-            validate(&query)
+            validate(View::Conversations, &query)
         };
         for operator in ["eq", "neq"] {
             let found = problems(operator);
