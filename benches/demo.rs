@@ -13,6 +13,7 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use inkeep_explorer::api::query::{
     Field, Filter, FilterValue, GroupBy, Operator, PathTarget, QueryBody, Selection, TimeUnit,
 };
+use inkeep_explorer::api::view::View;
 use inkeep_explorer::demo::dataset::DatasetParams;
 use inkeep_explorer::demo::store::DemoStore;
 use jiff::civil::Date;
@@ -60,24 +61,26 @@ fn bench_queries(c: &mut Criterion) {
     let mut group = c.benchmark_group("demo_query");
     group.sample_size(10);
     group.bench_function("count_by_day_by_type_100k", |b| {
-        b.iter(|| black_box(store_100k.query(&day_by_type(), 1000).expect("query")))
+        b.iter(|| black_box(store_100k.query(View::Conversations, &day_by_type(), 1000).expect("query")))
     });
     group.bench_function("count_by_day_by_type_1m", |b| {
-        b.iter(|| black_box(store_1m.query(&day_by_type(), 1000).expect("query")))
+        b.iter(|| black_box(store_1m.query(View::Conversations, &day_by_type(), 1000).expect("query")))
     });
     group.bench_function("json_path_filter_by_week_1m", |b| {
-        b.iter(|| black_box(store_1m.query(&slack_billing_by_week(), 1000).expect("query")))
+        b.iter(|| {
+            black_box(store_1m.query(View::Conversations, &slack_billing_by_week(), 1000).expect("query"))
+        })
     });
     // Baseline in the same run: the cheapest possible query, to separate fixed costs.
     group.bench_function("count_only_1m", |b| {
         let q = QueryBody { select: vec![Selection::count()], ..QueryBody::default() };
-        b.iter(|| black_box(store_1m.query(&q, 1000).expect("query")))
+        b.iter(|| black_box(store_1m.query(View::Conversations, &q, 1000).expect("query")))
     });
     group.finish();
 
     let mut export_bytes = 0u64;
     store_1m
-        .export_csv(&QueryBody::default(), &mut |chunk| {
+        .export_csv(View::Conversations, &QueryBody::default(), &mut |chunk| {
             export_bytes += chunk.len() as u64;
             Ok(())
         })
@@ -89,7 +92,7 @@ fn bench_queries(c: &mut Criterion) {
         b.iter(|| {
             let mut sum = 0usize;
             store_1m
-                .export_csv(&QueryBody::default(), &mut |chunk| {
+                .export_csv(View::Conversations, &QueryBody::default(), &mut |chunk| {
                     sum += chunk.len();
                     Ok(())
                 })

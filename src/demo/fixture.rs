@@ -11,6 +11,7 @@ use rusqlite::{Connection, params};
 use serde_json::{Map, Value, json};
 
 use crate::api::query::QueryBody;
+use crate::api::view::View;
 use crate::demo::store::DemoStore;
 
 /// `(id, userMessageCount, organizationId, projectId, integrationId, firstMessageTime,
@@ -202,7 +203,13 @@ pub(crate) fn body(value: Value) -> QueryBody {
 
 /// The rows of `query` (at most 1000) as JSON values.
 pub(crate) fn rows(store: &DemoStore, query: Value) -> Vec<Value> {
-    store.query(&body(query), 1000).unwrap().rows.into_iter().map(Value::Object).collect()
+    store
+        .query(View::Conversations, &body(query), 1000)
+        .unwrap()
+        .rows
+        .into_iter()
+        .map(Value::Object)
+        .collect()
 }
 
 /// Rows as JSON values.
@@ -217,7 +224,7 @@ pub(crate) fn ids_where(store: &DemoStore, filter: Value) -> Vec<String> {
         "where": filter,
         "orderBy": [{"field": "id", "direction": "asc"}]
     });
-    let page = store.query(&body(query), 1000).unwrap();
+    let page = store.query(View::Conversations, &body(query), 1000).unwrap();
     page.rows.iter().map(|row| row["id"].as_str().unwrap().to_string()).collect()
 }
 

@@ -38,6 +38,8 @@ use serde_json::{Map, Number, Value};
 use super::dataset::{self, DatasetParams};
 use super::sql::{self, CompileError, CompiledQuery, OutputColumn, ValueKind};
 use crate::api::query::{Field, Filter, QueryBody, TimeUnit};
+use crate::api::validate::foreign_filter_problems;
+use crate::api::view::View;
 // The one CSV quoting rule (RFC 4180), the same bytes as the app's exports.
 use crate::data::export::csv_field as write_field;
 
@@ -194,7 +196,7 @@ fn create_store_indexes(conn: &Connection) -> Result<(), StoreError> {
     let has_table: bool = conn
         .query_row(
             "SELECT count(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = ?1",
-            [sql::TABLE],
+            [sql::table_name(View::Conversations)],
             |row| row.get(0),
         )
         .map_err(db("looking for the conversations table"))?;
@@ -209,7 +211,7 @@ fn create_store_indexes(conn: &Connection) -> Result<(), StoreError> {
         let bucket = sql::time_bucket_sql(unit, epoch);
         batch.push_str(&format!(
             "CREATE INDEX IF NOT EXISTS {name} ON \"{}\" ({bucket}, \"type\", {epoch});\n",
-            sql::TABLE
+            sql::table_name(View::Conversations)
         ));
     }
     conn.execute_batch(&batch).map_err(db("creating the bucket indexes"))
@@ -218,8 +220,8 @@ fn create_store_indexes(conn: &Connection) -> Result<(), StoreError> {
 /// The embedded Analytics API's data: `Send + Sync`, cheap to share in an `Arc`.
 pub struct DemoStore {
     pool: Pool,
-    /// Property keys without a filter, per field: the data never changes once loaded.
-    keys_cache: Mutex<HashMap<Field, Vec<String>>>,
+    /// Property keys without a filter, per field and views: the data never changes once loaded.
+    keys_cache: Mutex<HashMap<(Field, Vec<View>), Vec<String>>>,
 }
 
 impl std::fmt::Debug for DemoStore {
@@ -340,9 +342,10 @@ impl DemoStore {
         Ok(DemoStore { pool, keys_cache: Mutex::new(HashMap::new()) })
     }
 
-    /// Runs `q` and returns at most `page_size` rows, with the total row (or group) count.
-    pub fn query(&self, q: &QueryBody, page_size: usize) -> Result<QueryPage, StoreError> {
-        let compiled = sql::compile_query(q)?;
+    /// Runs `q` on `view` and returns at most `page_size` rows, with the total row (or
+    /// group) count.
+    pub fn query(&self, view: View, q: &QueryBody, page_size: usize) -> Result<QueryPage, StoreError> {
+        let compiled = sql::compile_query(view, q)?;
         let lease = self.pool.lease()?;
         let Some(conn) = lease.conn.as_ref() else {
             return Err(lost_connection());
@@ -370,7 +373,7 @@ impl DemoStore {
             while let Some(row) = rows.next().map_err(db("reading the result"))? {
                 cells.push(decode_row(row, &compiled.columns)?);
             }
-            let count = sql::compile_count(q)?;
+            let count = sql::compile_count(view, q)?;
             let mut stmt = conn.prepare_cached(&count.sql).map_err(db("preparing the count"))?;
             let total: i64 = stmt
                 .query_row(params_from_iter(count.params.iter()), |row| row.get(0))
@@ -388,10 +391,11 @@ impl DemoStore {
     /// result. Returns the number of data rows. Stops at the first error of `sink`.
     pub fn export_csv(
         &self,
+        view: View,
         q: &QueryBody,
         sink: &mut dyn FnMut(&[u8]) -> std::io::Result<()>,
     ) -> Result<u64, StoreError> {
-        let compiled = sql::compile_query(q)?;
+        let compiled = sql::compile_query(view, q)?;
         let lease = self.pool.lease()?;
         let Some(conn) = lease.conn.as_ref() else {
             return Err(lost_connection());
@@ -420,64 +424,94 @@ impl DemoStore {
     }
 
     /// The distinct top-level keys of `field` (`properties` or `userProperties`) over the
-    /// rows matching `filter`, sorted.
-    pub fn property_keys(&self, field: Field, filter: Option<&Filter>) -> Result<Vec<String>, StoreError> {
+    /// rows of `views` matching `filter`, sorted. The filter is a conversations filter (as
+    /// the published schema types it); a view lacking a field it names has no row that
+    /// matches it, and contributes no keys.
+    pub fn property_keys(
+        &self,
+        field: Field,
+        views: &[View],
+        filter: Option<&Filter>,
+    ) -> Result<Vec<String>, StoreError> {
         let column = json_column(field)?;
+        let views = property_views(views, filter);
+        let cache_key = (field, views.clone());
         if filter.is_none()
-            && let Some(keys) = self.lock_keys_cache().get(&field)
+            && let Some(keys) = self.lock_keys_cache().get(&cache_key)
         {
             return Ok(keys.clone());
         }
         let mut params = Vec::new();
-        let mut sql = format!(
-            "SELECT DISTINCT pk.key FROM \"{}\" AS t, json_each(t.\"{column}\") AS pk \
-             WHERE json_type(t.\"{column}\") = 'object'",
-            sql::TABLE
-        );
-        if let Some(filter) = filter {
-            let condition = sql::compile_filter(filter, &mut params)?;
-            sql.push_str(&format!(" AND {condition}"));
+        let mut selects = Vec::new();
+        for view in &views {
+            let mut select = format!(
+                "SELECT DISTINCT pk.key AS key FROM \"{}\" AS t, json_each(t.\"{column}\") AS pk \
+                 WHERE json_type(t.\"{column}\") = 'object'",
+                sql::table_name(*view)
+            );
+            if let Some(filter) = filter {
+                let condition = sql::compile_filter(*view, filter, &mut params)?;
+                select.push_str(&format!(" AND {condition}"));
+            }
+            selects.push(select);
         }
-        sql.push_str(" ORDER BY pk.key");
-        let lease = self.pool.lease()?;
-        let Some(conn) = lease.conn.as_ref() else {
-            return Err(lost_connection());
+        let keys = if selects.is_empty() {
+            Vec::new()
+        } else {
+            // UNION (not UNION ALL): distinct keys over every view.
+            let sql = format!("{} ORDER BY key", selects.join(" UNION "));
+            let lease = self.pool.lease()?;
+            let Some(conn) = lease.conn.as_ref() else {
+                return Err(lost_connection());
+            };
+            let mut stmt = conn.prepare_cached(&sql).map_err(db("preparing the property keys"))?;
+            stmt.query_map(params_from_iter(params.iter()), |row| row.get::<_, String>(0))
+                .and_then(|rows| rows.collect::<rusqlite::Result<Vec<String>>>())
+                .map_err(db("reading the property keys"))?
         };
-        let mut stmt = conn.prepare_cached(&sql).map_err(db("preparing the property keys"))?;
-        let keys = stmt
-            .query_map(params_from_iter(params.iter()), |row| row.get::<_, String>(0))
-            .and_then(|rows| rows.collect::<rusqlite::Result<Vec<String>>>())
-            .map_err(db("reading the property keys"))?;
         if filter.is_none() {
-            self.lock_keys_cache().insert(field, keys.clone());
+            self.lock_keys_cache().insert(cache_key, keys.clone());
         }
         Ok(keys)
     }
 
-    /// The distinct values of the top-level `key` of `field` over the rows matching
-    /// `filter`, as strings (strings as they are, other JSON as compact JSON text; JSON
-    /// nulls and rows without the key left out), most frequent first, at most `limit`.
+    /// The distinct values of the top-level `key` of `field` over the rows of `views`
+    /// matching `filter`, as strings (strings as they are, other JSON as compact JSON text;
+    /// JSON nulls and rows without the key left out), most frequent first, at most `limit`.
     pub fn property_values(
         &self,
         field: Field,
         key: &str,
+        views: &[View],
         filter: Option<&Filter>,
         limit: usize,
     ) -> Result<Vec<String>, StoreError> {
         let column = json_column(field)?;
+        let views = property_views(views, filter);
+        if views.is_empty() {
+            return Ok(Vec::new());
+        }
         let mut params = vec![rusqlite::types::Value::Text(sql::json_path(&[key.to_string()]))];
         let x = format!("t.\"{column}\"");
-        let mut sql = format!(
-            "SELECT CASE json_type({x}, ?1) WHEN 'text' THEN ({x} ->> ?1) ELSE ({x} -> ?1) END AS v, \
-             count(*) AS n FROM \"{}\" AS t WHERE json_type({x}, ?1) <> 'null'",
-            sql::TABLE
-        );
-        if let Some(filter) = filter {
-            let condition = sql::compile_filter(filter, &mut params)?;
-            sql.push_str(&format!(" AND {condition}"));
+        let mut selects = Vec::new();
+        for view in &views {
+            let mut select = format!(
+                "SELECT CASE json_type({x}, ?1) WHEN 'text' THEN ({x} ->> ?1) ELSE ({x} -> ?1) END AS v \
+                 FROM \"{}\" AS t WHERE json_type({x}, ?1) <> 'null'",
+                sql::table_name(*view)
+            );
+            if let Some(filter) = filter {
+                let condition = sql::compile_filter(*view, filter, &mut params)?;
+                select.push_str(&format!(" AND {condition}"));
+            }
+            selects.push(select);
         }
         params.push(rusqlite::types::Value::Integer(i64::try_from(limit).unwrap_or(i64::MAX)));
-        sql.push_str(&format!(" GROUP BY v ORDER BY n DESC, v ASC LIMIT ?{}", params.len()));
+        let sql = format!(
+            "SELECT v, count(*) AS n FROM ({}) GROUP BY v ORDER BY n DESC, v ASC LIMIT ?{}",
+            selects.join(" UNION ALL "),
+            params.len()
+        );
         let lease = self.pool.lease()?;
         let Some(conn) = lease.conn.as_ref() else {
             return Err(lost_connection());
@@ -488,9 +522,19 @@ impl DemoStore {
             .map_err(db("reading the property values"))
     }
 
-    fn lock_keys_cache(&self) -> MutexGuard<'_, HashMap<Field, Vec<String>>> {
+    fn lock_keys_cache(&self) -> MutexGuard<'_, HashMap<(Field, Vec<View>), Vec<String>>> {
         self.keys_cache.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
+}
+
+/// The views a property request looks in: the ones asked for (all four when none), in
+/// their usual order, without repeats, and without those lacking a field `filter` names.
+fn property_views(views: &[View], filter: Option<&Filter>) -> Vec<View> {
+    View::ALL
+        .into_iter()
+        .filter(|view| views.is_empty() || views.contains(view))
+        .filter(|view| filter.is_none_or(|filter| foreign_filter_problems(*view, filter).is_empty()))
+        .collect()
 }
 
 fn lost_connection() -> StoreError {
@@ -531,6 +575,7 @@ fn decode_value(kind: ValueKind, raw: ValueRef<'_>) -> Value {
         (ValueKind::Float, ValueRef::Integer(i)) => float_value(i as f64),
         (ValueKind::TimeBucket, ValueRef::Integer(i)) => Value::String(sql::format_bucket(i)),
         (ValueKind::TimeBucket, ValueRef::Real(f)) => Value::String(sql::format_bucket(f as i64)),
+        (ValueKind::Bool, ValueRef::Integer(i)) => Value::Bool(i != 0),
         (_, ValueRef::Integer(i)) => Value::from(i),
         (_, ValueRef::Real(f)) => float_value(f),
         (ValueKind::Json | ValueKind::Unpacked, ValueRef::Text(bytes)) => {
@@ -756,6 +801,9 @@ fn write_cell(buf: &mut Vec<u8>, kind: ValueKind, raw: ValueRef<'_>) {
         (ValueKind::TimeBucket, ValueRef::Integer(i)) => {
             buf.extend_from_slice(sql::format_bucket(i).as_bytes())
         }
+        (ValueKind::Bool, ValueRef::Integer(i)) => {
+            buf.extend_from_slice(if i != 0 { b"true" } else { b"false" })
+        }
         (_, ValueRef::Integer(i)) => {
             let _ = write!(buf, "{i}");
         }
@@ -797,7 +845,7 @@ mod tests {
     #[test]
     fn raw_rows_carry_every_field_in_order() {
         let store = store();
-        let page = store.query(&QueryBody::default(), 1000).unwrap();
+        let page = store.query(View::Conversations, &QueryBody::default(), 1000).unwrap();
         assert_eq!(page.total, 12);
         // Default order: firstMessageTime desc, then id desc (r11 and r01 share an instant).
         let order: Vec<&str> = page.rows.iter().map(|r| r["id"].as_str().unwrap()).collect();
@@ -837,21 +885,21 @@ mod tests {
     #[test]
     fn total_is_independent_of_the_page_size() {
         let store = store();
-        let page = store.query(&QueryBody::default(), 5).unwrap();
+        let page = store.query(View::Conversations, &QueryBody::default(), 5).unwrap();
         assert_eq!((page.rows.len(), page.total), (5, 12));
-        let page = store.query(&QueryBody::default(), 0).unwrap();
+        let page = store.query(View::Conversations, &QueryBody::default(), 0).unwrap();
         assert_eq!((page.rows.len(), page.total), (0, 12));
         let filtered = body(json!({"where": cond("type", "eq", json!("openai"))}));
-        let page = store.query(&filtered, 2).unwrap();
+        let page = store.query(View::Conversations, &filtered, 2).unwrap();
         assert_eq!((page.rows.len(), page.total), (2, 5));
         let grouped = body(json!({
             "select": [{"type": "time", "timeUnit": "day"}, {"type": "aggregation", "aggregation": "count"}],
             "groupBy": [{"field": "type"}]
         }));
-        let page = store.query(&grouped, 3).unwrap();
+        let page = store.query(View::Conversations, &grouped, 3).unwrap();
         assert_eq!((page.rows.len(), page.total), (3, 11));
         let count_only = body(json!({"select": [{"type": "aggregation", "aggregation": "count"}]}));
-        let page = store.query(&count_only, 10).unwrap();
+        let page = store.query(View::Conversations, &count_only, 10).unwrap();
         assert_eq!(page.rows, vec![json!({"count": 12}).as_object().unwrap().clone()]);
         assert_eq!(page.total, 1);
         // Aggregates over no rows: still one row (PostgreSQL), count 0, sum null.
@@ -860,7 +908,7 @@ mod tests {
                        {"type": "aggregation", "aggregation": "sum", "field": "userMessageCount"}],
             "where": cond("id", "eq", json!("nope"))
         }));
-        let page = store.query(&none, 10).unwrap();
+        let page = store.query(View::Conversations, &none, 10).unwrap();
         assert_eq!(rows_to_values(page.rows), vec![json!({"count": 0, "sum_userMessageCount": null})]);
         assert_eq!(page.total, 1);
     }
@@ -936,7 +984,7 @@ mod tests {
     #[test]
     fn the_day_by_type_query_reads_the_bucket_index_without_sorting_rows() {
         let store = store();
-        let compiled = sql::compile_query(&body(json!({
+        let compiled = sql::compile_query(View::Conversations, &body(json!({
             "select": [{"type": "time", "timeUnit": "day"}, {"type": "aggregation", "aggregation": "count"}],
             "groupBy": [{"field": "type"}]
         })))
@@ -959,7 +1007,7 @@ mod tests {
         let export = |query: Value| {
             let mut out = Vec::new();
             let count = store
-                .export_csv(&body(query), &mut |chunk| {
+                .export_csv(View::Conversations, &body(query), &mut |chunk| {
                     out.extend_from_slice(chunk);
                     Ok(())
                 })
@@ -1064,7 +1112,7 @@ mod tests {
         let mut chunks: Vec<usize> = Vec::new();
         let mut out = Vec::new();
         let count = store
-            .export_csv(&query, &mut |chunk| {
+            .export_csv(View::Conversations, &query, &mut |chunk| {
                 chunks.push(chunk.len());
                 out.extend_from_slice(chunk);
                 Ok(())
@@ -1087,7 +1135,7 @@ mod tests {
 
         let mut calls = 0;
         let err = store
-            .export_csv(&query, &mut |_| {
+            .export_csv(View::Conversations, &query, &mut |_| {
                 calls += 1;
                 Err(std::io::Error::new(std::io::ErrorKind::BrokenPipe, "client went away"))
             })
@@ -1101,7 +1149,7 @@ mod tests {
     fn property_keys_and_values() {
         let store = store();
         assert_eq!(
-            store.property_keys(Field::Properties, None).unwrap(),
+            store.property_keys(Field::Properties, &[View::Conversations], None).unwrap(),
             [
                 "a.b",
                 "articles",
@@ -1119,29 +1167,34 @@ mod tests {
             ]
         );
         // Cached the second time, same answer.
-        assert_eq!(store.property_keys(Field::Properties, None).unwrap().len(), 13);
+        assert_eq!(store.property_keys(Field::Properties, &[View::Conversations], None).unwrap().len(), 13);
         let tickets: Filter = serde_json::from_value(cond("type", "eq", json!("support_ticket"))).unwrap();
         assert_eq!(
-            store.property_keys(Field::Properties, Some(&tickets)).unwrap(),
+            store.property_keys(Field::Properties, &[View::Conversations], Some(&tickets)).unwrap(),
             ["articles", "csat", "nested", "resolved", "source", "tags"]
         );
         assert_eq!(
-            store.property_keys(Field::UserProperties, None).unwrap(),
+            store.property_keys(Field::UserProperties, &[View::Conversations], None).unwrap(),
             ["id", "identificationType", "supportAgentName", "userId", "userType"]
         );
-        assert!(store.property_keys(Field::Type, None).unwrap_err().is_invalid_query());
+        assert!(
+            store.property_keys(Field::Type, &[View::Conversations], None).unwrap_err().is_invalid_query()
+        );
 
         assert_eq!(
-            store.property_values(Field::Properties, "source", None, 10).unwrap(),
+            store.property_values(Field::Properties, "source", &[View::Conversations], None, 10).unwrap(),
             ["widget", "slack", "api", "discord", "zendesk"]
         );
-        assert_eq!(store.property_values(Field::Properties, "source", None, 2).unwrap(), ["widget", "slack"]);
         assert_eq!(
-            store.property_values(Field::Properties, "csat", None, 10).unwrap(),
+            store.property_values(Field::Properties, "source", &[View::Conversations], None, 2).unwrap(),
+            ["widget", "slack"]
+        );
+        assert_eq!(
+            store.property_values(Field::Properties, "csat", &[View::Conversations], None, 10).unwrap(),
             ["5", "2", "3", "4.5", "true"]
         );
         assert_eq!(
-            store.property_values(Field::Properties, "tags", None, 10).unwrap(),
+            store.property_values(Field::Properties, "tags", &[View::Conversations], None, 10).unwrap(),
             [
                 r#"["api"]"#,
                 r#"["billing","auth"]"#,
@@ -1158,15 +1211,31 @@ mod tests {
         ))
         .unwrap();
         assert_eq!(
-            store.property_values(Field::UserProperties, "userId", Some(&customers), 10).unwrap(),
+            store
+                .property_values(
+                    Field::UserProperties,
+                    "userId",
+                    &[View::Conversations],
+                    Some(&customers),
+                    10
+                )
+                .unwrap(),
             ["alice", "bob", "carol"]
         );
-        assert_eq!(store.property_values(Field::Properties, "weird \"key\"", None, 10).unwrap(), ["v1"]);
-        assert_eq!(store.property_values(Field::Properties, "nope", None, 10).unwrap(), Vec::<String>::new());
+        assert_eq!(
+            store
+                .property_values(Field::Properties, "weird \"key\"", &[View::Conversations], None, 10)
+                .unwrap(),
+            ["v1"]
+        );
+        assert_eq!(
+            store.property_values(Field::Properties, "nope", &[View::Conversations], None, 10).unwrap(),
+            Vec::<String>::new()
+        );
         let bad: Filter = serde_json::from_value(cond("type", "jsonHasKey", json!("x"))).unwrap();
         assert!(
             store
-                .property_values(Field::Properties, "source", Some(&bad), 10)
+                .property_values(Field::Properties, "source", &[View::Conversations], Some(&bad), 10)
                 .unwrap_err()
                 .is_invalid_query()
         );
@@ -1183,8 +1252,10 @@ mod tests {
             json!({"select": [{"type": "field", "field": "properties"}],
                    "orderBy": [{"field": "properties.csat", "direction": "desc"}]}),
         ];
-        let expected: Vec<QueryPage> =
-            queries.iter().map(|q| store.query(&body(q.clone()), 100).unwrap()).collect();
+        let expected: Vec<QueryPage> = queries
+            .iter()
+            .map(|q| store.query(View::Conversations, &body(q.clone()), 100).unwrap())
+            .collect();
         let threads: Vec<_> = (0..12)
             .map(|t| {
                 let store = Arc::clone(&store);
@@ -1193,7 +1264,7 @@ mod tests {
                 std::thread::spawn(move || {
                     for round in 0..10 {
                         let i = (t + round) % queries.len();
-                        let page = store.query(&body(queries[i].clone()), 100).unwrap();
+                        let page = store.query(View::Conversations, &body(queries[i].clone()), 100).unwrap();
                         assert_eq!(page, expected[i]);
                     }
                 })
@@ -1216,7 +1287,10 @@ mod tests {
         let params = small_params(7);
         let store = DemoStore::open(&params, None).unwrap();
         let conversations: Vec<_> = dataset::generate(&params).collect();
-        assert_eq!(store.query(&QueryBody::default(), 1).unwrap().total, conversations.len() as u64);
+        assert_eq!(
+            store.query(View::Conversations, &QueryBody::default(), 1).unwrap().total,
+            conversations.len() as u64
+        );
         for unit in ["hour", "day", "week", "month"] {
             let mut expected: std::collections::BTreeMap<(String, String), i64> = Default::default();
             for c in &conversations {
@@ -1237,6 +1311,7 @@ mod tests {
             }
             let page = store
                 .query(
+                    View::Conversations,
                     &body(json!({"select": [{"type": "time", "timeUnit": unit},
                                             {"type": "aggregation", "aggregation": "count"}],
                                  "groupBy": [{"field": "type"}]})),
@@ -1267,6 +1342,7 @@ mod tests {
         let first_id = |store: &DemoStore| {
             let page = store
                 .query(
+                    View::Conversations,
                     &body(json!({"select": [{"type": "field", "field": "id"}],
                                     "orderBy": [{"field": "id", "direction": "asc"}]})),
                     1,
@@ -1297,7 +1373,7 @@ mod tests {
     fn stores_are_independent_in_memory_databases() {
         let a = store();
         let b = DemoStore::from_setup(|conn| conn.execute_batch(fixture::SCHEMA)).unwrap();
-        assert_eq!(a.query(&QueryBody::default(), 1).unwrap().total, 12);
-        assert_eq!(b.query(&QueryBody::default(), 1).unwrap().total, 0);
+        assert_eq!(a.query(View::Conversations, &QueryBody::default(), 1).unwrap().total, 12);
+        assert_eq!(b.query(View::Conversations, &QueryBody::default(), 1).unwrap().total, 0);
     }
 }

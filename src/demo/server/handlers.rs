@@ -1,5 +1,5 @@
-//! The endpoints: query, CSV export (streamed through a bounded channel), property keys
-//! and values. Store calls run on blocking threads.
+//! The endpoints: query and CSV export (streamed through a bounded channel) of each view,
+//! property keys and values. Store calls run on blocking threads.
 
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
@@ -56,7 +56,9 @@ pub(super) fn store_error(error: &StoreError) -> ApiError {
     }
 }
 
-pub(super) async fn query_conversations(
+/// `POST /query/<view>`: one page of the answer, with `total`.
+pub(super) async fn query_view(
+    view: View,
     State(state): State<Arc<AppState>>,
     context: RequestContext,
     headers: HeaderMap,
@@ -64,9 +66,9 @@ pub(super) async fn query_conversations(
 ) -> Response {
     let answer = async {
         let bytes = accept_body(&state, &headers, body).await?;
-        let query = parse_query_body(View::Conversations, &bytes)?;
+        let query = parse_query_body(view, &bytes)?;
         let page_size = state.page_size;
-        let page = run_store(&state, move |store| store.query(&query, page_size)).await?;
+        let page = run_store(&state, move |store| store.query(view, &query, page_size)).await?;
         let count = page.rows.len();
         Ok::<_, ApiError>(axum::Json(json!({
             "status": "ok",
@@ -82,7 +84,9 @@ pub(super) enum ExportMessage {
     Failed(ApiError),
 }
 
-pub(super) async fn export_conversations(
+/// `POST /query/<view>/export`: the whole answer as CSV, streamed.
+pub(super) async fn export_view(
+    view: View,
     State(state): State<Arc<AppState>>,
     context: RequestContext,
     headers: HeaderMap,
@@ -90,10 +94,10 @@ pub(super) async fn export_conversations(
 ) -> Response {
     let answer = async {
         let bytes = accept_body(&state, &headers, body).await?;
-        let query = parse_query_body(View::Conversations, &bytes)?;
+        let query = parse_query_body(view, &bytes)?;
         let store = state.store().await?;
         let (sender, mut receiver) = mpsc::channel::<ExportMessage>(EXPORT_CHANNEL_CHUNKS);
-        tokio::task::spawn_blocking(move || run_export(&store, &query, &sender));
+        tokio::task::spawn_blocking(move || run_export(&store, view, &query, &sender));
         // Wait for the first piece so that an export failing at once is answered with a
         // problem, not with a 200 and an empty or cut-off body.
         let first = match receiver.recv().await {
@@ -112,7 +116,7 @@ pub(super) async fn export_conversations(
             (
                 [
                     (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-                    (header::CONTENT_DISPOSITION, "attachment; filename=\"conversations.csv\""),
+                    (header::CONTENT_DISPOSITION, attachment_name(view)),
                 ],
                 Body::from_stream(stream),
             )
@@ -124,14 +128,19 @@ pub(super) async fn export_conversations(
 
 /// Runs the export on a blocking thread, forwarding the store's pieces (about 64 KiB each).
 /// A closed channel (the client went away) makes the sink fail, which stops the export.
-pub(super) fn run_export(store: &DemoStore, query: &QueryBody, sender: &mpsc::Sender<ExportMessage>) {
+pub(super) fn run_export(
+    store: &DemoStore,
+    view: View,
+    query: &QueryBody,
+    sender: &mpsc::Sender<ExportMessage>,
+) {
     let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
         let mut sink = |bytes: &[u8]| -> std::io::Result<()> {
             sender
                 .blocking_send(ExportMessage::Chunk(Bytes::copy_from_slice(bytes)))
                 .map_err(|_| std::io::Error::new(std::io::ErrorKind::BrokenPipe, "the client went away"))
         };
-        store.export_csv(query, &mut sink)
+        store.export_csv(view, query, &mut sink)
     }));
     let failure = match result {
         Ok(Ok(row_count)) => {
@@ -153,10 +162,14 @@ pub(super) fn run_export(store: &DemoStore, query: &QueryBody, sender: &mpsc::Se
     let _ = sender.blocking_send(ExportMessage::Failed(failure));
 }
 
-/// True when a property request's `views` include the one view the demo holds rows of:
-/// all views when absent. The other views have no rows here yet, so they offer nothing.
-pub(super) fn looks_in_conversations(views: Option<&[View]>) -> bool {
-    views.is_none_or(|views| views.contains(&View::Conversations))
+/// The `Content-Disposition` of a view's export: `attachment; filename="feedback.csv"`.
+fn attachment_name(view: View) -> &'static str {
+    match view {
+        View::Conversations => "attachment; filename=\"conversations.csv\"",
+        View::Events => "attachment; filename=\"events.csv\"",
+        View::Feedback => "attachment; filename=\"feedback.csv\"",
+        View::SemanticThreads => "attachment; filename=\"semantic-threads.csv\"",
+    }
 }
 
 pub(super) async fn property_keys(
@@ -169,12 +182,10 @@ pub(super) async fn property_keys(
         let bytes = accept_body(&state, &headers, body).await?;
         let request: PropertyKeysRequest = parse_request_body(&bytes, "property-keys request")?;
         check_filter(request.where_.as_ref())?;
-        if !looks_in_conversations(request.views.as_deref()) {
-            return Ok(axum::Json(json!({ "results": [] })));
-        }
         let field = request.field.field();
-        let filter = request.where_;
-        let keys = run_store(&state, move |store| store.property_keys(field, filter.as_ref())).await?;
+        let (views, filter) = (request.views.unwrap_or_default(), request.where_);
+        let keys =
+            run_store(&state, move |store| store.property_keys(field, &views, filter.as_ref())).await?;
         Ok::<_, ApiError>(axum::Json(json!({ "results": keys })))
     };
     context.respond(answer.await)
@@ -202,18 +213,16 @@ pub(super) async fn property_values(
                 ),
             ));
         }
-        if !looks_in_conversations(request.views.as_deref()) {
-            return Ok(axum::Json(json!({ "results": [] })));
-        }
         let limit = request
             .limit
             .map_or(DEFAULT_PROPERTY_VALUES_LIMIT, |limit| limit as usize)
             .min(MAX_PROPERTY_VALUES_LIMIT);
         let field = request.field.field();
-        let (key, filter) = (request.key, request.where_);
-        let values =
-            run_store(&state, move |store| store.property_values(field, &key, filter.as_ref(), limit))
-                .await?;
+        let (key, views, filter) = (request.key, request.views.unwrap_or_default(), request.where_);
+        let values = run_store(&state, move |store| {
+            store.property_values(field, &key, &views, filter.as_ref(), limit)
+        })
+        .await?;
         Ok::<_, ApiError>(axum::Json(json!({ "results": values })))
     };
     context.respond(answer.await)

@@ -53,9 +53,10 @@ use futures_util::FutureExt;
 use tokio::net::TcpListener;
 use tokio::sync::{oneshot, watch};
 
-use handlers::{export_conversations, property_keys, property_values, query_conversations};
+use handlers::{export_view, property_keys, property_values, query_view};
 use problem::{ApiError, RequestContext, RequestId, next_request_id};
 
+use crate::api::view::View;
 use crate::demo::dataset::DatasetParams;
 use crate::demo::store::{DemoStore, StoreError};
 
@@ -310,8 +311,23 @@ impl AppState {
 pub fn router(state: Arc<AppState>) -> Router {
     with_layers(
         Router::new()
-            .route("/query/conversations", post(query_conversations))
-            .route("/query/conversations/export", post(export_conversations))
+            .route("/query/conversations", post(|s, c, h, b| query_view(View::Conversations, s, c, h, b)))
+            .route(
+                "/query/conversations/export",
+                post(|s, c, h, b| export_view(View::Conversations, s, c, h, b)),
+            )
+            .route("/query/events", post(|s, c, h, b| query_view(View::Events, s, c, h, b)))
+            .route("/query/events/export", post(|s, c, h, b| export_view(View::Events, s, c, h, b)))
+            .route("/query/feedback", post(|s, c, h, b| query_view(View::Feedback, s, c, h, b)))
+            .route("/query/feedback/export", post(|s, c, h, b| export_view(View::Feedback, s, c, h, b)))
+            .route(
+                "/query/semantic-threads",
+                post(|s, c, h, b| query_view(View::SemanticThreads, s, c, h, b)),
+            )
+            .route(
+                "/query/semantic-threads/export",
+                post(|s, c, h, b| export_view(View::SemanticThreads, s, c, h, b)),
+            )
             .route("/query/property-keys", post(property_keys))
             .route("/query/property-values", post(property_values))
             .fallback(not_found)
@@ -369,8 +385,9 @@ async fn not_found(context: RequestContext) -> Response {
     context.problem(ApiError::new(
         StatusCode::NOT_FOUND,
         format!(
-            "no endpoint at `{}`; the demo API serves POST /query/conversations, \
-             /query/conversations/export, /query/property-keys and /query/property-values",
+            "no endpoint at `{}`; the demo API serves POST /query/conversations, /query/events, \
+             /query/feedback and /query/semantic-threads, each with its /export, and \
+             /query/property-keys and /query/property-values",
             context.path
         ),
     ))

@@ -8,12 +8,14 @@ use rusqlite::types::Value as SqlValue;
 use serde_json::{Number, Value};
 
 use super::json_filter::json_condition_sql;
+use super::table::column_sql;
 use super::{
     CompileError, MAX_FILTER_CONDITIONS, MAX_FILTER_DEPTH, MAX_FILTER_NODES, bind, check_filter_fields,
-    column_sql, number_to_sql,
+    number_to_sql,
 };
 use crate::api::query::{Condition, Field, Filter, FilterValue, Operator, Scalar};
 use crate::api::timestamp::parse_filter_timestamp;
+use crate::api::view::View;
 
 /// Checks the size of a filter tree without recursion (a hostile tree may be deep).
 pub(super) fn check_filter_size(filter: &Filter) -> Result<(), CompileError> {
@@ -56,9 +58,17 @@ pub(super) fn check_filter_size(filter: &Filter) -> Result<(), CompileError> {
 ///
 /// Also used by the property-keys/values endpoints for their `where`. Locations in errors
 /// start at `where`.
-pub fn compile_filter(f: &Filter, params: &mut Vec<SqlValue>) -> Result<String, CompileError> {
+pub fn compile_filter(view: View, f: &Filter, params: &mut Vec<SqlValue>) -> Result<String, CompileError> {
+    check_filter_fields(view, f)?;
+    compile_filter_unchecked(f, params)
+}
+
+/// [`compile_filter`] for a filter whose fields were checked against the view already.
+pub(super) fn compile_filter_unchecked(
+    f: &Filter,
+    params: &mut Vec<SqlValue>,
+) -> Result<String, CompileError> {
     check_filter_size(f)?;
-    check_filter_fields(f)?;
     filter_sql(f, params, "where")
 }
 
@@ -92,9 +102,14 @@ pub(super) fn join_balanced(parts: &[String], op: &str) -> String {
     }
 }
 
-/// One condition: on a JSON field (see [`json_condition_sql`]) or on a plain one.
+/// One condition: on a field stored as JSON (objects, arrays of objects, arrays of strings;
+/// see [`json_condition_sql`]) or on a plain one.
 fn condition_sql(c: &Condition, params: &mut Vec<SqlValue>, loc: &str) -> Result<String, CompileError> {
-    if c.field.is_json() { json_condition_sql(c, params, loc) } else { plain_condition_sql(c, params, loc) }
+    if c.field.is_json() || c.field.is_string_array() {
+        json_condition_sql(c, params, loc)
+    } else {
+        plain_condition_sql(c, params, loc)
+    }
 }
 
 /// The location of a condition's value, for errors.
@@ -172,7 +187,10 @@ fn plain_condition_sql(c: &Condition, params: &mut Vec<SqlValue>, loc: &str) -> 
         _ if operator.is_json_only() => {
             return Err(CompileError::new(
                 format!("{loc}.operator"),
-                format!("`{operator}` works only on properties and userProperties, not on `{}`", c.field),
+                format!(
+                    "`{operator}` works only on JSON fields (properties, userProperties…), not on `{}`",
+                    c.field
+                ),
             ));
         }
         _ => {}
@@ -186,8 +204,8 @@ fn plain_condition_sql(c: &Condition, params: &mut Vec<SqlValue>, loc: &str) -> 
             format!("`{}` is not a JSON field; compare it with a string, number or boolean", c.field),
         ));
     }
-    if c.field == Field::FirstMessageTime {
-        return time_condition_sql(operator, value, params, loc);
+    if c.field.is_timestamp() {
+        return time_condition_sql(c.field, operator, value, params, loc);
     }
     if let Some(op) = comparison_sql(operator) {
         let scalar = single_scalar(value, operator, loc)?;
@@ -199,6 +217,7 @@ fn plain_condition_sql(c: &Condition, params: &mut Vec<SqlValue>, loc: &str) -> 
     for scalar in scalar_list(value, operator, loc)? {
         items.push(match plain_value(c.field, scalar, &value_loc(loc))? {
             SqlValue::Integer(i) => Value::from(i),
+            // Booleans are stored as 0/1: the list holds them as such.
             SqlValue::Real(f) => Number::from_f64(f).map_or(Value::Null, Value::Number),
             SqlValue::Text(s) => Value::String(s),
             SqlValue::Null | SqlValue::Blob(_) => Value::Null,
@@ -209,6 +228,12 @@ fn plain_condition_sql(c: &Condition, params: &mut Vec<SqlValue>, loc: &str) -> 
 
 /// A scalar converted to the type of a plain (non-JSON, non-time) field.
 fn plain_value(field: Field, scalar: &Scalar, loc: &str) -> Result<SqlValue, CompileError> {
+    if field.is_boolean() {
+        return match scalar {
+            Scalar::Bool(b) => Ok(SqlValue::Integer(i64::from(*b))),
+            _ => Err(CompileError::new(loc, format!("`{field}` is true or false; give a boolean"))),
+        };
+    }
     if field.is_numeric() {
         return match scalar {
             Scalar::Number(n) => Ok(number_to_sql(n)),
@@ -268,12 +293,13 @@ fn stored_instant(instant: Timestamp) -> StoredInstant {
 }
 
 fn time_condition_sql(
+    field: Field,
     operator: Operator,
     value: &FilterValue,
     params: &mut Vec<SqlValue>,
     loc: &str,
 ) -> Result<String, CompileError> {
-    let column = column_sql(Field::FirstMessageTime);
+    let column = column_sql(field);
     let parse = |scalar: &Scalar| -> Result<StoredInstant, CompileError> {
         match scalar {
             Scalar::String(s) => parse_filter_timestamp(s).map(stored_instant).ok_or_else(|| {
@@ -286,7 +312,7 @@ fn time_condition_sql(
             }),
             _ => Err(CompileError::new(
                 value_loc(loc),
-                "firstMessageTime is compared with a time string (RFC 3339 or YYYY-MM-DD)",
+                format!("{field} is compared with a time string (RFC 3339 or YYYY-MM-DD)"),
             )),
         }
     };

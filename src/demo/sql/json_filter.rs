@@ -6,7 +6,8 @@ use rusqlite::types::Value as SqlValue;
 use serde_json::Value;
 
 use super::filter::{comparison_sql, join_balanced, one_value_expected, value_loc};
-use super::{CompileError, bind, bind_path, column_sql, number_to_sql};
+use super::table::column_sql;
+use super::{CompileError, bind, bind_path, number_to_sql};
 use crate::api::query::{Condition, Field, FilterValue, Operator, PathTarget, Scalar};
 
 /// The JSON types (as `json_type` names them) a scalar can equal, and its bound value.

@@ -1,5 +1,6 @@
-//! Compiles a [`QueryBody`] into one parameterised SQLite
-//! statement over the `conversations` table, keeping the semantics of the real service, which runs on PostgreSQL.
+//! Compiles a [`QueryBody`] of any view into one parameterised SQLite statement over that
+//! view's table (`conversations`, `events`, `feedback`, `semantic_threads`), keeping the
+//! semantics of the real service, which runs on PostgreSQL.
 //!
 //! # Safety of the generated SQL
 //!
@@ -23,10 +24,13 @@
 //! - The JSON operators are JSONB's `@>`, `<@`, `?`, `?|`, `?&`, implemented in Rust
 //!   ([`jsonb_contains`], [`jsonb_exists`]) and registered as SQLite functions by
 //!   [`register_functions`].
-//! - Time buckets are UTC, weeks start on Monday; they are computed from the integer
-//!   `firstMessageEpoch` (cheap, and indexable) and formatted by the store with
-//!   [`format_bucket`].
-//! - Filters on `firstMessageTime` compare instants at the stored millisecond precision:
+//! - Time buckets are UTC, weeks start on Monday; they are computed from the integer epoch
+//!   column stored beside each timestamp (`firstMessageEpoch`, `createdAtEpoch`…; cheap, and
+//!   indexable) and formatted by the store with [`format_bucket`].
+//! - Booleans are stored as 0/1 and answered as `true`/`false`.
+//! - Semantic threads' free-text `query` matches threads whose question, answer, gap
+//!   summary, subject or category contains the text, ignoring ASCII case.
+//! - Filters on timestamps compare instants at the stored millisecond precision:
 //!   the value (RFC 3339 with any offset, or a `YYYY-MM-DD` date meaning midnight UTC) is
 //!   converted in Rust to the fixed-width stored text `YYYY-MM-DDTHH:MM:SS.sssZ`, whose
 //!   lexical order is chronological.
@@ -41,8 +45,9 @@
 //! # Parts
 //!
 //! - this module: the entry points, the types shared by the parts (errors, compiled
-//!   statements, output columns) and the small helpers they all use (column references,
-//!   parameter binding, JSON paths);
+//!   statements, output columns) and the small helpers they all use (parameter binding,
+//!   JSON paths);
+//! - `table`: where each view's rows are: tables, columns, epoch columns, nullability;
 //! - `select`: planning the result columns and building the `SELECT` (grouping,
 //!   ordering, time buckets, the `count` statement);
 //! - `filter`: the `WHERE` clause: the filter tree and conditions on plain and time fields;
@@ -54,7 +59,7 @@ use std::fmt::Write as _;
 use rusqlite::types::Value as SqlValue;
 use serde_json::Number;
 
-use crate::api::query::{Field, Filter, QueryBody};
+use crate::api::query::{Filter, QueryBody};
 use crate::api::validate::{foreign_field_problems, foreign_filter_problems};
 use crate::api::view::View;
 
@@ -62,18 +67,14 @@ mod filter;
 mod json_filter;
 mod jsonb;
 mod select;
+mod table;
 #[cfg(test)]
 mod tests;
 
 pub use filter::compile_filter;
 pub use jsonb::{json_array_contains_object, jsonb_contains, jsonb_exists, register_functions};
 pub use select::{compile_count, compile_query, format_bucket, time_bucket_sql};
-
-/// The table every query reads.
-pub const TABLE: &str = "conversations";
-
-/// The view whose rows [`TABLE`] holds: result columns are named as this view names them.
-pub const VIEW: View = View::Conversations;
+pub use table::table_name;
 
 /// The deepest filter tree accepted (and/or nesting levels, the root counting as one).
 pub const MAX_FILTER_DEPTH: usize = 32;
@@ -125,6 +126,8 @@ pub enum ValueKind {
     Unpacked,
     /// An integer epoch (seconds) formatted as `YYYY-MM-DDTHH:MM:SSZ`.
     TimeBucket,
+    /// A boolean stored as 0/1, answered as `true`/`false`.
+    Bool,
 }
 
 /// One column of a compiled query, in result order.
@@ -162,42 +165,27 @@ impl CompiledQuery {
     }
 }
 
-/// Refuses a body naming a field [`TABLE`] has no column for, or the `query` text search
-/// (which only semantic threads take). Validation refuses both before a query gets here;
-/// this keeps the compiler from ever reaching [`column_sql`] with such a field.
-fn check_fields(q: &QueryBody) -> Result<(), CompileError> {
-    if q.query.is_some() {
-        return Err(CompileError::new("query", "the conversations table has no text search; remove `query`"));
+/// Refuses a body naming a field `view`'s table has no column for, or the `query` text
+/// search on a view other than semantic threads. Validation refuses both before a query
+/// gets here; this keeps the compiler from ever naming a column a table lacks.
+fn check_fields(view: View, q: &QueryBody) -> Result<(), CompileError> {
+    if q.query.is_some() && !view.takes_text_search() {
+        return Err(CompileError::new(
+            "query",
+            format!("the {} view has no text search; remove `query`", view.noun()),
+        ));
     }
-    match foreign_field_problems(VIEW, q).into_iter().next() {
+    match foreign_field_problems(view, q).into_iter().next() {
         Some(problem) => Err(CompileError::new(problem.path, problem.message)),
         None => Ok(()),
     }
 }
 
 /// [`check_fields`] for a filter on its own (property requests).
-fn check_filter_fields(filter: &Filter) -> Result<(), CompileError> {
-    match foreign_filter_problems(VIEW, filter).into_iter().next() {
+fn check_filter_fields(view: View, filter: &Filter) -> Result<(), CompileError> {
+    match foreign_filter_problems(view, filter).into_iter().next() {
         Some(problem) => Err(CompileError::new(problem.path, problem.message)),
         None => Ok(()),
-    }
-}
-
-/// The fixed, quoted SQL reference of a field's column (`t` aliases the table). Fields of
-/// the other views have no column here; [`check_fields`] refuses them at every entry point,
-/// so they never get this far, and would read as SQL `NULL` if they did.
-fn column_sql(field: Field) -> &'static str {
-    match field {
-        Field::Id => "t.\"id\"",
-        Field::UserMessageCount => "t.\"userMessageCount\"",
-        Field::OrganizationId => "t.\"organizationId\"",
-        Field::ProjectId => "t.\"projectId\"",
-        Field::IntegrationId => "t.\"integrationId\"",
-        Field::FirstMessageTime => "t.\"firstMessageTime\"",
-        Field::Type => "t.\"type\"",
-        Field::Properties => "t.\"properties\"",
-        Field::UserProperties => "t.\"userProperties\"",
-        _ => "NULL",
     }
 }
 

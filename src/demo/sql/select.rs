@@ -7,24 +7,21 @@ use std::fmt::Write as _;
 use jiff::Timestamp;
 use rusqlite::types::Value as SqlValue;
 
-use super::filter::check_filter_size;
+use super::filter::{check_filter_size, compile_filter_unchecked};
+use super::table::{
+    TEXT_SEARCH_FIELDS, column_sql, epoch_column_sql, field_nullable, field_value_kind, table_name,
+};
 use super::{
-    CompileError, CompiledQuery, MAX_QUERY_ITEMS, OutputColumn, TABLE, VIEW, ValueKind, bind_path,
-    check_fields, column_sql, compile_filter,
+    CompileError, CompiledQuery, MAX_QUERY_ITEMS, OutputColumn, ValueKind, bind, bind_path, check_fields,
+    check_filter_fields,
 };
 use crate::api::columns::{self, ColumnSource};
 use crate::api::query::{Aggregation, Direction, Field, FieldMode, QueryBody, Selection, TimeUnit};
 use crate::api::timestamp::format_utc;
+use crate::api::view::View;
 
 /// 1970-01-05, the first Monday after the epoch (1970-01-01 was a Thursday), in seconds.
 const FIRST_MONDAY_EPOCH_SECS: i64 = 4 * 86_400;
-
-const EPOCH_COLUMN: &str = "t.\"firstMessageEpoch\"";
-
-/// True for the fields whose column may hold NULL.
-fn field_nullable(field: Field) -> bool {
-    matches!(field, Field::IntegrationId | Field::Type | Field::Properties | Field::UserProperties)
-}
 
 /// The bucket start (epoch seconds) of `unit` for the epoch-seconds expression
 /// `epoch_sql`, as SQL. Built only from constants and the given column reference, so the
@@ -77,8 +74,7 @@ fn json_value_sql(column: &str, path: &str) -> String {
 fn source_expr(source: &ColumnSource, params: &mut Vec<SqlValue>, loc: &str) -> Result<Expr, CompileError> {
     match source {
         ColumnSource::Raw(field) => {
-            let kind = if field.is_json() { ValueKind::Json } else { ValueKind::Plain };
-            Ok(Expr::value(column_sql(*field).to_string(), kind, field_nullable(*field)))
+            Ok(Expr::value(column_sql(*field).to_string(), field_value_kind(*field), field_nullable(*field)))
         }
         ColumnSource::Field { field, path } => field_expr(*field, path, params, loc),
         ColumnSource::Unpacked(field) => {
@@ -91,15 +87,12 @@ fn source_expr(source: &ColumnSource, params: &mut Vec<SqlValue>, loc: &str) -> 
         ColumnSource::Aggregation { aggregation, field, path } => {
             aggregation_expr(*aggregation, *field, path, params, loc)
         }
-        ColumnSource::TimeBucket { unit, field } => {
-            if !field.is_timestamp() {
-                return Err(CompileError::new(
-                    loc,
-                    format!("time buckets need a timestamp field (firstMessageTime), not `{field}`"),
-                ));
+        ColumnSource::TimeBucket { unit, field } => match epoch_column_sql(*field) {
+            Some(epoch) => Ok(Expr::value(time_bucket_sql(*unit, epoch), ValueKind::TimeBucket, false)),
+            None => {
+                Err(CompileError::new(loc, format!("time buckets need a timestamp field, not `{field}`")))
             }
-            Ok(Expr::value(time_bucket_sql(*unit, EPOCH_COLUMN), ValueKind::TimeBucket, false))
-        }
+        },
     }
 }
 
@@ -111,8 +104,7 @@ fn field_expr(
 ) -> Result<Expr, CompileError> {
     let column = column_sql(field);
     if path.is_empty() {
-        let kind = if field.is_json() { ValueKind::Json } else { ValueKind::Plain };
-        return Ok(Expr::value(column.to_string(), kind, field_nullable(field)));
+        return Ok(Expr::value(column.to_string(), field_value_kind(field), field_nullable(field)));
     }
     if !field.is_json() {
         return Err(no_path_error(field, loc));
@@ -124,7 +116,7 @@ fn field_expr(
 fn no_path_error(field: Field, loc: &str) -> CompileError {
     CompileError::new(
         loc,
-        format!("`{field}` is not a JSON field; paths work only on properties and userProperties"),
+        format!("`{field}` is not a JSON field; paths work only on JSON objects and arrays of objects"),
     )
 }
 
@@ -140,7 +132,7 @@ fn aggregation_expr(
             return Ok(Expr::aggregate("count(*)".to_string(), ValueKind::Plain));
         }
         if aggregation == Aggregation::Count {
-            return Err(CompileError::new(loc, "a path needs a field (properties or userProperties)"));
+            return Err(CompileError::new(loc, "a path needs a JSON field (properties or userProperties)"));
         }
         return Err(CompileError::new(loc, format!("`{aggregation}` needs a field")));
     };
@@ -220,6 +212,7 @@ fn json_sort_keys(doc: &str, path: &str) -> Vec<String> {
 
 /// Everything but the final SQL text.
 struct Plan {
+    view: View,
     columns: Vec<ColumnPlan>,
     /// Group keys that are not result columns (`includeInSelect: false`).
     hidden_keys: Vec<Expr>,
@@ -228,8 +221,8 @@ struct Plan {
 }
 
 /// Where the column `name` comes from in the body, for error messages.
-fn column_location(q: &QueryBody, name: &str) -> String {
-    if let Some(i) = q.select.iter().position(|s| columns::selection_column(VIEW, s).name == name) {
+fn column_location(view: View, q: &QueryBody, name: &str) -> String {
+    if let Some(i) = q.select.iter().position(|s| columns::selection_column(view, s).name == name) {
         return format!("select[{i}]");
     }
     if let Some(i) = q
@@ -266,16 +259,16 @@ fn check_query_size(q: &QueryBody) -> Result<(), CompileError> {
     Ok(())
 }
 
-fn plan(q: &QueryBody, params: &mut Vec<SqlValue>) -> Result<Plan, CompileError> {
+fn plan(view: View, q: &QueryBody, params: &mut Vec<SqlValue>) -> Result<Plan, CompileError> {
     check_query_size(q)?;
     if let Some(filter) = &q.filter {
         check_filter_size(filter)?;
     }
-    check_fields(q)?;
+    check_fields(view, q)?;
     let grouped = q.is_grouped();
     let mut columns = Vec::new();
-    for (index, column) in columns::result_columns(VIEW, q).into_iter().enumerate() {
-        let loc = column_location(q, &column.name);
+    for (index, column) in columns::result_columns(view, q).into_iter().enumerate() {
+        let loc = column_location(view, q, &column.name);
         let expr = source_expr(&column.source, params, &loc)?;
         columns.push(ColumnPlan { name: column.name, alias: format!("c{index}"), expr });
     }
@@ -288,11 +281,37 @@ fn plan(q: &QueryBody, params: &mut Vec<SqlValue>) -> Result<Plan, CompileError>
             hidden_keys.push(expr);
         }
     }
-    let filter = match &q.filter {
-        Some(filter) => Some(compile_filter(filter, params)?),
-        None => None,
-    };
-    Ok(Plan { columns, hidden_keys, filter, grouped })
+    let filter = where_sql(view, q, params)?;
+    Ok(Plan { view, columns, hidden_keys, filter, grouped })
+}
+
+/// The `WHERE` condition of a query: its filter, and semantic threads' text search.
+fn where_sql(view: View, q: &QueryBody, params: &mut Vec<SqlValue>) -> Result<Option<String>, CompileError> {
+    let mut parts = Vec::new();
+    if let Some(filter) = &q.filter {
+        check_filter_fields(view, filter)?;
+        parts.push(compile_filter_unchecked(filter, params)?);
+    }
+    if let Some(text) = q.query.as_deref().map(str::trim).filter(|text| !text.is_empty()) {
+        parts.push(text_search_sql(text, params));
+    }
+    Ok(match parts.len() {
+        0 => None,
+        1 => parts.pop(),
+        _ => Some(format!("({})", parts.join(" AND "))),
+    })
+}
+
+/// The threads whose question, answer, gap summary, subject or category contains `text`,
+/// ignoring ASCII case. `instr`, not `LIKE`: the text is matched as typed, `%` and `_`
+/// included.
+fn text_search_sql(text: &str, params: &mut Vec<SqlValue>) -> String {
+    let p = bind(params, SqlValue::Text(text.to_lowercase()));
+    let tests: Vec<String> = TEXT_SEARCH_FIELDS
+        .iter()
+        .map(|field| format!("instr(lower({}), {p}) > 0", column_sql(*field)))
+        .collect();
+    format!("({})", tests.join(" OR "))
 }
 
 impl Plan {
@@ -309,7 +328,7 @@ impl Plan {
     }
 
     fn source_and_filter_sql(&self) -> String {
-        let mut sql = format!("FROM \"{TABLE}\" AS t");
+        let mut sql = format!("FROM \"{}\" AS t", table_name(self.view));
         if let Some(filter) = &self.filter {
             let _ = write!(sql, " WHERE {filter}");
         }
@@ -377,17 +396,19 @@ fn order_terms(q: &QueryBody, plan: &Plan, params: &mut Vec<SqlValue>) -> Result
             terms.push(order_term(&key.sql, Direction::Asc, key.nullable));
         }
     } else {
-        terms.push(order_term(column_sql(Field::FirstMessageTime), Direction::Desc, false));
+        // Raw rows: newest first, as the real service answers.
+        let time = plan.view.default_time_field();
+        terms.push(order_term(column_sql(time), Direction::Desc, field_nullable(time)));
         terms.push(order_term(column_sql(Field::Id), Direction::Desc, false));
     }
     Ok(terms)
 }
 
-/// Compiles the page query: every result row, in order, without `LIMIT` (the caller binds
-/// one with [`CompiledQuery::with_limit`]).
-pub fn compile_query(q: &QueryBody) -> Result<CompiledQuery, CompileError> {
+/// Compiles the page query of `view`: every result row, in order, without `LIMIT` (the
+/// caller binds one with [`CompiledQuery::with_limit`]).
+pub fn compile_query(view: View, q: &QueryBody) -> Result<CompiledQuery, CompileError> {
     let mut params = Vec::new();
-    let plan = plan(q, &mut params)?;
+    let plan = plan(view, q, &mut params)?;
     let order = order_terms(q, &plan, &mut params)?;
     let select_list = if plan.columns.is_empty() {
         // Only `includeInSelect: false` keys: the rows are empty objects, one per group.
@@ -417,21 +438,18 @@ pub fn compile_query(q: &QueryBody) -> Result<CompiledQuery, CompileError> {
 
 /// Compiles `SELECT count(*)` over the rows (or groups) [`compile_query`] returns: the
 /// response's `total`.
-pub fn compile_count(q: &QueryBody) -> Result<CompiledQuery, CompileError> {
+pub fn compile_count(view: View, q: &QueryBody) -> Result<CompiledQuery, CompileError> {
     // The select list is compiled (and checked) with parameters of its own: the count
     // statement must bind exactly the parameters it uses.
     let mut scratch = Vec::new();
-    let full = plan(q, &mut scratch)?;
+    let full = plan(view, q, &mut scratch)?;
     let _ = order_terms(q, &full, &mut scratch)?;
 
     let mut params = Vec::new();
-    let filter = match &q.filter {
-        Some(filter) => Some(compile_filter(filter, &mut params)?),
-        None => None,
-    };
+    let filter = where_sql(view, q, &mut params)?;
     let mut keys: Vec<String> = Vec::new();
     if full.grouped {
-        for column in columns::result_columns(VIEW, q) {
+        for column in columns::result_columns(view, q) {
             if matches!(column.source, ColumnSource::Aggregation { .. }) {
                 continue;
             }
@@ -448,7 +466,7 @@ pub fn compile_count(q: &QueryBody) -> Result<CompiledQuery, CompileError> {
             }
         }
     }
-    let mut from_where = format!("FROM \"{TABLE}\" AS t");
+    let mut from_where = format!("FROM \"{}\" AS t", table_name(view));
     if let Some(filter) = &filter {
         let _ = write!(from_where, " WHERE {filter}");
     }

@@ -6,6 +6,7 @@ use serde_json::{Value, json};
 
 use super::{fixture_conn, run};
 use crate::api::query::{Field, Filter, FilterValue, Operator, QueryBody, Scalar};
+use crate::api::view::View;
 use crate::demo::fixture::{body, cond, ids, ids_where, rows, store};
 use crate::demo::sql::{
     MAX_FILTER_CONDITIONS, MAX_FILTER_DEPTH, compile_count, compile_filter, compile_query, json_path,
@@ -40,8 +41,8 @@ fn hostile_input_never_reaches_the_sql_text() {
                         {"field": format!("userProperties.{key}"), "direction": "asc"}]
         })
     };
-    let benign = compile_query(&body(template("k", "v"))).unwrap();
-    let evil = compile_query(&body(template(hostile, hostile))).unwrap();
+    let benign = compile_query(View::Conversations, &body(template("k", "v"))).unwrap();
+    let evil = compile_query(View::Conversations, &body(template(hostile, hostile))).unwrap();
     // Same shape: only the bound values differ.
     assert_eq!(benign.sql, evil.sql);
     assert_eq!(benign.params.len(), evil.params.len());
@@ -49,8 +50,8 @@ fn hostile_input_never_reaches_the_sql_text() {
         assert!(!evil.sql.contains(needle), "{needle} in {}", evil.sql);
     }
     assert!(evil.params.iter().any(|p| matches!(p, SqlValue::Text(t) if t.contains("DROP TABLE"))));
-    let count_benign = compile_count(&body(template("k", "v"))).unwrap();
-    let count_evil = compile_count(&body(template(hostile, hostile))).unwrap();
+    let count_benign = compile_count(View::Conversations, &body(template("k", "v"))).unwrap();
+    let count_evil = compile_count(View::Conversations, &body(template(hostile, hostile))).unwrap();
     assert_eq!(count_benign.sql, count_evil.sql);
     let conn = fixture_conn();
     run(&conn, &evil);
@@ -99,7 +100,7 @@ fn every_condition_compiles_to_runnable_sql_or_a_located_error() {
                     let mut query = shape.clone();
                     query["where"] = json!({"and": [{"condition": condition.clone()}]});
                     let q = body(query);
-                    match (compile_query(&q), compile_count(&q)) {
+                    match (compile_query(View::Conversations, &q), compile_count(View::Conversations, &q)) {
                         (Ok(page), Ok(count)) => {
                             compiled_count += 1;
                             run(&conn, &page);
@@ -121,7 +122,7 @@ fn every_condition_compiles_to_runnable_sql_or_a_located_error() {
 
 #[test]
 fn selection_and_order_errors_say_where() {
-    let err = |query: Value| compile_query(&body(query)).unwrap_err();
+    let err = |query: Value| compile_query(View::Conversations, &body(query)).unwrap_err();
     let e = err(
         json!({"select": [{"type": "field", "field": "id"}, {"type": "field", "field": "type", "path": ["x"]}]}),
     );
@@ -147,7 +148,13 @@ fn selection_and_order_errors_say_where() {
     assert_eq!(e.location, "orderBy[0].field");
     assert!(e.message.contains("properties.<key>"), "{e}");
     // Unknown order columns are errors; known ones compile.
-    assert!(compile_query(&body(json!({"orderBy": [{"field": "properties", "direction": "asc"}]}))).is_ok());
+    assert!(
+        compile_query(
+            View::Conversations,
+            &body(json!({"orderBy": [{"field": "properties", "direction": "asc"}]}))
+        )
+        .is_ok()
+    );
 }
 
 #[test]
@@ -156,26 +163,32 @@ fn oversized_filters_are_errors_not_sqlite_failures() {
     for _ in 0..MAX_FILTER_DEPTH {
         deep = json!({"and": [deep]});
     }
-    let e = compile_filter(&serde_json::from_value(deep).unwrap(), &mut Vec::new()).unwrap_err();
+    let e = compile_filter(View::Conversations, &serde_json::from_value(deep).unwrap(), &mut Vec::new())
+        .unwrap_err();
     assert!(e.message.contains("deeper"), "{e}");
     // A programmatic tree far deeper than JSON parsing allows: no stack overflow.
     let mut filter = Filter::condition(Field::Id, Operator::IsNull, None);
     for _ in 0..100_000 {
         filter = Filter::Or(vec![filter]);
     }
-    assert!(compile_filter(&filter, &mut Vec::new()).is_err());
+    assert!(compile_filter(View::Conversations, &filter, &mut Vec::new()).is_err());
     std::mem::forget(filter); // dropping it would recurse 100 000 levels deep
     let wide = Filter::Or(
         (0..=MAX_FILTER_CONDITIONS).map(|_| Filter::condition(Field::Id, Operator::IsNull, None)).collect(),
     );
-    assert!(compile_filter(&wide, &mut Vec::new()).unwrap_err().message.contains("conditions"));
+    assert!(
+        compile_filter(View::Conversations, &wide, &mut Vec::new())
+            .unwrap_err()
+            .message
+            .contains("conditions")
+    );
     // At the limits it compiles and runs.
     let mut ok = json!({"condition": {"field": "id", "operator": "eq", "value": "r01"}});
     for _ in 1..MAX_FILTER_DEPTH {
         ok = json!({"or": [ok, {"condition": {"field": "type", "operator": "eq", "value": "nope"}}]});
     }
     let q = body(json!({"where": ok}));
-    assert_eq!(run(&fixture_conn(), &compile_query(&q).unwrap()), 1);
+    assert_eq!(run(&fixture_conn(), &compile_query(View::Conversations, &q).unwrap()), 1);
     let wide = Filter::Or(
         (0..MAX_FILTER_CONDITIONS)
             .map(|i| {
@@ -188,7 +201,7 @@ fn oversized_filters_are_errors_not_sqlite_failures() {
             .collect(),
     );
     let q = QueryBody { filter: Some(wide), ..QueryBody::default() };
-    assert_eq!(run(&fixture_conn(), &compile_query(&q).unwrap()), 12);
+    assert_eq!(run(&fixture_conn(), &compile_query(View::Conversations, &q).unwrap()), 12);
 }
 
 #[test]
@@ -205,14 +218,17 @@ fn other_views_fields_and_the_text_search_are_located_errors() {
     ];
     for (doc, location, word) in cases {
         let q = body(doc.clone());
-        for err in [compile_query(&q).unwrap_err(), compile_count(&q).unwrap_err()] {
+        for err in [
+            compile_query(View::Conversations, &q).unwrap_err(),
+            compile_count(View::Conversations, &q).unwrap_err(),
+        ] {
             assert_eq!(err.location, location, "{doc}");
             assert!(err.message.contains(word), "{doc}: {}", err.message);
         }
     }
     let filter =
         body(json!({"where": {"condition": {"field": "searchQuery", "operator": "isNull"}}})).filter.unwrap();
-    let err = compile_filter(&filter, &mut Vec::new()).unwrap_err();
+    let err = compile_filter(View::Conversations, &filter, &mut Vec::new()).unwrap_err();
     assert_eq!(err.location, "where.condition.field");
     assert!(err.message.contains("not a field of the conversations view"), "{}", err.message);
 }
@@ -223,14 +239,14 @@ fn count_binds_only_what_it_uses() {
         "select": [{"type": "aggregation", "aggregation": "sum", "field": "properties", "path": ["csat"]}],
         "where": {"condition": {"field": "properties", "operator": "eq", "value": {"path": ["source"], "value": "slack"}}}
     }));
-    let count = compile_count(&q).unwrap();
+    let count = compile_count(View::Conversations, &q).unwrap();
     assert_eq!(count.sql, "SELECT 1");
     assert!(count.params.is_empty());
     let q = body(json!({"where": {"condition": {"field": "type", "operator": "eq", "value": "openai"}}}));
-    let count = compile_count(&q).unwrap();
+    let count = compile_count(View::Conversations, &q).unwrap();
     assert_eq!(count.params, vec![SqlValue::Text("openai".into())]);
     assert_eq!(run(&fixture_conn(), &count), 1);
-    let (sql, params) = compile_query(&q).unwrap().with_limit(2);
+    let (sql, params) = compile_query(View::Conversations, &q).unwrap().with_limit(2);
     assert!(sql.ends_with("LIMIT ?2"), "{sql}");
     assert_eq!(params.last(), Some(&SqlValue::Integer(2)));
 }
@@ -300,5 +316,5 @@ fn hostile_keys_and_values_cannot_change_the_sql() {
                     "properties.unicode ключ": "значение", "properties.a.b": 1,
                     "properties.back\\slash": true})]
     );
-    assert_eq!(store.query(&QueryBody::default(), 100).unwrap().total, 12);
+    assert_eq!(store.query(View::Conversations, &QueryBody::default(), 100).unwrap().total, 12);
 }

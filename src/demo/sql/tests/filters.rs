@@ -17,7 +17,7 @@ fn time_filters_accept_exactly_what_the_validator_accepts() {
         }))
     };
     let bound = |value: &str| {
-        compile_query(&with_time(value)).ok().and_then(|compiled| {
+        compile_query(View::Conversations, &with_time(value)).ok().and_then(|compiled| {
             compiled.params.into_iter().find_map(|p| match p {
                 SqlValue::Text(text) => Some(text),
                 _ => None,
@@ -44,9 +44,9 @@ fn time_filters_accept_exactly_what_the_validator_accepts() {
     ] {
         let query = with_time(value);
         let valid = crate::api::validate::validate(View::Conversations, &query).is_empty();
-        assert_eq!(compile_query(&query).is_ok(), valid, "{value:?}");
+        assert_eq!(compile_query(View::Conversations, &query).is_ok(), valid, "{value:?}");
     }
-    assert!(compile_query(&with_time("2024-05-01T12:30:00")).is_err());
+    assert!(compile_query(View::Conversations, &with_time("2024-05-01T12:30:00")).is_err());
     assert!(
         !crate::api::validate::validate(View::Conversations, &with_time("2024-05-01T12:30:00")).is_empty()
     );
@@ -104,22 +104,30 @@ fn plain_field_operators() {
     );
     assert_eq!(ids_where(&store, cond("id", "lte", json!("r02"))), ids(&["r01", "r02"]));
     for op in ["arrayContains", "jsonContains", "jsonContainedBy", "jsonHasKey", "jsonArrayContainsObject"] {
-        let err = store.query(&body(json!({"where": cond("type", op, json!("x"))})), 10).unwrap_err();
+        let err = store
+            .query(View::Conversations, &body(json!({"where": cond("type", op, json!("x"))})), 10)
+            .unwrap_err();
         assert!(err.is_invalid_query(), "{op}");
         assert!(err.to_string().contains("where.condition.operator"), "{err}");
     }
     for op in ["jsonHasAnyKey", "jsonHasAllKeys"] {
         assert!(
             store
-                .query(&body(json!({"where": cond("type", op, json!(["x"]))})), 10)
+                .query(View::Conversations, &body(json!({"where": cond("type", op, json!(["x"]))})), 10)
                 .unwrap_err()
                 .is_invalid_query()
         );
     }
-    let err = store.query(&body(json!({"where": cond("type", "eq", json!(3))})), 10).unwrap_err();
+    let err = store
+        .query(View::Conversations, &body(json!({"where": cond("type", "eq", json!(3))})), 10)
+        .unwrap_err();
     assert!(err.is_invalid_query());
     let err = store
-        .query(&body(json!({"where": cond("type", "eq", json!({"path": ["a"], "value": 1}))})), 10)
+        .query(
+            View::Conversations,
+            &body(json!({"where": cond("type", "eq", json!({"path": ["a"], "value": 1}))})),
+            10,
+        )
         .unwrap_err();
     assert!(err.is_invalid_query());
 }
@@ -151,7 +159,11 @@ fn time_filters_compare_instants_at_millisecond_precision() {
     assert_eq!(t("lt", "9999-12-30").len(), 12);
     // Extended years are outside the published schema: refused, as the validator does.
     for value in ["+10000-01-01", "-0001-01-01", "2024-03-01T00:00:00"] {
-        let err = store.query(&body(json!({"where": cond("firstMessageTime", "gt", json!(value))})), 10);
+        let err = store.query(
+            View::Conversations,
+            &body(json!({"where": cond("firstMessageTime", "gt", json!(value))})),
+            10,
+        );
         assert!(err.is_err_and(|err| err.is_invalid_query()), "{value}");
     }
     assert_eq!(
@@ -160,7 +172,11 @@ fn time_filters_compare_instants_at_millisecond_precision() {
     );
     assert_eq!(ids_where(&store, cond("firstMessageTime", "notIn", json!(["2024-03-01"]))).len(), 11);
     let err = store
-        .query(&body(json!({"where": cond("firstMessageTime", "gt", json!("yesterday"))})), 10)
+        .query(
+            View::Conversations,
+            &body(json!({"where": cond("firstMessageTime", "gt", json!("yesterday"))})),
+            10,
+        )
         .unwrap_err();
     assert!(err.is_invalid_query());
     assert!(err.to_string().contains("where.condition.value"), "{err}");
@@ -208,7 +224,9 @@ fn json_path_comparisons_are_type_aware_and_null_safe() {
     assert_eq!(ids_where(&store, cond_no_value("properties", "isNull")), ids(&["r04"]));
     assert_eq!(ids_where(&store, cond_no_value("userProperties", "isNull")), ids(&["r05"]));
     assert_eq!(ids_where(&store, cond_no_value("properties", "isNotNull")).len(), 11);
-    let err = store.query(&body(json!({"where": cond("properties", "eq", json!("x"))})), 10).unwrap_err();
+    let err = store
+        .query(View::Conversations, &body(json!({"where": cond("properties", "eq", json!("x"))})), 10)
+        .unwrap_err();
     assert!(err.is_invalid_query());
 }
 
@@ -265,7 +283,11 @@ fn jsonb_operators_on_fields_and_paths() {
     assert_eq!(u("jsonHasKey", json!("userType")).len(), 9);
     assert!(
         store
-            .query(&body(json!({"where": cond("properties", "jsonArrayContainsObject", json!("x"))})), 10)
+            .query(
+                View::Conversations,
+                &body(json!({"where": cond("properties", "jsonArrayContainsObject", json!("x"))})),
+                10
+            )
             .unwrap_err()
             .is_invalid_query()
     );

@@ -69,7 +69,7 @@ fn column_names_follow_result_columns() {
     ];
     for query in queries {
         let q = body(query);
-        let compiled = compile_query(&q).unwrap();
+        let compiled = compile_query(View::Conversations, &q).unwrap();
         let names: Vec<&str> = compiled.columns.iter().map(|c| c.name.as_str()).collect();
         let expected: Vec<String> =
             columns::result_columns(View::Conversations, &q).into_iter().map(|c| c.name).collect();
@@ -180,7 +180,11 @@ fn group_by_with_and_without_include_in_select() {
     );
     // Only hidden keys: one empty row per group.
     let page = store
-        .query(&body(json!({"groupBy": [{"field": "organizationId", "includeInSelect": false}]})), 10)
+        .query(
+            View::Conversations,
+            &body(json!({"groupBy": [{"field": "organizationId", "includeInSelect": false}]})),
+            10,
+        )
         .unwrap();
     assert_eq!(page.total, 2);
     assert_eq!(rows_to_values(page.rows), vec![json!({}), json!({})]);
@@ -417,6 +421,7 @@ fn ordering_by_unpacked_keys_and_aggregates() {
     );
     let err = store
         .query(
+            View::Conversations,
             &body(json!({"select": [{"type": "field", "field": "id"}],
                             "orderBy": [{"field": "type", "direction": "asc"}]})),
             10,
