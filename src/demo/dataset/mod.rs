@@ -57,6 +57,8 @@ mod taxonomy;
 #[cfg(test)]
 mod tests;
 mod threads;
+#[cfg(test)]
+mod views_tests;
 
 pub use activity::{Activity, WithActivity, activity, generate_with_activity};
 pub use events::Event;
