@@ -59,7 +59,7 @@ fn threads_link_back_to_their_conversation_and_its_messages() {
         let conversation_millis = c.first_message_time.as_millisecond();
         for (number, t) in activity.threads.iter().enumerate() {
             assert!(thread_ids.insert(t.id.clone()), "duplicate id {}", t.id);
-            assert_eq!(t.conversation_ids, [c.id.clone()]);
+            assert_eq!(t.conversation_ids, std::slice::from_ref(&c.id));
             assert_eq!(t.messages_count, t.message_ids.len() as i64);
             assert!(t.messages_count >= 2 && t.messages_count % 2 == 0);
             assert_eq!(t.is_initial_question_answer, number == 0);
@@ -111,7 +111,7 @@ fn feedback_flags_on_threads_match_the_feedback_rows() {
             assert_eq!((&f.organization_id, &f.project_id), (&c.organization_id, &c.project_id));
             // Feedback is on an answer (an even message number) of this conversation.
             let number: u64 = f.message_id.strip_prefix(&format!("{}-m", c.id)).unwrap().parse().unwrap();
-            assert!(number % 2 == 0 && number <= 2 * c.user_message_count as u64, "{}", f.message_id);
+            assert!(number.is_multiple_of(2) && number <= 2 * c.user_message_count as u64, "{}", f.message_id);
             let thread = activity.threads.iter().find(|t| t.message_ids.contains(&f.message_id)).unwrap();
             assert!(f.created_millis > thread.first_message_millis);
             assert!(f.updated_millis >= f.created_millis);
