@@ -20,11 +20,23 @@
 //!   `userType`, and `supportAgentName` / `supportAgentEmail` ([`SUPPORT_AGENTS`]) on
 //!   support conversations only.
 //!
+//! Each conversation also produces the rows of the other three query views (see
+//! [`activity`]): per conversation ≈1.45 semantic threads (one per question, at least one),
+//! ≈0.08 feedback rows (feedback on ≈5% of threads, about half negative) and ≈6.3 events;
+//! at the default 100 000 conversations that is ≈145 000 threads, ≈8 000 feedback rows and
+//! ≈630 000 events. They draw from their own generators, so the conversations are exactly
+//! what they were before these views existed.
+//!
 //! # Parts
 //!
-//! - this module: the parameters, the rows and their fixed vocabularies, the generator;
+//! - this module: the parameters, the conversations and their fixed vocabularies, the
+//!   conversation generator;
+//! - `activity`: a conversation's threads, feedback and events, from `messages` (the
+//!   messages a conversation is made of), `threads`, `feedback` and `events`, in the words
+//!   of `taxonomy` (the product's subjects, questions, answers and documentation);
 //! - `random`: the pseudo-random generators every draw comes from;
-//! - `sqlite`: the schema, the bulk load and the check that a kept file holds this dataset.
+//! - `sqlite`: the schema, the bulk load and the check that a kept file holds this dataset;
+//!   `sqlite_views`: the tables of the other three views.
 
 use std::fmt::Write as _;
 use std::iter::FusedIterator;
@@ -34,17 +46,32 @@ use jiff::civil::Date;
 use jiff::tz::Offset;
 use serde_json::{Map, Value};
 
+mod activity;
+mod events;
+mod feedback;
+mod messages;
 mod random;
 mod sqlite;
+mod sqlite_views;
+mod taxonomy;
 #[cfg(test)]
 mod tests;
+mod threads;
+#[cfg(test)]
+mod views_tests;
 
+pub use activity::{Activity, WithActivity, activity, generate_with_activity};
+pub use events::Event;
+pub use feedback::Feedback;
 use random::{Rng, mix64};
 pub use sqlite::{create_indexes, create_schema, matches_params, populate};
+pub use sqlite_views::EPOCH_COLUMNS;
+pub use threads::SemanticThread;
 
 /// Version of the generation rules; stored in `demo_meta` so that a kept database made by
-/// other rules is never mistaken for the current one.
-pub const GENERATOR_VERSION: u32 = 1;
+/// other rules is never mistaken for the current one. Version 2 added the events, feedback
+/// and semantic threads tables.
+pub const GENERATOR_VERSION: u32 = 2;
 
 /// Number of days the dataset covers, ending on (and including) `end_date`.
 pub const SPAN_DAYS: u32 = 180;
@@ -304,6 +331,13 @@ pub fn raw_response_json(params: &DatasetParams) -> Vec<u8> {
     }
     out.extend_from_slice(format!(r#"],"total":{rows},"pageSize":{rows},"count":{rows}}}}}"#).as_bytes());
     out
+}
+
+/// `epoch_millis` as the stored timestamp text, `YYYY-MM-DDTHH:MM:SS.sssZ` in UTC.
+pub fn time_text(epoch_millis: i64) -> String {
+    let mut text = String::with_capacity(24);
+    push_time_text(&mut text, millis_to_datetime(epoch_millis));
+    text
 }
 
 /// Appends `time` as `YYYY-MM-DDTHH:MM:SS.sssZ`.

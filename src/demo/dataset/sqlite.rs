@@ -1,14 +1,22 @@
 //! The demo dataset in SQLite: the schema, the bulk load (indexes built afterwards), and
 //! the `demo_meta` check that a database kept with `--db FILE` holds exactly this dataset.
+//! The tables of the other views are in `sqlite_views`; one load fills all four.
 
-use rusqlite::{Connection, params};
-use serde_json::Value;
+use std::sync::mpsc;
 
-use super::{DatasetParams, GENERATOR_VERSION, generate, push_time_text};
+use rusqlite::{Connection, Transaction, params};
 
-/// Creates the `conversations` and `demo_meta` tables (without the secondary indexes, which
-/// [`populate`] builds after the bulk insert). Existing tables are left as they are.
+use super::sqlite_views::{INDEXES_SQL, PreparedRow, RowInserter, SCHEMA_SQL, prepare_rows};
+use super::{DatasetParams, GENERATOR_VERSION, generate_with_activity};
+
+/// Creates the `conversations`, `events`, `feedback`, `semantic_threads` and `demo_meta`
+/// tables (without the secondary indexes, which [`populate`] builds after the bulk insert).
+/// Existing tables are left as they are.
+///
+/// `properties_source` is a virtual generated column (`properties ->> '$.source'`, computed
+/// when read, stored only in its index) for queries that filter on that key.
 pub fn create_schema(conn: &Connection) -> rusqlite::Result<()> {
+    conn.execute_batch(SCHEMA_SQL)?;
     conn.execute_batch(
         "CREATE TABLE IF NOT EXISTS conversations (
             id TEXT NOT NULL PRIMARY KEY,
@@ -20,21 +28,26 @@ pub fn create_schema(conn: &Connection) -> rusqlite::Result<()> {
             firstMessageEpoch INTEGER NOT NULL,
             type TEXT,
             properties TEXT,
-            userProperties TEXT
+            userProperties TEXT,
+            properties_source TEXT GENERATED ALWAYS AS (properties ->> '$.source') VIRTUAL
         );
         CREATE TABLE IF NOT EXISTS demo_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);",
     )
 }
 
-/// Creates the secondary indexes the common queries use (time ranges and buckets, by type).
+/// Creates the secondary indexes the common queries use (time ranges and buckets, by type,
+/// `properties_source`) on every table.
 pub fn create_indexes(conn: &Connection) -> rusqlite::Result<()> {
+    conn.execute_batch(INDEXES_SQL)?;
     conn.execute_batch(
         "CREATE INDEX IF NOT EXISTS conversations_first_message_epoch
             ON conversations (firstMessageEpoch);
         CREATE INDEX IF NOT EXISTS conversations_first_message_time
             ON conversations (firstMessageTime);
         CREATE INDEX IF NOT EXISTS conversations_type_epoch
-            ON conversations (type, firstMessageEpoch);",
+            ON conversations (type, firstMessageEpoch);
+        CREATE INDEX IF NOT EXISTS conversations_properties_source
+            ON conversations (properties_source);",
     )
 }
 
@@ -69,11 +82,12 @@ pub fn populate(conn: &mut Connection, params: &DatasetParams) -> rusqlite::Resu
 pub fn matches_params(conn: &Connection, params: &DatasetParams) -> rusqlite::Result<bool> {
     let table_count: i64 = conn.query_row(
         "SELECT count(*) FROM sqlite_master
-         WHERE type = 'table' AND name IN ('conversations', 'demo_meta')",
+         WHERE type = 'table'
+           AND name IN ('conversations', 'events', 'feedback', 'semantic_threads', 'demo_meta')",
         [],
         |row| row.get(0),
     )?;
-    if table_count != 2 {
+    if table_count != 5 {
         return Ok(false);
     }
     let mut stmt = conn.prepare("SELECT value FROM demo_meta WHERE key = ?1")?;
@@ -103,40 +117,14 @@ fn meta_rows(params: &DatasetParams) -> [(&'static str, String); 4] {
     ]
 }
 
-const INSERT_SQL: &str = "INSERT INTO conversations (id, userMessageCount, organizationId, projectId,
-    integrationId, firstMessageTime, firstMessageEpoch, type, properties, userProperties)
-    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
-
 fn load(conn: &mut Connection, params: &DatasetParams) -> rusqlite::Result<()> {
     let tx = conn.transaction()?;
-    tx.execute_batch("DROP TABLE IF EXISTS demo_meta; DROP TABLE IF EXISTS conversations;")?;
+    tx.execute_batch(
+        "DROP TABLE IF EXISTS demo_meta; DROP TABLE IF EXISTS conversations; DROP TABLE IF EXISTS events;
+         DROP TABLE IF EXISTS feedback; DROP TABLE IF EXISTS semantic_threads;",
+    )?;
     create_schema(&tx)?;
-    {
-        let mut insert = tx.prepare_cached(INSERT_SQL)?;
-        // Buffers reused across rows so that the text columns cost no allocation each.
-        let mut time_text = String::with_capacity(24);
-        let mut properties_text = Vec::with_capacity(512);
-        let mut user_properties_text = Vec::with_capacity(256);
-        for conversation in generate(params) {
-            time_text.clear();
-            push_time_text(&mut time_text, conversation.first_message_time);
-            let properties = json_text(conversation.properties.as_ref(), &mut properties_text)?;
-            let user_properties =
-                json_text(conversation.user_properties.as_ref(), &mut user_properties_text)?;
-            insert.execute(params![
-                conversation.id,
-                conversation.user_message_count,
-                conversation.organization_id,
-                conversation.project_id,
-                conversation.integration_id,
-                time_text,
-                conversation.first_message_epoch(),
-                conversation.conversation_type,
-                properties,
-                user_properties,
-            ])?;
-        }
-    }
+    insert_rows(&tx, params)?;
     create_indexes(&tx)?;
     {
         let mut insert_meta = tx.prepare("INSERT INTO demo_meta (key, value) VALUES (?1, ?2)")?;
@@ -147,25 +135,52 @@ fn load(conn: &mut Connection, params: &DatasetParams) -> rusqlite::Result<()> {
     tx.commit()
 }
 
-/// Serialises `value` into `buffer` (cleared first) and returns it as text.
-fn json_text<'a>(value: Option<&Value>, buffer: &'a mut Vec<u8>) -> rusqlite::Result<Option<&'a str>> {
-    let Some(value) = value else {
-        return Ok(None);
-    };
-    buffer.clear();
-    serde_json::to_writer(&mut *buffer, value)
-        .map_err(|error| rusqlite::Error::ToSqlConversionFailure(Box::new(error)))?;
-    std::str::from_utf8(buffer)
-        .map(Some)
-        .map_err(|error| rusqlite::Error::ToSqlConversionFailure(Box::new(error)))
+/// Conversations prepared per batch handed from the generating thread to the inserting one.
+const BATCH_CONVERSATIONS: usize = 512;
+
+/// Inserts every row of the dataset. A second thread generates the rows and formats their
+/// values (about half of the work) while this one inserts, in generation order.
+fn insert_rows(tx: &Transaction<'_>, params: &DatasetParams) -> rusqlite::Result<()> {
+    let mut inserter = RowInserter::new(tx)?;
+    std::thread::scope(|scope| {
+        // A few batches in flight keep both threads busy without buffering the dataset.
+        let (sender, receiver) = mpsc::sync_channel::<rusqlite::Result<Vec<PreparedRow>>>(4);
+        scope.spawn(move || {
+            let mut batch = Vec::new();
+            for (index, (conversation, activity)) in generate_with_activity(params).enumerate() {
+                if let Err(error) = prepare_rows(&conversation, &activity, &mut batch) {
+                    // The receiver stops at the first error; nothing more to do.
+                    let _ = sender.send(Err(error));
+                    return;
+                }
+                if (index + 1) % BATCH_CONVERSATIONS == 0
+                    && sender.send(Ok(std::mem::take(&mut batch))).is_err()
+                {
+                    // The inserting side failed and hung up.
+                    return;
+                }
+            }
+            if !batch.is_empty() {
+                let _ = sender.send(Ok(batch));
+            }
+        });
+        for batch in receiver {
+            for row in &batch? {
+                inserter.insert(row)?;
+            }
+        }
+        Ok(())
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use jiff::Timestamp;
     use jiff::civil::Date;
+    use serde_json::Value;
 
     use super::*;
+    use crate::demo::dataset::generate;
     use crate::demo::dataset::tests::{params, rows};
 
     fn column_strings(conn: &Connection, sql: &str) -> Vec<Option<String>> {
@@ -256,10 +271,10 @@ mod tests {
             "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'conversations'
              AND name NOT LIKE 'sqlite_autoindex%' ORDER BY name",
         );
-        assert_eq!(indexes.len(), 3, "{indexes:?}");
+        assert_eq!(indexes.len(), 4, "{indexes:?}");
         let meta = column_strings(&conn, "SELECT key || '=' || value FROM demo_meta ORDER BY key");
         let meta: Vec<String> = meta.into_iter().flatten().collect();
-        assert_eq!(meta, ["end_date=2025-06-30", "generator_version=1", "rows=5000", "seed=42"]);
+        assert_eq!(meta, ["end_date=2025-06-30", "generator_version=2", "rows=5000", "seed=42"]);
 
         // Populating again with other params replaces the dataset.
         let smaller = DatasetParams { rows: 300, seed: 9, ..p };
