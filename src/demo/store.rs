@@ -527,12 +527,12 @@ impl DemoStore {
     }
 }
 
-/// The views a property request looks in: the ones asked for (all four when none), in
-/// their usual order, without repeats, and without those lacking a field `filter` names.
+/// The views a property request looks in: the ones asked for, in their usual order,
+/// without repeats, and without those lacking a field `filter` names.
 fn property_views(views: &[View], filter: Option<&Filter>) -> Vec<View> {
     View::ALL
         .into_iter()
-        .filter(|view| views.is_empty() || views.contains(view))
+        .filter(|view| views.contains(view))
         .filter(|view| filter.is_none_or(|filter| foreign_filter_problems(*view, filter).is_empty()))
         .collect()
 }

@@ -183,7 +183,9 @@ pub(super) async fn property_keys(
         let request: PropertyKeysRequest = parse_request_body(&bytes, "property-keys request")?;
         check_filter(request.where_.as_ref())?;
         let field = request.field.field();
-        let (views, filter) = (request.views.unwrap_or_default(), request.where_);
+        // Without `views` the real server looks in all four.
+        let views = request.views.unwrap_or_else(|| View::ALL.to_vec());
+        let filter = request.where_;
         let keys =
             run_store(&state, move |store| store.property_keys(field, &views, filter.as_ref())).await?;
         Ok::<_, ApiError>(axum::Json(json!({ "results": keys })))
@@ -218,7 +220,8 @@ pub(super) async fn property_values(
             .map_or(DEFAULT_PROPERTY_VALUES_LIMIT, |limit| limit as usize)
             .min(MAX_PROPERTY_VALUES_LIMIT);
         let field = request.field.field();
-        let (key, views, filter) = (request.key, request.views.unwrap_or_default(), request.where_);
+        let views = request.views.unwrap_or_else(|| View::ALL.to_vec());
+        let (key, filter) = (request.key, request.where_);
         let values = run_store(&state, move |store| {
             store.property_values(field, &key, &views, filter.as_ref(), limit)
         })
