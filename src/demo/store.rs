@@ -317,6 +317,12 @@ impl DemoStore {
         Ok(())
     }
 
+    /// A store over a fresh in-memory database holding only `tables` of the dataset (the
+    /// server loads the conversations first, then the other views into a second store).
+    pub fn open_tables(params: &DatasetParams, tables: dataset::Tables) -> Result<DemoStore, StoreError> {
+        DemoStore::from_setup(|conn| dataset::populate_tables(conn, params, tables))
+    }
+
     /// A store over a fresh in-memory database that `setup` fills (tests create the table
     /// and insert rows by hand). The store's indexes are added afterwards when the
     /// `conversations` table exists.
@@ -486,6 +492,20 @@ impl DemoStore {
         filter: Option<&Filter>,
         limit: usize,
     ) -> Result<Vec<String>, StoreError> {
+        let counted = self.property_value_counts(field, key, views, filter, Some(limit))?;
+        Ok(counted.into_iter().map(|(value, _)| value).collect())
+    }
+
+    /// [`DemoStore::property_values`] with how many rows hold each value, at most `limit`
+    /// (all when `None`), so that the lists of two stores can be merged.
+    pub fn property_value_counts(
+        &self,
+        field: Field,
+        key: &str,
+        views: &[View],
+        filter: Option<&Filter>,
+        limit: Option<usize>,
+    ) -> Result<Vec<(String, u64)>, StoreError> {
         let column = json_column(field)?;
         let views = property_views(views, filter);
         if views.is_empty() {
@@ -506,7 +526,8 @@ impl DemoStore {
             }
             selects.push(select);
         }
-        params.push(rusqlite::types::Value::Integer(i64::try_from(limit).unwrap_or(i64::MAX)));
+        let limit = limit.map_or(-1, |limit| i64::try_from(limit).unwrap_or(i64::MAX));
+        params.push(rusqlite::types::Value::Integer(limit));
         let sql = format!(
             "SELECT v, count(*) AS n FROM ({}) GROUP BY v ORDER BY n DESC, v ASC LIMIT ?{}",
             selects.join(" UNION ALL "),
@@ -517,9 +538,11 @@ impl DemoStore {
             return Err(lost_connection());
         };
         let mut stmt = conn.prepare_cached(&sql).map_err(db("preparing the property values"))?;
-        stmt.query_map(params_from_iter(params.iter()), |row| row.get::<_, String>(0))
-            .and_then(|rows| rows.collect::<rusqlite::Result<Vec<String>>>())
-            .map_err(db("reading the property values"))
+        stmt.query_map(params_from_iter(params.iter()), |row| {
+            Ok((row.get::<_, String>(0)?, u64::try_from(row.get::<_, i64>(1)?).unwrap_or(0)))
+        })
+        .and_then(|rows| rows.collect::<rusqlite::Result<Vec<(String, u64)>>>())
+        .map_err(db("reading the property values"))
     }
 
     fn lock_keys_cache(&self) -> MutexGuard<'_, HashMap<(Field, Vec<View>), Vec<String>>> {
@@ -1367,6 +1390,26 @@ mod tests {
         // No temporary files left beside it.
         let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
         assert_eq!(names, vec![std::ffi::OsString::from("demo.sqlite")]);
+    }
+
+    #[test]
+    fn the_two_stages_hold_together_what_one_load_holds() {
+        let params = small_params(11);
+        let all = DemoStore::open(&params, None).unwrap();
+        let conversations = DemoStore::open_tables(&params, dataset::Tables::Conversations).unwrap();
+        let activity = DemoStore::open_tables(&params, dataset::Tables::Activity).unwrap();
+        let total =
+            |store: &DemoStore, view: View| store.query(view, &QueryBody::default(), 1).unwrap().total;
+        assert_eq!(total(&conversations, View::Conversations), params.rows);
+        assert_eq!(total(&activity, View::Conversations), 0);
+        for view in [View::Events, View::Feedback, View::SemanticThreads] {
+            assert!(total(&all, view) > 0, "{view}");
+            assert_eq!(total(&activity, view), total(&all, view), "{view}");
+            assert_eq!(total(&conversations, view), 0, "{view}");
+        }
+        let first_rows =
+            |store: &DemoStore| store.query(View::SemanticThreads, &QueryBody::default(), 50).unwrap().rows;
+        assert_eq!(first_rows(&activity), first_rows(&all), "the same rows, not just as many");
     }
 
     #[test]
