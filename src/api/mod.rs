@@ -5,6 +5,7 @@
 pub mod client;
 pub mod columns;
 pub mod field;
+pub mod links;
 pub mod query;
 pub mod redact;
 pub mod response;

@@ -358,3 +358,57 @@ fn property_keys_follow_the_views_asked_for() {
         assert!(both.contains(key), "{key} in the union");
     }
 }
+
+/// The query a link opens returns exactly the rows it is about, in both directions.
+#[test]
+fn links_between_views_return_the_rows_they_claim() {
+    use inkeep_explorer::api::links::{conversation_ids, linked_query};
+    use inkeep_explorer::api::view::View;
+    let run = |view: View, query: &inkeep_explorer::api::query::QueryBody| {
+        let path = match view {
+            View::Conversations => "/query/conversations",
+            View::Events => events().path,
+            View::Feedback => feedback().path,
+            View::SemanticThreads => threads().path,
+        };
+        read_page(&post(path, &serde_json::to_value(query).unwrap()), &json!(path))
+    };
+    // From a feedback row and a thread to their conversation.
+    for (view, row) in [(View::Feedback, &feedback().rows[3]), (View::SemanticThreads, &threads().rows[5])] {
+        let ids = conversation_ids(view, row);
+        assert_eq!(ids.len(), 1, "{row:?}");
+        let page = run(View::Conversations, &linked_query(view, &ids, View::Conversations).unwrap());
+        assert_eq!(page.total, 1);
+        assert_eq!(page.rows[0]["id"], json!(ids[0]));
+    }
+    // From a conversation with feedback to its feedback, events and threads.
+    let id = feedback().rows[3]["conversationId"].as_str().unwrap().to_string();
+    let ids = vec![id.clone()];
+    for (view, data, belongs) in [
+        (
+            View::Feedback,
+            feedback(),
+            &(|row: &Map<String, Value>, id: &str| row["conversationId"] == json!(id))
+                as &dyn Fn(&Map<String, Value>, &str) -> bool,
+        ),
+        (View::Events, events(), &|row: &Map<String, Value>, id: &str| row["conversationId"] == json!(id)),
+        (View::SemanticThreads, threads(), &|row: &Map<String, Value>, id: &str| {
+            row["conversationIds"].as_array().unwrap().contains(&json!(id))
+        }),
+    ] {
+        let page = run(view, &linked_query(View::Conversations, &ids, view).unwrap());
+        let expected = count(data, |row| belongs(row, &id));
+        assert!(expected > 0, "{view}");
+        assert_eq!(page.total, expected, "{view}");
+        assert!(page.rows.iter().all(|row| belongs(row, &id)), "{view}");
+    }
+    // From several threads to their conversations at once.
+    let ids: Vec<String> =
+        threads().rows.iter().take(40).flat_map(|row| conversation_ids(View::SemanticThreads, row)).collect();
+    let mut distinct = ids.clone();
+    distinct.sort();
+    distinct.dedup();
+    let page =
+        run(View::Conversations, &linked_query(View::SemanticThreads, &ids, View::Conversations).unwrap());
+    assert_eq!(page.total, distinct.len() as u64);
+}
