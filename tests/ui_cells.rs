@@ -172,6 +172,31 @@ fn the_row_detail_panel_lists_every_column_in_full() {
     assert_eq!(copied, [REASONS]);
     harness.run_ok();
 
+    // The whole row, typed, as the cell menu's "Copy row as JSON" gives it.
+    harness.get_by_label("Copy this row as JSON").click();
+    harness.step();
+    let row = harness
+        .output()
+        .platform_output
+        .commands
+        .iter()
+        .find_map(|command| match command {
+            egui::OutputCommand::CopyText(text) => serde_json::from_str::<serde_json::Value>(text).ok(),
+            _ => None,
+        })
+        .expect("the row was copied");
+    assert_eq!(row["reasons"], serde_json::from_str::<serde_json::Value>(REASONS).unwrap());
+    assert_eq!((row["isClear"].clone(), row["answer"].clone()), (json!(true), json!(long_answer())));
+    harness.run_ok();
+
+    // Its button closes it; the menu opens it again.
+    support::click(&mut harness, "Close details");
+    assert!(harness.query_by_label("Row details").is_none());
+    harness.get_by_label("Incorrect · Outdated docs").click_secondary();
+    harness.run_ok();
+    support::click(&mut harness, "Show row details");
+    harness.get_by_label("Row details");
+
     // Escape closes it.
     harness.key_press(Key::Escape);
     harness.run_ok();

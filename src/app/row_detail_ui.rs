@@ -11,7 +11,8 @@
 //!
 //! # Finding things from tests (egui_kittest) and screen readers
 //!
-//! - The panel's heading reads `Row details`; its buttons `Copy row as JSON` and `Close`.
+//! - The panel's heading reads `Row details`; its buttons `Copy this row as JSON` and `Close
+//!   details` (named apart from the cell menu's `Copy row as JSON` and the dialogs' `Close`).
 //! - Per column: a label with the column's display name, a `Copy` button (hover: `Copy the
 //!   value of NAME`), then the value as a label (`null` for no value).
 
@@ -154,14 +155,14 @@ pub fn row_detail_ui(ui: &mut Ui, table: &ResultTable, detail: &mut RowDetail) -
     egui::Panel::right("row_detail").default_size(DEFAULT_WIDTH).show(ui, |ui| {
         ui.horizontal(|ui| {
             ui.heading("Row details");
-            if ui.button("Close").on_hover_text("Close the row details (Esc)").clicked() {
+            if ui.button("Close details").on_hover_text("Close the row details (Esc)").clicked() {
                 detail.close();
             }
         });
         if detail.row.is_none() {
             return;
         }
-        if ui.button("Copy row as JSON").clicked() {
+        if ui.button("Copy this row as JSON").clicked() {
             actions.push(RowDetailAction::CopyRowAsJson);
         }
         ui.separator();
