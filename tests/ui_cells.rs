@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use egui::Key;
 use egui::accesskit::Role;
-use egui_kittest::kittest::{NodeT as _, Queryable as _};
+use egui_kittest::kittest::Queryable as _;
 use inkeep_explorer::api::query::QueryBody;
 use inkeep_explorer::app::AppEnv;
 use inkeep_explorer::app::commands::Command;
