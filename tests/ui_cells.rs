@@ -220,4 +220,13 @@ fn the_row_detail_panel_lists_every_column_in_full() {
     assert_eq!(app(&harness).active().grid.detail.row(), Some(2));
     // (Its text "two\nlines" is also the hover of the clicked cell: the JSON is the panel's alone.)
     harness.get_by_label("[\n  {\n    \"title\": \"Setup guide\",\n    \"url\": \"https://x\"\n  }\n]");
+
+    // Selecting a whole row by its number opens the panel on it too.
+    harness.key_press(Key::Escape);
+    harness.run_ok();
+    assert!(harness.query_by_label("Row details").is_none());
+    harness.get_all_by_label("1").min_by(|a, b| a.rect().left().total_cmp(&b.rect().left())).unwrap().click();
+    harness.run_ok();
+    harness.get_by_label("Row details");
+    assert_eq!(app(&harness).active().grid.detail.row(), Some(0));
 }
