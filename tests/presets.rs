@@ -632,6 +632,11 @@ fn presets_carry_their_view_and_old_files_mean_conversations() {
     // The built-in presets of other views are found by name and carry their view.
     let found = inkeep_explorer::presets::find_preset(None, "question sentiment per week").unwrap();
     assert_eq!(found.view, View::SemanticThreads);
+    let by_id = inkeep_explorer::presets::find_preset(None, "knowledge-gaps-by-category").unwrap();
+    assert_eq!(
+        (by_id.view, by_id.name.as_str()),
+        (View::SemanticThreads, "Knowledge gaps by category (last 30 days)")
+    );
 }
 
 #[test]
