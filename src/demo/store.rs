@@ -217,11 +217,14 @@ fn create_store_indexes(conn: &Connection) -> Result<(), StoreError> {
     conn.execute_batch(&batch).map_err(db("creating the bucket indexes"))
 }
 
+/// Property keys without a filter, by field and the views looked in.
+type KeysCache = HashMap<(Field, Vec<View>), Vec<String>>;
+
 /// The embedded Analytics API's data: `Send + Sync`, cheap to share in an `Arc`.
 pub struct DemoStore {
     pool: Pool,
     /// Property keys without a filter, per field and views: the data never changes once loaded.
-    keys_cache: Mutex<HashMap<(Field, Vec<View>), Vec<String>>>,
+    keys_cache: Mutex<KeysCache>,
 }
 
 impl std::fmt::Debug for DemoStore {
@@ -511,7 +514,7 @@ impl DemoStore {
         if views.is_empty() {
             return Ok(Vec::new());
         }
-        let mut params = vec![rusqlite::types::Value::Text(sql::json_path(&[key.to_string()]))];
+        let mut params = vec![rusqlite::types::Value::Text(sql::json_object_key_path(key))];
         let x = format!("t.\"{column}\"");
         let mut selects = Vec::new();
         for view in &views {
@@ -545,7 +548,7 @@ impl DemoStore {
         .map_err(db("reading the property values"))
     }
 
-    fn lock_keys_cache(&self) -> MutexGuard<'_, HashMap<(Field, Vec<View>), Vec<String>>> {
+    fn lock_keys_cache(&self) -> MutexGuard<'_, KeysCache> {
         self.keys_cache.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }

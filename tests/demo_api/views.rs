@@ -412,3 +412,27 @@ fn links_between_views_return_the_rows_they_claim() {
         run(View::Conversations, &linked_query(View::SemanticThreads, &ids, View::Conversations).unwrap());
     assert_eq!(page.total, distinct.len() as u64);
 }
+
+/// A digit in a path indexes an array, as PostgreSQL's `#>` does: feedback by its first
+/// reason's label (the built-in "Negative feedback per week by reason").
+#[test]
+fn a_path_into_an_array_groups_by_its_element() {
+    let body = json!({
+        "select": [{"type": "aggregation", "aggregation": "count", "field": "id"}],
+        "groupBy": [{"field": "reasons", "path": ["0", "label"]}],
+        "where": condition("type", "eq", Some(json!("negative"))),
+    });
+    let page = query_view(feedback(), body);
+    let mut expected: BTreeMap<Option<String>, u64> = BTreeMap::new();
+    for row in feedback().rows.iter().filter(|row| row["type"] == "negative") {
+        let label = row["reasons"][0]["label"].as_str().map(str::to_string);
+        *expected.entry(label).or_default() += 1;
+    }
+    assert!(expected.keys().filter(|label| label.is_some()).count() >= 3, "{expected:?}");
+    let got: BTreeMap<Option<String>, u64> = page
+        .rows
+        .iter()
+        .map(|row| (row["reasons.0.label"].as_str().map(str::to_string), row["count_id"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(got, expected);
+}
