@@ -47,7 +47,7 @@ pub struct DetailField {
     pub name: String,
     /// The column's type (`text`, `json`, …).
     pub type_name: &'static str,
-    /// The whole value for reading (cut after [`MAX_DETAIL_CHARS`] characters, with a note).
+    /// The whole value for reading (cut after `MAX_DETAIL_CHARS` characters, with a note).
     pub value: String,
     /// A second line: a timestamp's raw text under its readable form.
     pub note: Option<String>,

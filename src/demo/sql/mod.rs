@@ -5,7 +5,7 @@
 //! # Safety of the generated SQL
 //!
 //! No input can change the shape of the SQL:
-//! - identifiers come only from the closed enums ([`Field`] → a fixed, quoted column name)
+//! - identifiers come only from the closed enums ([`Field`](crate::api::field::Field) → a fixed, quoted column name)
 //!   and from aliases generated here (`c0`, `c1`, …; the store maps them back to the
 //!   column names of [`result_columns`](crate::api::columns::result_columns));
 //! - every value is a bound parameter (`?N`), lists included (bound as one JSON array and
