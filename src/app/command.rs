@@ -83,6 +83,9 @@ impl WindowState {
             Command::RevertRequestJson => self.active_mut().revert_request_json(),
             Command::InspectorEdited => self.active_mut().inspector.edited = true,
             Command::SetView(view) => self.update_tab(active, |tab, effects| tab.set_view(view, effects)),
+            Command::SetQueryView(view) => {
+                self.update_tab(active, |tab, effects| tab.switch_query_view(view, effects))
+            }
             Command::ToggleTheme => {
                 let next = match ctx.theme() {
                     egui::Theme::Dark => ThemeSetting::Light,
@@ -385,11 +388,11 @@ impl WindowState {
                     self.automation.failure = Some(message);
                 }
             }
-            Event::Keys { connection_id, field, result } => {
-                self.connection.on_keys(connection_id, field, result.ok());
+            Event::Keys { connection_id, view, field, result } => {
+                self.connection.on_keys(connection_id, view, field, result.ok());
             }
-            Event::Values { connection_id, field, key, result } => {
-                self.connection.on_values(connection_id, field, key, result.ok());
+            Event::Values { connection_id, view, field, key, result } => {
+                self.connection.on_values(connection_id, view, field, key, result.ok());
             }
             Event::ConnectionTested { connection_id, result } => {
                 self.connection.on_tested(connection_id, result);

@@ -28,6 +28,11 @@ use crate::relative_time::{RelativeTime, Resolved, is_concrete_time, resolve_rel
 #[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
 #[serde(default)]
 pub struct QueryDraft {
+    /// The view queried. Part of the draft so a view switch is one undoable edit like any
+    /// other; drafts saved before views existed load as conversations.
+    pub view: View,
+    /// The free-text `query` search of semantic threads; `None` when absent.
+    pub text_search: Option<String>,
     /// Columns to return, in wire form.
     pub select: Vec<Selection>,
     /// Grouping keys, in wire form.
@@ -328,6 +333,8 @@ pub fn natural_kind(field: Field) -> Option<ScalarKind> {
         None
     } else if field.is_numeric() {
         Some(ScalarKind::Number)
+    } else if field.is_boolean() {
+        Some(ScalarKind::Bool)
     } else {
         Some(ScalarKind::String)
     }
@@ -401,8 +408,14 @@ pub fn operators_for(field: Field, at_path: bool) -> Vec<Operator> {
             ]
         }
     } else if field == Field::Type {
-        // The type is one of three names: ordering them means nothing to a reader.
+        // The type is one of a few names: ordering them means nothing to a reader.
         vec![Eq, Neq, In, NotIn, IsNull, IsNotNull]
+    } else if field.is_boolean() {
+        // true / false: equal or not, or unknown.
+        vec![Eq, Neq, IsNull, IsNotNull]
+    } else if field.is_string_array() {
+        // `languages`, `conversationIds`: does the array hold a value.
+        vec![ArrayContains, IsNull, IsNotNull]
     } else {
         vec![Eq, Neq, Gt, Gte, Lt, Lte, In, NotIn, IsNull, IsNotNull]
     }
@@ -503,9 +516,17 @@ impl Collector {
 }
 
 impl QueryDraft {
-    /// The draft of a body; every valid body round-trips through [`QueryDraft::to_body`].
+    /// The draft of a conversations body; every valid body round-trips through
+    /// [`QueryDraft::to_body`].
     pub fn from_body(body: &QueryBody) -> QueryDraft {
+        QueryDraft::from_body_in(View::Conversations, body)
+    }
+
+    /// The draft of a body sent to `view`.
+    pub fn from_body_in(view: View, body: &QueryBody) -> QueryDraft {
         QueryDraft {
+            view,
+            text_search: body.query.clone(),
             select: body.select.clone(),
             group_by: body.group_by.clone(),
             filter: body.filter.as_ref().map(FilterDraft::from_filter),
@@ -533,7 +554,7 @@ impl QueryDraft {
             }
         };
         let own_count = problems.len();
-        for problem in validate(View::Conversations, &resolved) {
+        for problem in validate(self.view, &resolved) {
             // The draft's message about a value is the more precise one; don't say it twice.
             let already = problems.iter().take(own_count).any(|own| path_within(&problem.path, &own.path));
             if !already {
@@ -558,7 +579,9 @@ impl QueryDraft {
 
     fn build(&self, collector: &mut Collector) -> QueryBody {
         QueryBody {
-            query: None,
+            // Only semantic threads take it: a view switch drops it (with a notice), and a
+            // body that brings it to another view is refused by the validator, by name.
+            query: self.text_search.clone(),
             select: self.select.clone(),
             group_by: self.group_by.clone(),
             filter: self.filter.as_ref().map(|f| f.build("where".to_string(), collector)),

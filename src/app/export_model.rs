@@ -299,7 +299,8 @@ impl Exports {
         let table = &outcome.table;
         let view = tab.grid.view_of(table);
         let visible = tab.grid.visible_columns(table);
-        let source = match plan_export(scope, table, view, visible, truncated, &outcome.body) {
+        let source = match plan_export(scope, table, view, visible, truncated, (outcome.view, &outcome.body))
+        {
             Ok(source) => source,
             Err(message) => return self.fail(message),
         };

@@ -14,7 +14,7 @@ use super::{ConnectTarget, ConnectionInfo, ConnectionKind, Core, DEMO_TOKEN, Eve
 
 impl Core {
     /// Fetches the keys of a JSON field for the form's suggestions.
-    pub(super) fn fetch_keys(&self, field: Field) {
+    pub(super) fn fetch_keys(&self, view: View, field: Field) {
         let (Some(client), Some(property_field)) = (self.client.clone(), PropertyField::from_field(field))
         else {
             return;
@@ -22,16 +22,16 @@ impl Core {
         let emitter = self.emitter.clone();
         let connection_id = self.connection_id;
         tokio::spawn(async move {
-            let result = client
-                .property_keys(&PropertyKeysRequest::new(property_field))
-                .await
-                .map_err(|err| err.user_message());
-            emitter.emit(Event::Keys { connection_id, field, result });
+            // Only this view's rows: the others have keys of their own.
+            let request =
+                PropertyKeysRequest { views: Some(vec![view]), ..PropertyKeysRequest::new(property_field) };
+            let result = client.property_keys(&request).await.map_err(|err| err.user_message());
+            emitter.emit(Event::Keys { connection_id, view, field, result });
         });
     }
 
     /// Fetches the values of a key of a JSON field for the form's suggestions.
-    pub(super) fn fetch_values(&self, field: Field, key: String) {
+    pub(super) fn fetch_values(&self, view: View, field: Field, key: String) {
         let (Some(client), Some(property_field)) = (self.client.clone(), PropertyField::from_field(field))
         else {
             return;
@@ -41,10 +41,11 @@ impl Core {
         tokio::spawn(async move {
             let request = PropertyValuesRequest {
                 limit: Some(SUGGESTED_VALUES_LIMIT),
+                views: Some(vec![view]),
                 ..PropertyValuesRequest::new(property_field, key.clone())
             };
             let result = client.property_values(&request).await.map_err(|err| err.user_message());
-            emitter.emit(Event::Values { connection_id, field, key, result });
+            emitter.emit(Event::Values { connection_id, view, field, key, result });
         });
     }
 

@@ -111,7 +111,11 @@ fn feedback_flags_on_threads_match_the_feedback_rows() {
             assert_eq!((&f.organization_id, &f.project_id), (&c.organization_id, &c.project_id));
             // Feedback is on an answer (an even message number) of this conversation.
             let number: u64 = f.message_id.strip_prefix(&format!("{}-m", c.id)).unwrap().parse().unwrap();
-            assert!(number.is_multiple_of(2) && number <= 2 * c.user_message_count as u64, "{}", f.message_id);
+            assert!(
+                number.is_multiple_of(2) && number <= 2 * c.user_message_count as u64,
+                "{}",
+                f.message_id
+            );
             let thread = activity.threads.iter().find(|t| t.message_ids.contains(&f.message_id)).unwrap();
             assert!(f.created_millis > thread.first_message_millis);
             assert!(f.updated_millis >= f.created_millis);
