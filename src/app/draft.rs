@@ -1095,6 +1095,25 @@ mod tests {
         let draft: QueryDraft =
             serde_json::from_str(r#"{"filter":{"condition":{"field":"type","operator":"eq"}}}"#).unwrap();
         assert_eq!(draft.filter.map(|f| f.condition_count()), Some(1));
+        // Drafts saved before views (tabs.json, history) are conversations drafts.
+        assert_eq!(draft.view, View::Conversations);
+        let draft: QueryDraft = serde_json::from_str(r#"{"view":"feedback_view"}"#).unwrap();
+        assert_eq!(draft.view, View::Feedback);
+    }
+
+    #[test]
+    fn the_draft_is_validated_against_its_view() {
+        let body = body(json!({"select": [{"type": "field", "field": "reasons"}]}));
+        let problems = QueryDraft::from_body(&body).to_body().unwrap_err();
+        assert!(problems[0].message.contains("not a field of the conversations view"), "{problems:?}");
+        assert_eq!(QueryDraft::from_body_in(View::Feedback, &body).to_body(), Ok(body));
+        // The text search goes to semantic threads only; elsewhere the validator names it.
+        let mut threads = QueryDraft::from_body_in(View::SemanticThreads, &QueryBody::default());
+        threads.select = vec![Selection::count()];
+        threads.text_search = Some("refund".into());
+        assert_eq!(threads.to_body().unwrap().query.as_deref(), Some("refund"));
+        threads.view = View::Events;
+        assert!(threads.to_body().unwrap_err().iter().any(|p| p.path == "query"));
     }
 
     #[test]

@@ -12,7 +12,7 @@
 use crate::api::columns::{ColumnSource, result_columns, time_column_name};
 use crate::api::query::{Field, Selection};
 use crate::api::view::{View, name_list};
-use crate::app::draft::{FilterDraft, GroupDraft, QueryDraft};
+use crate::app::draft::{ConditionDraft, FilterDraft, GroupDraft, QueryDraft, ScalarDraft, ValueForm};
 
 /// A draft adapted to a view, and what had to go.
 #[derive(Debug, Clone, PartialEq)]
@@ -119,6 +119,22 @@ fn has_default_bucket(draft: &QueryDraft, unit: crate::api::query::TimeUnit) -> 
     )
 }
 
+/// The first value of `condition` outside the closed set `view` documents for its field
+/// (`openai` as the `type` of feedback), if any.
+fn foreign_value(condition: &ConditionDraft, view: View) -> Option<String> {
+    let known = view.documented_values(condition.field)?;
+    let values: Vec<&ScalarDraft> = match condition.value.form {
+        ValueForm::Scalar => vec![&condition.value.scalar],
+        ValueForm::List => condition.value.list.iter().collect(),
+        ValueForm::None | ValueForm::Json | ValueForm::Path | ValueForm::Null => Vec::new(),
+    };
+    values
+        .into_iter()
+        .map(|value| value.text.trim())
+        .find(|text| !text.is_empty() && !known.contains(text))
+        .map(str::to_string)
+}
+
 /// The field a column's values come from, if one.
 fn source_field(source: &ColumnSource) -> Option<Field> {
     match source {
@@ -136,11 +152,15 @@ fn source_field(source: &ColumnSource) -> Option<Field> {
 fn keep_filter(filter: &FilterDraft, view: View, drop: &mut impl FnMut(String)) -> Option<FilterDraft> {
     match filter {
         FilterDraft::Condition(condition) => {
-            if view.has_field(condition.field) {
-                Some(filter.clone())
-            } else {
+            if !view.has_field(condition.field) {
                 drop(format!("filter on {}", condition.field));
                 None
+            } else if let Some(foreign) = foreign_value(condition, view) {
+                // `type = openai` names a conversation type: it does not apply to feedback.
+                drop(format!("filter on {} = {foreign}", condition.field));
+                None
+            } else {
+                Some(filter.clone())
             }
         }
         FilterDraft::Group(group) => {
@@ -176,19 +196,20 @@ mod tests {
             View::Conversations,
             json!({
                 "select": [
-                    {"type": "aggregation", "aggregation": "count"},
+                    {"type": "aggregation", "aggregation": "count", "field": "id"},
                     {"type": "aggregation", "aggregation": "sum", "field": "userMessageCount"},
                     {"type": "field", "field": "type"}
                 ],
                 "groupBy": [{"field": "userMessageCount"}, {"field": "projectId"}],
                 "where": {"and": [
                     cond("firstMessageTime", "gte", json!("2024-01-01")),
-                    cond("type", "eq", json!("openai")),
+                    cond("type", "in", json!(["openai", "support_ticket"])),
+                    cond("integrationId", "eq", json!("i1")),
                     cond("firstMessageTime", "lt", json!("2024-02-01"))
                 ]},
                 "orderBy": [
                     {"field": "sum_userMessageCount", "direction": "desc"},
-                    {"field": "count", "direction": "asc"}
+                    {"field": "count_id", "direction": "asc"}
                 ],
                 "notes": "kept"
             }),
@@ -200,16 +221,20 @@ mod tests {
                 "select sum_userMessageCount",
                 "group by userMessageCount",
                 "filter on firstMessageTime",
+                "filter on type = openai",
                 "sort by sum_userMessageCount"
             ]
         );
         let after = switch.draft.to_body().unwrap();
         let expected = parse_query(
             &json!({
-                "select": [{"type": "aggregation", "aggregation": "count"}, {"type": "field", "field": "type"}],
+                "select": [
+                    {"type": "aggregation", "aggregation": "count", "field": "id"},
+                    {"type": "field", "field": "type"}
+                ],
                 "groupBy": [{"field": "projectId"}],
-                "where": {"and": [cond("type", "eq", json!("openai"))]},
-                "orderBy": [{"field": "count", "direction": "asc"}],
+                "where": {"and": [cond("integrationId", "eq", json!("i1"))]},
+                "orderBy": [{"field": "count_id", "direction": "asc"}],
                 "notes": "kept"
             })
             .to_string(),
@@ -220,7 +245,8 @@ mod tests {
         assert_eq!(
             switch.notice(),
             "Dropped for Feedback: select sum_userMessageCount, group by userMessageCount, filter on \
-             firstMessageTime and sort by sum_userMessageCount (Ctrl+Z brings them back)."
+             firstMessageTime, filter on type = openai and sort by sum_userMessageCount (Ctrl+Z brings them \
+             back)."
         );
     }
 

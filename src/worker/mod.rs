@@ -497,6 +497,45 @@ mod tests {
         }
     }
 
+    #[test]
+    fn a_run_goes_to_its_view_and_its_time_buckets_chart() {
+        let worker = worker(Keychain::disabled());
+        connect_demo(&worker);
+        // A bucket without a field buckets the view's default time: feedback's createdAt.
+        let body = crate::api::query::parse_query(
+            r#"{"select":[{"type":"time","timeUnit":"week"},{"type":"aggregation","aggregation":"count","field":"id"}],
+                "groupBy":[{"field":"type"}]}"#,
+        )
+        .unwrap();
+        worker.send(Job::Run { tag: run_tag(1), request_id: 9, view: View::Feedback, body: body.clone() });
+        assert!(matches!(next_event(&worker), Event::Started { request_id: 9, .. }));
+        let answer = match next_event(&worker) {
+            Event::Finished { request_id: 9, result: Ok(answer), .. } => answer,
+            other => panic!("unexpected {other:?}"),
+        };
+        assert!(answer.table.row_count() > 0, "the demo has feedback");
+        let roles = crate::data::series::column_roles(&answer.table);
+        let time = roles.time.expect("the bucket column is found by its source");
+        assert_eq!(time.name, "createdAt_week");
+        assert_eq!(time.field, crate::api::query::Field::CreatedAt);
+        let chart = crate::data::series::derive_chart(
+            Some(&answer.table),
+            &body,
+            &crate::data::series::SeriesOptions::default(),
+            jiff::Timestamp::now(),
+        );
+        assert!(matches!(chart, crate::data::series::Chart::Time(_)), "{chart:?}");
+        // Every value of `type` is a feedback type: the rows came from /query/feedback.
+        let type_column = answer.table.column_names().iter().position(|name| *name == "type").unwrap();
+        for row in 0..answer.table.row_count() {
+            let value = answer.table.cell(row, type_column);
+            assert!(
+                matches!(value, crate::data::CellRef::Text("positive" | "negative")),
+                "{value:?}"
+            );
+        }
+    }
+
     fn connect_demo(worker: &Worker) {
         worker.send(Job::Connect(ConnectTarget::Demo));
         let Event::Connected(info) = next_event(worker) else { panic!("expected Connected") };
