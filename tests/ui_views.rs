@@ -87,7 +87,10 @@ fn switching_view_drops_what_the_view_lacks_says_so_and_undoes_in_one_step() {
         "Dropped for Feedback: group by userMessageCount and filter on firstMessageTime (Ctrl+Z brings \
          them back)."
     );
-    assert!(shows_containing(&harness, "Dropped for Feedback: group by userMessageCount"), "in the status bar");
+    assert!(
+        shows_containing(&harness, "Dropped for Feedback: group by userMessageCount"),
+        "in the status bar"
+    );
     let after = draft_body(app(&harness));
     assert_eq!(after.group_by.len(), 1);
     assert_eq!(after.select, before.select, "the default bucket and the count apply to feedback too");
@@ -132,10 +135,7 @@ fn semantic_threads_take_a_text_search_that_no_other_view_is_sent() {
     click(&mut harness, "View: Semantic threads");
     assert_eq!(app(&harness).active().draft.view, View::SemanticThreads);
     let notice = app(&harness).notice.as_ref().expect("a notice").text.clone();
-    assert_eq!(
-        notice,
-        "Dropped for Semantic threads: group by userMessageCount (Ctrl+Z brings them back)."
-    );
+    assert_eq!(notice, "Dropped for Semantic threads: group by userMessageCount (Ctrl+Z brings them back).");
     type_into(&mut harness, "Text search", "refund");
     unfocus(&mut harness);
     let body = draft_body(app(&harness));

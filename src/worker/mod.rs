@@ -529,10 +529,7 @@ mod tests {
         let type_column = answer.table.column_names().iter().position(|name| *name == "type").unwrap();
         for row in 0..answer.table.row_count() {
             let value = answer.table.cell(row, type_column);
-            assert!(
-                matches!(value, crate::data::CellRef::Text("positive" | "negative")),
-                "{value:?}"
-            );
+            assert!(matches!(value, crate::data::CellRef::Text("positive" | "negative")), "{value:?}");
         }
     }
 
