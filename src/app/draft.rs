@@ -1102,6 +1102,39 @@ mod tests {
     }
 
     #[test]
+    fn booleans_and_string_arrays_get_their_own_operators_and_values() {
+        let mut documented = ConditionDraft::default();
+        documented.set_field(Field::IsDocumented);
+        assert_eq!(
+            operators_for(Field::IsDocumented, false),
+            [Operator::Eq, Operator::Neq, Operator::IsNull, Operator::IsNotNull]
+        );
+        assert_eq!(documented.value.scalar.kind, ScalarKind::Bool);
+        documented.value.scalar.text = "false".into();
+        let mut languages = ConditionDraft::default();
+        languages.set_field(Field::Languages);
+        assert_eq!(languages.operator, Operator::ArrayContains);
+        assert_eq!(languages.value.form, ValueForm::Scalar);
+        languages.value.scalar.text = "fr".into();
+        let draft = QueryDraft {
+            view: View::SemanticThreads,
+            select: vec![Selection::count()],
+            filter: Some(FilterDraft::Group(GroupDraft {
+                kind: GroupKind::And,
+                items: vec![FilterDraft::Condition(documented), FilterDraft::Condition(languages)],
+            })),
+            ..QueryDraft::default()
+        };
+        assert_eq!(
+            serde_json::to_value(draft.to_body().unwrap().filter).unwrap(),
+            json!({"and": [
+                cond("isDocumented", "eq", Some(json!(false))),
+                cond("languages", "arrayContains", Some(json!("fr")))
+            ]})
+        );
+    }
+
+    #[test]
     fn the_draft_is_validated_against_its_view() {
         let body = body(json!({"select": [{"type": "field", "field": "reasons"}]}));
         let problems = QueryDraft::from_body(&body).to_body().unwrap_err();
