@@ -47,6 +47,7 @@ fn benches(c: &mut Criterion) {
     let cols: Vec<usize> = (0..table.column_count()).collect();
     let dir = tempfile::tempdir().unwrap();
     let meta = ExportMeta {
+        view: inkeep_explorer::api::view::View::Conversations,
         body: query.clone(),
         server_url: "http://127.0.0.1:8787".to_string(),
         run_at: jiff::Timestamp::constant(1_769_860_800, 0), // 2026-01-31T12:00:00Z

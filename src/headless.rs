@@ -5,12 +5,15 @@
 //!
 //! 1. the output is checked (format, folder) before anything is sent, so a typo in `--out`
 //!    fails at once rather than after a long query;
-//! 2. the query comes from a JSON file or a preset; relative times ("last 30 days") are
-//!    resolved against the clock, then the query is validated as the window would;
+//! 2. the query comes from a query file ([`crate::api::query_file`]: a plain body, or one
+//!    wrapped with the view it is for) or a preset, and so does its view; `--view` names the
+//!    view of a plain body and must agree with a view the file or preset names. Relative
+//!    times ("last 30 days") are resolved against the clock, then the query is validated
+//!    against its view as the window would;
 //! 3. it runs against the Analytics API (key from the environment) or the embedded demo
 //!    API started in-process;
-//! 4. one page of rows (`POST /query/conversations`) or, with `all`, every row through the
-//!    export endpoint, is written by the writers of [`crate::data::export`]. The export's
+//! 4. one page of rows (`POST /query/<view>`) or, with `all`, every row through the view's
+//!    export endpoint (`POST /query/<view>/export`), is written by the writers of [`crate::data::export`]. The export's
 //!    CSV carries no row count, so `all` first asks the query endpoint for the `total` and
 //!    then holds the rows received against it
 //!    ([`check_all_rows`](crate::data::export::check_all_rows)): fewer is a failure
@@ -36,7 +39,8 @@ use jiff::Timestamp;
 use tokio_util::sync::CancellationToken;
 
 use crate::api::client::{AnalyticsClient, ApiKey, ClientConfig, ClientError, DEFAULT_BASE_URL, KEY_ENV};
-use crate::api::query::{QueryBody, parse_query};
+use crate::api::query::QueryBody;
+use crate::api::query_file::{QueryFile, parse_query_file};
 use crate::api::redact::redact_key;
 use crate::api::validate::{self, validate_for_send};
 use crate::api::view::View;
@@ -48,7 +52,7 @@ use crate::data::export::{
 use crate::data::{Meta, ResultTable, TableView};
 use crate::demo::dataset::DatasetParams;
 use crate::demo::server::{DEFAULT_PAGE_SIZE, DemoServer, ServerConfig, ServerError};
-use crate::presets::{PresetLookupError, find_preset_query};
+use crate::presets::{PresetLookupError, find_preset};
 use crate::relative_time::resolve_relative_times;
 use crate::worker::DEMO_TOKEN;
 
@@ -62,7 +66,8 @@ pub const EXIT_USAGE: u8 = 2;
 /// Where the query comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum QuerySource {
-    /// A JSON file holding a query body.
+    /// A query file: a plain query body, or one wrapped with its view
+    /// ([`crate::api::query_file`]).
     File(PathBuf),
     /// A preset, by name (case-insensitive): the user's or a built-in one.
     Preset(String),
@@ -104,6 +109,9 @@ pub enum Connection {
 pub struct RunOptions {
     /// The query.
     pub source: QuerySource,
+    /// The view asked for (`--view`): the view of a plain query body. A file or preset that
+    /// names another view is refused. `None`: the view the source names, else conversations.
+    pub view: Option<View>,
     /// The API.
     pub connection: Connection,
     /// The format; from the extension of `out` when `None`, else CSV. A CSV gets a BOM
@@ -130,6 +138,7 @@ impl RunOptions {
     pub fn new(source: QuerySource, connection: Connection, out: Option<PathBuf>) -> RunOptions {
         RunOptions {
             source,
+            view: None,
             connection,
             format: None,
             bom: false,
@@ -364,14 +373,13 @@ pub fn run(options: &RunOptions, stdout: &mut dyn Write, stderr: &mut dyn Write)
 /// The run, as a `Result`: the summary, or why it stopped.
 pub fn execute(options: &RunOptions, stdout: &mut dyn Write) -> Result<RunSummary, RunError> {
     let format = output_format(options)?;
-    let (origin, query) = load_query(options)?;
+    let (origin, view, query) = load_query(options)?;
     let now = Timestamp::now();
     let body = resolve_relative_times(&query, now).map_err(|error| RunError::InvalidQuery {
         origin: origin.clone(),
         problems: vec![error.to_problem()],
     })?;
-    validate_for_send(View::Conversations, &body)
-        .map_err(|problems| RunError::InvalidQuery { origin, problems })?;
+    validate_for_send(view, &body).map_err(|problems| RunError::InvalidQuery { origin, problems })?;
 
     // The demo server lives until the end of the run (dropping it shuts it down).
     let (client, _demo) = connect(&options.connection)?;
@@ -389,7 +397,8 @@ pub fn execute(options: &RunOptions, stdout: &mut dyn Write) -> Result<RunSummar
             interrupt.raise();
         });
     }
-    let job = Job { options, format, body, now, client: &client, runtime: &runtime, interrupt: &interrupt };
+    let job =
+        Job { options, format, view, body, now, client: &client, runtime: &runtime, interrupt: &interrupt };
     let result = if options.all { job.all_rows(stdout) } else { job.first_page(stdout) };
     // A failure caused by the interruption (a cancelled write, a dropped request) is reported
     // as the interruption; a run that completed before the signal was seen stays a success.
@@ -436,22 +445,29 @@ fn output_format(options: &RunOptions) -> Result<ExportFormat, RunError> {
     Ok(format)
 }
 
-/// The query as stored (relative times unresolved), and words naming where it came from.
-fn load_query(options: &RunOptions) -> Result<(String, QueryBody), RunError> {
-    match &options.source {
+/// Words naming where the query came from, the view it runs on, and the query as stored
+/// (relative times unresolved).
+fn load_query(options: &RunOptions) -> Result<(String, View, QueryBody), RunError> {
+    let (origin, file) = match &options.source {
         QuerySource::File(path) => {
             let file_error = |message: String| RunError::QueryFile { path: path.clone(), message };
             let text = std::fs::read_to_string(path)
                 .map_err(|err| file_error(format!("could not read the query file: {err}")))?;
-            let body = parse_query(&text)
+            let file = parse_query_file(&text)
                 .map_err(|err| file_error(format!("the query file is not a valid query: {err}")))?;
-            Ok((format!("the query in {}", path.display()), body))
+            (format!("the query in {}", path.display()), file)
         }
         QuerySource::Preset(name) => {
-            let body = find_preset_query(options.config_dir.as_deref(), name)?;
-            Ok((format!("preset \"{}\"", name.trim()), body))
+            let preset = find_preset(options.config_dir.as_deref(), name)?;
+            // A preset always names its view (conversations when its file says none).
+            let file = QueryFile { view: Some(preset.view), body: preset.query };
+            (format!("preset \"{}\"", name.trim()), file)
         }
-    }
+    };
+    let view = file
+        .view_with(options.view)
+        .map_err(|conflict| RunError::Usage(format!("--view does not match {origin}: {conflict}")))?;
+    Ok((origin, view, file.body))
 }
 
 /// The client, and the demo server it talks to when there is one.
@@ -512,6 +528,8 @@ impl Interrupt {
 struct Job<'a> {
     options: &'a RunOptions,
     format: ExportFormat,
+    /// The view queried.
+    view: View,
     /// The body as sent: relative times resolved.
     body: QueryBody,
     now: Timestamp,
@@ -523,6 +541,7 @@ struct Job<'a> {
 impl Job<'_> {
     fn meta(&self, request_id: Option<String>, total: Option<u64>) -> ExportMeta {
         ExportMeta {
+            view: self.view,
             body: self.body.clone(),
             server_url: self.client.base_url().to_string(),
             run_at: self.now,
@@ -535,7 +554,7 @@ impl Job<'_> {
         ExportOptions { sidecar, ..ExportOptions::default() }
     }
 
-    /// The query's answer (`POST /query/conversations`): the first page of rows and the
+    /// The query's answer (`POST /query/<view>`): the first page of rows and the
     /// envelope's counts, and the server's request id.
     fn query(&self) -> Result<(ResultTable, Meta, Option<String>), RunError> {
         let raw = self
@@ -543,16 +562,17 @@ impl Job<'_> {
             .block_on(async {
                 tokio::select! {
                     () = self.interrupt.token.cancelled() => None,
-                    raw = self.client.query_raw(View::Conversations, &self.body) => Some(raw),
+                    raw = self.client.query_raw(self.view, &self.body) => Some(raw),
                 }
             })
             .ok_or(RunError::Interrupted)?
             .map_err(|error| RunError::Request { what: "the query", error })?;
-        let (table, meta) = build_table(&self.body, &raw.bytes, raw.request_id.clone(), self.client)?;
+        let (table, meta) =
+            build_table(self.view, &self.body, &raw.bytes, raw.request_id.clone(), self.client)?;
         Ok((table, meta, raw.request_id))
     }
 
-    /// The first page of rows (`POST /query/conversations`), as the window shows it.
+    /// The first page of rows (`POST /query/<view>`), as the window shows it.
     fn first_page(&self, stdout: &mut dyn Write) -> Result<RunSummary, RunError> {
         let (table, meta, request_id) = self.query()?;
         let rows = table.all_rows();
@@ -636,7 +656,7 @@ impl Job<'_> {
             .block_on(async {
                 tokio::select! {
                     () = self.interrupt.token.cancelled() => None,
-                    done = self.client.export_csv(View::Conversations, &self.body, &mut export, |_| {}) => Some(done),
+                    done = self.client.export_csv(self.view, &self.body, &mut export, |_| {}) => Some(done),
                 }
             })
             .ok_or(RunError::Interrupted)?
@@ -684,8 +704,10 @@ fn export_error(error: ExportError) -> RunError {
     }
 }
 
-/// The table of a query answer ([`ResultTable::from_answer`]), failures as run errors.
+/// The table of a query answer on `view` ([`ResultTable::from_answer`]), failures as run
+/// errors naming the view's endpoint.
 fn build_table(
+    view: View,
     body: &QueryBody,
     bytes: &[u8],
     request_id: Option<String>,
@@ -693,11 +715,7 @@ fn build_table(
 ) -> Result<(ResultTable, Meta), RunError> {
     ResultTable::from_answer(body, bytes).map_err(|source| RunError::Request {
         what: "the query",
-        error: ClientError::Envelope {
-            source,
-            request_id,
-            url: client.endpoint_url(View::Conversations.query_path()),
-        },
+        error: ClientError::Envelope { source, request_id, url: client.endpoint_url(view.query_path()) },
     })
 }
 

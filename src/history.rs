@@ -7,6 +7,10 @@
 //! says so; an entry this version cannot read is kept verbatim (and is the first to go
 //! when the list is full); a newer or unreadable file makes the store read-only.
 //!
+//! Each entry records the view it queried (`view`, the wire name, written only for views other
+//! than conversations: an entry without it, as every entry from before the other views,
+//! queried conversations).
+//!
 //! A query is recorded as the builder had it, relative times unresolved, so that
 //! re-running an entry means the same thing ("this week") it meant then. A query larger
 //! than [`MAX_QUERY_BYTES`] is recorded without its body, so a few enormous `in` lists
@@ -19,8 +23,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::api::query::QueryBody;
+use crate::api::view::View;
 use crate::atomic_file;
-use crate::presets::{LocalSort, migrate_order_by};
+use crate::presets::{LocalSort, is_conversations, migrate_order_by};
 
 /// The name of the history file inside the config dir.
 pub const HISTORY_FILE_NAME: &str = "history.json";
@@ -65,6 +70,8 @@ impl RunStatus {
 pub struct HistoryEntry {
     /// Stable identifier of the entry.
     pub id: String,
+    /// The view the query ran on.
+    pub view: View,
     /// The query as the builder had it (relative times unresolved); empty when
     /// `query_omitted`.
     pub query: QueryBody,
@@ -96,6 +103,8 @@ pub struct HistoryEntry {
 #[serde(default, rename_all = "camelCase")]
 struct StoredEntry {
     id: String,
+    #[serde(skip_serializing_if = "is_conversations")]
+    view: View,
     query: QueryBody,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     query_omitted: bool,
@@ -131,6 +140,7 @@ impl From<StoredEntry> for HistoryEntry {
         };
         HistoryEntry {
             id: stored.id,
+            view: stored.view,
             query: stored.query,
             query_omitted: stored.query_omitted,
             server_url: stored.server_url,
@@ -154,6 +164,7 @@ impl From<HistoryEntry> for StoredEntry {
         };
         StoredEntry {
             id: entry.id,
+            view: entry.view,
             query: entry.query,
             query_omitted: entry.query_omitted,
             server_url: entry.server_url,
@@ -175,8 +186,8 @@ impl HistoryEntry {
         self.query.notes.as_deref()
     }
 
-    /// True when `needle` (lowercase) occurs in the notes, the query JSON, the status,
-    /// its message, the server or the request id.
+    /// True when `needle` (lowercase) occurs in the notes, the query JSON, the view's names,
+    /// the status, its message, the server or the request id.
     fn matches(&self, needle: &str) -> bool {
         let contains = |text: &str| text.to_lowercase().contains(needle);
         let message = match &self.status {
@@ -184,6 +195,8 @@ impl HistoryEntry {
             _ => "",
         };
         self.notes().is_some_and(contains)
+            || contains(self.view.as_str())
+            || contains(self.view.title())
             || contains(self.status.as_str())
             || contains(message)
             || contains(&self.server_url)
@@ -317,7 +330,7 @@ impl HistoryStore {
         for value in file.entries {
             match serde_json::from_value::<HistoryEntry>(value.clone()) {
                 Ok(mut entry) => {
-                    let migration = migrate_order_by(&mut entry.query);
+                    let migration = migrate_order_by(entry.view, &mut entry.query);
                     if !migration.is_empty() {
                         for sort in migration.moved_to_grid.iter() {
                             if !entry.grid_sort.iter().any(|s| s.column == sort.column) {
@@ -380,8 +393,8 @@ impl HistoryStore {
         self.entries.iter().find(|e| e.id == id)
     }
 
-    /// The entries whose notes, query JSON, status, error message, server or request id
-    /// contain `text` (case-insensitive), newest first; all of them for blank text.
+    /// The entries whose notes, query JSON, view, status, error message, server or request
+    /// id contain `text` (case-insensitive), newest first; all of them for blank text.
     pub fn search(&self, text: &str) -> Vec<&HistoryEntry> {
         let needle = text.trim().to_lowercase();
         self.entries.iter().rev().filter(|e| needle.is_empty() || e.matches(&needle)).collect()
@@ -580,6 +593,30 @@ mod tests {
         store.clear().unwrap();
         let (reloaded, _) = HistoryStore::open(dir.path());
         assert!(reloaded.is_empty());
+    }
+
+    #[test]
+    fn the_view_is_recorded_and_an_entry_without_one_is_conversations() {
+        let dir = tempfile::tempdir().unwrap();
+        let old = serde_json::json!({"schemaVersion": SCHEMA_VERSION, "entries": [
+            {"id": "h-old", "query": {"select": [{"type": "aggregation", "aggregation": "count"}]},
+             "serverUrl": "http://127.0.0.1:8787", "startedAt": "2026-01-05T10:00:00Z", "status": "ok"}
+        ]});
+        std::fs::write(dir.path().join(HISTORY_FILE_NAME), serde_json::to_vec_pretty(&old).unwrap()).unwrap();
+        let (mut store, report) = HistoryStore::open(dir.path());
+        assert_eq!(report, HistoryLoadReport::default());
+        assert_eq!(store.get("h-old").unwrap().view, View::Conversations);
+        let feedback = HistoryEntry { view: View::Feedback, ..entry("reasons", RunStatus::Ok) };
+        let id = store.record(feedback).unwrap();
+        let (reloaded, _) = HistoryStore::open(dir.path());
+        assert_eq!(reloaded.get(&id).unwrap().view, View::Feedback);
+        assert_eq!(reloaded.get("h-old").unwrap().view, View::Conversations);
+        let text = std::fs::read_to_string(dir.path().join(HISTORY_FILE_NAME)).unwrap();
+        assert_eq!(text.matches("\"view\"").count(), 1, "only the feedback entry names its view: {text}");
+        assert!(text.contains("\"view\": \"feedback_view\""), "{text}");
+        // Searching finds entries by their view.
+        let hits: Vec<&str> = reloaded.search("feedback").iter().map(|e| e.id.as_str()).collect();
+        assert_eq!(hits, [id.as_str()]);
     }
 
     #[test]

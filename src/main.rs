@@ -10,6 +10,8 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use clap::{ArgGroup, Args, Parser, Subcommand};
 use inkeep_explorer::api::client::{ApiKey, SERVER_URL_ENV};
+use inkeep_explorer::api::query_file::parse_view_name;
+use inkeep_explorer::api::view::View;
 use inkeep_explorer::app::{self, LaunchOptions, state::ResultView};
 use inkeep_explorer::data::export::ExportFormat;
 use inkeep_explorer::demo::dataset::DatasetParams;
@@ -82,12 +84,18 @@ enum Commands {
 #[derive(Debug, Args)]
 #[command(group(ArgGroup::new("source").required(true).args(["query", "preset"])))]
 struct RunArgs {
-    /// Run the query body in FILE (JSON).
+    /// Run the query in FILE (JSON): a query body (for conversations unless --view says
+    /// otherwise), or {"view": "feedback_view", "body": {…}} naming its view.
     #[arg(long, value_name = "FILE")]
     query: Option<PathBuf>,
-    /// Run the preset NAME (case-insensitive; yours or a built-in one).
+    /// Run the preset NAME (case-insensitive; yours or a built-in one), on the preset's view.
     #[arg(long, value_name = "NAME")]
     preset: Option<String>,
+    /// The view a plain query body is for: conversations, events, feedback or
+    /// semantic_threads (or the wire names, conversations_view…) [default: conversations].
+    /// A query file or preset naming another view is refused.
+    #[arg(long, value_name = "NAME", value_parser = parse_view)]
+    view: Option<View>,
     /// Query the embedded demo data instead of the Analytics API (no key needed).
     #[arg(long, conflicts_with = "server_url")]
     demo: bool,
@@ -121,6 +129,11 @@ struct RunArgs {
     /// Rows in one demo answer (for tests).
     #[arg(long, hide = true, default_value_t = server::DEFAULT_PAGE_SIZE)]
     demo_page_size: usize,
+}
+
+/// `--view NAME`, in any form [`parse_view_name`] reads.
+fn parse_view(name: &str) -> Result<View, String> {
+    parse_view_name(name).map_err(|err| err.to_string())
 }
 
 /// The output formats, as named on the command line.
@@ -268,6 +281,7 @@ fn run_headless(args: RunArgs) -> u8 {
         FormatArg::Xlsx => ExportFormat::Xlsx,
     });
     let options = RunOptions {
+        view: args.view,
         format,
         bom: args.bom,
         all: args.all,

@@ -3,8 +3,13 @@
 //! Stored as JSON in the platform config dir (`presets.json`):
 //!
 //! ```json
-//! {"schemaVersion": 1, "presets": [{"id", "name", "description", "query", "createdAt", "updatedAt"}], "hiddenBuiltins": []}
+//! {"schemaVersion": 1, "presets": [{"id", "name", "description", "view", "query", "createdAt", "updatedAt"}], "hiddenBuiltins": []}
 //! ```
+//!
+//! `view` is the query view the preset queries, by its wire name (`feedback_view`). It is
+//! written only for views other than conversations, so a preset without it (every preset
+//! written before the other views existed) queries conversations, and conversation presets
+//! stay byte-identical to what older versions wrote.
 //!
 //! Rules that keep presets from being lost:
 //! - every write is atomic ([`crate::atomic_file`]): a temporary file, fsync, rename;
@@ -59,6 +64,9 @@ pub struct Preset {
     /// Optional free text.
     #[serde(skip_serializing_if = "String::is_empty")]
     pub description: String,
+    /// The view the query is for (absent in the file: conversations).
+    #[serde(skip_serializing_if = "is_conversations")]
+    pub view: View,
     /// The query, relative times unresolved.
     pub query: QueryBody,
     /// When it was first saved.
@@ -74,6 +82,12 @@ pub struct Preset {
     /// cannot sort by (`count`, `countDistinct_…`, path columns), sorted by the client.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub grid_sort: Vec<LocalSort>,
+}
+
+/// True for the conversations view, which stored presets and history entries leave unsaid
+/// (files from before the other views mean it).
+pub(crate) fn is_conversations(view: &View) -> bool {
+    *view == View::Conversations
 }
 
 /// A sort the grid applies on the client, after the answer arrives.
@@ -118,14 +132,15 @@ impl OrderByMigration {
     }
 }
 
-/// Brings a query written under the old, looser sort rules inside the published schema:
-/// an `orderBy` on bare `count`, where the query selects a `count` of rows, becomes a
-/// sort on `count_id` with that selection rewritten to the count of `id`; any other key
-/// outside the published set ([`is_published_order_by_field`]) is removed and returned
-/// as a grid sort. Keys already in the set are left alone.
-pub fn migrate_order_by(query: &mut QueryBody) -> OrderByMigration {
+/// Brings a query on `view` written under the old, looser sort rules inside the published
+/// schema: an `orderBy` on bare `count`, where the query selects a `count` of rows, becomes
+/// a sort on `count_id` with that selection rewritten to the count of `id` (every view has
+/// an `id`, never null); any other key outside the view's published set
+/// ([`is_published_order_by_field`]) is removed and returned as a grid sort. Keys already
+/// in the set are left alone.
+pub fn migrate_order_by(view: View, query: &mut QueryBody) -> OrderByMigration {
     let mut migration = OrderByMigration::default();
-    if query.order_by.iter().all(|o| is_published_order_by_field(View::Conversations, &o.field)) {
+    if query.order_by.iter().all(|o| is_published_order_by_field(view, &o.field)) {
         return migration;
     }
     let is_row_count = |s: &Selection| {
@@ -138,7 +153,7 @@ pub fn migrate_order_by(query: &mut QueryBody) -> OrderByMigration {
     let count_id = Selection::aggregate(Aggregation::Count, Field::Id);
     let mut kept = Vec::new();
     for entry in std::mem::take(&mut query.order_by) {
-        if is_published_order_by_field(View::Conversations, &entry.field) {
+        if is_published_order_by_field(view, &entry.field) {
             kept.push(entry);
         } else if entry.field == "count" && query.select.iter().any(is_row_count) {
             migration.counted_id = true;
@@ -170,10 +185,11 @@ pub fn migrate_order_by(query: &mut QueryBody) -> OrderByMigration {
     migration
 }
 
-/// Migrates a preset's query ([`migrate_order_by`]); keys moved to the grid join its
-/// grid sort. Returns the change in words, naming the preset, when something changed.
+/// Migrates a preset's query on its view ([`migrate_order_by`]); keys moved to the grid
+/// join its grid sort. Returns the change in words, naming the preset, when something
+/// changed.
 fn migrate_preset(preset: &mut Preset) -> Option<String> {
-    let migration = migrate_order_by(&mut preset.query);
+    let migration = migrate_order_by(preset.view, &mut preset.query);
     if migration.is_empty() {
         return None;
     }
@@ -267,13 +283,14 @@ fn quoted_names(names: &[String]) -> String {
 /// The query of the preset named `name` (case and surrounding spaces ignored), else of the
 /// preset whose id is `name` (a built-in also answers to its id without `builtin-`): the user's
 /// presets in `config_dir` (none when `None`) and the built-in ones. Relative times stay
-/// unresolved; whoever runs it resolves them. Used by `--preset NAME` of the window and of
-/// `run`.
+/// unresolved; whoever runs it resolves them. The query only: [`find_preset`] also says
+/// which view it is for.
 pub fn find_preset_query(config_dir: Option<&Path>, name: &str) -> Result<QueryBody, PresetLookupError> {
     find_preset(config_dir, name).map(|preset| preset.query)
 }
 
-/// [`find_preset_query`], with the whole preset (its name titles the window's tab).
+/// [`find_preset_query`], with the whole preset: its view, and its name (which titles the
+/// window's tab). Used by `--preset NAME` of the window and of `run`.
 pub fn find_preset(config_dir: Option<&Path>, name: &str) -> Result<Preset, PresetLookupError> {
     // Only look: a damaged file is left where it is for the window to move aside and
     // report (opening the store here would move it silently).
@@ -354,7 +371,7 @@ pub struct ImportReport {
     pub added: Vec<String>,
     /// Presets whose name was taken: (name in the file, name given).
     pub renamed: Vec<(String, String)>,
-    /// Presets identical to one already present (same name, description and query).
+    /// Presets identical to one already present (same name, description, view and query).
     pub already_present: Vec<String>,
     /// Entries that could not be read, with the reason.
     pub skipped: Vec<String>,
@@ -527,20 +544,22 @@ impl PresetStore {
         self.list().into_iter().find(|p| name_key(&p.name) == key)
     }
 
-    /// Saves `query` as a new preset and returns its id.
+    /// Saves `query` on `view` as a new preset and returns its id.
     pub fn save_new(
         &mut self,
         name: &str,
         description: Option<&str>,
+        view: View,
         query: QueryBody,
     ) -> Result<String, PresetError> {
-        self.save_new_with_grid_sort(name, description, query, Vec::new())
+        self.save_new_with_grid_sort(name, description, view, query, Vec::new())
     }
 
     fn save_new_with_grid_sort(
         &mut self,
         name: &str,
         description: Option<&str>,
+        view: View,
         query: QueryBody,
         grid_sort: Vec<LocalSort>,
     ) -> Result<String, PresetError> {
@@ -551,6 +570,7 @@ impl PresetStore {
             id: id.clone(),
             name,
             description: description.unwrap_or_default().trim().to_string(),
+            view,
             query,
             created_at: now,
             updated_at: now,
@@ -564,9 +584,12 @@ impl PresetStore {
         Ok(id)
     }
 
-    /// Replaces the query of a user preset ("save over").
-    pub fn update_query(&mut self, id: &str, query: QueryBody) -> Result<(), PresetError> {
-        self.edit(id, |preset| preset.query = query)
+    /// Replaces the query of a user preset, and its view ("save over").
+    pub fn update_query(&mut self, id: &str, view: View, query: QueryBody) -> Result<(), PresetError> {
+        self.edit(id, |preset| {
+            preset.view = view;
+            preset.query = query;
+        })
     }
 
     /// Changes the description of a user preset.
@@ -592,7 +615,13 @@ impl PresetStore {
             name = format!("{} (copy {attempt})", original.name);
             attempt += 1;
         }
-        self.save_new_with_grid_sort(&name, Some(&original.description), original.query, original.grid_sort)
+        self.save_new_with_grid_sort(
+            &name,
+            Some(&original.description),
+            original.view,
+            original.query,
+            original.grid_sort,
+        )
     }
 
     /// Deletes a user preset, or hides a built-in one.
@@ -658,7 +687,7 @@ impl PresetStore {
 
     /// Adds the presets in a shared file: a presets file, an array of presets, or one
     /// preset. Imported presets get new ids; a name already taken gets " (2)", " (3)"…;
-    /// a preset identical to one present (name, description and query) is not added
+    /// a preset identical to one present (name, description, view and query) is not added
     /// twice. Entries that do not parse are skipped and reported.
     pub fn import_from(&mut self, path: &Path) -> Result<ImportReport, PresetError> {
         let import_error = |message: String| PresetError::Import { path: path.to_path_buf(), message };
@@ -705,6 +734,7 @@ impl PresetStore {
             let identical = self.list().into_iter().chain(added.iter()).any(|p| {
                 is_same_or_suffixed(&p.name, &original_name)
                     && p.description == description
+                    && p.view == preset.view
                     && p.query == preset.query
                     && p.grid_sort == preset.grid_sort
             });
@@ -728,6 +758,7 @@ impl PresetStore {
                 id,
                 name,
                 description,
+                view: preset.view,
                 query: preset.query,
                 created_at,
                 updated_at: now,
@@ -832,7 +863,7 @@ mod tests {
 
     fn migrated(json: &str) -> (QueryBody, OrderByMigration) {
         let mut query = parse_query(json).unwrap();
-        let migration = migrate_order_by(&mut query);
+        let migration = migrate_order_by(View::Conversations, &mut query);
         (query, migration)
     }
 
@@ -874,5 +905,36 @@ mod tests {
         for entry in &query.order_by {
             assert!(is_published_order_by_field(View::Conversations, &entry.field));
         }
+    }
+
+    #[test]
+    fn migration_uses_the_view_of_the_query() {
+        // `createdAt_week` is published for feedback, not for conversations.
+        let json = r#"{"select":[{"type":"time","timeUnit":"week","field":"createdAt"},
+            {"type":"aggregation","aggregation":"count"}],
+            "orderBy":[{"field":"createdAt_week","direction":"asc"},{"field":"count","direction":"desc"}]}"#;
+        let mut feedback = parse_query(json).unwrap();
+        let migration = migrate_order_by(View::Feedback, &mut feedback);
+        assert!(migration.counted_id);
+        assert!(migration.moved_to_grid.is_empty(), "{migration:?}");
+        let keys: Vec<&str> = feedback.order_by.iter().map(|o| o.field.as_str()).collect();
+        assert_eq!(keys, ["createdAt_week", "count_id"]);
+        // On conversations the same bucket is another view's field: it moves to the grid.
+        let (_, on_conversations) = migrated(json);
+        assert_eq!(
+            on_conversations.moved_to_grid,
+            [LocalSort { column: "createdAt_week".into(), descending: false }]
+        );
+    }
+
+    #[test]
+    fn the_view_is_written_only_when_it_is_not_conversations() {
+        let conversations = Preset { name: "c".into(), ..Preset::default() };
+        let value = serde_json::to_value(&conversations).unwrap();
+        assert!(value.get("view").is_none(), "{value}");
+        let feedback = Preset { name: "f".into(), view: View::Feedback, ..Preset::default() };
+        let value = serde_json::to_value(&feedback).unwrap();
+        assert_eq!(value["view"], "feedback_view");
+        assert_eq!(serde_json::from_value::<Preset>(value).unwrap().view, View::Feedback);
     }
 }

@@ -1,9 +1,10 @@
-//! Relative times for `firstMessageTime` filters: "last 30 days", "this week",
+//! Relative times for timestamp filters (`firstMessageTime`, and on the other views
+//! `createdAt`, `updatedAt`, `lastMessageTime`, `lastUpdated`): "last 30 days", "this week",
 //! "previous month", "now - 7 days".
 //!
 //! A preset that says "unresolved tickets this week" must mean *this* week whenever it
 //! runs, so a relative expression is stored verbatim as the string value of a
-//! `firstMessageTime` condition (`{"field":"firstMessageTime","operator":"gte","value":"this week"}`)
+//! timestamp condition (`{"field":"firstMessageTime","operator":"gte","value":"this week"}`)
 //! and [`resolve_relative_times`] rewrites it into a concrete RFC 3339 instant right
 //! before the query is sent. A value that is already an RFC 3339 timestamp or a
 //! `YYYY-MM-DD` date is left alone; any other string there must parse as an expression
@@ -55,7 +56,7 @@ use jiff::tz::Offset;
 use jiff::{SignedDuration, Span, Timestamp};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::api::query::{Condition, Field, Filter, FilterValue, Operator, QueryBody, Scalar};
+use crate::api::query::{Condition, Filter, FilterValue, Operator, QueryBody, Scalar};
 use crate::api::timestamp::{format_utc, is_filter_timestamp};
 use crate::api::validate::Problem;
 
@@ -736,7 +737,7 @@ pub struct RelativeValue {
     pub parsed: Result<RelativeTime, RelativeTimeError>,
 }
 
-/// Every `firstMessageTime` value in the filter that is not a concrete time, in document
+/// Every timestamp value in the filter that is not a concrete time, in document
 /// order (for the request inspector: "this week = 2026-01-05 … 2026-01-12 (UTC)").
 pub fn relative_values(body: &QueryBody) -> Vec<RelativeValue> {
     let mut out = Vec::new();
@@ -746,15 +747,16 @@ pub fn relative_values(body: &QueryBody) -> Vec<RelativeValue> {
     out
 }
 
-/// True when the query holds at least one relative `firstMessageTime` value.
+/// True when the query holds at least one relative timestamp value.
 pub fn has_relative_times(body: &QueryBody) -> bool {
     !relative_values(body).is_empty()
 }
 
 fn relative_text(condition: &Condition) -> Option<&str> {
     match (&condition.field, &condition.value) {
-        (Field::FirstMessageTime, Some(FilterValue::Scalar(Scalar::String(text))))
-            if !is_concrete_time(text) =>
+        // Every timestamp field of every view (`createdAt` of feedback and events too).
+        (field, Some(FilterValue::Scalar(Scalar::String(text))))
+            if field.is_timestamp() && !is_concrete_time(text) =>
         {
             Some(text)
         }
@@ -788,7 +790,7 @@ fn collect_relative(filter: &Filter, at: &str, out: &mut Vec<RelativeValue>) {
     }
 }
 
-/// The query with every relative `firstMessageTime` value replaced by the concrete
+/// The query with every relative timestamp value replaced by the concrete
 /// RFC 3339 instant it stands for at `now` (see the module docs for how ranges map onto
 /// operators). A query without relative values comes back unchanged. A value that is
 /// neither a concrete time nor a valid expression, or a range used with an operator
@@ -870,7 +872,7 @@ fn is_comparison(operator: Operator) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::query::Filter;
+    use crate::api::query::{Field, Filter};
 
     fn utc(text: &str) -> Timestamp {
         crate::api::timestamp::parse_filter_timestamp(text).unwrap()
@@ -1064,6 +1066,33 @@ mod tests {
         );
         assert_eq!(relative_values(&body).len(), 7);
         assert!(!has_relative_times(&resolved));
+    }
+
+    #[test]
+    fn every_timestamp_field_resolves_and_other_fields_keep_their_text() {
+        let now = utc("2026-01-07T12:00:00Z");
+        let cond = |field: Field, value: &str| {
+            Filter::condition(field, Operator::Gte, Some(FilterValue::Scalar(value.into())))
+        };
+        let body = QueryBody {
+            filter: Some(Filter::And(vec![
+                cond(Field::CreatedAt, "this week"),
+                cond(Field::UpdatedAt, "last 30 days"),
+                cond(Field::LastMessageTime, "today"),
+                // Not a timestamp: "this week" could be a search query someone typed.
+                cond(Field::SearchQuery, "this week"),
+            ])),
+            ..QueryBody::default()
+        };
+        let resolved = resolve_relative_times(&body, now).unwrap();
+        let expected = Filter::And(vec![
+            cond(Field::CreatedAt, "2026-01-05T00:00:00Z"),
+            cond(Field::UpdatedAt, "2025-12-08T12:00:00Z"),
+            cond(Field::LastMessageTime, "2026-01-07T00:00:00Z"),
+            cond(Field::SearchQuery, "this week"),
+        ]);
+        assert_eq!(resolved.filter, Some(expected));
+        assert_eq!(relative_values(&body).len(), 3);
     }
 
     #[test]

@@ -1,5 +1,9 @@
 //! `inkeep-explorer run`: the real binary, against the embedded demo API (`--demo`), a demo
-//! server started here with a required key, and a tiny axum server answering problems.
+//! server started here with a required key, a tiny axum server answering problems, and one
+//! recording what each view's run sends (paths and bodies).
+//!
+//! One file because it is one concern, the command's behaviour end to end, and its sandbox
+//! and servers are shared by every part; it runs one binary instead of several.
 //!
 //! Every run gets its own HOME and XDG_CONFIG_HOME, and none of the API variables of the
 //! machine, so the tests never read or write the real config. Expected values come from the
@@ -652,4 +656,203 @@ fn a_500_problem_on_the_export_exits_1_and_keeps_the_old_file() {
     // 5xx is retried (the client's policy), each attempt with the key.
     assert!(server.authorizations.lock().unwrap().len() > 1);
     drop(server.runtime);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Views: a server recording what each run sends
+// ---------------------------------------------------------------------------------------------
+
+/// One request a [`RecordingServer`] received.
+#[derive(Debug, Clone)]
+struct Received {
+    path: String,
+    body: Value,
+}
+
+/// An axum server on 127.0.0.1 answering any view's query endpoint with two rows (`total` 2)
+/// and its export endpoint with the same two rows as CSV; it records every request.
+struct RecordingServer {
+    url: String,
+    received: Arc<Mutex<Vec<Received>>>,
+    runtime: tokio::runtime::Runtime,
+}
+
+impl RecordingServer {
+    fn start() -> RecordingServer {
+        let runtime =
+            tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+        let received = Arc::new(Mutex::new(Vec::new()));
+        let seen = Arc::clone(&received);
+        let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let app = Router::new().fallback(move |uri: axum::http::Uri, body: String| {
+            let seen = Arc::clone(&seen);
+            async move {
+                let path = uri.path().to_string();
+                let body = serde_json::from_str(&body).unwrap_or(Value::Null);
+                seen.lock().unwrap().push(Received { path: path.clone(), body });
+                if path.ends_with("/export") {
+                    let csv = "id,count_id\r\nrow_1,5\r\nrow_2,3\r\n";
+                    ([("content-type", "text/csv")], csv.to_string())
+                } else {
+                    let rows = json!([{"id": "row_1", "count_id": 5}, {"id": "row_2", "count_id": 3}]);
+                    let body = json!({"status": "ok", "data": {"result": rows, "total": 2, "pageSize": 50, "count": 2}});
+                    ([("content-type", "application/json")], body.to_string())
+                }
+            }
+        });
+        runtime.spawn(async move {
+            axum::serve(listener, app).await.unwrap();
+        });
+        RecordingServer { url, received, runtime }
+    }
+
+    fn received(&self) -> Vec<Received> {
+        self.received.lock().unwrap().clone()
+    }
+
+    /// `run` against this server with a key, `args` after it.
+    fn run(&self, sandbox: &Sandbox, args: &[&str]) -> Output {
+        sandbox
+            .command()
+            .env(KEY_ENV, SECRET_KEY)
+            .args(["run", "--server-url", &self.url])
+            .args(args)
+            .output()
+            .unwrap()
+    }
+}
+
+fn feedback_body() -> Value {
+    json!({
+        "select": [{"type": "aggregation", "aggregation": "count", "field": "id"}],
+        "groupBy": [{"field": "reasons", "path": ["label"]}],
+        "where": {"condition": {"field": "type", "operator": "eq", "value": "negative"}},
+        "orderBy": [{"field": "count_id", "direction": "desc"}]
+    })
+}
+
+#[test]
+fn a_query_file_naming_its_view_runs_on_that_views_endpoints_and_records_the_view() {
+    let sandbox = Sandbox::new();
+    let server = RecordingServer::start();
+    let file =
+        sandbox.write_query("reasons.json", &json!({"view": "feedback_view", "body": feedback_body()}));
+    let out = sandbox.path("reasons.csv");
+    let output =
+        server.run(&sandbox, &["--query", file.to_str().unwrap(), "--all", "--out", out.to_str().unwrap()]);
+    assert_success(&output);
+    let received = server.received();
+    let paths: Vec<&str> = received.iter().map(|r| r.path.as_str()).collect();
+    assert_eq!(paths, ["/query/feedback", "/query/feedback/export"], "the count, then every row");
+    for request in &received {
+        assert_eq!(request.body, feedback_body(), "the body is sent as written, without the wrapper");
+    }
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), "id,count_id\r\nrow_1,5\r\nrow_2,3\r\n");
+    let sidecar: Value =
+        serde_json::from_slice(&std::fs::read(sandbox.path("reasons.csv.query.json")).unwrap()).unwrap();
+    assert_eq!(sidecar["view"], json!("feedback_view"));
+    assert_eq!(sidecar["query"], feedback_body());
+    drop(server.runtime);
+}
+
+#[test]
+fn view_names_the_view_of_a_plain_body_and_must_agree_with_a_named_one() {
+    let sandbox = Sandbox::new();
+    let server = RecordingServer::start();
+    let searches = json!({
+        "select": [{"type": "aggregation", "aggregation": "count", "field": "id"}],
+        "groupBy": [{"field": "searchQuery"}],
+        "where": {"condition": {"field": "searchQuery", "operator": "isNotNull"}}
+    });
+    let plain = sandbox.write_query("searches.json", &searches);
+    let plain = plain.to_str().unwrap();
+
+    // Without --view a plain body is a conversations query, and `searchQuery` is not a field there.
+    let output = server.run(&sandbox, &["--query", plain]);
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert!(stderr(&output).contains("is not a field of the conversations view"), "{}", stderr(&output));
+    assert!(server.received().is_empty(), "nothing is sent for an invalid query");
+
+    // --view events (any accepted spelling) runs it on events.
+    for name in ["events", "events_view"] {
+        let output = server.run(&sandbox, &["--query", plain, "--view", name]);
+        assert_success(&output);
+        let (_, records) = parse_csv(&stdout(&output));
+        assert_eq!(records.len(), 2, "the two rows answered: {}", stdout(&output));
+    }
+    let received = server.received();
+    assert_eq!(received.len(), 2);
+    assert!(received.iter().all(|r| r.path == "/query/events" && r.body == searches), "{received:?}");
+
+    // A file naming feedback with --view events: exit 2, before anything is sent.
+    let named = sandbox.write_query("named.json", &json!({"view": "feedback", "body": feedback_body()}));
+    let output = server.run(&sandbox, &["--query", named.to_str().unwrap(), "--view", "events"]);
+    assert_eq!(output.status.code(), Some(2));
+    let message = stderr(&output);
+    assert!(message.contains("--view does not match"), "{message}");
+    assert!(message.contains("`feedback_view`") && message.contains("`events_view`"), "{message}");
+    // Agreeing is fine.
+    assert_success(&server.run(&sandbox, &["--query", named.to_str().unwrap(), "--view", "feedback_view"]));
+    assert_eq!(server.received().len(), 3);
+
+    // An unknown view name lists the views.
+    let output = server.run(&sandbox, &["--query", plain, "--view", "tickets"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("`tickets` is not a view"), "{}", stderr(&output));
+    assert!(stderr(&output).contains("semantic_threads_view"), "{}", stderr(&output));
+    assert_eq!(server.received().len(), 3);
+    drop(server.runtime);
+}
+
+#[test]
+fn a_preset_runs_on_its_view_with_its_relative_times_resolved() {
+    let sandbox = Sandbox::new();
+    let server = RecordingServer::start();
+    let out = sandbox.path("sentiment.xlsx");
+    let started = Timestamp::now();
+    let output =
+        server.run(&sandbox, &["--preset", "Question sentiment per week", "--out", out.to_str().unwrap()]);
+    assert_success(&output);
+    let received = server.received();
+    assert_eq!(received.len(), 1);
+    assert_eq!(received[0].path, "/query/semantic-threads");
+    let preset = builtin_presets().into_iter().find(|p| p.name == "Question sentiment per week").unwrap();
+    let mut expected = serde_json::to_value(&preset.query).unwrap();
+    // The relative start ("start of this week - 12 weeks") went out as an instant before now.
+    let bound = first_time_bound(&received[0].body);
+    assert!(bound < started - jiff::SignedDuration::from_hours(12 * 7 * 24), "{bound}");
+    expected["where"]["condition"]["value"] = received[0].body["where"]["condition"]["value"].clone();
+    assert_eq!(received[0].body, expected);
+
+    let mut workbook: Xlsx<_> = open_workbook(&out).unwrap();
+    let query_sheet = workbook.worksheet_range("Query").unwrap();
+    let view = query_sheet
+        .rows()
+        .find(|row| row.first() == Some(&Data::String("View".into())))
+        .map(|row| row[1].clone());
+    assert_eq!(view, Some(Data::String("semantic_threads_view".into())));
+
+    // --view agreeing with the preset is fine; another view is refused.
+    let output = server.run(&sandbox, &["--preset", "Question sentiment per week", "--view", "feedback"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("preset \"Question sentiment per week\""), "{}", stderr(&output));
+    assert_eq!(server.received().len(), 1);
+    drop(server.runtime);
+}
+
+#[test]
+fn a_wrapped_conversations_file_runs_like_a_plain_one_on_the_demo() {
+    let sandbox = Sandbox::new();
+    let wrapped = sandbox
+        .write_query("wrapped.json", &json!({"view": "conversations_view", "body": count_by_type_query()}));
+    let plain = sandbox.write_query("plain.json", &count_by_type_query());
+    let from_wrapped = sandbox.run_demo(&["--query", wrapped.to_str().unwrap()]);
+    let from_plain = sandbox.run_demo(&["--query", plain.to_str().unwrap(), "--view", "conversations"]);
+    assert_success(&from_wrapped);
+    assert_success(&from_plain);
+    assert_eq!(stdout(&from_wrapped), stdout(&from_plain));
+    let (header, records) = parse_csv(&stdout(&from_wrapped));
+    assert_eq!(header, ["count", "avg_userMessageCount", "type"]);
+    assert_eq!(records.len(), expected_by_type().len());
 }

@@ -12,6 +12,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use calamine::{Data, Reader, Xlsx, open_workbook};
 use inkeep_explorer::api::query::{Field, Filter, FilterValue, Operator, QueryBody, Selection};
+use inkeep_explorer::api::view::View;
 use inkeep_explorer::data::export::{
     CellTyping, ExportControl, ExportError, ExportFormat, ExportMeta, ExportOptions, ExportSidecar,
     ShortExport, StreamExport, check_all_rows, excess_rows_warning, export_csv_stream_to_path, export_view,
@@ -56,6 +57,7 @@ fn body() -> QueryBody {
 
 fn meta(total: Option<u64>) -> ExportMeta {
     ExportMeta {
+        view: View::Conversations,
         body: body(),
         server_url: format!("https://user:{SECRET}@api.example.com/v1?key={SECRET}"),
         run_at: "2026-01-07T08:30:00Z".parse().unwrap(),
@@ -135,6 +137,8 @@ fn csv_is_rfc4180_with_crlf_raw_values_and_a_sidecar() {
     assert!(!sidecar_text.contains(SECRET), "{sidecar_text}");
     let parsed: ExportSidecar = serde_json::from_str(&sidecar_text).unwrap();
     assert_eq!(parsed.query, body());
+    assert_eq!(parsed.view, View::Conversations);
+    assert_eq!(sidecar_text.matches("\"view\": \"conversations_view\"").count(), 1, "{sidecar_text}");
     assert_eq!(parsed.rows_exported, 3);
     assert_eq!(parsed.total, Some(40));
     assert_eq!(parsed.request_id.as_deref(), Some("req-abc"));
@@ -312,6 +316,7 @@ fn xlsx_has_typed_cells_a_header_and_a_query_sheet() {
 
     let (labels, body_json) = query_sheet(&path);
     let value = |label: &str| labels.iter().find(|(l, _)| l == label).map(|(_, v)| v.clone()).unwrap();
+    assert_eq!(value("View"), Data::String("conversations_view".into()));
     assert_eq!(value("Server"), Data::String("https://api.example.com/v1".into()));
     assert_eq!(value("Run at (UTC)"), Data::String("2026-01-07T08:30:00Z".into()));
     assert_eq!(value("Request ID"), Data::String("req-abc".into()));
@@ -477,6 +482,52 @@ fn streamed_csv() -> Vec<u8> {
         write!(csv, "conv_{i},{i},2026-01-0{}T00:00:00.000Z,\"support,ticket\"\r\n", i + 1).unwrap();
     }
     csv
+}
+
+/// The sidecar and the Query sheet name the view of the query, whichever it is; a sidecar
+/// written before the other views (no `view`) reads as conversations.
+#[test]
+fn the_sidecar_and_the_query_sheet_record_the_view() {
+    let dir = tempfile::tempdir().unwrap();
+    let rows = rows_of(vec![json!({"id": "fb_1", "type": "negative"})]);
+    let table = ResultTable::from_rows(&QueryBody::default(), &rows);
+    let never = AtomicBool::new(false);
+    for view in [View::Feedback, View::SemanticThreads, View::Events] {
+        let meta = ExportMeta { view, ..meta(Some(1)) };
+        for format in [ExportFormat::Csv { bom: false }, ExportFormat::Json, ExportFormat::Xlsx] {
+            let path = dir.path().join(format!("{}.{}", view.as_str(), format.extension()));
+            let table_view = TableView { table: &table, rows: &[0], columns: &[0, 1] };
+            let outcome = export_view(
+                table_view,
+                format,
+                &path,
+                &meta,
+                &ExportOptions::default(),
+                &mut ExportControl::new(&mut |_| {}, &never),
+            )
+            .unwrap();
+            match outcome.sidecar {
+                Some(sidecar) => {
+                    let text = std::fs::read_to_string(sidecar).unwrap();
+                    let raw: Value = serde_json::from_str(&text).unwrap();
+                    assert_eq!(raw["view"], json!(view.as_str()), "{text}");
+                    let parsed: ExportSidecar = serde_json::from_str(&text).unwrap();
+                    assert_eq!(parsed.view, view);
+                }
+                None => {
+                    assert_eq!(format, ExportFormat::Xlsx);
+                    let (labels, _) = query_sheet(&path);
+                    let value = labels.iter().find(|(l, _)| l == "View").map(|(_, v)| v.clone());
+                    assert_eq!(value, Some(Data::String(view.as_str().into())), "{labels:?}");
+                }
+            }
+        }
+    }
+    let old = r#"{"exportedBy": "inkeep-explorer 0.1.0", "file": "r.csv", "format": "csv",
+        "rowsExported": 1, "query": {"select": [{"type": "aggregation", "aggregation": "count"}]}}"#;
+    let old: ExportSidecar = serde_json::from_str(old).unwrap();
+    assert_eq!(old.view, View::Conversations);
+    assert_eq!(old.query.select, [Selection::count()]);
 }
 
 #[test]

@@ -64,7 +64,27 @@ fn builtin_presets_are_valid_once_their_relative_times_resolve() {
             "Average user messages per week",
             "Conversations by source",
             "Unresolved support tickets this week",
+            "Negative feedback per week by reason",
+            "Knowledge gaps by category (last 30 days)",
+            "Question sentiment per week",
+            "Most frequent search queries (last 30 days)",
+            "Threads with negative feedback (last 30 days)",
         ]
+    );
+    let views: Vec<View> = builtins.iter().map(|p| p.view).collect();
+    assert_eq!(
+        views,
+        [
+            [View::Conversations; 5].as_slice(),
+            &[
+                View::Feedback,
+                View::SemanticThreads,
+                View::SemanticThreads,
+                View::Events,
+                View::SemanticThreads
+            ],
+        ]
+        .concat()
     );
     // Around week, month and year boundaries, and in a leap February.
     for now in
@@ -75,7 +95,7 @@ fn builtin_presets_are_valid_once_their_relative_times_resolve() {
             assert!(!preset.description.is_empty(), "{}", preset.name);
             let resolved = resolve_relative_times(&preset.query, utc(now)).unwrap();
             assert!(!has_relative_times(&resolved), "{}", preset.name);
-            assert_eq!(validate(View::Conversations, &resolved), vec![], "{} at {now}", preset.name);
+            assert_eq!(validate(preset.view, &resolved), vec![], "{} at {now}", preset.name);
         }
     }
     // The relative values are stored verbatim, and they are what the presets are about.
@@ -87,6 +107,22 @@ fn builtin_presets_are_valid_once_their_relative_times_resolve() {
     assert!(
         validate(View::Conversations, &builtins[4].query).iter().any(|p| p.path.ends_with("condition.value"))
     );
+    // The other views' times are relative too, on their own timestamp fields.
+    let negative = resolve_relative_times(&builtins[5].query, utc("2026-01-08T09:00:00Z")).unwrap();
+    let text = serde_json::to_string(&negative).unwrap();
+    assert!(
+        text.contains(r#""field":"createdAt","operator":"gte","value":"2025-10-13T00:00:00Z""#),
+        "{text}"
+    );
+    // Each is a query of its own view only: on conversations they name foreign fields.
+    for preset in &builtins[5..] {
+        let resolved = resolve_relative_times(&preset.query, utc("2026-01-08T09:00:00Z")).unwrap();
+        let problems = validate(View::Conversations, &resolved);
+        assert!(
+            problems.iter().any(|p| p.message.contains("is not a field of the conversations view")),
+            "{problems:?}"
+        );
+    }
 }
 
 #[test]
@@ -98,16 +134,24 @@ fn save_load_rename_duplicate_delete_search() {
     assert_eq!(store.list().len(), builtin_count);
 
     let weekly = store
-        .save_new("  Weekly volume ", Some("Tickets per week for the Monday review"), weekly_query())
+        .save_new(
+            "  Weekly volume ",
+            Some("Tickets per week for the Monday review"),
+            View::Conversations,
+            weekly_query(),
+        )
         .unwrap();
-    let counts = store.save_new("Counts", None, count_query()).unwrap();
+    let counts = store.save_new("Counts", None, View::Conversations, count_query()).unwrap();
     assert!(matches!(
-        store.save_new("weekly VOLUME", None, count_query()),
+        store.save_new("weekly VOLUME", None, View::Conversations, count_query()),
         Err(PresetError::NameTaken { .. })
     ));
-    assert!(matches!(store.save_new("   ", None, count_query()), Err(PresetError::EmptyName)));
     assert!(matches!(
-        store.save_new("Conversations by source", None, count_query()),
+        store.save_new("   ", None, View::Conversations, count_query()),
+        Err(PresetError::EmptyName)
+    ));
+    assert!(matches!(
+        store.save_new("Conversations by source", None, View::Conversations, count_query()),
         Err(PresetError::NameTaken { .. })
     ));
 
@@ -134,7 +178,7 @@ fn save_load_rename_duplicate_delete_search() {
     assert_eq!(store.get(&copy).unwrap().query, weekly_query());
     store.delete(&copy2).unwrap();
     store.set_description(&weekly, "changed").unwrap();
-    store.update_query(&weekly, count_query()).unwrap();
+    store.update_query(&weekly, View::Conversations, count_query()).unwrap();
     assert!(store.get(&weekly).unwrap().updated_at >= store.get(&weekly).unwrap().created_at);
 
     let (reloaded, _) = PresetStore::open(dir.path());
@@ -149,6 +193,8 @@ fn save_load_rename_duplicate_delete_search() {
         [
             "Average user messages per week",
             "Unresolved support tickets this week",
+            "Negative feedback per week by reason",
+            "Question sentiment per week",
             "Weekly volume",
             "Weekly volume (copy)"
         ]
@@ -167,7 +213,10 @@ fn builtins_are_read_only_and_deleting_hides_them() {
     let (mut store, _) = PresetStore::open(dir.path());
     let builtin = builtin_presets()[3].clone();
     assert!(matches!(store.rename(&builtin.id, "Mine"), Err(PresetError::Builtin { .. })));
-    assert!(matches!(store.update_query(&builtin.id, count_query()), Err(PresetError::Builtin { .. })));
+    assert!(matches!(
+        store.update_query(&builtin.id, View::Conversations, count_query()),
+        Err(PresetError::Builtin { .. })
+    ));
     let copy = store.duplicate(&builtin.id).unwrap();
     assert_eq!(store.get(&copy).unwrap().name, "Conversations by source (copy)");
     assert!(!store.get(&copy).unwrap().builtin);
@@ -196,7 +245,7 @@ fn a_corrupt_presets_file_is_moved_aside_and_nothing_is_overwritten() {
     // Nothing is written until the user saves; then only the new file appears.
     assert!(!path.exists());
     assert_eq!(user_names(&store), Vec::<String>::new());
-    store.save_new("Fresh", None, count_query()).unwrap();
+    store.save_new("Fresh", None, View::Conversations, count_query()).unwrap();
     let mut names = names_in(dir.path());
     names.retain(|n| n != PRESETS_FILE_NAME);
     assert_eq!(names, [moved.file_name().unwrap().to_string_lossy().into_owned()]);
@@ -225,7 +274,7 @@ fn an_unreadable_preset_is_kept_and_a_newer_file_is_not_overwritten() {
     assert_eq!(user_names(&store), ["Old but fine"]);
     // Missing fields took their defaults.
     assert_eq!(store.get("a1").unwrap().description, "");
-    store.save_new("New one", None, count_query()).unwrap();
+    store.save_new("New one", None, View::Conversations, count_query()).unwrap();
     let stored: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
     let entries = stored["presets"].as_array().unwrap();
     assert_eq!(entries.len(), 3);
@@ -238,7 +287,10 @@ fn an_unreadable_preset_is_kept_and_a_newer_file_is_not_overwritten() {
     let (mut store, report) = PresetStore::open(dir.path());
     assert!(report.read_only.is_some());
     assert_eq!(user_names(&store), ["Kept"]);
-    assert!(matches!(store.save_new("Nope", None, count_query()), Err(PresetError::ReadOnly { .. })));
+    assert!(matches!(
+        store.save_new("Nope", None, View::Conversations, count_query()),
+        Err(PresetError::ReadOnly { .. })
+    ));
     assert_eq!(std::fs::read_to_string(&path).unwrap(), newer.to_string());
 }
 
@@ -246,13 +298,14 @@ fn an_unreadable_preset_is_kept_and_a_newer_file_is_not_overwritten() {
 fn import_never_overwrites_and_export_round_trips() {
     let team = tempfile::tempdir().unwrap();
     let (mut alice, _) = PresetStore::open(team.path().join("alice").as_path());
-    let weekly = alice.save_new("Weekly volume", Some("from Alice"), weekly_query()).unwrap();
-    let counts = alice.save_new("Counts", None, count_query()).unwrap();
+    let weekly =
+        alice.save_new("Weekly volume", Some("from Alice"), View::Conversations, weekly_query()).unwrap();
+    let counts = alice.save_new("Counts", None, View::Conversations, count_query()).unwrap();
     let shared = team.path().join("shared-presets.json");
     assert_eq!(alice.export_to(&shared, &[weekly.clone(), counts.clone()]).unwrap(), 2);
 
     let (mut bob, _) = PresetStore::open(team.path().join("bob").as_path());
-    bob.save_new("Weekly volume", Some("Bob's own"), count_query()).unwrap();
+    bob.save_new("Weekly volume", Some("Bob's own"), View::Conversations, count_query()).unwrap();
     let report = bob.import_from(&shared).unwrap();
     assert_eq!(report.added, ["Weekly volume (2)", "Counts"]);
     assert_eq!(report.renamed, [("Weekly volume".to_string(), "Weekly volume (2)".to_string())]);
@@ -372,12 +425,12 @@ fn looking_a_preset_up_leaves_a_damaged_file_for_the_window_to_report() {
     assert!(report.moved_aside.is_some());
 }
 
-/// Every order-by field of a body, checked against the published set independently of
-/// the validator.
-fn assert_published_order_by(body: &QueryBody, what: &str) {
+/// Every order-by field of a body, checked against its view's published set independently
+/// of the validator.
+fn assert_published_order_by(view: View, body: &QueryBody, what: &str) {
     for entry in &body.order_by {
         assert!(
-            is_published_order_by_field(View::Conversations, &entry.field),
+            is_published_order_by_field(view, &entry.field),
             "{what}: orderBy {} is not published",
             entry.field
         );
@@ -393,15 +446,20 @@ fn the_shipped_preset_file_is_inside_the_published_rules_as_written() {
     let mut sorted_by_count_id = 0;
     for raw in presets {
         let name = raw["name"].as_str().unwrap();
+        // No `view`: conversations, as in files from before the other views.
+        let view: View = match raw.get("view") {
+            Some(view) => serde_json::from_value(view.clone()).unwrap(),
+            None => View::Conversations,
+        };
+        assert_ne!(raw.get("view"), Some(&json!("conversations_view")), "{name}: conversations stay unsaid");
         let query: QueryBody = serde_json::from_value(raw["query"].clone()).unwrap();
         for now in ["2026-01-05T00:00:00Z", "2024-02-29T23:59:59Z"] {
             let resolved = resolve_relative_times(&query, utc(now)).unwrap();
-            assert_eq!(validate(View::Conversations, &resolved), vec![], "{name} at {now}");
-            assert_published_order_by(&resolved, name);
+            assert_eq!(validate(view, &resolved), vec![], "{name} at {now}");
+            assert_published_order_by(view, &resolved, name);
         }
         // The orderBy names a column the query produces.
-        let columns: Vec<String> =
-            result_columns(View::Conversations, &query).into_iter().map(|c| c.name).collect();
+        let columns: Vec<String> = result_columns(view, &query).into_iter().map(|c| c.name).collect();
         for entry in &query.order_by {
             assert!(columns.contains(&entry.field), "{name}: sorts by {} of {columns:?}", entry.field);
         }
@@ -409,7 +467,7 @@ fn the_shipped_preset_file_is_inside_the_published_rules_as_written() {
         // A name promising a top N would need a row limit the API does not have.
         assert!(!name.to_lowercase().starts_with("top "), "{name}");
     }
-    assert_eq!(sorted_by_count_id, 2, "the two presets sorted by a count sort by count_id");
+    assert_eq!(sorted_by_count_id, 5, "the five presets sorted by a count sort by count_id");
     // And loading them changes nothing.
     for preset in builtin_presets() {
         assert!(preset.grid_sort.is_empty(), "{}", preset.name);
@@ -474,7 +532,7 @@ fn an_old_presets_file_is_migrated_on_load_and_rewritten_once() {
     );
     for preset in store.list().into_iter().filter(|p| !p.builtin) {
         assert_eq!(validate(View::Conversations, &preset.query), vec![], "{}", preset.name);
-        assert_published_order_by(&preset.query, &preset.name);
+        assert_published_order_by(View::Conversations, &preset.query, &preset.name);
     }
 
     // The file now holds the migrated presets (written atomically: nothing else in the dir).
@@ -497,6 +555,88 @@ fn an_old_presets_file_is_migrated_on_load_and_rewritten_once() {
     assert_eq!(again.find_by_name("Sources").unwrap().grid_sort.len(), 2);
     let after: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
     assert_eq!(after, on_disk);
+}
+
+fn feedback_per_week() -> QueryBody {
+    serde_json::from_value(json!({
+        "select": [{"type": "time", "timeUnit": "week", "field": "createdAt"},
+                   {"type": "aggregation", "aggregation": "count", "field": "id"}],
+        "groupBy": [{"field": "reasons", "path": ["label"]}],
+        "orderBy": [{"field": "createdAt_week", "direction": "asc"}]
+    }))
+    .unwrap()
+}
+
+/// A preset's view survives saving, reloading, duplicating, exporting and importing; an old
+/// file (no `view`) loads as conversations and is not rewritten; and migration judges a
+/// preset's sort keys by its own view.
+#[test]
+fn presets_carry_their_view_and_old_files_mean_conversations() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(PRESETS_FILE_NAME);
+    let old = json!({"schemaVersion": 1, "presets": [
+        {"id": "old", "name": "Old weekly", "query": {"select": [{"type": "field", "field": "firstMessageTime"}],
+            "orderBy": [{"field": "firstMessageTime", "direction": "desc"}]},
+         "createdAt": "2026-01-05T10:00:00Z", "updatedAt": "2026-01-05T10:00:00Z"},
+        // A feedback preset whose sort keys are published for feedback (not conversations):
+        // nothing to migrate.
+        {"id": "fb", "name": "Reasons", "view": "feedback_view", "query": feedback_per_week(),
+         "createdAt": "2026-01-05T10:00:00Z", "updatedAt": "2026-01-05T10:00:00Z"}
+    ]});
+    let old_text = serde_json::to_vec_pretty(&old).unwrap();
+    std::fs::write(&path, &old_text).unwrap();
+    let (mut store, report) = PresetStore::open(dir.path());
+    assert_eq!(report.message(), None, "nothing migrated: each preset is judged on its view");
+    assert_eq!(std::fs::read(&path).unwrap(), old_text, "an old file is not rewritten by loading");
+    assert_eq!(store.find_by_name("Old weekly").unwrap().view, View::Conversations);
+    let reasons = store.find_by_name("Reasons").unwrap().clone();
+    assert_eq!(reasons.view, View::Feedback);
+    assert_eq!(reasons.query, feedback_per_week());
+    assert!(reasons.grid_sort.is_empty());
+
+    // Saving and overwriting record the view.
+    let threads = store.save_new("Threads", None, View::SemanticThreads, QueryBody::default()).unwrap();
+    let copy = store.duplicate(&reasons.id).unwrap();
+    let old_id = store.find_by_name("Old weekly").unwrap().id.clone();
+    store.update_query(&old_id, View::Events, QueryBody::default()).unwrap();
+    let (reloaded, _) = PresetStore::open(dir.path());
+    assert_eq!(reloaded.get(&threads).unwrap().view, View::SemanticThreads);
+    assert_eq!(reloaded.get(&copy).unwrap().view, View::Feedback);
+    assert_eq!(reloaded.get(&old_id).unwrap().view, View::Events);
+    let on_disk: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    let stored_view = |id: &str| {
+        on_disk["presets"].as_array().unwrap().iter().find(|p| p["id"] == json!(id)).unwrap()["view"].clone()
+    };
+    assert_eq!(stored_view(&threads), json!("semantic_threads_view"));
+    assert_eq!(stored_view("fb"), json!("feedback_view"));
+
+    // Export and import keep it; the same query on another view is another preset.
+    let shared = dir.path().join("shared.json");
+    reloaded.export_to(&shared, std::slice::from_ref(&copy)).unwrap();
+    let other = tempfile::tempdir().unwrap();
+    let (mut elsewhere, _) = PresetStore::open(other.path());
+    elsewhere.save_new("Reasons (copy)", None, View::Conversations, feedback_per_week()).unwrap();
+    let report = elsewhere.import_from(&shared).unwrap();
+    assert_eq!(report.added, ["Reasons (copy) (2)"], "same name and query, another view");
+    assert_eq!(elsewhere.find_by_name("Reasons (copy) (2)").unwrap().view, View::Feedback);
+    assert_eq!(elsewhere.find_by_name("Reasons (copy)").unwrap().view, View::Conversations);
+    assert_eq!(elsewhere.import_from(&shared).unwrap().already_present, ["Reasons (copy)"]);
+
+    // The same sort keys on a conversations preset are another view's fields: moved to the grid.
+    let misfiled = json!({"schemaVersion": 1, "presets": [{"id": "x", "name": "Misfiled", "query": feedback_per_week()}]});
+    let third = tempfile::tempdir().unwrap();
+    std::fs::write(third.path().join(PRESETS_FILE_NAME), misfiled.to_string()).unwrap();
+    let (store, report) = PresetStore::open(third.path());
+    assert!(report.message().unwrap().contains("sort by createdAt_week now happens in the grid"));
+    assert_eq!(store.find_by_name("Misfiled").unwrap().grid_sort.len(), 1);
+    // The built-in presets of other views are found by name and carry their view.
+    let found = inkeep_explorer::presets::find_preset(None, "question sentiment per week").unwrap();
+    assert_eq!(found.view, View::SemanticThreads);
+    let by_id = inkeep_explorer::presets::find_preset(None, "knowledge-gaps-by-category").unwrap();
+    assert_eq!(
+        (by_id.view, by_id.name.as_str()),
+        (View::SemanticThreads, "Knowledge gaps by category (last 30 days)")
+    );
 }
 
 #[test]

@@ -154,6 +154,9 @@ fn a_recent_run_from_an_earlier_session_is_restored_with_one_click() {
         .find(|label| label.starts_with("Restore “"))
         .expect("the run is listed on the start page");
     assert!(restore.contains("just now") || restore.contains("min ago"), "{restore}");
+    // Below the preset cards (one row per few presets of every view): scrolled to, as a user would.
+    harness.get_by_label(&restore).scroll_to_me();
+    harness.run_ok();
     click(&mut harness, &restore);
     assert_eq!(draft_body(app(&harness)), preset.query, "the run's query is in the builder");
     assert!(matches!(app(&harness).active().run, RunState::NotRequested), "restoring does not run");

@@ -157,6 +157,8 @@ pub fn plan_export(
 /// credentials), when it ran, the server's request id and the rows matching. Never the key.
 pub fn export_meta(outcome: &RunOutcome) -> ExportMeta {
     ExportMeta {
+        // The run does not carry its view yet (the window's tabs learn views separately).
+        view: crate::api::view::View::Conversations,
         body: outcome.body.clone(),
         server_url: redact_url(&outcome.server_url),
         run_at: outcome.run_at,

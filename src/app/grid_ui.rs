@@ -23,12 +23,18 @@
 //!   server)` or `Order from the server: count ⬇`.
 //! - The search box is labelled `Search`; the count line reads `N of M rows` (`3 of 20 rows`),
 //!   with thousands separators.
-//! - Cells are labels with the displayed text; a null cell reads `null`.
+//! - Cells are labels with the displayed text (`data::display::cell_shown`: booleans `✔` / `✖`,
+//!   JSON arrays as lists such as `Incorrect · Outdated docs`); a null cell reads `null`.
+//! - Hovering a cell whose text is not the whole value (cut, rounded, a summarised JSON array,
+//!   several lines, or elided by the column's width) shows the whole value, JSON
+//!   pretty-printed; a boolean's hover reads `true` / `false`.
+//! - A click on a row number, Enter on a selection, a double click on a cell or the menu's
+//!   `Show row details` opens the row detail panel (`row_detail_ui`) at the grid's right;
+//!   once open it follows the clicked row. Escape closes it (and clears the selection).
 //! - The column menu is the `Columns` button, with one checkbox per column, named after it.
 //! - The banner reads `Showing N of T rows`, with the buttons `Load all rows` and
 //!   `Export all rows`.
 
-use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
@@ -39,19 +45,13 @@ use serde::{Deserialize, Serialize};
 use crate::app::chart_ui::long_bucket_label;
 use crate::app::format::thousands;
 use crate::app::grid_view_cache::{ViewCache, ViewRequest};
+use crate::app::row_detail_ui::{RowDetail, RowDetailAction, row_detail_ui};
 use crate::data::copy::{column_to_tsv, row_to_json, to_tsv};
-use crate::data::display::{
-    bucket_unit, cell_copy_text, group_thousands, timestamp_display, timestamp_hover,
-};
-use crate::data::table::write_float;
+use crate::data::display::{bucket_unit, cell_copy_text, cell_hover_value, cell_shown, timestamp_hover};
 use crate::data::{CellRef, ResultTable, SortKey, TableView};
 
 /// Opacity of the grid while a newer run is pending (the previous result stays readable).
 pub const STALE_OPACITY: f32 = 0.5;
-
-/// Displayed text longer than this (in characters) is cut before layout; the full value shows
-/// on hover. Laying out a 100 kB JSON cell every frame only to elide it would cost frames.
-const MAX_CELL_CHARS: usize = 200;
 
 /// Tooltips show at most this many characters of a value.
 const MAX_TOOLTIP_CHARS: usize = 4_000;
@@ -174,6 +174,9 @@ pub struct GridState {
     /// sort by); the owner moves it into [`GridState::sort`] when the result arrives.
     #[serde(skip)]
     pub pending_sort: Option<Vec<GridSortKey>>,
+    /// The row detail panel: which table row it shows (none: closed).
+    #[serde(skip)]
+    pub detail: RowDetail,
     #[serde(skip)]
     cache: GridCache,
 }
@@ -189,6 +192,7 @@ impl Clone for GridState {
             selection: self.selection,
             server_order: self.server_order.clone(),
             pending_sort: self.pending_sort.clone(),
+            detail: RowDetail::default(),
             cache: GridCache::default(),
         }
     }
@@ -230,6 +234,15 @@ impl GridState {
         let (rows, cols) = self.selection_bounds(&visible)?;
         let view_rows = self.view().get(rows.0..=rows.1)?;
         Some(to_tsv(table, view_rows, &cols, with_header))
+    }
+
+    /// The table row of the selection's focus (its last clicked end).
+    fn selection_focus_row(&self) -> Option<u32> {
+        let view_row = match self.selection? {
+            GridSelection::Cells { focus, .. } => focus.view_row,
+            GridSelection::Rows { focus, .. } => focus,
+        };
+        self.view().get(view_row).copied()
     }
 
     /// The view-row range and table columns of the selection.
@@ -409,6 +422,7 @@ fn grid_contents_ui(
     let mut actions = Vec::new();
     if state.cache.sync_table(table) {
         state.selection = None;
+        state.detail.close();
     }
     if state.cache.views.poll() {
         state.selection = None;
@@ -449,8 +463,23 @@ fn grid_contents_ui(
         return actions;
     }
     ui.separator();
+    for action in row_detail_ui(ui, table, &mut state.detail) {
+        match action {
+            RowDetailAction::Copy(text) => copy_text(ui, text, &mut actions),
+            RowDetailAction::CopyRowAsJson => {
+                if let Some(row) = state.detail.row() {
+                    copy_text(ui, row_json(table, row as usize), &mut actions);
+                }
+            }
+        }
+    }
     table_ui(ui, table, state, &visible, &mut actions);
     actions
+}
+
+/// Row `row` as pretty-printed JSON, for "Copy row as JSON".
+fn row_json(table: &ResultTable, row: usize) -> String {
+    serde_json::to_string_pretty(&row_to_json(table, row)).unwrap_or_default()
 }
 
 fn truncation_banner(ui: &mut Ui, table: &ResultTable, meta: &GridMeta, actions: &mut Vec<GridAction>) {
@@ -568,11 +597,25 @@ fn columns_menu(ui: &mut Ui, table: &ResultTable, state: &mut GridState) {
     });
 }
 
-/// Ctrl+C copies the selection; Escape clears it. Both only when no text field has the
+/// Ctrl+C copies the selection; Enter shows the selection's row in the row detail panel;
+/// Escape clears the selection and closes the panel. All only when no text field has the
 /// keyboard (a focused text field copies its own selection).
 fn keyboard(ui: &mut Ui, table: &ResultTable, state: &mut GridState, actions: &mut Vec<GridAction>) {
-    if ui.ctx().egui_wants_keyboard_input() || state.selection.is_none() {
+    if ui.ctx().egui_wants_keyboard_input() {
         return;
+    }
+    if state.selection.is_none() {
+        if state.detail.row().is_some()
+            && ui.input_mut(|input| input.consume_key(Modifiers::NONE, Key::Escape))
+        {
+            state.detail.close();
+        }
+        return;
+    }
+    if ui.input_mut(|input| input.consume_key(Modifiers::NONE, Key::Enter))
+        && let Some(row) = state.selection_focus_row()
+    {
+        state.detail.open(table, row);
     }
     let copy = ui.input_mut(|input| {
         let event = input.events.iter().any(|event| matches!(event, Event::Copy));
@@ -583,6 +626,7 @@ fn keyboard(ui: &mut Ui, table: &ResultTable, state: &mut GridState, actions: &m
     }
     if ui.input_mut(|input| input.consume_key(Modifiers::NONE, Key::Escape)) {
         state.selection = None;
+        state.detail.close();
     }
 }
 
@@ -928,6 +972,8 @@ fn body_row(
             }
             _ => GridSelection::Rows { anchor: view_row, focus: view_row },
         });
+        // Selecting a row shows it in full.
+        state.detail.open(table, table_row as u32);
     }
     row_context_menu(&number, view, state, None, table_row, actions);
 
@@ -946,6 +992,12 @@ fn body_row(
                 }
                 _ => GridSelection::Cells { anchor: here, focus: here },
             });
+            // An open panel follows the row clicked; a double click opens it.
+            if response.double_clicked() {
+                state.detail.open(table, table_row as u32);
+            } else {
+                state.detail.follow(table, table_row as u32);
+            }
         } else if response.secondary_clicked() && !state.is_selected(view_row, Some(position), visible) {
             state.selection = Some(GridSelection::Cells { anchor: here, focus: here });
         }
@@ -972,6 +1024,11 @@ fn row_context_menu(
 ) {
     let table = view.table;
     response.context_menu(|ui| {
+        if ui.button("Show row details").clicked() {
+            state.detail.open(table, table_row as u32);
+            ui.close();
+        }
+        ui.separator();
         if let Some(col) = col
             && ui.button("Copy value").clicked()
         {
@@ -979,8 +1036,7 @@ fn row_context_menu(
             ui.close();
         }
         if ui.button("Copy row as JSON").clicked() {
-            let json = serde_json::to_string_pretty(&row_to_json(table, table_row)).unwrap_or_default();
-            copy_text(ui, json, actions);
+            copy_text(ui, row_json(table, table_row), actions);
             ui.close();
         }
         if let Some(col) = col
@@ -1007,41 +1063,9 @@ fn row_context_menu(
     });
 }
 
-/// How one cell reads.
-struct CellText<'a> {
-    text: Cow<'a, str>,
-    /// Numbers: right-aligned.
-    numeric: bool,
-    null: bool,
-}
-
-fn cell_text(table: &ResultTable, row: usize, col: usize) -> CellText<'_> {
-    let plain = |text: Cow<'static, str>| CellText { text, numeric: false, null: false };
-    match table.cell(row, col) {
-        CellRef::Null => CellText { text: Cow::Borrowed("null"), numeric: false, null: true },
-        CellRef::Int(value) => {
-            CellText { text: Cow::Owned(group_thousands(&value.to_string())), numeric: true, null: false }
-        }
-        CellRef::Float(value) => {
-            CellText { text: Cow::Owned(float_display(value).0), numeric: true, null: false }
-        }
-        // UTC, as the server buckets: a bucket reads as itself (`2026-06-08`), never shifted
-        // into the machine's zone (see `data::display`).
-        CellRef::Timestamp(millis) => CellText {
-            text: Cow::Owned(timestamp_display(table.column(col).and_then(bucket_unit), millis)),
-            numeric: false,
-            null: false,
-        },
-        CellRef::Bool(value) => plain(Cow::Borrowed(if value { "true" } else { "false" })),
-        CellRef::Text(text) | CellRef::Json(text) => {
-            CellText { text: single_line(text, MAX_CELL_CHARS).0, numeric: false, null: false }
-        }
-    }
-}
-
 fn cell_ui(ui: &mut Ui, table: &ResultTable, row: usize, col: usize) {
-    let cell = cell_text(table, row, col);
-    let text = if cell.null { RichText::new(cell.text).weak().italics() } else { RichText::new(cell.text) };
+    let cell = cell_shown(table, row, col);
+    let text = if cell.null { RichText::new("null").weak().italics() } else { RichText::new(cell.text) };
     let label = Label::new(text).selectable(false).truncate().show_tooltip_when_elided(false);
     if cell.numeric {
         ui.with_layout(Layout::right_to_left(Align::Center), |ui| ui.add(label));
@@ -1050,96 +1074,32 @@ fn cell_ui(ui: &mut Ui, table: &ResultTable, row: usize, col: usize) {
     }
 }
 
-/// The full value on hover when the cell shows less than all of it: a bucket's span and raw
-/// value, an instant's RFC 3339 form and local time, the exact digits of a rounded float, the whole of a long or elided text.
+/// The hover of a cell: a bucket's span and raw value, an instant's RFC 3339 form and local
+/// time, a boolean's `true` / `false`, and the whole value when the cell shows less than all of
+/// it (a rounded float, a cut or multi-line text, a summarised JSON array, or a text elided by
+/// the column's width), JSON pretty-printed.
 fn cell_tooltip(response: &egui::Response, table: &ResultTable, row: usize, col: usize, font: &egui::FontId) {
     if !response.hovered() {
         return;
     }
-    let value = table.cell(row, col);
-    let tooltip = match value {
-        CellRef::Null | CellRef::Int(_) | CellRef::Bool(_) => None,
+    let tooltip = match table.cell(row, col) {
+        CellRef::Null | CellRef::Int(_) => None,
+        CellRef::Bool(value) => Some(if value { "true".to_string() } else { "false".to_string() }),
         CellRef::Timestamp(millis) => Some(match table.column(col).and_then(bucket_unit) {
             Some(unit) => format!("{}\n{}", long_bucket_label(unit, millis), table.cell_text(row, col)),
             None => timestamp_hover(millis),
         }),
-        CellRef::Float(v) => {
-            let (_, rounded) = float_display(v);
-            rounded.then(|| table.cell_text(row, col).into_owned())
-        }
-        CellRef::Text(text) | CellRef::Json(text) => {
-            let (shown, cut) = single_line(text, MAX_CELL_CHARS);
-            let elided = cut
+        CellRef::Float(_) | CellRef::Text(_) | CellRef::Json(_) => {
+            let shown = cell_shown(table, row, col);
+            let elided = shown.partial
                 || response.ctx.fonts_mut(|fonts| {
-                    fonts.layout_no_wrap(shown.into_owned(), font.clone(), Color32::WHITE).size().x
+                    fonts.layout_no_wrap(shown.text.into_owned(), font.clone(), Color32::WHITE).size().x
                 }) > response.rect.width() - 2.0;
-            elided.then(|| {
-                let (full, cut) = cut_chars(text, MAX_TOOLTIP_CHARS);
-                if cut { format!("{full}…") } else { full.to_string() }
-            })
+            elided.then(|| cell_hover_value(table, row, col, MAX_TOOLTIP_CHARS))
         }
     };
     if let Some(tooltip) = tooltip {
         response.clone().on_hover_text(tooltip);
-    }
-}
-
-/// A float for reading: about seven significant digits (at least two decimals, at most six),
-/// trailing zeros dropped, thousands grouped; exponent form beyond 10¹⁵ or below 10⁻⁴.
-/// Returns the text and whether it rounds the value.
-pub fn float_display(value: f64) -> (String, bool) {
-    let mut exact = String::new();
-    write_float(value, &mut exact);
-    let magnitude = value.abs();
-    if !value.is_finite() || value == 0.0 {
-        return (exact, false);
-    }
-    if !(1e-4..1e15).contains(&magnitude) {
-        let text = format!("{value:.4e}");
-        let text = match text.split_once('e') {
-            Some((mantissa, exponent)) => {
-                let mantissa = mantissa.trim_end_matches('0').trim_end_matches('.');
-                format!("{mantissa}e{exponent}")
-            }
-            None => text,
-        };
-        let rounded = text != exact;
-        return (text, rounded);
-    }
-    let integer_digits = if magnitude >= 1.0 { magnitude.log10().floor() as i32 + 1 } else { 0 };
-    let decimals = (7 - integer_digits).clamp(2, 6) as usize;
-    let text = format!("{value:.decimals$}");
-    let text = text.trim_end_matches('0').trim_end_matches('.');
-    let text = if text == "-0" { "0" } else { text };
-    let rounded = text != exact;
-    (group_thousands(text), rounded)
-}
-
-/// The first `max_chars` characters of `text` on one line (line breaks and tabs as spaces),
-/// with `…` when cut. Borrows when nothing changes.
-fn single_line(text: &str, max_chars: usize) -> (Cow<'_, str>, bool) {
-    let (head, cut) = cut_chars(text, max_chars);
-    let needs_spaces = head.contains(['\n', '\r', '\t']);
-    if !cut && !needs_spaces {
-        return (Cow::Borrowed(head), false);
-    }
-    let mut line: String =
-        head.chars().map(|c| if matches!(c, '\n' | '\r' | '\t') { ' ' } else { c }).collect();
-    if cut {
-        line.push('…');
-    }
-    (Cow::Owned(line), cut)
-}
-
-/// `text` up to `max_chars` characters, and whether that cut anything.
-fn cut_chars(text: &str, max_chars: usize) -> (&str, bool) {
-    // Byte length bounds the character count: short texts skip the scan.
-    if text.len() <= max_chars {
-        return (text, false);
-    }
-    match text.char_indices().nth(max_chars) {
-        Some((end, _)) => (text.get(..end).unwrap_or(text), true),
-        None => (text, false),
     }
 }
 
@@ -1154,7 +1114,7 @@ fn content_widths(ui: &Ui, table: &ResultTable) -> Vec<f32> {
             let mut longest = header;
             let mut longest_chars = longest.chars().count();
             for row in 0..sample_rows {
-                let cell = cell_text(table, row, col);
+                let cell = cell_shown(table, row, col);
                 let chars = cell.text.chars().count();
                 if chars > longest_chars {
                     longest_chars = chars;
@@ -1172,25 +1132,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn floats_read_with_sensible_precision() {
-        assert_eq!(float_display(0.1 + 0.2), ("0.3".to_string(), true));
-        assert_eq!(float_display(2.5), ("2.5".to_string(), false));
-        assert_eq!(float_display(3.0), ("3".to_string(), false));
-        assert_eq!(float_display(std::f64::consts::PI), ("3.141593".to_string(), true));
-        assert_eq!(float_display(1234567.891234), ("1,234,567.89".to_string(), true));
-        assert_eq!(float_display(-1234.5), ("-1,234.5".to_string(), false));
-        assert_eq!(float_display(0.000123), ("0.000123".to_string(), false));
-        assert_eq!(float_display(1.5e-7), ("1.5e-7".to_string(), false));
-        assert_eq!(float_display(1.23456789e20), ("1.2346e20".to_string(), true));
-        assert_eq!(float_display(-0.0000001), ("-1e-7".to_string(), false));
-    }
-
-    #[test]
-    fn long_text_is_cut_to_one_line() {
-        assert_eq!(single_line("short", 10), (Cow::Borrowed("short"), false));
-        assert_eq!(single_line("a\tb\nc", 10).0, "a b c");
-        let (text, cut) = single_line("ééééé", 3);
-        assert_eq!((text.as_ref(), cut), ("ééé…", true));
+    fn the_boolean_marks_have_glyphs_in_the_fonts_the_window_uses() {
+        let ctx = egui::Context::default();
+        // Fonts are loaded by the first pass.
+        let mut output = ctx.run_ui(Default::default(), |_| {});
+        output.textures_delta.clear();
+        let font = egui::FontId::proportional(14.0);
+        for mark in [crate::data::display::TRUE_MARK, crate::data::display::FALSE_MARK, "·", "…"] {
+            for c in mark.chars() {
+                assert!(ctx.fonts_mut(|fonts| fonts.has_glyph(&font, c)), "no glyph for {c:?}");
+            }
+        }
     }
 
     #[test]

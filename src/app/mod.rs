@@ -36,6 +36,7 @@ pub mod presets_ui;
 pub mod query_form;
 pub mod raw_json;
 pub mod response_ui;
+pub mod row_detail_ui;
 pub mod save_dialog;
 pub mod save_model;
 pub mod settings_model;

@@ -2,7 +2,9 @@
 //! ignoring case.
 //!
 //! Cells are matched on their raw text form (as copied: `1234`, `2026-01-05T10:00:00.123Z`,
-//! compact JSON); nulls never match. The work is column by column over a range of
+//! compact JSON, so `Incorrect` finds the feedback whose reasons the grid lists as
+//! `Incorrect · Outdated docs`); booleans also on the marks the grid shows (`✔` or `✓` finds
+//! `true`, `✖`, `✗` or `✘` finds `false`); nulls never match. The work is column by column over a range of
 //! table rows: plain text columns are scanned as one buffer with `memchr` on the
 //! rarest byte of the needle, dictionary columns test each distinct value once.
 //! A [`SearchCursor`] does a chunk of rows per [`step`](SearchCursor::step), so the
@@ -13,6 +15,7 @@
 //! needle is ASCII (the common case) it is matched byte-wise with ASCII case
 //! folding and never allocates.
 
+use super::display::{FALSE_SEARCH_MARKS, TRUE_SEARCH_MARKS};
 use super::storage::{Bitmap, StrBuf, TextColumn};
 use super::table::{Column, ColumnData, ResultTable, TimestampText, write_float};
 use super::time;
@@ -155,7 +158,10 @@ impl SearchCursor {
                 }
             }
             ColumnData::Bool(values) => {
-                let (in_true, in_false) = (needle.is_in("true"), needle.is_in("false"));
+                // Booleans match their raw text and the marks the grid shows (✔ / ✖, or ✓ / ✗ / ✘).
+                let in_true = needle.is_in("true") || TRUE_SEARCH_MARKS.iter().any(|mark| needle.is_in(mark));
+                let in_false =
+                    needle.is_in("false") || FALSE_SEARCH_MARKS.iter().any(|mark| needle.is_in(mark));
                 for row in start..end {
                     if !column.is_null(row) && if values.get(row) { in_true } else { in_false } {
                         matched.set(row, true);

@@ -414,6 +414,26 @@ fn search_is_case_insensitive_over_chosen_columns_only() {
 }
 
 #[test]
+fn booleans_search_by_text_or_mark_and_sort_false_first() {
+    let table = single_column("properties.x", json!([true, false, null, true]));
+    assert_eq!(table.column(0).unwrap().column_type(), ColumnType::Bool);
+    let base = table.all_rows();
+    for needle in ["true", "TRU", "✔", "✓"] {
+        assert_eq!(search_view(&table, &base, &[0], needle), [0, 3], "{needle}");
+    }
+    for needle in ["false", "als", "✖", "✗", "✘"] {
+        assert_eq!(search_view(&table, &base, &[0], needle), [1], "{needle}");
+    }
+    // "e" is in both words; nulls match nothing.
+    assert_eq!(search_view(&table, &base, &[0], "e"), [0, 1, 3]);
+    assert_eq!(search_view(&table, &base, &[0], "null"), Vec::<u32>::new());
+    assert_eq!(sort_view(&table, &[SortKey::ascending(0)]), [1, 0, 3, 2]);
+    let shown: Vec<String> =
+        (0..4).map(|row| super::display::cell_display(&table, row, 0).into_owned()).collect();
+    assert_eq!(shown, ["✔", "✖", "", "✔"]);
+}
+
+#[test]
 fn search_handles_unicode_and_row_boundaries() {
     let values: Vec<Value> = (0..600)
         .map(|i| match i {

@@ -217,11 +217,14 @@ fn create_store_indexes(conn: &Connection) -> Result<(), StoreError> {
     conn.execute_batch(&batch).map_err(db("creating the bucket indexes"))
 }
 
+/// Property keys without a filter, by field and the views looked in.
+type KeysCache = HashMap<(Field, Vec<View>), Vec<String>>;
+
 /// The embedded Analytics API's data: `Send + Sync`, cheap to share in an `Arc`.
 pub struct DemoStore {
     pool: Pool,
     /// Property keys without a filter, per field and views: the data never changes once loaded.
-    keys_cache: Mutex<HashMap<(Field, Vec<View>), Vec<String>>>,
+    keys_cache: Mutex<KeysCache>,
 }
 
 impl std::fmt::Debug for DemoStore {
@@ -315,6 +318,12 @@ impl DemoStore {
             source: err.error,
         })?;
         Ok(())
+    }
+
+    /// A store over a fresh in-memory database holding only `tables` of the dataset (the
+    /// server loads the conversations first, then the other views into a second store).
+    pub fn open_tables(params: &DatasetParams, tables: dataset::Tables) -> Result<DemoStore, StoreError> {
+        DemoStore::from_setup(|conn| dataset::populate_tables(conn, params, tables))
     }
 
     /// A store over a fresh in-memory database that `setup` fills (tests create the table
@@ -486,12 +495,26 @@ impl DemoStore {
         filter: Option<&Filter>,
         limit: usize,
     ) -> Result<Vec<String>, StoreError> {
+        let counted = self.property_value_counts(field, key, views, filter, Some(limit))?;
+        Ok(counted.into_iter().map(|(value, _)| value).collect())
+    }
+
+    /// [`DemoStore::property_values`] with how many rows hold each value, at most `limit`
+    /// (all when `None`), so that the lists of two stores can be merged.
+    pub fn property_value_counts(
+        &self,
+        field: Field,
+        key: &str,
+        views: &[View],
+        filter: Option<&Filter>,
+        limit: Option<usize>,
+    ) -> Result<Vec<(String, u64)>, StoreError> {
         let column = json_column(field)?;
         let views = property_views(views, filter);
         if views.is_empty() {
             return Ok(Vec::new());
         }
-        let mut params = vec![rusqlite::types::Value::Text(sql::json_path(&[key.to_string()]))];
+        let mut params = vec![rusqlite::types::Value::Text(sql::json_object_key_path(key))];
         let x = format!("t.\"{column}\"");
         let mut selects = Vec::new();
         for view in &views {
@@ -506,7 +529,8 @@ impl DemoStore {
             }
             selects.push(select);
         }
-        params.push(rusqlite::types::Value::Integer(i64::try_from(limit).unwrap_or(i64::MAX)));
+        let limit = limit.map_or(-1, |limit| i64::try_from(limit).unwrap_or(i64::MAX));
+        params.push(rusqlite::types::Value::Integer(limit));
         let sql = format!(
             "SELECT v, count(*) AS n FROM ({}) GROUP BY v ORDER BY n DESC, v ASC LIMIT ?{}",
             selects.join(" UNION ALL "),
@@ -517,22 +541,24 @@ impl DemoStore {
             return Err(lost_connection());
         };
         let mut stmt = conn.prepare_cached(&sql).map_err(db("preparing the property values"))?;
-        stmt.query_map(params_from_iter(params.iter()), |row| row.get::<_, String>(0))
-            .and_then(|rows| rows.collect::<rusqlite::Result<Vec<String>>>())
-            .map_err(db("reading the property values"))
+        stmt.query_map(params_from_iter(params.iter()), |row| {
+            Ok((row.get::<_, String>(0)?, u64::try_from(row.get::<_, i64>(1)?).unwrap_or(0)))
+        })
+        .and_then(|rows| rows.collect::<rusqlite::Result<Vec<(String, u64)>>>())
+        .map_err(db("reading the property values"))
     }
 
-    fn lock_keys_cache(&self) -> MutexGuard<'_, HashMap<(Field, Vec<View>), Vec<String>>> {
+    fn lock_keys_cache(&self) -> MutexGuard<'_, KeysCache> {
         self.keys_cache.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
-/// The views a property request looks in: the ones asked for (all four when none), in
-/// their usual order, without repeats, and without those lacking a field `filter` names.
+/// The views a property request looks in: the ones asked for, in their usual order,
+/// without repeats, and without those lacking a field `filter` names.
 fn property_views(views: &[View], filter: Option<&Filter>) -> Vec<View> {
     View::ALL
         .into_iter()
-        .filter(|view| views.is_empty() || views.contains(view))
+        .filter(|view| views.contains(view))
         .filter(|view| filter.is_none_or(|filter| foreign_filter_problems(*view, filter).is_empty()))
         .collect()
 }
@@ -1367,6 +1393,26 @@ mod tests {
         // No temporary files left beside it.
         let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
         assert_eq!(names, vec![std::ffi::OsString::from("demo.sqlite")]);
+    }
+
+    #[test]
+    fn the_two_stages_hold_together_what_one_load_holds() {
+        let params = small_params(11);
+        let all = DemoStore::open(&params, None).unwrap();
+        let conversations = DemoStore::open_tables(&params, dataset::Tables::Conversations).unwrap();
+        let activity = DemoStore::open_tables(&params, dataset::Tables::Activity).unwrap();
+        let total =
+            |store: &DemoStore, view: View| store.query(view, &QueryBody::default(), 1).unwrap().total;
+        assert_eq!(total(&conversations, View::Conversations), params.rows);
+        assert_eq!(total(&activity, View::Conversations), 0);
+        for view in [View::Events, View::Feedback, View::SemanticThreads] {
+            assert!(total(&all, view) > 0, "{view}");
+            assert_eq!(total(&activity, view), total(&all, view), "{view}");
+            assert_eq!(total(&conversations, view), 0, "{view}");
+        }
+        let first_rows =
+            |store: &DemoStore| store.query(View::SemanticThreads, &QueryBody::default(), 50).unwrap().rows;
+        assert_eq!(first_rows(&activity), first_rows(&all), "the same rows, not just as many");
     }
 
     #[test]

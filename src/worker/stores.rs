@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, mpsc};
 
 use crate::api::query::QueryBody;
+use crate::api::view::View;
 use crate::history::{HistoryEntry, HistoryStore};
 use crate::presets::{ImportReport, PresetStore};
 
@@ -195,7 +196,9 @@ fn apply_preset_op(store: &mut PresetStore, op: PresetOp) -> Result<String, Stri
     match op {
         PresetOp::SaveNew { name, description, query } => {
             let description = Some(description.as_str()).filter(|d| !d.trim().is_empty());
-            let id = store.save_new(&name, description, query).map_err(|err| err.to_string())?;
+            let id = store
+                .save_new(&name, description, View::Conversations, query)
+                .map_err(|err| err.to_string())?;
             Ok(format!("Saved the preset “{}”.", name_of(store, &id)))
         }
         PresetOp::Edit { id, name, description } => {
@@ -210,7 +213,7 @@ fn apply_preset_op(store: &mut PresetStore, op: PresetOp) -> Result<String, Stri
             })
         }
         PresetOp::UpdateQuery { id, query } => {
-            store.update_query(&id, query).map_err(|err| err.to_string())?;
+            store.update_query(&id, View::Conversations, query).map_err(|err| err.to_string())?;
             Ok(format!("“{}” now holds the current query.", name_of(store, &id)))
         }
         PresetOp::Duplicate { id } => {

@@ -339,3 +339,4 @@ mod properties;
 mod sanity;
 mod selections;
 mod serve;
+mod views;

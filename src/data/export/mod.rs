@@ -24,8 +24,8 @@
 //!   `yyyy-mm` for months, `yyyy-mm-dd hh:mm` for hours), a bold frozen header row,
 //!   an autofilter and column widths from a sample of the content. Past Excel's
 //!   1,048,576 rows a sheet the rows continue on further sheets ("Result",
-//!   "Result (2)", …), each with its header. A last sheet, "Query", records the request
-//!   body, the server, the time of the run, the `requestId` and the rows exported
+//!   "Result (2)", …), each with its header. A last sheet, "Query", records the query
+//!   view, the request body, the server, the time of the run, the `requestId` and the rows exported
 //!   against the total — never the API key.
 //!
 //! [`export_view`] writes through [`AtomicWriter`](crate::atomic_file::AtomicWriter): the
@@ -68,6 +68,7 @@ use rust_xlsxwriter::XlsxError;
 use serde::{Deserialize, Serialize};
 
 use crate::api::query::QueryBody;
+use crate::api::view::View;
 
 use super::parse::TableError;
 use super::table::Column;
@@ -165,6 +166,8 @@ impl Default for ExportOptions {
 /// sidecar). Holds no secret: there is no place for the key.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ExportMeta {
+    /// The view the query ran on.
+    pub view: View,
     /// The request body as sent (relative times already resolved).
     pub body: QueryBody,
     /// The server the query ran against.
@@ -204,6 +207,9 @@ pub struct ExportSidecar {
     /// (see [`excess_rows_warning`]).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub warning: Option<String>,
+    /// The view the query ran on (its wire name, `feedback_view`); a sidecar from before
+    /// the other views has none and was a conversations query.
+    pub view: View,
     /// The request body.
     pub query: QueryBody,
 }
@@ -221,6 +227,7 @@ impl Default for ExportSidecar {
             total: None,
             times_are_utc: true,
             warning: None,
+            view: View::Conversations,
             query: QueryBody::default(),
         }
     }
@@ -445,6 +452,7 @@ fn sidecar_for(path: &Path, format: ExportFormat, meta: &ExportMeta, rows_export
         total: meta.total,
         times_are_utc: true,
         warning: excess_rows_warning(rows_exported, meta.total),
+        view: meta.view,
         query: meta.body.clone(),
     }
 }

@@ -232,6 +232,8 @@ fn write_query_sheet(
     };
     let at = label(sheet, "Exported by")?;
     sheet.write_string(at, 1, exported_by())?;
+    let at = label(sheet, "View")?;
+    sheet.write_string(at, 1, meta.view.as_str())?;
     let at = label(sheet, "Server")?;
     sheet.write_string(at, 1, redact_url(&meta.server_url))?;
     let at = label(sheet, "Run at (UTC)")?;

@@ -5,6 +5,15 @@
 //! (messages, threads, feedback, events), seeded from the dataset seed, a salt per concern
 //! and the conversation's index; so the conversations stay exactly what they were without
 //! activity, and the activity of one conversation never depends on another's.
+//!
+//! Times follow the conversation's messages, not the dataset's span: a conversation late on
+//! `end_date` can have threads, feedback and events after
+//! [`DatasetParams::end_time_exclusive`] (up to a few hours for a long one), and its
+//! `chat_opened` and search events come up to 30 s before its first message.
+//!
+//! Cost: at 100 000 conversations the four tables hold ≈880 000 rows and ≈480 MB (44 MB
+//! for the conversations alone), and `populate` takes ≈18× as long as it did for the
+//! conversations alone; the volume, not the per-row work, dominates.
 
 use super::events::{EventInputs, make_events};
 use super::feedback::give_feedback;

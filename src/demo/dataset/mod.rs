@@ -64,7 +64,7 @@ pub use activity::{Activity, WithActivity, activity, generate_with_activity};
 pub use events::Event;
 pub use feedback::Feedback;
 use random::{Rng, mix64};
-pub use sqlite::{create_indexes, create_schema, matches_params, populate};
+pub use sqlite::{Tables, create_indexes, create_schema, matches_params, populate, populate_tables};
 pub use sqlite_views::EPOCH_COLUMNS;
 pub use threads::SemanticThread;
 

@@ -6,8 +6,8 @@ use std::sync::mpsc;
 
 use rusqlite::{Connection, Transaction, params};
 
-use super::sqlite_views::{INDEXES_SQL, PreparedRow, RowInserter, SCHEMA_SQL, prepare_rows};
-use super::{DatasetParams, GENERATOR_VERSION, generate_with_activity};
+use super::sqlite_views::{INDEXES_SQL, PreparedRow, RowInserter, SCHEMA_SQL, Table, prepare_rows};
+use super::{Activity, Conversation, DatasetParams, GENERATOR_VERSION, generate, generate_with_activity};
 
 /// Creates the `conversations`, `events`, `feedback`, `semantic_threads` and `demo_meta`
 /// tables (without the secondary indexes, which [`populate`] builds after the bulk insert).
@@ -59,6 +59,27 @@ pub fn create_indexes(conn: &Connection) -> rusqlite::Result<()> {
 /// what makes it fast and is safe only because the data can always be generated again: if
 /// this fails, or the process dies during it, discard the database file rather than reuse it.
 pub fn populate(conn: &mut Connection, params: &DatasetParams) -> rusqlite::Result<()> {
+    populate_tables(conn, params, Tables::All)
+}
+
+/// Which tables a load fills (every table is created; the others stay empty).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tables {
+    /// All four views.
+    All,
+    /// The conversations alone: about a twentieth of the work, so the embedded API can
+    /// answer conversations while the other views are still loading.
+    Conversations,
+    /// Events, feedback and semantic threads, without the conversations.
+    Activity,
+}
+
+/// [`populate`] restricted to some of the tables.
+pub fn populate_tables(
+    conn: &mut Connection,
+    params: &DatasetParams,
+    tables: Tables,
+) -> rusqlite::Result<()> {
     let journal_mode: String = conn.pragma_query_value(None, "journal_mode", |row| row.get(0))?;
     let synchronous: i64 = conn.pragma_query_value(None, "synchronous", |row| row.get(0))?;
     let cache_size: i64 = conn.pragma_query_value(None, "cache_size", |row| row.get(0))?;
@@ -69,7 +90,7 @@ pub fn populate(conn: &mut Connection, params: &DatasetParams) -> rusqlite::Resu
     // The index builds sort in cache-sized runs; a large cache keeps them from spilling to
     // temporary files. Negative means KiB, so up to 128 MiB while loading.
     conn.pragma_update(None, "cache_size", -131_072)?;
-    let loaded = load(conn, params);
+    let loaded = load(conn, params, tables);
     let restored = conn
         .pragma_update(None, "journal_mode", &journal_mode)
         .and_then(|()| conn.pragma_update(None, "synchronous", synchronous))
@@ -117,14 +138,14 @@ fn meta_rows(params: &DatasetParams) -> [(&'static str, String); 4] {
     ]
 }
 
-fn load(conn: &mut Connection, params: &DatasetParams) -> rusqlite::Result<()> {
+fn load(conn: &mut Connection, params: &DatasetParams, tables: Tables) -> rusqlite::Result<()> {
     let tx = conn.transaction()?;
     tx.execute_batch(
         "DROP TABLE IF EXISTS demo_meta; DROP TABLE IF EXISTS conversations; DROP TABLE IF EXISTS events;
          DROP TABLE IF EXISTS feedback; DROP TABLE IF EXISTS semantic_threads;",
     )?;
     create_schema(&tx)?;
-    insert_rows(&tx, params)?;
+    insert_rows(&tx, params, tables)?;
     create_indexes(&tx)?;
     {
         let mut insert_meta = tx.prepare("INSERT INTO demo_meta (key, value) VALUES (?1, ?2)")?;
@@ -140,14 +161,21 @@ const BATCH_CONVERSATIONS: usize = 512;
 
 /// Inserts every row of the dataset. A second thread generates the rows and formats their
 /// values (about half of the work) while this one inserts, in generation order.
-fn insert_rows(tx: &Transaction<'_>, params: &DatasetParams) -> rusqlite::Result<()> {
+fn insert_rows(tx: &Transaction<'_>, params: &DatasetParams, tables: Tables) -> rusqlite::Result<()> {
     let mut inserter = RowInserter::new(tx)?;
     std::thread::scope(|scope| {
         // A few batches in flight keep both threads busy without buffering the dataset.
         let (sender, receiver) = mpsc::sync_channel::<rusqlite::Result<Vec<PreparedRow>>>(4);
         scope.spawn(move || {
             let mut batch = Vec::new();
-            for (index, (conversation, activity)) in generate_with_activity(params).enumerate() {
+            let rows: Box<dyn Iterator<Item = (Conversation, Activity)>> = match tables {
+                // Without its activity, a conversation is generated alone (no activity is drawn).
+                Tables::Conversations => {
+                    Box::new(generate(params).map(|conversation| (conversation, Activity::default())))
+                }
+                Tables::All | Tables::Activity => Box::new(generate_with_activity(params)),
+            };
+            for (index, (conversation, activity)) in rows.enumerate() {
                 if let Err(error) = prepare_rows(&conversation, &activity, &mut batch) {
                     // The receiver stops at the first error; nothing more to do.
                     let _ = sender.send(Err(error));
@@ -166,6 +194,9 @@ fn insert_rows(tx: &Transaction<'_>, params: &DatasetParams) -> rusqlite::Result
         });
         for batch in receiver {
             for row in &batch? {
+                if tables == Tables::Activity && row.0 == Table::Conversations {
+                    continue;
+                }
                 inserter.insert(row)?;
             }
         }

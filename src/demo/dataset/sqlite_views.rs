@@ -6,10 +6,20 @@
 //! column for time buckets (named in [`EPOCH_COLUMNS`]); JSON objects and arrays as compact
 //! JSON text; booleans as 0/1.
 //!
+//! The tables are `WITHOUT ROWID`, clustered by `id` (ids increase in generation order, so
+//! the load appends), which saves the separate primary-key index a rowid table needs.
+//!
 //! Every table with `properties` has a virtual generated column `properties_source`
-//! (`properties ->> '$.source'`, the most filtered JSON key) with an index, so that a query
-//! compiled to compare that column, rather than to extract the path from each row's JSON,
-//! reads the index instead of parsing every row.
+//! (`properties ->> '$.source'`, the most filtered JSON key), indexed on `conversations`,
+//! `feedback` and `semantic_threads`, so that a query compiled to compare that column,
+//! rather than to extract the path from each row's JSON, reads the index instead of
+//! parsing every row (1 ms instead of 38 ms for 31k of 100k conversations, 1.5 ms instead
+//! of 81 ms on the 145k threads). No query compiles to it yet. On `events` the column
+//! exists but is not indexed: at ≈6 events per conversation the index cost ≈0.35 s of the
+//! 100k build, more than the whole build of the conversations.
+//!
+//! Indexes are deliberately few, because the events table is six times the conversations:
+//! `events (eventType, createdAtEpoch)` alone costs ≈0.3 s at 100k conversations.
 
 use rusqlite::types::Value as SqlValue;
 use rusqlite::{CachedStatement, Transaction, params_from_iter};

@@ -380,3 +380,17 @@ fn populate_stores_exactly_the_generated_rows_of_every_view() {
         assert!(plan.contains("properties_source"), "{table}: {plan}");
     }
 }
+
+#[test]
+fn a_database_without_the_view_tables_is_not_reused() {
+    // A file kept from generator version 1 has only `conversations` and `demo_meta`.
+    let p = params(300);
+    let mut conn = Connection::open_in_memory().unwrap();
+    populate(&mut conn, &p).unwrap();
+    assert!(matches_params(&conn, &p).unwrap());
+    conn.execute_batch("DROP TABLE events").unwrap();
+    assert!(!matches_params(&conn, &p).unwrap());
+    populate(&mut conn, &p).unwrap();
+    conn.execute("UPDATE demo_meta SET value = '1' WHERE key = 'generator_version'", []).unwrap();
+    assert!(!matches_params(&conn, &p).unwrap(), "an older generator version");
+}

@@ -23,13 +23,14 @@ use crate::demo::store::{DemoStore, StoreError};
 
 use super::checks::{accept_body, check_filter, parse_query_body, parse_request_body};
 
-/// Runs a store call on a blocking thread; a failure or panic there becomes an [`ApiError`].
-pub(super) async fn run_store<T, F>(state: &AppState, call: F) -> Result<T, ApiError>
+/// Runs a store call on the store holding `view`, on a blocking thread; a failure or panic
+/// there becomes an [`ApiError`].
+pub(super) async fn run_store<T, F>(state: &AppState, view: View, call: F) -> Result<T, ApiError>
 where
     F: FnOnce(&DemoStore) -> Result<T, StoreError> + Send + 'static,
     T: Send + 'static,
 {
-    let store = state.store().await?;
+    let store = state.store_for(view).await?;
     match tokio::task::spawn_blocking(move || call(&store)).await {
         Ok(Ok(value)) => Ok(value),
         Ok(Err(error)) => Err(store_error(&error)),
@@ -68,7 +69,7 @@ pub(super) async fn query_view(
         let bytes = accept_body(&state, &headers, body).await?;
         let query = parse_query_body(view, &bytes)?;
         let page_size = state.page_size;
-        let page = run_store(&state, move |store| store.query(view, &query, page_size)).await?;
+        let page = run_store(&state, view, move |store| store.query(view, &query, page_size)).await?;
         let count = page.rows.len();
         Ok::<_, ApiError>(axum::Json(json!({
             "status": "ok",
@@ -95,7 +96,7 @@ pub(super) async fn export_view(
     let answer = async {
         let bytes = accept_body(&state, &headers, body).await?;
         let query = parse_query_body(view, &bytes)?;
-        let store = state.store().await?;
+        let store = state.store_for(view).await?;
         let (sender, mut receiver) = mpsc::channel::<ExportMessage>(EXPORT_CHANNEL_CHUNKS);
         tokio::task::spawn_blocking(move || run_export(&store, view, &query, &sender));
         // Wait for the first piece so that an export failing at once is answered with a
@@ -162,6 +163,17 @@ pub(super) fn run_export(
     let _ = sender.blocking_send(ExportMessage::Failed(failure));
 }
 
+/// The views of a property request grouped by the store holding them: the conversations,
+/// and the other views (each group named by one of its views, for [`run_store`]).
+fn by_store(views: &[View]) -> Vec<(View, Vec<View>)> {
+    let (conversations, others): (Vec<View>, Vec<View>) =
+        views.iter().copied().partition(|view| *view == View::Conversations);
+    [conversations, others]
+        .into_iter()
+        .filter_map(|group| group.first().copied().map(|first| (first, group)))
+        .collect()
+}
+
 /// The `Content-Disposition` of a view's export: `attachment; filename="feedback.csv"`.
 fn attachment_name(view: View) -> &'static str {
     match view {
@@ -183,9 +195,20 @@ pub(super) async fn property_keys(
         let request: PropertyKeysRequest = parse_request_body(&bytes, "property-keys request")?;
         check_filter(request.where_.as_ref())?;
         let field = request.field.field();
-        let (views, filter) = (request.views.unwrap_or_default(), request.where_);
-        let keys =
-            run_store(&state, move |store| store.property_keys(field, &views, filter.as_ref())).await?;
+        // Without `views` the real server looks in all four.
+        let views = request.views.unwrap_or_else(|| View::ALL.to_vec());
+        let filter = request.where_;
+        let mut keys = Vec::new();
+        for (store_view, views) in by_store(&views) {
+            let filter = filter.clone();
+            let found = run_store(&state, store_view, move |store| {
+                store.property_keys(field, &views, filter.as_ref())
+            })
+            .await?;
+            keys.extend(found);
+        }
+        keys.sort();
+        keys.dedup();
         Ok::<_, ApiError>(axum::Json(json!({ "results": keys })))
     };
     context.respond(answer.await)
@@ -218,11 +241,23 @@ pub(super) async fn property_values(
             .map_or(DEFAULT_PROPERTY_VALUES_LIMIT, |limit| limit as usize)
             .min(MAX_PROPERTY_VALUES_LIMIT);
         let field = request.field.field();
-        let (key, views, filter) = (request.key, request.views.unwrap_or_default(), request.where_);
-        let values = run_store(&state, move |store| {
-            store.property_values(field, &key, &views, filter.as_ref(), limit)
-        })
-        .await?;
+        let views = request.views.unwrap_or_else(|| View::ALL.to_vec());
+        let (key, filter) = (request.key, request.where_);
+        let mut counts: std::collections::HashMap<String, u64> = std::collections::HashMap::new();
+        for (store_view, views) in by_store(&views) {
+            let (key, filter) = (key.clone(), filter.clone());
+            let counted = run_store(&state, store_view, move |store| {
+                store.property_value_counts(field, &key, &views, filter.as_ref(), None)
+            })
+            .await?;
+            for (value, count) in counted {
+                *counts.entry(value).or_default() += count;
+            }
+        }
+        // Most frequent first, ties by value, as one store orders them.
+        let mut counted: Vec<(String, u64)> = counts.into_iter().collect();
+        counted.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        let values: Vec<String> = counted.into_iter().take(limit).map(|(value, _)| value).collect();
         Ok::<_, ApiError>(axum::Json(json!({ "results": values })))
     };
     context.respond(answer.await)

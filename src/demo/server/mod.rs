@@ -57,7 +57,7 @@ use handlers::{export_view, property_keys, property_values, query_view};
 use problem::{ApiError, RequestContext, RequestId, next_request_id};
 
 use crate::api::view::View;
-use crate::demo::dataset::DatasetParams;
+use crate::demo::dataset::{DatasetParams, Tables};
 use crate::demo::store::{DemoStore, StoreError};
 
 mod checks;
@@ -221,57 +221,51 @@ enum StoreState {
     Failed(Arc<str>),
 }
 
-/// What every request handler shares: the settings, and the store once it is ready.
+/// What every request handler shares: the settings, and the stores once they are ready.
+///
+/// The conversations are loaded first, on their own (a twentieth of the work), so the API
+/// answers them while the other views (events, feedback, semantic threads: most of the
+/// rows) are still loading into a second in-memory database; a request on those waits for
+/// it. A database kept in a file (`--db`) holds all four views and serves both.
 pub struct AppState {
     api_key: Option<String>,
     page_size: usize,
-    store: watch::Sender<StoreState>,
+    conversations: watch::Sender<StoreState>,
+    activity: watch::Sender<StoreState>,
 }
 
 impl AppState {
-    /// A state whose store is still to come: requests wait until [`AppState::set_store`] is called.
+    /// A state whose stores are still to come: requests wait until they are set.
     pub fn new(api_key: Option<String>, page_size: usize) -> Arc<AppState> {
-        let (store, _) = watch::channel(StoreState::Building);
-        Arc::new(AppState { api_key, page_size: page_size.max(1), store })
+        let (conversations, _) = watch::channel(StoreState::Building);
+        let (activity, _) = watch::channel(StoreState::Building);
+        Arc::new(AppState { api_key, page_size: page_size.max(1), conversations, activity })
     }
 
-    /// Hands over the store (or why there is none); waiting requests proceed.
+    /// Hands over one store holding every view (or why there is none); waiting requests
+    /// proceed.
     pub fn set_store(&self, store: Result<DemoStore, StoreError>) {
-        let state = match store {
-            Ok(store) => StoreState::Ready(Arc::new(store)),
-            Err(error) => StoreState::Failed(Arc::from(error.to_string())),
-        };
-        self.store.send_replace(state);
+        let state = store_state(store);
+        self.conversations.send_replace(state.clone());
+        self.activity.send_replace(state);
     }
 
-    /// True once the dataset is ready to answer queries.
+    /// True once the conversations are ready to answer queries (the other views may still
+    /// be loading).
     pub fn is_ready(&self) -> bool {
-        matches!(*self.store.borrow(), StoreState::Ready(_))
+        matches!(*self.conversations.borrow(), StoreState::Ready(_))
     }
 
-    /// Waits until the store is ready; `Err` with the reason when it could not be built.
+    /// Waits until the conversations are ready; `Err` with the reason when they could not
+    /// be built.
     pub async fn wait_ready(&self) -> Result<(), String> {
-        self.ready_store().await.map(|_| ()).map_err(|reason| reason.to_string())
+        ready(&self.conversations).await.map(|_| ()).map_err(|reason| reason.to_string())
     }
 
-    /// The store once built, or why there is none.
-    async fn ready_store(&self) -> Result<Arc<DemoStore>, Arc<str>> {
-        let mut receiver = self.store.subscribe();
-        // The sender lives in `self`, so the channel cannot close while we wait.
-        let state = match receiver.wait_for(|state| !matches!(state, StoreState::Building)).await {
-            Ok(state) => state.clone(),
-            Err(_) => StoreState::Failed(Arc::from("the server is shutting down")),
-        };
-        match state {
-            StoreState::Ready(store) => Ok(store),
-            StoreState::Failed(reason) => Err(reason),
-            StoreState::Building => Err(Arc::from("the dataset is still being built")),
-        }
-    }
-
-    /// The store for a request, waiting while it is being built; 503 when there is none.
-    async fn store(&self) -> Result<Arc<DemoStore>, ApiError> {
-        self.ready_store().await.map_err(|reason| {
+    /// The store holding `view`'s rows, waiting while it is being built; 503 when there is none.
+    async fn store_for(&self, view: View) -> Result<Arc<DemoStore>, ApiError> {
+        let sender = if view == View::Conversations { &self.conversations } else { &self.activity };
+        ready(sender).await.map_err(|reason| {
             ApiError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 format!("the demo dataset is not available: {reason}"),
@@ -279,31 +273,72 @@ impl AppState {
         })
     }
 
-    /// Builds the store on a blocking thread of the current runtime and hands it over when done.
+    /// Builds the stores on a blocking thread of the current runtime and hands each over
+    /// when done: in memory, the conversations first, then the other views; from a file,
+    /// all of them at once.
     fn spawn_store_build(self: &Arc<Self>, dataset: DatasetParams, db_path: Option<PathBuf>) {
         let state = Arc::clone(self);
         tokio::task::spawn_blocking(move || {
             let started = Instant::now();
-            let result = std::panic::catch_unwind(|| DemoStore::open(&dataset, db_path.as_deref()));
-            match result {
-                Ok(Ok(store)) => {
-                    tracing::info!(
-                        rows = dataset.rows,
-                        elapsed_ms = started.elapsed().as_millis() as u64,
-                        "demo dataset ready"
-                    );
-                    state.set_store(Ok(store));
-                }
-                Ok(Err(error)) => {
-                    tracing::error!(%error, "the demo dataset could not be prepared");
-                    state.set_store(Err(error));
-                }
-                Err(_) => {
-                    tracing::error!("building the demo dataset panicked");
-                    state.store.send_replace(StoreState::Failed(Arc::from("building the dataset panicked")));
-                }
-            }
+            let Some(path) = db_path else {
+                let conversations = build(|| DemoStore::open_tables(&dataset, Tables::Conversations));
+                tracing::info!(
+                    rows = dataset.rows,
+                    elapsed_ms = elapsed_ms(started),
+                    "demo conversations ready"
+                );
+                state.conversations.send_replace(conversations);
+                let activity = build(|| DemoStore::open_tables(&dataset, Tables::Activity));
+                tracing::info!(elapsed_ms = elapsed_ms(started), "demo events, feedback and threads ready");
+                state.activity.send_replace(activity);
+                return;
+            };
+            let all = build(|| DemoStore::open(&dataset, Some(&path)));
+            tracing::info!(rows = dataset.rows, elapsed_ms = elapsed_ms(started), "demo dataset ready");
+            state.conversations.send_replace(all.clone());
+            state.activity.send_replace(all);
         });
+    }
+}
+
+/// A store, or why there is none, as the handlers see it.
+fn store_state(store: Result<DemoStore, StoreError>) -> StoreState {
+    match store {
+        Ok(store) => StoreState::Ready(Arc::new(store)),
+        Err(error) => {
+            tracing::error!(%error, "the demo dataset could not be prepared");
+            StoreState::Failed(Arc::from(error.to_string()))
+        }
+    }
+}
+
+/// Builds a store, turning a panic into a failure the requests report.
+fn build(open: impl FnOnce() -> Result<DemoStore, StoreError>) -> StoreState {
+    match std::panic::catch_unwind(AssertUnwindSafe(open)) {
+        Ok(store) => store_state(store),
+        Err(_) => {
+            tracing::error!("building the demo dataset panicked");
+            StoreState::Failed(Arc::from("building the dataset panicked"))
+        }
+    }
+}
+
+fn elapsed_ms(started: Instant) -> u64 {
+    u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX)
+}
+
+/// The store behind `sender` once built, or why there is none.
+async fn ready(sender: &watch::Sender<StoreState>) -> Result<Arc<DemoStore>, Arc<str>> {
+    let mut receiver = sender.subscribe();
+    // The sender lives in the state, so the channel cannot close while we wait.
+    let state = match receiver.wait_for(|state| !matches!(state, StoreState::Building)).await {
+        Ok(state) => state.clone(),
+        Err(_) => StoreState::Failed(Arc::from("the server is shutting down")),
+    };
+    match state {
+        StoreState::Ready(store) => Ok(store),
+        StoreState::Failed(reason) => Err(reason),
+        StoreState::Building => Err(Arc::from("the dataset is still being built")),
     }
 }
 
@@ -667,18 +702,46 @@ mod tests {
     #[tokio::test]
     async fn a_failed_dataset_is_answered_503_not_500() {
         let state = AppState::new(None, 10);
-        state.store.send_replace(StoreState::Failed(Arc::from("disk full")));
+        state.conversations.send_replace(StoreState::Failed(Arc::from("disk full")));
+        state.activity.send_replace(StoreState::Failed(Arc::from("out of memory")));
         let url = serve_router(router(state)).await;
-        let answer = reqwest::Client::new()
-            .post(format!("{url}/query/conversations"))
-            .header("authorization", "Bearer t")
-            .body("{}")
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(answer.status(), 503);
-        let problem: serde_json::Value = answer.json().await.unwrap();
-        assert_eq!(problem["code"], "service_unavailable");
-        assert!(problem["detail"].as_str().unwrap().contains("disk full"));
+        for (path, reason) in [("conversations", "disk full"), ("events", "out of memory")] {
+            let answer = reqwest::Client::new()
+                .post(format!("{url}/query/{path}"))
+                .header("authorization", "Bearer t")
+                .body("{}")
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(answer.status(), 503);
+            let problem: serde_json::Value = answer.json().await.unwrap();
+            assert_eq!(problem["code"], "service_unavailable");
+            assert!(problem["detail"].as_str().unwrap().contains(reason));
+        }
+    }
+
+    #[tokio::test]
+    async fn conversations_answer_while_the_other_views_are_still_loading() {
+        let state = AppState::new(None, 10);
+        let store = DemoStore::from_setup(crate::demo::fixture::setup).unwrap();
+        state.conversations.send_replace(StoreState::Ready(Arc::new(store)));
+        let url = serve_router(router(Arc::clone(&state))).await;
+        let post = |path: &str| {
+            reqwest::Client::new()
+                .post(format!("{url}/query/{path}"))
+                .header("authorization", "Bearer t")
+                .body("{}")
+                .send()
+        };
+        let answer = post("conversations").await.unwrap();
+        assert_eq!(answer.status(), 200, "the conversations do not wait for the other views");
+        let waiting = tokio::spawn(post("events"));
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        assert!(!waiting.is_finished(), "an events query waits for its store");
+        let params = DatasetParams { rows: 50, seed: 3, end_date: jiff::civil::Date::constant(2026, 1, 31) };
+        let store = DemoStore::open_tables(&params, Tables::Activity).unwrap();
+        state.activity.send_replace(StoreState::Ready(Arc::new(store)));
+        let answer = waiting.await.unwrap().unwrap();
+        assert_eq!(answer.status(), 200, "{:?}", answer.text().await);
     }
 }

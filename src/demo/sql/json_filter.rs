@@ -6,7 +6,7 @@ use rusqlite::types::Value as SqlValue;
 use serde_json::Value;
 
 use super::filter::{comparison_sql, join_balanced, one_value_expected, value_loc};
-use super::table::column_sql;
+use super::table::{column_sql, indexed_path_column};
 use super::{CompileError, bind, bind_path, number_to_sql};
 use crate::api::query::{Condition, Field, FilterValue, Operator, PathTarget, Scalar};
 
@@ -20,10 +20,24 @@ fn typed_scalar(scalar: &Scalar) -> (&'static str, SqlValue) {
 }
 
 /// `value at path = scalar`, type-aware (a JSON number never equals a string, `true` is not 1).
-fn typed_eq_sql(column: &str, path: &str, scalar: &Scalar, params: &mut Vec<SqlValue>) -> String {
-    match scalar {
-        Scalar::Bool(b) => {
+///
+/// `indexed` is the generated column holding the value at that path, when the table has one
+/// (`properties_source`): a string is then looked up in its index, and only the rows found
+/// have their JSON read, for the type check.
+fn typed_eq_sql(
+    column: &str,
+    path: &str,
+    scalar: &Scalar,
+    indexed: Option<&str>,
+    params: &mut Vec<SqlValue>,
+) -> String {
+    match (scalar, indexed) {
+        (Scalar::Bool(b), _) => {
             format!("(json_type({column}, {path}) = '{}')", if *b { "true" } else { "false" })
+        }
+        (Scalar::String(text), Some(indexed)) => {
+            let p = bind(params, SqlValue::Text(text.clone()));
+            format!("({indexed} = {p} AND json_type({column}, {path}) = 'text')")
         }
         _ => {
             let (types, value) = typed_scalar(scalar);
@@ -33,13 +47,30 @@ fn typed_eq_sql(column: &str, path: &str, scalar: &Scalar, params: &mut Vec<SqlV
     }
 }
 
-/// `value at path IN list`, type-aware, one bound JSON array per JSON type.
-fn typed_in_sql(column: &str, path: &str, items: &[&Scalar], params: &mut Vec<SqlValue>) -> String {
+/// `value at path IN list`, type-aware, one bound JSON array per JSON type; strings through
+/// the `indexed` column when there is one (see [`typed_eq_sql`]).
+fn typed_in_sql(
+    column: &str,
+    path: &str,
+    items: &[&Scalar],
+    indexed: Option<&str>,
+    params: &mut Vec<SqlValue>,
+) -> String {
     let mut parts = Vec::new();
     let strings: Vec<Value> =
         items.iter().filter(|s| matches!(s, Scalar::String(_))).map(|s| s.to_json()).collect();
     let numbers: Vec<Value> =
         items.iter().filter(|s| matches!(s, Scalar::Number(_))).map(|s| s.to_json()).collect();
+    let strings = match indexed {
+        Some(indexed) if !strings.is_empty() => {
+            let p = bind(params, SqlValue::Text(Value::Array(strings).to_string()));
+            parts.push(format!(
+                "({indexed} IN (SELECT value FROM json_each({p})) AND json_type({column}, {path}) = 'text')"
+            ));
+            Vec::new()
+        }
+        _ => strings,
+    };
     for (types, list) in [("('text')", strings), ("('integer', 'real')", numbers)] {
         if !list.is_empty() {
             let p = bind(params, SqlValue::Text(Value::Array(list).to_string()));
@@ -105,6 +136,11 @@ impl<'a> JsonCondition<'a> {
             Some(keys) => format!("({} -> {})", self.column, bind_path(params, keys)),
             None => self.column.to_string(),
         }
+    }
+
+    /// The generated column holding the value at the pair's path, when the table has one.
+    fn indexed(&self) -> Option<&'static str> {
+        indexed_path_column(self.field, self.keys?)
     }
 
     /// An error at the condition's value.
@@ -190,7 +226,7 @@ fn equality_sql(
     match target {
         PathTarget::Null => Ok(null_at_path_sql(cond.column, path, negated)),
         PathTarget::Scalar(scalar) => {
-            let eq = typed_eq_sql(cond.column, path, scalar, params);
+            let eq = typed_eq_sql(cond.column, path, scalar, cond.indexed(), params);
             Ok(if negated { present_and_not(cond.column, path, &eq) } else { eq })
         }
         PathTarget::List(_) => Err(one_value_expected(cond.operator, cond.loc)),
@@ -210,7 +246,7 @@ fn membership_sql(
         PathTarget::Scalar(scalar) => vec![scalar],
         PathTarget::List(items) => items.iter().collect(),
     };
-    let any = typed_in_sql(cond.column, path, &items, params);
+    let any = typed_in_sql(cond.column, path, &items, cond.indexed(), params);
     if negated { present_and_not(cond.column, path, &any) } else { any }
 }
 

@@ -192,13 +192,40 @@ fn check_filter_fields(view: View, filter: &Filter) -> Result<(), CompileError> 
 /// The SQLite JSON path of `keys` inside a JSON field: `$."k1"."k2"`, each key written as a
 /// JSON string (so `"` and `\` are escaped and control characters become `\uXXXX`).
 /// An empty list is the whole document, `$`.
+///
+/// A key written as a plain non-negative integer (`0`, `12`) indexes an array, `$[0]`, as
+/// PostgreSQL's `#>` does with such a key on an array: `reasons` → `["0", "label"]` is the
+/// first reason's label. SQLite's path has to choose one reading where PostgreSQL decides
+/// per document, so an *object* key made only of digits cannot be reached by path here.
 pub fn json_path(keys: &[String]) -> String {
     let mut path = String::from("$");
     for key in keys {
-        path.push('.');
-        push_json_string(&mut path, key);
+        if is_array_index(key) {
+            path.push('[');
+            path.push_str(key);
+            path.push(']');
+        } else {
+            path.push('.');
+            push_json_string(&mut path, key);
+        }
     }
     path
+}
+
+/// The SQLite JSON path of one top-level *object* key (`$."0"` even for digits): what the
+/// property endpoints look up, which are the keys of objects.
+pub fn json_object_key_path(key: &str) -> String {
+    let mut path = String::from("$.");
+    push_json_string(&mut path, key);
+    path
+}
+
+/// `0`, `7`, `12`: digits without a leading zero, short enough to be an index.
+fn is_array_index(key: &str) -> bool {
+    !key.is_empty()
+        && key.len() <= 9
+        && key.bytes().all(|b| b.is_ascii_digit())
+        && (key == "0" || !key.starts_with('0'))
 }
 
 fn push_json_string(out: &mut String, text: &str) {

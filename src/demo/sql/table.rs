@@ -115,6 +115,17 @@ pub(super) fn field_value_kind(field: Field) -> ValueKind {
     }
 }
 
+/// The generated column that holds the value at `path` inside `field`, when every table with
+/// that field has one (`properties_source`, the most filtered key, indexed: see
+/// `dataset::sqlite`). Its values are `field ->> path` with text affinity, so only strings
+/// may be compared through it; the caller keeps a JSON type check.
+pub(super) fn indexed_path_column(field: Field, path: &[String]) -> Option<&'static str> {
+    match (field, path) {
+        (Field::Properties, [key]) if key == "source" => Some("t.\"properties_source\""),
+        _ => None,
+    }
+}
+
 /// The fields the semantic threads' free-text `query` searches.
 pub(super) const TEXT_SEARCH_FIELDS: [Field; 5] =
     [Field::Question, Field::Answer, Field::GapSummary, Field::Subject, Field::Category];

@@ -19,6 +19,10 @@ fn json_paths_escape_keys() {
     assert_eq!(json_path(&keys(&["a", "b"])), r#"$."a"."b""#);
     assert_eq!(json_path(&keys(&["a\"b", "c\\d", "x.y", ""])), r#"$."a\"b"."c\\d"."x.y"."""#);
     assert_eq!(json_path(&keys(&["n\nl\u{1}", "ключ"])), "$.\"n\\u000al\\u0001\".\"ключ\"");
+    // Digits index arrays, as PostgreSQL's `#>` does; a leading zero or a sign is a key.
+    assert_eq!(json_path(&keys(&["0", "label"])), r#"$[0]."label""#);
+    assert_eq!(json_path(&keys(&["tags", "12"])), r#"$."tags"[12]"#);
+    assert_eq!(json_path(&keys(&["01", "-1", "1.5"])), r#"$."01"."-1"."1.5""#);
 }
 
 #[test]

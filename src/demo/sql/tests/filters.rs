@@ -312,3 +312,45 @@ fn nested_and_or_filters() {
     items.push(cond("id", "eq", json!("r07")));
     assert_eq!(ids_where(&store, json!({"or": items})), ids(&["r07"]));
 }
+
+/// `properties.source` is compared through its indexed generated column, and still type-aware:
+/// a JSON number 5 is not the string "5", though the column holds both as text.
+#[test]
+fn the_source_key_is_read_from_its_index_and_stays_type_aware() {
+    let conn = super::fixture_conn();
+    conn.execute_batch(
+        r#"INSERT INTO conversations (id, userMessageCount, organizationId, projectId, firstMessageTime,
+               firstMessageEpoch, properties)
+           VALUES ('n1', 1, 'o', 'p', '2024-01-01T00:00:00.000Z', 1704067200, '{"source":5}'),
+                  ('s1', 1, 'o', 'p', '2024-01-01T00:00:00.000Z', 1704067200, '{"source":"5"}');
+           CREATE INDEX conversations_properties_source ON conversations (properties_source);"#,
+    )
+    .unwrap();
+    let matching = |value: Value, operator: &str| {
+        let q = body(json!({
+            "select": [{"type": "field", "field": "id"}],
+            "where": cond("properties", operator, json!({"path": ["source"], "value": value})),
+        }));
+        let compiled = compile_query(View::Conversations, &q).unwrap();
+        assert!(compiled.sql.contains("properties_source"), "{}", compiled.sql);
+        let plan: String = conn
+            .prepare(&format!("EXPLAIN QUERY PLAN {}", compiled.sql))
+            .unwrap()
+            .query_map(rusqlite::params_from_iter(compiled.params.iter()), |row| row.get::<_, String>(3))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect::<Vec<_>>()
+            .join("; ");
+        assert!(plan.contains("conversations_properties_source"), "the index is used: {plan}");
+        let mut stmt = conn.prepare(&compiled.sql).unwrap();
+        let ids: Vec<String> = stmt
+            .query_map(rusqlite::params_from_iter(compiled.params.iter()), |row| row.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        ids
+    };
+    assert_eq!(matching(json!("5"), "eq"), ["s1"]);
+    assert_eq!(matching(json!(["5", "nothing"]), "in"), ["s1"]);
+    assert_eq!(matching(json!("slack"), "eq").len(), 2, "the fixture's two slack rows");
+}
