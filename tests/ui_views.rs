@@ -13,6 +13,8 @@ use egui_kittest::kittest::Queryable as _;
 use inkeep_explorer::api::query::{Field, QueryBody, parse_query};
 use inkeep_explorer::api::view::View;
 use inkeep_explorer::app::AppEnv;
+use inkeep_explorer::app::commands::Command;
+use inkeep_explorer::app::presets_model::PresetsCommand;
 use inkeep_explorer::worker::ConnectionKind;
 use support::*;
 
@@ -155,4 +157,28 @@ fn semantic_threads_take_a_text_search_that_no_other_view_is_sent() {
     assert!(request_json(&harness).get("query").is_none());
     assert!(shows(&harness, "POST /query/events"));
     assert!(!shows(&harness, "Text search"));
+}
+
+#[test]
+fn a_preset_of_another_view_opens_on_that_view_and_its_run_and_history_say_so() {
+    let mut harness = views_window();
+    step_until(&mut harness, "the presets", |s| s.presets.store.is_some());
+    let preset = inkeep_explorer::presets::builtin_presets()
+        .into_iter()
+        .find(|preset| preset.view == View::Feedback)
+        .expect("a built-in feedback preset");
+    command(&mut harness, Command::Presets(PresetsCommand::Load { id: preset.id.clone(), new_tab: true }));
+    let tab = app(&harness).active();
+    assert_eq!(tab.draft.view, View::Feedback);
+    assert_eq!(tab.draft.best_effort_body(), preset.query);
+    click(&mut harness, "Run");
+    step_until(&mut harness, "the feedback run", finished);
+    let outcome = outcome(&harness);
+    assert_eq!(outcome.view, View::Feedback, "the outcome records the view it ran on");
+    step_until(&mut harness, "the history entry", |s| {
+        s.run_history
+            .store
+            .as_ref()
+            .is_some_and(|store| store.entries().iter().any(|e| e.view == View::Feedback))
+    });
 }

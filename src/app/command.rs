@@ -77,7 +77,10 @@ impl WindowState {
                 self.update_tab(active, |tab, effects| tab.draft_edited(coalesce_key, effects));
             }
             Command::LoadQuery(body) => {
-                self.update_tab(active, |tab, effects| tab.load_query(&body, effects))
+                // A plain body (a query file, `--query`) is a conversations query.
+                self.update_tab(active, |tab, effects| {
+                    tab.load_query(crate::api::view::View::Conversations, &body, effects)
+                })
             }
             Command::ApplyRequestJson => self.update_tab(active, QueryTab::apply_request_json),
             Command::RevertRequestJson => self.active_mut().revert_request_json(),
@@ -195,6 +198,7 @@ impl WindowState {
                         .body
                         .as_ref()
                         .ok_or_else(|| tab.derived.blocked_reason().unwrap_or_default()),
+                    view: tab.draft.view,
                     notes: tab.draft.notes.as_deref(),
                     save_dir: self.settings.save_dir.as_deref(),
                 };
@@ -226,9 +230,9 @@ impl WindowState {
                 }
                 TabEffect::Notice(kind, text) => self.notify(kind, text),
                 TabEffect::SettingsChanged => self.mark_settings_dirty(),
-                TabEffect::RunStarted { request_id, query } => {
+                TabEffect::RunStarted { request_id, view, query } => {
                     let server_url = self.connection.current_server_url();
-                    self.run_history.run_started(request_id, query, server_url);
+                    self.run_history.run_started(request_id, view, query, server_url);
                 }
                 TabEffect::RunEnded { request_id } => {
                     let run = self.tabs.get(tab).map(|tab| &tab.run);
@@ -304,14 +308,14 @@ impl WindowState {
     /// Opens a query from a preset or the run history: in the tab shown when it is empty
     /// (as one undo step), else in a new tab right of it; then runs it or says where it went.
     fn open_query(&mut self, ctx: &egui::Context, request: OpenRequest) {
-        let OpenRequest { query, grid_sort, new_tab, preset_name, then } = request;
+        let OpenRequest { view, query, grid_sort, new_tab, preset_name, then } = request;
         let into_tab_shown = !new_tab && self.active().is_empty();
         if into_tab_shown {
             let active = self.tabs.active_id();
-            self.update_tab(active, |tab, effects| tab.load_query(&query, effects));
+            self.update_tab(active, |tab, effects| tab.load_query(view, &query, effects));
         } else {
             let id = self.tabs.new_id();
-            self.tabs.open(QueryTab::new(id, QueryDraft::from_body(&query)));
+            self.tabs.open(QueryTab::new(id, QueryDraft::from_body_in(view, &query)));
             self.mark_settings_dirty();
         }
         let tab = self.active_mut();

@@ -40,6 +40,8 @@ pub enum TabEffect {
     RunStarted {
         /// The run.
         request_id: u64,
+        /// The view it queries.
+        view: View,
         /// The query with relative times unresolved.
         query: QueryBody,
     },
@@ -203,9 +205,10 @@ impl QueryTab {
         }
     }
 
-    /// Replaces the query (a file, a preset, a history entry) as one undoable step.
-    pub fn load_query(&mut self, body: &QueryBody, effects: &mut Vec<TabEffect>) {
-        self.replace_draft(QueryDraft::from_body(body), effects);
+    /// Replaces the query (a file, a preset, a history entry) and its view as one undoable
+    /// step.
+    pub fn load_query(&mut self, view: View, body: &QueryBody, effects: &mut Vec<TabEffect>) {
+        self.replace_draft(QueryDraft::from_body_in(view, body), effects);
     }
 
     /// Parses the inspector's text and, if it fits the model, loads it into the form.
@@ -322,7 +325,7 @@ impl QueryTab {
         if let Some(superseded) = superseded {
             effects.push(TabEffect::RunEnded { request_id: superseded });
         }
-        effects.push(TabEffect::RunStarted { request_id, query });
+        effects.push(TabEffect::RunStarted { request_id, view, query });
     }
 
     /// Cancels the pending run; the previous result stays.
@@ -658,7 +661,11 @@ mod tests {
     fn an_edit_makes_a_tab_worth_keeping() {
         let mut tab = QueryTab::new(TabId(1), QueryDraft::default());
         let mut effects = Vec::new();
-        tab.load_query(&QueryBody { select: vec![Selection::count()], ..QueryBody::default() }, &mut effects);
+        tab.load_query(
+            View::Conversations,
+            &QueryBody { select: vec![Selection::count()], ..QueryBody::default() },
+            &mut effects,
+        );
         assert!(!tab.is_empty());
         assert!(tab.is_worth_keeping());
         assert!(effects.iter().any(|effect| matches!(effect, TabEffect::SettingsChanged)));
