@@ -31,9 +31,10 @@ pub enum ExportScope {
 }
 
 /// A file name that says what the file holds, with the date and the format's extension:
-/// `conversations-2026-11-26.csv`, `conversations-count-by-type-per-day-2026-11-26.xlsx`.
-pub fn suggested_file_name(body: &QueryBody, format: ExportFormat, today: Date) -> String {
-    let mut parts: Vec<String> = vec!["conversations".to_string()];
+/// `conversations-2026-11-26.csv`, `conversations-count-by-type-per-day-2026-11-26.xlsx`,
+/// `semantic-threads-…` for a query of that view.
+pub fn suggested_file_name(view: View, body: &QueryBody, format: ExportFormat, today: Date) -> String {
+    let mut parts: Vec<String> = vec![slug(view.noun())];
     for selection in &body.select {
         if let Selection::Aggregation { aggregation, .. } = selection {
             let name = slug(aggregation.as_str());
@@ -218,14 +219,21 @@ mod tests {
     #[test]
     fn file_names_say_what_the_query_holds() {
         let csv = ExportFormat::Csv { bom: false };
-        assert_eq!(suggested_file_name(&QueryBody::default(), csv, day()), "conversations-2026-11-26.csv");
+        assert_eq!(
+            suggested_file_name(View::Conversations, &QueryBody::default(), csv, day()),
+            "conversations-2026-11-26.csv"
+        );
+        assert_eq!(
+            suggested_file_name(View::SemanticThreads, &QueryBody::default(), csv, day()),
+            "semantic-threads-2026-11-26.csv"
+        );
         let by_type_per_day = parse_query(
             r#"{"select":[{"type":"time","timeUnit":"day"},{"type":"aggregation","aggregation":"count"}],
                 "groupBy":[{"field":"type"}]}"#,
         )
         .unwrap();
         assert_eq!(
-            suggested_file_name(&by_type_per_day, ExportFormat::Xlsx, day()),
+            suggested_file_name(View::Conversations, &by_type_per_day, ExportFormat::Xlsx, day()),
             "conversations-count-by-type-per-day-2026-11-26.xlsx"
         );
         let json_path = parse_query(
@@ -235,7 +243,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(
-            suggested_file_name(&json_path, ExportFormat::Json, day()),
+            suggested_file_name(View::Conversations, &json_path, ExportFormat::Json, day()),
             "conversations-count-distinct-count-by-properties-team-name-organization-id-2026-11-26.json"
         );
     }
