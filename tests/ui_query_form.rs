@@ -180,7 +180,11 @@ fn the_order_by_picker_offers_only_columns_the_server_can_sort_by() {
         ]
     });
     let mut harness = harness(Shell::with_body(body.clone()));
-    harness.state_mut().suggestions.keys.insert(Field::Properties, vec!["source".into(), "plan".into()]);
+    harness
+        .state_mut()
+        .suggestions
+        .keys
+        .insert((View::Conversations, Field::Properties), vec!["source".into(), "plan".into()]);
     harness.run();
     // What is left out is named, with where it sorts.
     harness.get_by_label(
@@ -304,8 +308,15 @@ fn json_path_keys_are_requested_once_and_offered() {
     harness.run();
     click(&mut harness, "Path");
     harness.run();
-    assert_eq!(harness.state().requests, [SuggestionRequest::Keys { field: Field::Properties }]);
-    harness.state_mut().suggestions.keys.insert(Field::Properties, vec!["source".into()]);
+    assert_eq!(
+        harness.state().requests,
+        [SuggestionRequest::Keys { view: View::Conversations, field: Field::Properties }]
+    );
+    harness
+        .state_mut()
+        .suggestions
+        .keys
+        .insert((View::Conversations, Field::Properties), vec!["source".into()]);
     click(&mut harness, "Suggested keys");
     click(&mut harness, "source");
     assert_eq!(body_json(&harness)["where"]["condition"]["value"], json!({"path": ["source"], "value": "x"}));
@@ -313,7 +324,11 @@ fn json_path_keys_are_requested_once_and_offered() {
     click(&mut harness, "Suggested values");
     assert_eq!(
         harness.state().requests.last(),
-        Some(&SuggestionRequest::Values { field: Field::Properties, key: "source".into() })
+        Some(&SuggestionRequest::Values {
+            view: View::Conversations,
+            field: Field::Properties,
+            key: "source".into()
+        })
     );
     unfocus(&mut harness);
 
@@ -342,8 +357,12 @@ fn json_path_keys_are_requested_once_and_offered() {
     assert_eq!(
         harness.state().requests[asked_before..],
         [
-            SuggestionRequest::Values { field: Field::Properties, key: "source".into() },
-            SuggestionRequest::Keys { field: Field::Properties }
+            SuggestionRequest::Values {
+                view: View::Conversations,
+                field: Field::Properties,
+                key: "source".into()
+            },
+            SuggestionRequest::Keys { view: View::Conversations, field: Field::Properties }
         ]
     );
 }

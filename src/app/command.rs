@@ -77,12 +77,18 @@ impl WindowState {
                 self.update_tab(active, |tab, effects| tab.draft_edited(coalesce_key, effects));
             }
             Command::LoadQuery(body) => {
-                self.update_tab(active, |tab, effects| tab.load_query(&body, effects))
+                // A plain body (a query file, `--query`) is a conversations query.
+                self.update_tab(active, |tab, effects| {
+                    tab.load_query(crate::api::view::View::Conversations, &body, effects)
+                })
             }
             Command::ApplyRequestJson => self.update_tab(active, QueryTab::apply_request_json),
             Command::RevertRequestJson => self.active_mut().revert_request_json(),
             Command::InspectorEdited => self.active_mut().inspector.edited = true,
             Command::SetView(view) => self.update_tab(active, |tab, effects| tab.set_view(view, effects)),
+            Command::SetQueryView(view) => {
+                self.update_tab(active, |tab, effects| tab.switch_query_view(view, effects))
+            }
             Command::ToggleTheme => {
                 let next = match ctx.theme() {
                     egui::Theme::Dark => ThemeSetting::Light,
@@ -192,6 +198,7 @@ impl WindowState {
                         .body
                         .as_ref()
                         .ok_or_else(|| tab.derived.blocked_reason().unwrap_or_default()),
+                    view: tab.draft.view,
                     notes: tab.draft.notes.as_deref(),
                     save_dir: self.settings.save_dir.as_deref(),
                 };
@@ -223,9 +230,9 @@ impl WindowState {
                 }
                 TabEffect::Notice(kind, text) => self.notify(kind, text),
                 TabEffect::SettingsChanged => self.mark_settings_dirty(),
-                TabEffect::RunStarted { request_id, query } => {
+                TabEffect::RunStarted { request_id, view, query } => {
                     let server_url = self.connection.current_server_url();
-                    self.run_history.run_started(request_id, query, server_url);
+                    self.run_history.run_started(request_id, view, query, server_url);
                 }
                 TabEffect::RunEnded { request_id } => {
                     let run = self.tabs.get(tab).map(|tab| &tab.run);
@@ -301,14 +308,14 @@ impl WindowState {
     /// Opens a query from a preset or the run history: in the tab shown when it is empty
     /// (as one undo step), else in a new tab right of it; then runs it or says where it went.
     fn open_query(&mut self, ctx: &egui::Context, request: OpenRequest) {
-        let OpenRequest { query, grid_sort, new_tab, preset_name, then } = request;
+        let OpenRequest { view, query, grid_sort, new_tab, preset_name, then } = request;
         let into_tab_shown = !new_tab && self.active().is_empty();
         if into_tab_shown {
             let active = self.tabs.active_id();
-            self.update_tab(active, |tab, effects| tab.load_query(&query, effects));
+            self.update_tab(active, |tab, effects| tab.load_query(view, &query, effects));
         } else {
             let id = self.tabs.new_id();
-            self.tabs.open(QueryTab::new(id, QueryDraft::from_body(&query)));
+            self.tabs.open(QueryTab::new(id, QueryDraft::from_body_in(view, &query)));
             self.mark_settings_dirty();
         }
         let tab = self.active_mut();
@@ -385,11 +392,11 @@ impl WindowState {
                     self.automation.failure = Some(message);
                 }
             }
-            Event::Keys { connection_id, field, result } => {
-                self.connection.on_keys(connection_id, field, result.ok());
+            Event::Keys { connection_id, view, field, result } => {
+                self.connection.on_keys(connection_id, view, field, result.ok());
             }
-            Event::Values { connection_id, field, key, result } => {
-                self.connection.on_values(connection_id, field, key, result.ok());
+            Event::Values { connection_id, view, field, key, result } => {
+                self.connection.on_values(connection_id, view, field, key, result.ok());
             }
             Event::ConnectionTested { connection_id, result } => {
                 self.connection.on_tested(connection_id, result);

@@ -6,6 +6,7 @@
 use std::sync::Arc;
 
 use crate::api::query::QueryBody;
+use crate::api::view::View;
 use crate::app::connection_model::ConnectionCommand;
 use crate::app::export_model::ExportCommand;
 use crate::app::history_model::HistoryCommand;
@@ -68,6 +69,9 @@ pub enum Command {
     InspectorEdited,
     /// Show a result view in the tab shown.
     SetView(ResultView),
+    /// Switch the tab shown to another query view (conversations, events…), keeping what
+    /// still applies; one undoable edit.
+    SetQueryView(View),
     /// Flip between light and dark.
     ToggleTheme,
     /// Choose a theme (including following the system).

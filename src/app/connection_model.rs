@@ -203,8 +203,8 @@ impl Connection {
             ConnectionCommand::ForgetSavedKey => return vec![Effect::Job(Job::ForgetSavedKey)],
             ConnectionCommand::FetchSuggestion(request) => {
                 let job = match request {
-                    SuggestionRequest::Keys { field } => Job::FetchKeys { field },
-                    SuggestionRequest::Values { field, key } => Job::FetchValues { field, key },
+                    SuggestionRequest::Keys { view, field } => Job::FetchKeys { view, field },
+                    SuggestionRequest::Values { view, field, key } => Job::FetchValues { view, field, key },
                 };
                 return vec![Effect::Job(job)];
             }
@@ -251,11 +251,12 @@ impl Connection {
     pub fn on_keys(
         &mut self,
         connection_id: u64,
+        view: crate::api::view::View,
         field: crate::api::query::Field,
         keys: Option<Vec<String>>,
     ) {
         if self.info().is_some_and(|info| info.id == connection_id) {
-            self.suggestions.keys.insert(field, keys.unwrap_or_default());
+            self.suggestions.keys.insert((view, field), keys.unwrap_or_default());
         }
     }
 
@@ -263,12 +264,13 @@ impl Connection {
     pub fn on_values(
         &mut self,
         connection_id: u64,
+        view: crate::api::view::View,
         field: crate::api::query::Field,
         key: String,
         values: Option<Vec<String>>,
     ) {
         if self.info().is_some_and(|info| info.id == connection_id) {
-            self.suggestions.values.insert((field, key), values.unwrap_or_default());
+            self.suggestions.values.insert((view, field, key), values.unwrap_or_default());
         }
     }
 

@@ -28,6 +28,11 @@ use crate::relative_time::{RelativeTime, Resolved, is_concrete_time, resolve_rel
 #[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
 #[serde(default)]
 pub struct QueryDraft {
+    /// The view queried. Part of the draft so a view switch is one undoable edit like any
+    /// other; drafts saved before views existed load as conversations.
+    pub view: View,
+    /// The free-text `query` search of semantic threads; `None` when absent.
+    pub text_search: Option<String>,
     /// Columns to return, in wire form.
     pub select: Vec<Selection>,
     /// Grouping keys, in wire form.
@@ -328,6 +333,8 @@ pub fn natural_kind(field: Field) -> Option<ScalarKind> {
         None
     } else if field.is_numeric() {
         Some(ScalarKind::Number)
+    } else if field.is_boolean() {
+        Some(ScalarKind::Bool)
     } else {
         Some(ScalarKind::String)
     }
@@ -401,8 +408,14 @@ pub fn operators_for(field: Field, at_path: bool) -> Vec<Operator> {
             ]
         }
     } else if field == Field::Type {
-        // The type is one of three names: ordering them means nothing to a reader.
+        // The type is one of a few names: ordering them means nothing to a reader.
         vec![Eq, Neq, In, NotIn, IsNull, IsNotNull]
+    } else if field.is_boolean() {
+        // true / false: equal or not, or unknown.
+        vec![Eq, Neq, IsNull, IsNotNull]
+    } else if field.is_string_array() {
+        // `languages`, `conversationIds`: does the array hold a value.
+        vec![ArrayContains, IsNull, IsNotNull]
     } else {
         vec![Eq, Neq, Gt, Gte, Lt, Lte, In, NotIn, IsNull, IsNotNull]
     }
@@ -503,9 +516,17 @@ impl Collector {
 }
 
 impl QueryDraft {
-    /// The draft of a body; every valid body round-trips through [`QueryDraft::to_body`].
+    /// The draft of a conversations body; every valid body round-trips through
+    /// [`QueryDraft::to_body`].
     pub fn from_body(body: &QueryBody) -> QueryDraft {
+        QueryDraft::from_body_in(View::Conversations, body)
+    }
+
+    /// The draft of a body sent to `view`.
+    pub fn from_body_in(view: View, body: &QueryBody) -> QueryDraft {
         QueryDraft {
+            view,
+            text_search: body.query.clone(),
             select: body.select.clone(),
             group_by: body.group_by.clone(),
             filter: body.filter.as_ref().map(FilterDraft::from_filter),
@@ -533,7 +554,7 @@ impl QueryDraft {
             }
         };
         let own_count = problems.len();
-        for problem in validate(View::Conversations, &resolved) {
+        for problem in validate(self.view, &resolved) {
             // The draft's message about a value is the more precise one; don't say it twice.
             let already = problems.iter().take(own_count).any(|own| path_within(&problem.path, &own.path));
             if !already {
@@ -558,7 +579,9 @@ impl QueryDraft {
 
     fn build(&self, collector: &mut Collector) -> QueryBody {
         QueryBody {
-            query: None,
+            // Only semantic threads take it: a view switch drops it (with a notice), and a
+            // body that brings it to another view is refused by the validator, by name.
+            query: self.text_search.clone(),
             select: self.select.clone(),
             group_by: self.group_by.clone(),
             filter: self.filter.as_ref().map(|f| f.build("where".to_string(), collector)),
@@ -1072,6 +1095,58 @@ mod tests {
         let draft: QueryDraft =
             serde_json::from_str(r#"{"filter":{"condition":{"field":"type","operator":"eq"}}}"#).unwrap();
         assert_eq!(draft.filter.map(|f| f.condition_count()), Some(1));
+        // Drafts saved before views (tabs.json, history) are conversations drafts.
+        assert_eq!(draft.view, View::Conversations);
+        let draft: QueryDraft = serde_json::from_str(r#"{"view":"feedback_view"}"#).unwrap();
+        assert_eq!(draft.view, View::Feedback);
+    }
+
+    #[test]
+    fn booleans_and_string_arrays_get_their_own_operators_and_values() {
+        let mut documented = ConditionDraft::default();
+        documented.set_field(Field::IsDocumented);
+        assert_eq!(
+            operators_for(Field::IsDocumented, false),
+            [Operator::Eq, Operator::Neq, Operator::IsNull, Operator::IsNotNull]
+        );
+        assert_eq!(documented.value.scalar.kind, ScalarKind::Bool);
+        documented.value.scalar.text = "false".into();
+        let mut languages = ConditionDraft::default();
+        languages.set_field(Field::Languages);
+        assert_eq!(languages.operator, Operator::ArrayContains);
+        assert_eq!(languages.value.form, ValueForm::Scalar);
+        languages.value.scalar.text = "fr".into();
+        let draft = QueryDraft {
+            view: View::SemanticThreads,
+            select: vec![Selection::count()],
+            filter: Some(FilterDraft::Group(GroupDraft {
+                kind: GroupKind::And,
+                items: vec![FilterDraft::Condition(documented), FilterDraft::Condition(languages)],
+            })),
+            ..QueryDraft::default()
+        };
+        assert_eq!(
+            serde_json::to_value(draft.to_body().unwrap().filter).unwrap(),
+            json!({"and": [
+                cond("isDocumented", "eq", Some(json!(false))),
+                cond("languages", "arrayContains", Some(json!("fr")))
+            ]})
+        );
+    }
+
+    #[test]
+    fn the_draft_is_validated_against_its_view() {
+        let body = body(json!({"select": [{"type": "field", "field": "reasons"}]}));
+        let problems = QueryDraft::from_body(&body).to_body().unwrap_err();
+        assert!(problems[0].message.contains("not a field of the conversations view"), "{problems:?}");
+        assert_eq!(QueryDraft::from_body_in(View::Feedback, &body).to_body(), Ok(body));
+        // The text search goes to semantic threads only; elsewhere the validator names it.
+        let mut threads = QueryDraft::from_body_in(View::SemanticThreads, &QueryBody::default());
+        threads.select = vec![Selection::count()];
+        threads.text_search = Some("refund".into());
+        assert_eq!(threads.to_body().unwrap().query.as_deref(), Some("refund"));
+        threads.view = View::Events;
+        assert!(threads.to_body().unwrap_err().iter().any(|p| p.path == "query"));
     }
 
     #[test]

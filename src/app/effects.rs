@@ -7,6 +7,7 @@
 //! A leaf like `commands.rs`: it names shared model types only, never a UI module.
 
 use crate::api::query::QueryBody;
+use crate::api::view::View;
 use crate::app::grid_ui::GridSortKey;
 use crate::app::state::NoticeKind;
 use crate::worker::{ConnectTarget, Job};
@@ -37,6 +38,8 @@ impl Effect {
 /// tab right of it.
 #[derive(Debug)]
 pub struct OpenRequest {
+    /// The view the query is for.
+    pub view: View,
     /// The query.
     pub query: QueryBody,
     /// The grid sort its first result starts with.

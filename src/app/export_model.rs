@@ -10,6 +10,7 @@ use std::time::Instant;
 use jiff::civil::Date;
 
 use crate::api::query::QueryBody;
+use crate::api::view::View;
 use crate::app::effects::Effect;
 use crate::app::export_plan::{
     ExportScope, export_meta, outcome_summary, plan_export, resolve_path, retarget_extension,
@@ -99,9 +100,14 @@ pub struct ExportDialog {
 
 impl ExportDialog {
     /// A dialog for `body`'s result: CSV, the file name suggested in `directory`.
-    pub fn new(scope: ExportScope, body: &QueryBody, directory: Option<PathBuf>, today: Date) -> Self {
+    pub fn new(
+        scope: ExportScope,
+        (view, body): (View, &QueryBody),
+        directory: Option<PathBuf>,
+        today: Date,
+    ) -> Self {
         let format = ExportFormat::Csv { bom: false };
-        let file_name = suggested_file_name(body, format, today);
+        let file_name = suggested_file_name(view, body, format, today);
         let path_text = match &directory {
             Some(dir) => dir.join(&file_name).display().to_string(),
             None => file_name,
@@ -259,7 +265,7 @@ impl Exports {
         };
         let directory = self.last_dir.clone().or_else(|| inputs.save_dir.map(Path::to_path_buf));
         let today = jiff::Zoned::now().date();
-        let mut dialog = ExportDialog::new(scope, &outcome.body, directory, today);
+        let mut dialog = ExportDialog::new(scope, (outcome.view, &outcome.body), directory, today);
         dialog.tab = tab.id;
         self.dialog = Some(dialog);
         Vec::new()
@@ -299,7 +305,8 @@ impl Exports {
         let table = &outcome.table;
         let view = tab.grid.view_of(table);
         let visible = tab.grid.visible_columns(table);
-        let source = match plan_export(scope, table, view, visible, truncated, &outcome.body) {
+        let source = match plan_export(scope, table, view, visible, truncated, (outcome.view, &outcome.body))
+        {
             Ok(source) => source,
             Err(message) => return self.fail(message),
         };
@@ -512,7 +519,12 @@ mod tests {
     fn export_is_blocked_without_a_result_and_while_one_runs() {
         let reason = export_blocked_reason(&RunState::NotRequested, None).unwrap();
         assert!(reason.starts_with("Run a query first"), "{reason}");
-        let mut dialog = ExportDialog::new(ExportScope::CurrentView, &QueryBody::default(), None, day());
+        let mut dialog = ExportDialog::new(
+            ExportScope::CurrentView,
+            (View::Conversations, &QueryBody::default()),
+            None,
+            day(),
+        );
         assert_eq!(dialog.path_text, "conversations-2026-11-26.csv");
         dialog.set_format(ExportFormat::Xlsx);
         assert_eq!(dialog.path_text, "conversations-2026-11-26.xlsx");

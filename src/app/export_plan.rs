@@ -10,6 +10,7 @@ use jiff::civil::Date;
 
 use crate::api::client::format_bytes;
 use crate::api::query::{QueryBody, Selection};
+use crate::api::view::View;
 use crate::app::format::{format_duration_ms, thousands};
 use crate::app::path_input::resolve_typed_path;
 use crate::app::state::RunOutcome;
@@ -30,9 +31,10 @@ pub enum ExportScope {
 }
 
 /// A file name that says what the file holds, with the date and the format's extension:
-/// `conversations-2026-11-26.csv`, `conversations-count-by-type-per-day-2026-11-26.xlsx`.
-pub fn suggested_file_name(body: &QueryBody, format: ExportFormat, today: Date) -> String {
-    let mut parts: Vec<String> = vec!["conversations".to_string()];
+/// `conversations-2026-11-26.csv`, `conversations-count-by-type-per-day-2026-11-26.xlsx`,
+/// `semantic-threads-…` for a query of that view.
+pub fn suggested_file_name(view: View, body: &QueryBody, format: ExportFormat, today: Date) -> String {
+    let mut parts: Vec<String> = vec![slug(view.noun())];
     for selection in &body.select {
         if let Selection::Aggregation { aggregation, .. } = selection {
             let name = slug(aggregation.as_str());
@@ -116,17 +118,20 @@ pub fn resolve_path(path_text: &str, directory: Option<&Path>, format: ExportFor
 
 /// What to hand the worker for `scope`, given the table, the grid's view of it (`None` when
 /// the grid has not drawn this table) and its visible columns, and whether the table holds
-/// fewer rows than match. Errors say why the export cannot start.
+/// fewer rows than match, and the query (view and body) the table answered. Errors say why
+/// the export cannot start.
 pub fn plan_export(
     scope: ExportScope,
     table: &Arc<ResultTable>,
     view: Option<Arc<Vec<u32>>>,
     visible_columns: Vec<usize>,
     truncated: bool,
-    body: &QueryBody,
+    (query_view, body): (View, &QueryBody),
 ) -> Result<ExportSource, String> {
     match scope {
-        ExportScope::AllRows if truncated => Ok(ExportSource::AllRows { body: body.clone() }),
+        ExportScope::AllRows if truncated => {
+            Ok(ExportSource::AllRows { view: query_view, body: body.clone() })
+        }
         ExportScope::AllRows => Ok(ExportSource::View {
             table: Arc::clone(table),
             rows: Arc::new(table.all_rows()),
@@ -214,14 +219,21 @@ mod tests {
     #[test]
     fn file_names_say_what_the_query_holds() {
         let csv = ExportFormat::Csv { bom: false };
-        assert_eq!(suggested_file_name(&QueryBody::default(), csv, day()), "conversations-2026-11-26.csv");
+        assert_eq!(
+            suggested_file_name(View::Conversations, &QueryBody::default(), csv, day()),
+            "conversations-2026-11-26.csv"
+        );
+        assert_eq!(
+            suggested_file_name(View::SemanticThreads, &QueryBody::default(), csv, day()),
+            "semantic-threads-2026-11-26.csv"
+        );
         let by_type_per_day = parse_query(
             r#"{"select":[{"type":"time","timeUnit":"day"},{"type":"aggregation","aggregation":"count"}],
                 "groupBy":[{"field":"type"}]}"#,
         )
         .unwrap();
         assert_eq!(
-            suggested_file_name(&by_type_per_day, ExportFormat::Xlsx, day()),
+            suggested_file_name(View::Conversations, &by_type_per_day, ExportFormat::Xlsx, day()),
             "conversations-count-by-type-per-day-2026-11-26.xlsx"
         );
         let json_path = parse_query(
@@ -231,7 +243,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(
-            suggested_file_name(&json_path, ExportFormat::Json, day()),
+            suggested_file_name(View::Conversations, &json_path, ExportFormat::Json, day()),
             "conversations-count-distinct-count-by-properties-team-name-organization-id-2026-11-26.json"
         );
     }
@@ -265,8 +277,15 @@ mod tests {
         let table = table();
         let body = QueryBody { notes: Some("n".into()), ..QueryBody::default() };
         let view = Arc::new(vec![4, 2, 0]);
-        match plan_export(ExportScope::CurrentView, &table, Some(view.clone()), vec![2, 0], false, &body)
-            .unwrap()
+        match plan_export(
+            ExportScope::CurrentView,
+            &table,
+            Some(view.clone()),
+            vec![2, 0],
+            false,
+            (View::Conversations, &body),
+        )
+        .unwrap()
         {
             ExportSource::View { rows, columns, .. } => {
                 assert_eq!(*rows, vec![4, 2, 0]);
@@ -275,7 +294,16 @@ mod tests {
             other => panic!("{other:?}"),
         }
         // All rows of a complete table: the table as it is, every column.
-        match plan_export(ExportScope::AllRows, &table, Some(view.clone()), vec![2], false, &body).unwrap() {
+        match plan_export(
+            ExportScope::AllRows,
+            &table,
+            Some(view.clone()),
+            vec![2],
+            false,
+            (View::Conversations, &body),
+        )
+        .unwrap()
+        {
             ExportSource::View { rows, columns, .. } => {
                 assert_eq!(*rows, vec![0, 1, 2, 3, 4]);
                 assert!(table.column_count() > 2, "more columns than the view shows");
@@ -284,15 +312,28 @@ mod tests {
             other => panic!("{other:?}"),
         }
         // All rows of a truncated table: streamed, with the run's body.
-        match plan_export(ExportScope::AllRows, &table, Some(view), vec![2], true, &body).unwrap() {
-            ExportSource::AllRows { body: sent } => assert_eq!(sent, body),
+        match plan_export(ExportScope::AllRows, &table, Some(view), vec![2], true, (View::Feedback, &body))
+            .unwrap()
+        {
+            ExportSource::AllRows { view, body: sent } => {
+                assert_eq!(sent, body);
+                assert_eq!(view, View::Feedback, "the export streams from the run's view");
+            }
             other => panic!("{other:?}"),
         }
-        let no_view = plan_export(ExportScope::CurrentView, &table, None, vec![0], false, &body).unwrap_err();
-        assert!(no_view.contains("Table tab"), "{no_view}");
-        let hidden =
-            plan_export(ExportScope::CurrentView, &table, Some(Arc::new(vec![0])), Vec::new(), false, &body)
+        let no_view =
+            plan_export(ExportScope::CurrentView, &table, None, vec![0], false, (View::Conversations, &body))
                 .unwrap_err();
+        assert!(no_view.contains("Table tab"), "{no_view}");
+        let hidden = plan_export(
+            ExportScope::CurrentView,
+            &table,
+            Some(Arc::new(vec![0])),
+            Vec::new(),
+            false,
+            (View::Conversations, &body),
+        )
+        .unwrap_err();
         assert!(hidden.contains("Every column is hidden"), "{hidden}");
     }
 

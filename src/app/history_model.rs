@@ -8,6 +8,7 @@ use std::time::Instant;
 use jiff::Timestamp;
 
 use crate::api::query::QueryBody;
+use crate::api::view::View;
 use crate::app::effects::{AfterOpen, Effect, OpenRequest};
 use crate::app::grid_ui::GridSortKey;
 use crate::app::presets_model::grid_sort_keys;
@@ -18,6 +19,7 @@ use crate::worker::{HistoryOp, HistoryUpdate, Job};
 /// A run on its way, as it started.
 #[derive(Debug, Clone)]
 struct StartedRun {
+    view: View,
     query: QueryBody,
     server_url: String,
     started_at: Timestamp,
@@ -54,8 +56,9 @@ impl RunHistory {
 
     /// Remembers a run just sent: `query` as the builder had it (relative times unresolved),
     /// sent to `server_url`.
-    pub fn run_started(&mut self, request_id: u64, query: QueryBody, server_url: String) {
-        let started = StartedRun { query, server_url, started_at: Timestamp::now(), started: Instant::now() };
+    pub fn run_started(&mut self, request_id: u64, view: View, query: QueryBody, server_url: String) {
+        let started =
+            StartedRun { view, query, server_url, started_at: Timestamp::now(), started: Instant::now() };
         self.in_flight.insert(request_id, started);
     }
 
@@ -67,6 +70,7 @@ impl RunHistory {
         let started = self.in_flight.remove(&request_id)?;
         let elapsed_ms = u64::try_from(started.started.elapsed().as_millis()).unwrap_or(u64::MAX);
         let mut entry = HistoryEntry {
+            view: started.view,
             query: started.query,
             server_url: started.server_url,
             started_at: started.started_at,
@@ -170,7 +174,7 @@ impl RunHistory {
 
     /// Opens an entry's query, or says it is gone.
     fn open_entry(&self, id: &str, new_tab: bool, run: bool) -> Vec<Effect> {
-        let Some((query, grid_sort)) = self.entry_query(id) else {
+        let Some((view, query, grid_sort)) = self.entry_query(id) else {
             return vec![Effect::notify(NoticeKind::Warning, "That run is no longer in the history.")];
         };
         let then = if run {
@@ -181,14 +185,14 @@ impl RunHistory {
                 in_new_tab: "Restored the query of that run in a new tab.".to_string(),
             }
         };
-        vec![Effect::Open(OpenRequest { query, grid_sort, new_tab, preset_name: None, then })]
+        vec![Effect::Open(OpenRequest { view, query, grid_sort, new_tab, preset_name: None, then })]
     }
 
     /// The recorded query of an entry, and the grid sort it starts its result with, unless
     /// it is gone or was too large to record.
-    fn entry_query(&self, id: &str) -> Option<(QueryBody, Vec<GridSortKey>)> {
+    fn entry_query(&self, id: &str) -> Option<(View, QueryBody, Vec<GridSortKey>)> {
         let entry = self.store.as_ref()?.get(id)?;
-        (!entry.query_omitted).then(|| (entry.query.clone(), grid_sort_keys(&entry.grid_sort)))
+        (!entry.query_omitted).then(|| (entry.view, entry.query.clone(), grid_sort_keys(&entry.grid_sort)))
     }
 
     /// Takes the worker's new snapshot of the history. A history that cannot be saved

@@ -28,14 +28,18 @@ pub fn query_summary(entry: &HistoryEntry) -> String {
         return line.trim().to_string();
     }
     let query = &entry.query;
-    let mut summary = if query.select.is_empty() && query.group_by.is_empty() {
-        "conversation rows".to_string()
-    } else {
-        result_columns(View::Conversations, query)
-            .into_iter()
-            .map(|column| column.name)
-            .collect::<Vec<_>>()
-            .join(", ")
+    let mut summary = match (entry.view, query.select.is_empty() && query.group_by.is_empty()) {
+        (View::Conversations, true) => "conversation rows".to_string(),
+        (view, true) => format!("{} rows", view.noun()),
+        (view, false) => {
+            let columns =
+                result_columns(view, query).into_iter().map(|column| column.name).collect::<Vec<_>>();
+            match view {
+                View::Conversations => columns.join(", "),
+                // Other views say which, as the tab titles do.
+                other => format!("{}: {}", other.title(), columns.join(", ")),
+            }
+        }
     };
     if query.filter.is_some() {
         summary.push_str(" · filtered");
@@ -253,6 +257,11 @@ mod tests {
         );
         assert_eq!(query_summary(&grouped), "firstMessageTime_day, count, type · filtered");
         assert_eq!(query_summary(&entry("{}")), "conversation rows");
+        // An entry of another view names it, and its columns are that view's.
+        let feedback = HistoryEntry { view: View::Feedback, ..grouped.clone() };
+        assert_eq!(query_summary(&feedback), "Feedback: createdAt_day, count, type · filtered");
+        let threads = HistoryEntry { view: View::SemanticThreads, ..entry("{}") };
+        assert_eq!(query_summary(&threads), "semantic threads rows");
         assert_eq!(query_summary(&entry(r#"{"notes":"\n  weekly tickets \nmore"}"#)), "weekly tickets");
         let omitted = HistoryEntry { query_omitted: true, ..HistoryEntry::default() };
         assert_eq!(query_summary(&omitted), "(the query was too large to record)");

@@ -29,8 +29,8 @@ pub enum CurlAuth {
 
 /// A curl command that sends exactly the request the window sends: same URL, headers and
 /// body bytes. The key is `$INKEEPANALYTICS_API_INTEGRATION_KEY`, never the key itself.
-pub fn curl_command(base_url: &str, body: &QueryBody, auth: CurlAuth) -> String {
-    let url = format!("{}{}", base_url.trim_end_matches('/'), View::Conversations.query_path());
+pub fn curl_command(base_url: &str, view: View, body: &QueryBody, auth: CurlAuth) -> String {
+    let url = format!("{}{}", base_url.trim_end_matches('/'), view.query_path());
     // The client sends compact JSON (serde_json::to_vec), so does this.
     let json = serde_json::to_string(body).unwrap_or_else(|_| "{}".to_string());
     let mut lines = vec![
@@ -58,6 +58,8 @@ pub struct InspectorContext<'a> {
     pub base_url: &'a str,
     /// How requests authenticate (for curl).
     pub auth: CurlAuth,
+    /// The view queried: the endpoint the body goes to.
+    pub view: View,
 }
 
 /// Draws the Request tab. Edits only the inspector's own text; everything else is a command.
@@ -94,7 +96,7 @@ pub fn inspector_ui(
             // The command reproduces what Run sends now: relative times resolved.
             let body = resolve_relative_times(&body, jiff::Timestamp::now()).unwrap_or(body);
             commands.push(Command::CopyText {
-                text: curl_command(ctx.base_url, &body, ctx.auth),
+                text: curl_command(ctx.base_url, ctx.view, &body, ctx.auth),
                 what: "the curl command",
             });
         }
@@ -126,6 +128,9 @@ pub fn inspector_ui(
         );
     }
     relative_times_ui(ui, &ctx.derived.relative_times);
+    // The body alone does not say where it goes; the view does.
+    ui.label(RichText::new(format!("POST {}", ctx.view.query_path())).monospace())
+        .on_hover_text(format!("The {} view's query endpoint", ctx.view.noun()));
     ui.separator();
     egui::ScrollArea::both().id_salt("request_json_scroll").auto_shrink([false, false]).show(ui, |ui| {
         let response = ui
@@ -182,7 +187,12 @@ mod tests {
             )),
             ..QueryBody::default()
         };
-        let command = curl_command("https://api.analytics.inkeep.com/", &body, CurlAuth::KeyFromEnvironment);
+        let command = curl_command(
+            "https://api.analytics.inkeep.com/",
+            View::Conversations,
+            &body,
+            CurlAuth::KeyFromEnvironment,
+        );
         assert!(
             command
                 .starts_with("curl -sS -X POST 'https://api.analytics.inkeep.com/query/conversations' \\\n")
@@ -192,10 +202,16 @@ mod tests {
         let quoted = command.rsplit("--data-raw ").next().unwrap();
         assert_eq!(unquote(quoted), serde_json::to_string(&body).unwrap());
         assert!(quoted.contains(r"it'\''s"));
-        let keyless = curl_command("http://127.0.0.1:8787", &body, CurlAuth::Without);
+        let keyless = curl_command("http://127.0.0.1:8787", View::Conversations, &body, CurlAuth::Without);
         assert!(!keyless.contains("Authorization"));
-        let demo = curl_command("http://127.0.0.1:8787", &body, CurlAuth::Token("demo"));
+        let demo = curl_command("http://127.0.0.1:8787", View::Conversations, &body, CurlAuth::Token("demo"));
         assert!(demo.contains("-H 'Authorization: Bearer demo'"));
+        // Each view's body goes to its own endpoint.
+        let threads = curl_command("http://127.0.0.1:8787/", View::SemanticThreads, &body, CurlAuth::Without);
+        assert!(
+            threads.starts_with("curl -sS -X POST 'http://127.0.0.1:8787/query/semantic-threads' \\\n"),
+            "{threads}"
+        );
     }
 
     /// Undoes [`shell_quote`] the way a POSIX shell would.

@@ -47,6 +47,7 @@ pub mod tab;
 pub mod tab_strip_ui;
 pub mod table_tab;
 pub mod tabs;
+pub mod view_switch;
 pub mod window;
 
 use std::path::PathBuf;
@@ -536,6 +537,9 @@ impl ExplorerApp {
                     };
                     commands.push(Command::DraftEdited { coalesce_key });
                 }
+                if let Some(view) = output.view {
+                    commands.push(Command::SetQueryView(view));
+                }
                 commands.extend(
                     output
                         .requests
@@ -597,7 +601,12 @@ impl ExplorerApp {
                 commands,
             ),
             ResultView::Request => {
-                let inspector_ctx = InspectorContext { derived: &tab.derived, base_url: &base_url, auth };
+                let inspector_ctx = InspectorContext {
+                    derived: &tab.derived,
+                    base_url: &base_url,
+                    auth,
+                    view: tab.draft.view,
+                };
                 inspector_ui(ui, &mut tab.inspector, &inspector_ctx, commands);
             }
             ResultView::Response => response_ui::response_ui(ui, &tab.run, commands),

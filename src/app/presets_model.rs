@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::api::query::QueryBody;
+use crate::api::view::View;
 use crate::app::effects::{AfterOpen, Effect, OpenRequest};
 use crate::app::path_input::{NO_FILE_CHOSEN, resolve_typed_path};
 use crate::app::save_model::timestamped_file_name;
@@ -164,6 +165,8 @@ pub enum PresetsCommand {
 pub struct PresetsContext<'a> {
     /// The query of the tab shown as it would be saved, or why it cannot be.
     pub query: Result<&'a QueryBody, String>,
+    /// The view of the tab shown: a preset saved from it queries that view.
+    pub view: View,
     /// The notes of the tab shown (a good start for a preset's name).
     pub notes: Option<&'a str>,
     /// Where preset files are suggested.
@@ -187,6 +190,7 @@ impl PresetsMenu {
                     in_new_tab: format!("Opened the preset “{}” in a new tab.", preset.name),
                 };
                 return vec![Effect::Open(OpenRequest {
+                    view: preset.view,
                     query: preset.query.clone(),
                     grid_sort: grid_sort_keys(&preset.grid_sort),
                     new_tab,
@@ -223,6 +227,7 @@ impl PresetsMenu {
                 let op = PresetOp::SaveNew {
                     name: form.name.clone(),
                     description: form.description.clone(),
+                    view: context.view,
                     query,
                 };
                 return vec![Effect::Job(Job::Presets { op_id, op })];
@@ -263,7 +268,9 @@ impl PresetsMenu {
                 let op = match confirm.action {
                     ConfirmAction::Delete | ConfirmAction::Hide => PresetOp::Delete { id: confirm.id },
                     ConfirmAction::UpdateQuery => match context.query {
-                        Ok(query) => PresetOp::UpdateQuery { id: confirm.id, query: query.clone() },
+                        Ok(query) => {
+                            PresetOp::UpdateQuery { id: confirm.id, view: context.view, query: query.clone() }
+                        }
                         Err(reason) => {
                             let text = format!("The preset was not updated. {reason}");
                             return vec![Effect::Notify(NoticeKind::Warning, text)];

@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use crate::api::client::ClientError;
 use crate::api::query::{ParseError, QueryBody};
 use crate::api::validate::Problem;
+use crate::api::view::View;
 use crate::app::draft::QueryDraft;
 use crate::data::{LoadProgress, Meta, ResultTable};
 use crate::relative_time::relative_values;
@@ -109,6 +110,8 @@ impl RequestIds {
 pub struct RunOutcome {
     /// The window's id of the run.
     pub request_id: u64,
+    /// The view it ran on (its endpoint), for "Load all rows", exports and history.
+    pub view: View,
     /// The body that was sent.
     pub body: QueryBody,
     /// The rows as typed columns, shared with the grid and the chart (never copied).
@@ -132,10 +135,17 @@ pub struct RunOutcome {
 
 impl RunOutcome {
     /// Wraps an answer.
-    pub fn new(request_id: u64, body: QueryBody, answer: RunAnswer, duration_ms: u64) -> RunOutcome {
+    pub fn new(
+        request_id: u64,
+        view: View,
+        body: QueryBody,
+        answer: RunAnswer,
+        duration_ms: u64,
+    ) -> RunOutcome {
         let RunAnswer { table, meta, server_request_id, raw } = answer;
         RunOutcome {
             request_id,
+            view,
             body,
             table,
             meta,
@@ -273,6 +283,8 @@ pub enum RunState {
         request_id: u64,
         /// When it was sent.
         started: Instant,
+        /// The view queried.
+        view: View,
         /// The body sent (boxed: it is by far the largest part of the state).
         body: Box<QueryBody>,
         /// The last good result, shown dimmed meanwhile.

@@ -21,6 +21,7 @@ use crate::app::state::{
     DerivedQuery, ErrorDetails, InspectorState, LoadAllState, NoticeKind, ResultView, RunFailure, RunOutcome,
     RunState, UndoHistory,
 };
+use crate::app::view_switch::adapt_to_view;
 use crate::data::series::SeriesCache;
 use crate::data::{LoadProgress, ResultTable};
 use crate::relative_time::resolve_relative_times;
@@ -39,6 +40,8 @@ pub enum TabEffect {
     RunStarted {
         /// The run.
         request_id: u64,
+        /// The view it queries.
+        view: View,
         /// The query with relative times unresolved.
         query: QueryBody,
     },
@@ -155,7 +158,12 @@ impl QueryTab {
         if let Some(preset) = self.preset_name.as_deref() {
             return preset.to_string();
         }
-        describe_query(&self.draft.best_effort_body())
+        let description = describe_query(self.draft.view, &self.draft.best_effort_body());
+        match self.draft.view {
+            View::Conversations => description,
+            // Tabs on other views say which, so two "count" tabs can be told apart.
+            other => shorten(&format!("{}: {description}", other.title())),
+        }
     }
 
     /// Runs, loads all rows or both.
@@ -197,9 +205,10 @@ impl QueryTab {
         }
     }
 
-    /// Replaces the query (a file, a preset, a history entry) as one undoable step.
-    pub fn load_query(&mut self, body: &QueryBody, effects: &mut Vec<TabEffect>) {
-        self.replace_draft(QueryDraft::from_body(body), effects);
+    /// Replaces the query (a file, a preset, a history entry) and its view as one undoable
+    /// step.
+    pub fn load_query(&mut self, view: View, body: &QueryBody, effects: &mut Vec<TabEffect>) {
+        self.replace_draft(QueryDraft::from_body_in(view, body), effects);
     }
 
     /// Parses the inspector's text and, if it fits the model, loads it into the form.
@@ -208,7 +217,8 @@ impl QueryTab {
             Ok(body) => {
                 self.inspector.edited = false;
                 self.inspector.error = None;
-                self.replace_draft(QueryDraft::from_body(&body), effects);
+                // The JSON is the body; the view is the tab's (the picker changes it).
+                self.replace_draft(QueryDraft::from_body_in(self.draft.view, &body), effects);
                 // Show the normalised JSON of the form, even when the draft did not change.
                 self.inspector.synced_generation = None;
                 self.inspector.sync(&self.derived);
@@ -228,6 +238,18 @@ impl QueryTab {
         self.inspector.error = None;
         self.inspector.synced_generation = None;
         self.inspector.sync(&self.derived);
+    }
+
+    /// Moves the query to another view as one undoable edit: what names a field the view
+    /// lacks is dropped, and the notice says exactly what ([`adapt_to_view`]).
+    pub fn switch_query_view(&mut self, view: View, effects: &mut Vec<TabEffect>) {
+        if self.draft.view == view {
+            return;
+        }
+        let switch = adapt_to_view(&self.draft, view);
+        let notice = switch.notice();
+        self.replace_draft(switch.draft, effects);
+        effects.push(TabEffect::Notice(NoticeKind::Info, notice));
     }
 
     /// Shows a result view.
@@ -290,14 +312,20 @@ impl QueryTab {
         let request_id = context.request_id;
         let superseded = self.run.pending_id();
         let previous = self.run.take_previous();
-        self.run =
-            RunState::Pending { request_id, started: Instant::now(), body: Box::new(body.clone()), previous };
+        let view = self.draft.view;
+        self.run = RunState::Pending {
+            request_id,
+            started: Instant::now(),
+            view,
+            body: Box::new(body.clone()),
+            previous,
+        };
         self.show_error_details = false;
-        effects.push(TabEffect::Job(Job::Run { tag: self.tag(Purpose::Run), request_id, body }));
+        effects.push(TabEffect::Job(Job::Run { tag: self.tag(Purpose::Run), request_id, view, body }));
         if let Some(superseded) = superseded {
             effects.push(TabEffect::RunEnded { request_id: superseded });
         }
-        effects.push(TabEffect::RunStarted { request_id, query });
+        effects.push(TabEffect::RunStarted { request_id, view, query });
     }
 
     /// Cancels the pending run; the previous result stays.
@@ -342,7 +370,8 @@ impl QueryTab {
             ));
             return;
         }
-        let (request_id, total_rows, body) = (outcome.request_id, outcome.meta.total, outcome.body.clone());
+        let (request_id, total_rows, view, body) =
+            (outcome.request_id, outcome.meta.total, outcome.view, outcome.body.clone());
         self.load_all = LoadAllState::Loading {
             job_id,
             request_id,
@@ -353,6 +382,7 @@ impl QueryTab {
         effects.push(TabEffect::Job(Job::LoadAll {
             tag: self.tag(Purpose::LoadAll),
             job_id,
+            view,
             body,
             total: Some(total_rows),
         }));
@@ -453,13 +483,15 @@ impl QueryTab {
         if self.run.pending_id() != Some(request_id) {
             return false;
         }
-        let RunState::Pending { body, previous, .. } = std::mem::take(&mut self.run) else { return false };
+        let RunState::Pending { view, body, previous, .. } = std::mem::take(&mut self.run) else {
+            return false;
+        };
         let body = *body;
         match result {
             Ok(answer) => {
                 self.adopt_columns(&answer.table, effects);
                 self.load_all = LoadAllState::Idle;
-                let mut outcome = RunOutcome::new(request_id, body, answer, duration_ms);
+                let mut outcome = RunOutcome::new(request_id, view, body, answer, duration_ms);
                 // A new connection cancels pending runs, so this is the server that answered.
                 outcome.server_url = server_url;
                 self.run = RunState::Done(Box::new(outcome));
@@ -584,7 +616,7 @@ const TITLE_CHARS: usize = 32;
 
 /// A short description of a query, for a tab that has no name: the first line of its notes,
 /// else what it selects and groups by.
-pub fn describe_query(body: &QueryBody) -> String {
+pub fn describe_query(view: View, body: &QueryBody) -> String {
     if let Some(line) = body.notes.as_deref().and_then(|notes| notes.lines().next()).map(str::trim)
         && !line.is_empty()
     {
@@ -593,8 +625,7 @@ pub fn describe_query(body: &QueryBody) -> String {
     if body.select.is_empty() && body.group_by.is_empty() {
         return if body.filter.is_none() { "New query".to_string() } else { "Rows, filtered".to_string() };
     }
-    let columns: Vec<String> =
-        result_columns(View::Conversations, body).into_iter().map(|column| column.name).collect();
+    let columns: Vec<String> = result_columns(view, body).into_iter().map(|column| column.name).collect();
     shorten(&columns.join(", "))
 }
 
@@ -630,7 +661,11 @@ mod tests {
     fn an_edit_makes_a_tab_worth_keeping() {
         let mut tab = QueryTab::new(TabId(1), QueryDraft::default());
         let mut effects = Vec::new();
-        tab.load_query(&QueryBody { select: vec![Selection::count()], ..QueryBody::default() }, &mut effects);
+        tab.load_query(
+            View::Conversations,
+            &QueryBody { select: vec![Selection::count()], ..QueryBody::default() },
+            &mut effects,
+        );
         assert!(!tab.is_empty());
         assert!(tab.is_worth_keeping());
         assert!(effects.iter().any(|effect| matches!(effect, TabEffect::SettingsChanged)));

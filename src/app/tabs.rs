@@ -353,4 +353,17 @@ mod tests {
         assert_eq!(restored.active().title(), "Second");
         assert!(Tabs::restore(&SavedTabs::default()).is_none());
     }
+
+    #[test]
+    fn a_tab_keeps_its_query_view_across_a_restart() {
+        let mut tabs = tabs_of(2);
+        let mut effects = Vec::new();
+        tabs.active_mut().switch_query_view(crate::api::view::View::SemanticThreads, &mut effects);
+        let restored = Tabs::restore(&tabs.to_saved()).unwrap();
+        assert_eq!(restored.active().draft.view, crate::api::view::View::SemanticThreads);
+        assert_eq!(
+            restored.iter().next().map(|tab| tab.draft.view),
+            Some(crate::api::view::View::Conversations)
+        );
+    }
 }

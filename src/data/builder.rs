@@ -626,9 +626,9 @@ pub(crate) struct TableBuilder {
 }
 
 impl TableBuilder {
-    /// A builder with one group per result column of `query` (plus a last group
-    /// for keys the query did not ask for).
-    pub(crate) fn new(query: &QueryBody) -> TableBuilder {
+    /// A builder with one group per result column of `query` sent to `view` (plus a last
+    /// group for keys the query did not ask for).
+    pub(crate) fn new(view: View, query: &QueryBody) -> TableBuilder {
         let mut builder = TableBuilder {
             groups: Vec::new(),
             slots: Vec::new(),
@@ -636,7 +636,7 @@ impl TableBuilder {
             predicted: Vec::new(),
             row_count: 0,
         };
-        for column in result_columns(View::Conversations, query) {
+        for column in result_columns(view, query) {
             let group = builder.groups.len();
             if column.is_unpacked() {
                 builder.index.insert(column.name.clone(), Target::Unpack(group));

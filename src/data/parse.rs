@@ -17,6 +17,7 @@ use serde_json::{Map, Value};
 
 use crate::api::query::QueryBody;
 use crate::api::response::{EnvelopeError, parse_query_response};
+use crate::api::view::View;
 
 use super::builder::{ColumnBuilder, Hint, TableBuilder, Target, compact_json, is_json_document};
 use super::table::ResultTable;
@@ -73,9 +74,14 @@ pub struct LoadProgress {
 const PROGRESS_EVERY_ROWS: usize = 16_384;
 
 impl ResultTable {
-    /// Builds a table from already-parsed JSON rows of a response to `query`.
+    /// Builds a table from already-parsed JSON rows of a conversations response to `query`.
     pub fn from_rows(query: &QueryBody, rows: &[Map<String, Value>]) -> ResultTable {
-        let mut table = TableBuilder::new(query);
+        ResultTable::from_rows_in(View::Conversations, query, rows)
+    }
+
+    /// Builds a table from already-parsed JSON rows of a response of `view` to `query`.
+    pub fn from_rows_in(view: View, query: &QueryBody, rows: &[Map<String, Value>]) -> ResultTable {
+        let mut table = TableBuilder::new(view, query);
         for row in rows {
             for (position, (key, value)) in row.iter().enumerate() {
                 match table.resolve(position, key) {
@@ -112,14 +118,24 @@ impl ResultTable {
     /// envelope parser says precisely what is wrong — or, should it accept them, its rows
     /// are used. The window and `inkeep-explorer run` both read answers this way.
     pub fn from_answer(query: &QueryBody, bytes: &[u8]) -> Result<(ResultTable, Meta), EnvelopeError> {
-        match ResultTable::from_response_bytes(query, bytes) {
+        ResultTable::from_answer_in(View::Conversations, query, bytes)
+    }
+
+    /// [`ResultTable::from_answer`] for an answer of `view` (its columns, time buckets and
+    /// raw fields are that view's).
+    pub fn from_answer_in(
+        view: View,
+        query: &QueryBody,
+        bytes: &[u8],
+    ) -> Result<(ResultTable, Meta), EnvelopeError> {
+        match ResultTable::from_response_bytes_in(view, query, bytes) {
             Ok(built) => Ok(built),
             Err(table_error) => {
                 let response = parse_query_response(bytes)?;
                 tracing::warn!(%table_error, "the fast parser rejected an answer the envelope parser accepts");
                 let meta =
                     Meta { total: response.total, page_size: response.page_size, count: response.count };
-                Ok((ResultTable::from_rows(query, &response.rows), meta))
+                Ok((ResultTable::from_rows_in(view, query, &response.rows), meta))
             }
         }
     }
@@ -128,11 +144,20 @@ impl ResultTable {
     /// to `query`, without a `serde_json::Value` per row, and returns the envelope's
     /// counts. A missing `total`, `pageSize` or `count` reads as the number of rows.
     pub fn from_response_bytes(query: &QueryBody, bytes: &[u8]) -> Result<(ResultTable, Meta), TableError> {
+        ResultTable::from_response_bytes_in(View::Conversations, query, bytes)
+    }
+
+    /// [`ResultTable::from_response_bytes`] for a response of `view`.
+    pub fn from_response_bytes_in(
+        view: View,
+        query: &QueryBody,
+        bytes: &[u8],
+    ) -> Result<(ResultTable, Meta), TableError> {
         // Checking UTF-8 once here is cheaper than serde_json checking every string
         // and raw value of a byte slice on its own.
         let text = std::str::from_utf8(bytes)
             .map_err(|err| TableError::Json(format!("the response is not UTF-8 text: {err}")))?;
-        let mut table = TableBuilder::new(query);
+        let mut table = TableBuilder::new(view, query);
         let mut deserializer = serde_json::Deserializer::from_str(text);
         let envelope = deserializer
             .deserialize_map(EnvelopeVisitor { table: &mut table })
@@ -163,10 +188,20 @@ impl ResultTable {
     pub fn from_csv_reader<R: Read>(
         query: &QueryBody,
         reader: R,
+        progress: impl FnMut(LoadProgress) -> bool,
+    ) -> Result<ResultTable, TableError> {
+        ResultTable::from_csv_reader_in(View::Conversations, query, reader, progress)
+    }
+
+    /// [`ResultTable::from_csv_reader`] for the export of `view`.
+    pub fn from_csv_reader_in<R: Read>(
+        view: View,
+        query: &QueryBody,
+        reader: R,
         mut progress: impl FnMut(LoadProgress) -> bool,
     ) -> Result<ResultTable, TableError> {
         let mut csv_reader = csv::ReaderBuilder::new().has_headers(true).from_reader(reader);
-        let mut table = TableBuilder::new(query);
+        let mut table = TableBuilder::new(view, query);
         let headers = csv_reader.headers().map_err(|err| TableError::Csv(err.to_string()))?.clone();
         let targets: Vec<Target> =
             headers.iter().enumerate().map(|(position, name)| table.resolve(position, name)).collect();

@@ -14,7 +14,7 @@ use super::{ConnectTarget, ConnectionInfo, ConnectionKind, Core, DEMO_TOKEN, Eve
 
 impl Core {
     /// Fetches the keys of a JSON field for the form's suggestions.
-    pub(super) fn fetch_keys(&self, field: Field) {
+    pub(super) fn fetch_keys(&self, view: View, field: Field) {
         let (Some(client), Some(property_field)) = (self.client.clone(), PropertyField::from_field(field))
         else {
             return;
@@ -22,16 +22,14 @@ impl Core {
         let emitter = self.emitter.clone();
         let connection_id = self.connection_id;
         tokio::spawn(async move {
-            let result = client
-                .property_keys(&PropertyKeysRequest::new(property_field))
-                .await
-                .map_err(|err| err.user_message());
-            emitter.emit(Event::Keys { connection_id, field, result });
+            let request = keys_request(view, property_field);
+            let result = client.property_keys(&request).await.map_err(|err| err.user_message());
+            emitter.emit(Event::Keys { connection_id, view, field, result });
         });
     }
 
     /// Fetches the values of a key of a JSON field for the form's suggestions.
-    pub(super) fn fetch_values(&self, field: Field, key: String) {
+    pub(super) fn fetch_values(&self, view: View, field: Field, key: String) {
         let (Some(client), Some(property_field)) = (self.client.clone(), PropertyField::from_field(field))
         else {
             return;
@@ -39,12 +37,9 @@ impl Core {
         let emitter = self.emitter.clone();
         let connection_id = self.connection_id;
         tokio::spawn(async move {
-            let request = PropertyValuesRequest {
-                limit: Some(SUGGESTED_VALUES_LIMIT),
-                ..PropertyValuesRequest::new(property_field, key.clone())
-            };
+            let request = values_request(view, property_field, key.clone());
             let result = client.property_values(&request).await.map_err(|err| err.user_message());
-            emitter.emit(Event::Values { connection_id, field, key, result });
+            emitter.emit(Event::Values { connection_id, view, field, key, result });
         });
     }
 
@@ -193,7 +188,47 @@ impl Core {
 
 /// How many values a suggestion menu lists.
 const SUGGESTED_VALUES_LIMIT: u32 = 200;
+
+/// The keys request of the form's suggestions: only the tab's view is looked in, since the
+/// other views' JSON fields hold keys of their own.
+fn keys_request(view: View, field: PropertyField) -> PropertyKeysRequest {
+    PropertyKeysRequest { views: Some(vec![view]), ..PropertyKeysRequest::new(field) }
+}
+
+/// The values request of the form's suggestions, in the tab's view, at most
+/// [`SUGGESTED_VALUES_LIMIT`] of them.
+fn values_request(view: View, field: PropertyField, key: String) -> PropertyValuesRequest {
+    PropertyValuesRequest {
+        limit: Some(SUGGESTED_VALUES_LIMIT),
+        views: Some(vec![view]),
+        ..PropertyValuesRequest::new(field, key)
+    }
+}
+
 /// The `count` of a `select:[count]` answer.
 fn count_of(response: &QueryResponse) -> u64 {
     response.rows.first().and_then(|row| row.get("count")).and_then(serde_json::Value::as_u64).unwrap_or(0)
+}
+
+#[cfg(test)]
+mod suggestion_tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn suggestions_look_in_the_tab_s_view_only() {
+        let keys = serde_json::to_value(keys_request(View::Events, PropertyField::Properties)).unwrap();
+        assert_eq!(keys, json!({"field": "properties", "views": ["events_view"]}));
+        let values = serde_json::to_value(values_request(
+            View::SemanticThreads,
+            PropertyField::UserProperties,
+            "plan".into(),
+        ))
+        .unwrap();
+        assert_eq!(
+            values,
+            json!({"field": "userProperties", "key": "plan", "views": ["semantic_threads_view"], "limit": 200})
+        );
+    }
 }

@@ -56,6 +56,8 @@ pub enum ExportSource {
     /// Every matching row of `body`, streamed from the export endpoint. Fewer rows than
     /// [`ExportMeta::total`] (asked for first when `None`) fail the export.
     AllRows {
+        /// The view of the run shown (its export endpoint).
+        view: View,
         /// The query (the body of the run shown).
         body: QueryBody,
     },
@@ -176,14 +178,14 @@ async fn export(
             .await
             .map_err(background_failure)?
         }
-        ExportSource::AllRows { body } => {
+        ExportSource::AllRows { view, body } => {
             let Some(client) = client else {
                 return Err(ExportError::Stream("not connected to a server yet".to_string()));
             };
             if meta.total.is_none() {
                 let counted = tokio::select! {
                     () = token.cancelled() => return Err(ExportError::Cancelled),
-                    counted = super::load_all::query_total(&client, &body) => counted,
+                    counted = super::load_all::query_total(&client, view, &body) => counted,
                 };
                 let total = counted.map_err(|error| {
                     ExportError::Stream(format!(
@@ -194,7 +196,7 @@ async fn export(
                 meta.total = Some(total);
             }
             let stream = Streamed { job_id, format, path, meta, options };
-            stream.run(&client, &body, token, cancel, emitter).await
+            stream.run(&client, view, &body, token, cancel, emitter).await
         }
     }
 }
@@ -231,6 +233,7 @@ impl Streamed {
     async fn run(
         self,
         client: &AnalyticsClient,
+        view: View,
         body: &QueryBody,
         token: &CancellationToken,
         cancel: &Arc<AtomicBool>,
@@ -247,7 +250,7 @@ impl Streamed {
         let progress = |_byte_count: u64| {};
         let downloaded = tokio::select! {
             () = token.cancelled() => None,
-            result = client.export_csv(View::Conversations, body, &mut writer, progress) => Some(result),
+            result = client.export_csv(view, body, &mut writer, progress) => Some(result),
         };
         let stop = |writer: pipe::PipeWriter| {
             cancel.store(true, Ordering::Relaxed);

@@ -34,7 +34,14 @@ impl Core {
     /// Streams the export of `body` into a table on a blocking thread, through a bounded
     /// pipe, with progress and cancellation, and holds its rows against `total`. A newer load
     /// of the same tab cancels this one.
-    pub(super) fn load_all(&mut self, tag: JobTag, job_id: u64, body: QueryBody, total: Option<u64>) {
+    pub(super) fn load_all(
+        &mut self,
+        tag: JobTag,
+        job_id: u64,
+        view: View,
+        body: QueryBody,
+        total: Option<u64>,
+    ) {
         self.cancel_load_of(tag.tab);
         let emitter = self.emitter.clone();
         let Some(client) = self.client.clone() else {
@@ -53,46 +60,56 @@ impl Core {
         self.loading.insert(tag.tab, (job_id, token.clone()));
         tokio::spawn(async move {
             let started = Instant::now();
-            let result = load_all_rows(tag, job_id, &client, body, total, &token, &emitter).await;
+            let result =
+                load_all_rows(LoadTarget { tag, job_id, view }, &client, body, total, &token, &emitter).await;
             emitter.emit(Event::LoadFinished { tag, job_id, duration_ms: elapsed_ms(started), result });
         });
     }
 }
 
 /// Rows matching `body`: the `total` of its query answer (the rows of the page are dropped).
-pub(super) async fn query_total(client: &AnalyticsClient, body: &QueryBody) -> Result<u64, ClientError> {
-    let raw = client.query_raw(View::Conversations, body).await?;
-    let url = client.endpoint_url(View::Conversations.query_path());
+pub(super) async fn query_total(
+    client: &AnalyticsClient,
+    view: View,
+    body: &QueryBody,
+) -> Result<u64, ClientError> {
+    let raw = client.query_raw(view, body).await?;
+    let url = client.endpoint_url(view.query_path());
     let body = body.clone();
     blocking(move || {
-        ResultTable::from_answer(&body, &raw.bytes)
+        ResultTable::from_answer_in(view, &body, &raw.bytes)
             .map(|(_, meta)| meta.total)
             .map_err(|source| ClientError::Envelope { source, request_id: raw.request_id, url: url.clone() })
     })
     .await
-    .map_err(|message| ClientError::Request {
-        message,
-        url: client.endpoint_url(View::Conversations.query_path()),
-    })?
+    .map_err(|message| ClientError::Request { message, url: client.endpoint_url(view.query_path()) })?
 }
 
 /// The body of [`Job::LoadAll`]: the export streams into one end of a bounded pipe while a
 /// blocking thread builds the table from the other end, so the CSV is never held whole.
 /// The table must have at least `total` rows (asked for first when `None`).
-async fn load_all_rows(
+/// Which load of which tab, on which view.
+#[derive(Clone, Copy)]
+struct LoadTarget {
     tag: JobTag,
     job_id: u64,
+    view: View,
+}
+
+async fn load_all_rows(
+    target: LoadTarget,
     client: &AnalyticsClient,
     body: QueryBody,
     total: Option<u64>,
     token: &CancellationToken,
     emitter: &Emitter,
 ) -> Result<Arc<ResultTable>, LoadAllError> {
+    let LoadTarget { tag, job_id, view } = target;
     let total = match total {
         Some(total) => total,
         None => tokio::select! {
             () = token.cancelled() => return Err(LoadAllError::Cancelled),
-            counted = query_total(client, &body) => counted.map_err(LoadAllError::Client)?,
+            counted = query_total(client, view, &body) => counted.map_err(LoadAllError::Client)?,
         },
     };
     let (mut writer, reader) = pipe::pipe(PIPE_CAPACITY_CHUNKS);
@@ -102,7 +119,7 @@ async fn load_all_rows(
     let mut parser = {
         let (stop, rows_parsed, body) = (Arc::clone(&stop), Arc::clone(&rows_parsed), body.clone());
         tokio::task::spawn_blocking(move || {
-            ResultTable::from_csv_reader(&body, reader, |progress| {
+            ResultTable::from_csv_reader_in(view, &body, reader, |progress| {
                 rows_parsed.store(progress.row_count as u64, Ordering::Relaxed);
                 !stop.load(Ordering::Relaxed)
             })
@@ -122,7 +139,7 @@ async fn load_all_rows(
     };
     let exported = tokio::select! {
         () = token.cancelled() => None,
-        result = client.export_csv(View::Conversations, &body, &mut writer, progress) => Some(result),
+        result = client.export_csv(view, &body, &mut writer, progress) => Some(result),
     };
     let stop_parser = |writer: pipe::PipeWriter| {
         stop.store(true, Ordering::Relaxed);

@@ -250,13 +250,13 @@ impl Core {
     async fn handle(&mut self, job: Job) {
         match job {
             Job::Connect(target) => self.connect(target).await,
-            Job::Run { tag, request_id, body } => self.run(tag, request_id, body),
+            Job::Run { tag, request_id, view, body } => self.run(tag, request_id, view, body),
             Job::Cancel { tag, request_id } => {
                 if self.in_flight.get(&tag.tab).is_some_and(|(id, _)| *id == request_id) {
                     self.cancel_run_of(tag.tab);
                 }
             }
-            Job::LoadAll { tag, job_id, body, total } => self.load_all(tag, job_id, body, total),
+            Job::LoadAll { tag, job_id, view, body, total } => self.load_all(tag, job_id, view, body, total),
             Job::CancelLoad { tag, job_id } => {
                 if self.loading.get(&tag.tab).is_some_and(|(id, _)| *id == job_id) {
                     self.cancel_load_of(tag.tab);
@@ -332,8 +332,8 @@ impl Core {
                     emitter.emit(Event::PresetFilePicked { purpose, path });
                 });
             }
-            Job::FetchKeys { field } => self.fetch_keys(field),
-            Job::FetchValues { field, key } => self.fetch_values(field, key),
+            Job::FetchKeys { view, field } => self.fetch_keys(view, field),
+            Job::FetchValues { view, field, key } => self.fetch_values(view, field, key),
             Job::TestConnection => self.test_connection(),
             Job::ForgetSavedKey => {
                 let keychain = Arc::clone(&self.keychain);
@@ -423,6 +423,7 @@ mod tests {
     use super::*;
     use crate::api::client::ClientError;
     use crate::api::query::{QueryBody, Selection};
+    use crate::api::view::View;
     use crate::data::export::ShortExport;
     use crate::data::{Meta, ResultTable};
     use bytes::Bytes;
@@ -480,6 +481,7 @@ mod tests {
         worker.send(Job::Run {
             tag: run_tag(1),
             request_id: 7,
+            view: View::Conversations,
             body: QueryBody { select: vec![Selection::count()], ..QueryBody::default() },
         });
         assert!(matches!(next_event(&worker), Event::Started { request_id: 7, .. }));
@@ -492,6 +494,42 @@ mod tests {
                 assert!(answer.raw.is_complete());
             }
             other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_run_goes_to_its_view_and_its_time_buckets_chart() {
+        let worker = worker(Keychain::disabled());
+        connect_demo(&worker);
+        // A bucket without a field buckets the view's default time: feedback's createdAt.
+        let body = crate::api::query::parse_query(
+            r#"{"select":[{"type":"time","timeUnit":"week"},{"type":"aggregation","aggregation":"count","field":"id"}],
+                "groupBy":[{"field":"type"}]}"#,
+        )
+        .unwrap();
+        worker.send(Job::Run { tag: run_tag(1), request_id: 9, view: View::Feedback, body: body.clone() });
+        assert!(matches!(next_event(&worker), Event::Started { request_id: 9, .. }));
+        let answer = match next_event(&worker) {
+            Event::Finished { request_id: 9, result: Ok(answer), .. } => answer,
+            other => panic!("unexpected {other:?}"),
+        };
+        assert!(answer.table.row_count() > 0, "the demo has feedback");
+        let roles = crate::data::series::column_roles(&answer.table);
+        let time = roles.time.expect("the bucket column is found by its source");
+        assert_eq!(time.name, "createdAt_week");
+        assert_eq!(time.field, crate::api::query::Field::CreatedAt);
+        let chart = crate::data::series::derive_chart(
+            Some(&answer.table),
+            &body,
+            &crate::data::series::SeriesOptions::default(),
+            jiff::Timestamp::now(),
+        );
+        assert!(matches!(chart, crate::data::series::Chart::Time(_)), "{chart:?}");
+        // Every value of `type` is a feedback type: the rows came from /query/feedback.
+        let type_column = answer.table.column_names().iter().position(|name| *name == "type").unwrap();
+        for row in 0..answer.table.row_count() {
+            let value = answer.table.cell(row, type_column);
+            assert!(matches!(value, crate::data::CellRef::Text("positive" | "negative")), "{value:?}");
         }
     }
 
@@ -514,7 +552,12 @@ mod tests {
     fn load_all_streams_the_export_into_a_table_with_every_row() {
         let worker = worker_with_page_size(Keychain::disabled(), 100);
         connect_demo(&worker);
-        worker.send(Job::Run { tag: run_tag(1), request_id: 1, body: raw_rows_query() });
+        worker.send(Job::Run {
+            tag: run_tag(1),
+            request_id: 1,
+            view: View::Conversations,
+            body: raw_rows_query(),
+        });
         assert!(matches!(next_event(&worker), Event::Started { request_id: 1, .. }));
         let Event::Finished { result: Ok(first_page), .. } = next_event(&worker) else {
             panic!("expected the first page")
@@ -522,7 +565,13 @@ mod tests {
         assert_eq!(first_page.table.row_count(), 100);
         assert_eq!(first_page.meta.total, 300);
 
-        worker.send(Job::LoadAll { tag: load_tag(1), job_id: 2, body: raw_rows_query(), total: None });
+        worker.send(Job::LoadAll {
+            tag: load_tag(1),
+            job_id: 2,
+            view: View::Conversations,
+            body: raw_rows_query(),
+            total: None,
+        });
         let table = loop {
             match next_event(&worker) {
                 Event::LoadProgress { job_id: 2, .. } => {}
@@ -544,7 +593,13 @@ mod tests {
     fn load_against(total: u64) -> Result<Arc<ResultTable>, LoadAllError> {
         let worker = worker_with_page_size(Keychain::disabled(), 100);
         connect_demo(&worker);
-        worker.send(Job::LoadAll { tag: load_tag(1), job_id: 3, body: raw_rows_query(), total: Some(total) });
+        worker.send(Job::LoadAll {
+            tag: load_tag(1),
+            job_id: 3,
+            view: View::Conversations,
+            body: raw_rows_query(),
+            total: Some(total),
+        });
         loop {
             match next_event(&worker) {
                 Event::LoadProgress { job_id: 3, .. } => {}
@@ -573,7 +628,13 @@ mod tests {
     fn a_cancelled_load_ends_cancelled() {
         let worker = worker_with_page_size(Keychain::disabled(), 100);
         connect_demo(&worker);
-        worker.send(Job::LoadAll { tag: load_tag(1), job_id: 5, body: raw_rows_query(), total: Some(300) });
+        worker.send(Job::LoadAll {
+            tag: load_tag(1),
+            job_id: 5,
+            view: View::Conversations,
+            body: raw_rows_query(),
+            total: Some(300),
+        });
         worker.send(Job::CancelLoad { tag: load_tag(1), job_id: 5 });
         loop {
             match next_event(&worker) {
@@ -589,10 +650,20 @@ mod tests {
         let worker = worker(Keychain::disabled());
         connect_demo(&worker);
         let body = QueryBody { select: vec![Selection::count()], ..QueryBody::default() };
-        worker.send(Job::Run { tag: run_tag(1), request_id: 1, body: body.clone() });
-        worker.send(Job::Run { tag: run_tag(2), request_id: 2, body: body.clone() });
+        worker.send(Job::Run {
+            tag: run_tag(1),
+            request_id: 1,
+            view: View::Conversations,
+            body: body.clone(),
+        });
+        worker.send(Job::Run {
+            tag: run_tag(2),
+            request_id: 2,
+            view: View::Conversations,
+            body: body.clone(),
+        });
         // Tab 1 runs again: its first run is superseded, tab 2's is not.
-        worker.send(Job::Run { tag: run_tag(1), request_id: 3, body });
+        worker.send(Job::Run { tag: run_tag(1), request_id: 3, view: View::Conversations, body });
         let mut finished = Vec::new();
         let mut cancelled = Vec::new();
         while finished.len() < 2 {

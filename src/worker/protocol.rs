@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::api::client::{ApiKey, ClientError};
 use crate::api::query::{Field, QueryBody};
+use crate::api::view::View;
 use crate::data::export::ShortExport;
 use crate::data::{LoadProgress, Meta, ResultTable, TableError};
 use crate::secrets::{KeySource, SecretError};
@@ -221,6 +222,8 @@ pub enum Job {
         tag: JobTag,
         /// The window's id for this run.
         request_id: u64,
+        /// The view queried (its endpoint).
+        view: View,
         /// The validated body.
         body: QueryBody,
     },
@@ -233,11 +236,15 @@ pub enum Job {
     },
     /// Fetch the keys of a JSON field for suggestions.
     FetchKeys {
+        /// The view whose rows are looked in (`views` of the request).
+        view: View,
         /// `properties` or `userProperties`.
         field: Field,
     },
     /// Fetch the values of a key of a JSON field for suggestions.
     FetchValues {
+        /// The view whose rows are looked in (`views` of the request).
+        view: View,
         /// `properties` or `userProperties`.
         field: Field,
         /// The key (path keys joined by `.`).
@@ -262,6 +269,8 @@ pub enum Job {
         tag: JobTag,
         /// The window's id of this load.
         job_id: u64,
+        /// The view of the run whose table it completes (its export endpoint).
+        view: View,
         /// The query (the same body as the run whose table it completes).
         body: QueryBody,
         /// Rows matching the query, from the answer of the run the table came from; `None`
@@ -452,6 +461,8 @@ pub enum Event {
     Keys {
         /// The connection they were fetched on.
         connection_id: u64,
+        /// The view they were looked up in.
+        view: View,
         /// The field.
         field: Field,
         /// The keys, or why they could not be fetched.
@@ -461,6 +472,8 @@ pub enum Event {
     Values {
         /// The connection they were fetched on.
         connection_id: u64,
+        /// The view they were looked up in.
+        view: View,
         /// The field.
         field: Field,
         /// The key.

@@ -31,7 +31,7 @@ impl Core {
 
     /// Starts a run on its own task. A run still going *in the same tab* is cancelled first;
     /// other tabs' runs go on.
-    pub(super) fn run(&mut self, tag: JobTag, request_id: u64, body: QueryBody) {
+    pub(super) fn run(&mut self, tag: JobTag, request_id: u64, view: View, body: QueryBody) {
         self.cancel_run_of(tag.tab);
         let emitter = self.emitter.clone();
         let Some(client) = self.client.clone() else {
@@ -53,14 +53,14 @@ impl Core {
         tokio::spawn(async move {
             let started = Instant::now();
             let work = async {
-                let raw = client.query_raw(View::Conversations, &body).await?;
-                let url = client.endpoint_url(View::Conversations.query_path());
+                let raw = client.query_raw(view, &body).await?;
+                let url = client.endpoint_url(view.query_path());
                 // Parsing a large answer takes a while: never on the runtime's threads.
-                blocking(move || build_answer(&body, raw.bytes, raw.request_id, &url, key.as_ref()))
+                blocking(move || build_answer(view, &body, raw.bytes, raw.request_id, &url, key.as_ref()))
                     .await
                     .map_err(|message| ClientError::Request {
                         message,
-                        url: client.endpoint_url(View::Conversations.query_path()),
+                        url: client.endpoint_url(view.query_path()),
                     })?
             };
             tokio::select! {
@@ -77,13 +77,14 @@ impl Core {
 /// Builds the table of an answer. When the fast parser rejects the bytes, the envelope
 /// parser says precisely what is wrong (and, should it accept them, its rows are used).
 fn build_answer(
+    view: View,
     body: &QueryBody,
     bytes: Bytes,
     server_request_id: Option<String>,
     url: &str,
     key: Option<&ApiKey>,
 ) -> Result<RunAnswer, ClientError> {
-    let (table, meta) = match ResultTable::from_answer(body, &bytes) {
+    let (table, meta) = match ResultTable::from_answer_in(view, body, &bytes) {
         Ok(built) => built,
         Err(source) => {
             return Err(ClientError::Envelope {

@@ -28,6 +28,8 @@ pub enum PresetOp {
         name: String,
         /// Optional free text.
         description: String,
+        /// The view the query is for.
+        view: View,
         /// The query as the builder has it (relative times unresolved).
         query: QueryBody,
     },
@@ -44,6 +46,8 @@ pub enum PresetOp {
     UpdateQuery {
         /// The preset.
         id: String,
+        /// The view the new query is for.
+        view: View,
         /// The new query (relative times unresolved).
         query: QueryBody,
     },
@@ -194,11 +198,9 @@ impl Stores {
 fn apply_preset_op(store: &mut PresetStore, op: PresetOp) -> Result<String, String> {
     let name_of = |store: &PresetStore, id: &str| store.get(id).map(|p| p.name.clone()).unwrap_or_default();
     match op {
-        PresetOp::SaveNew { name, description, query } => {
+        PresetOp::SaveNew { name, description, view, query } => {
             let description = Some(description.as_str()).filter(|d| !d.trim().is_empty());
-            let id = store
-                .save_new(&name, description, View::Conversations, query)
-                .map_err(|err| err.to_string())?;
+            let id = store.save_new(&name, description, view, query).map_err(|err| err.to_string())?;
             Ok(format!("Saved the preset “{}”.", name_of(store, &id)))
         }
         PresetOp::Edit { id, name, description } => {
@@ -212,8 +214,8 @@ fn apply_preset_op(store: &mut PresetStore, op: PresetOp) -> Result<String, Stri
                 format!("Renamed “{before}” to “{after}”.")
             })
         }
-        PresetOp::UpdateQuery { id, query } => {
-            store.update_query(&id, View::Conversations, query).map_err(|err| err.to_string())?;
+        PresetOp::UpdateQuery { id, view, query } => {
+            store.update_query(&id, view, query).map_err(|err| err.to_string())?;
             Ok(format!("“{}” now holds the current query.", name_of(store, &id)))
         }
         PresetOp::Duplicate { id } => {
@@ -361,12 +363,21 @@ mod tests {
         let emitter = Emitter { sender, repaint: Arc::new(|| {}) };
         let mut thread = StoreThread::spawn(Some(dir.path().to_path_buf()), emitter);
         let query = QueryBody { notes: Some("mine".into()), ..QueryBody::default() };
-        thread.presets(1, PresetOp::SaveNew { name: "Mine".into(), description: String::new(), query });
+        thread.presets(
+            1,
+            PresetOp::SaveNew {
+                name: "Mine".into(),
+                description: String::new(),
+                view: View::Feedback,
+                query,
+            },
+        );
         thread.presets(
             2,
             PresetOp::SaveNew {
                 name: " mine ".into(),
                 description: String::new(),
+                view: View::Conversations,
                 query: QueryBody::default(),
             },
         );
@@ -389,5 +400,7 @@ mod tests {
         let text = std::fs::read_to_string(dir.path().join(PRESETS_FILE_NAME)).unwrap();
         assert_eq!(text.matches("\"name\"").count(), 1, "{text}");
         assert!(text.contains("\"notes\": \"mine\""), "{text}");
+        // The preset keeps the view it was saved from.
+        assert!(text.contains("feedback_view"), "{text}");
     }
 }

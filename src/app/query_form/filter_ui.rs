@@ -48,7 +48,7 @@ pub(crate) fn filter_ui(ui: &mut Ui, filter: &mut Option<FilterDraft>, form: &mu
     }
     // A group carries its own add buttons; a lone condition (or nothing) needs these.
     if !matches!(filter, Some(FilterDraft::Group(_)))
-        && let Some(new_node) = add_buttons(ui)
+        && let Some(new_node) = add_buttons(ui, form.view)
     {
         *filter = Some(match filter.take() {
             None => new_node,
@@ -65,11 +65,13 @@ fn wrap(node: FilterDraft) -> FilterDraft {
 }
 
 /// `Add condition`, `Add AND group`, `Add OR group`; returns the node to add.
-fn add_buttons(ui: &mut Ui) -> Option<FilterDraft> {
+fn add_buttons(ui: &mut Ui, view: View) -> Option<FilterDraft> {
     let mut added = None;
     ui.horizontal_wrapped(|ui| {
         if ui.small_button("Add condition").on_hover_text("Compare a field with a value").clicked() {
-            added = Some(FilterDraft::Condition(ConditionDraft::default()));
+            let mut condition = ConditionDraft::default();
+            condition.set_field(super::starting_field(view));
+            added = Some(FilterDraft::Condition(condition));
         }
         if ui.small_button("Add AND group").on_hover_text("A group where every item must match").clicked() {
             added = Some(FilterDraft::Group(GroupDraft { kind: GroupKind::And, items: Vec::new() }));
@@ -146,7 +148,7 @@ fn group_ui(ui: &mut Ui, group: &mut GroupDraft, place: &Place, form: &mut Form)
             }
             Some((_, NodeAction::Row(_))) | None => {}
         }
-        if let Some(new_node) = add_buttons(ui) {
+        if let Some(new_node) = add_buttons(ui, form.view) {
             group.items.push(new_node);
             form.mark_changed();
         }
@@ -166,7 +168,7 @@ fn condition_ui(
         if icon_button(ui, "⊞", "Wrap in group", true) {
             action = Some(NodeAction::Wrap);
         }
-        if let Some(field) = field_choice(ui, "field", condition.field, &View::Conversations.fields()) {
+        if let Some(field) = field_choice(ui, "field", condition.field, &form.view.fields()) {
             condition.set_field(field);
             form.mark_changed();
         }

@@ -4,8 +4,7 @@ use egui::Ui;
 
 use super::{Form, RowAction, apply_row_action, column_label, field_choice, path_editor, row_buttons};
 use crate::api::columns::field_column_name;
-use crate::api::query::{Field, GroupBy};
-use crate::api::view::View;
+use crate::api::query::GroupBy;
 
 /// Draws the group-by keys with their add button.
 pub(crate) fn group_by_ui(ui: &mut Ui, group_by: &mut Vec<GroupBy>, form: &mut Form) {
@@ -31,14 +30,14 @@ pub(crate) fn group_by_ui(ui: &mut Ui, group_by: &mut Vec<GroupBy>, form: &mut F
     }
     form.problems_where(ui, |p| p == "groupBy");
     if ui.button("Add group").on_hover_text("Group the rows by a field").clicked() {
-        group_by.push(GroupBy::field(Field::Type));
+        group_by.push(GroupBy::field(super::starting_field(form.view)));
         form.mark_changed();
     }
 }
 
 fn group_row(ui: &mut Ui, group: &mut GroupBy, form: &mut Form) -> bool {
     let mut changed = false;
-    if let Some(f) = field_choice(ui, "field", group.field, &View::Conversations.fields()) {
+    if let Some(f) = field_choice(ui, "field", group.field, &form.view.fields()) {
         group.field = f;
         if !f.is_json() {
             group.path = None;

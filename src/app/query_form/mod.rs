@@ -51,6 +51,7 @@ use egui::{Button, CollapsingHeader, ComboBox, Id, RichText, TextEdit, Ui};
 
 use crate::api::query::{Field, Operator};
 use crate::api::validate::Problem;
+use crate::api::view::View;
 use crate::app::draft::{QueryDraft, path_from_text, path_to_text, path_within};
 
 /// What the shell hands the form each frame.
@@ -67,17 +68,19 @@ pub struct FormContext<'a> {
 /// fails, so the form stops asking.
 #[derive(Default, Debug, Clone, PartialEq)]
 pub struct Suggestions {
-    /// Top-level keys per JSON field.
-    pub keys: HashMap<Field, Vec<String>>,
-    /// Values per JSON field and key (the path keys joined by `.`).
-    pub values: HashMap<(Field, String), Vec<String>>,
+    /// Top-level keys per view and JSON field.
+    pub keys: HashMap<(View, Field), Vec<String>>,
+    /// Values per view, JSON field and key (the path keys joined by `.`).
+    pub values: HashMap<(View, Field, String), Vec<String>>,
 }
 
 impl Suggestions {
     fn holds(&self, request: &SuggestionRequest) -> bool {
         match request {
-            SuggestionRequest::Keys { field } => self.keys.contains_key(field),
-            SuggestionRequest::Values { field, key } => self.values.contains_key(&(*field, key.clone())),
+            SuggestionRequest::Keys { view, field } => self.keys.contains_key(&(*view, *field)),
+            SuggestionRequest::Values { view, field, key } => {
+                self.values.contains_key(&(*view, *field, key.clone()))
+            }
         }
     }
 
@@ -91,11 +94,15 @@ impl Suggestions {
 pub enum SuggestionRequest {
     /// The keys of a JSON field.
     Keys {
+        /// The view whose rows are looked in (`views` of the request).
+        view: View,
         /// `properties` or `userProperties`.
         field: Field,
     },
     /// The values at a key of a JSON field.
     Values {
+        /// The view whose rows are looked in (`views` of the request).
+        view: View,
         /// `properties` or `userProperties`.
         field: Field,
         /// The key (path keys joined by `.`).
@@ -110,14 +117,75 @@ pub struct FormOutput {
     pub changed: bool,
     /// Suggestions to fetch; each at most once per (field, key) per cache state.
     pub requests: Vec<SuggestionRequest>,
+    /// The view picked: the shell switches the tab's query to it (adapting the draft and
+    /// saying what was dropped), so the form leaves the draft's view alone.
+    pub view: Option<View>,
+}
+
+/// The view picker at the top of the form: one selectable button per view, named
+/// `View: Conversations`, `View: Events`…; returns the view clicked when it is another.
+fn view_picker(ui: &mut Ui, current: View) -> Option<View> {
+    let mut picked = None;
+    ui.horizontal_wrapped(|ui| {
+        ui.label(RichText::new("View").strong()).on_hover_text("Which query endpoint the tab asks");
+        for view in View::ALL {
+            let name = format!("View: {}", view.title());
+            let response = ui
+                .selectable_label(view == current, view.title())
+                .on_hover_text(format!("Query {} ({})", view.noun(), view.query_path()))
+                .accessible_name(name);
+            if response.clicked() && view != current {
+                picked = Some(view);
+            }
+        }
+    });
+    picked
+}
+
+/// The `query` text search of semantic threads. On another view it shows only while the
+/// draft still holds a search (pasted JSON), so it can be cleared.
+fn text_search_ui(ui: &mut Ui, draft: &mut QueryDraft, form: &mut Form) {
+    if !draft.view.takes_text_search() && draft.text_search.is_none() {
+        return;
+    }
+    ui.horizontal_wrapped(|ui| {
+        ui.label("Search").on_hover_text("Free-text search over the questions and answers (`query`)");
+        let mut text = draft.text_search.clone().unwrap_or_default();
+        let response = ui
+            .add(
+                TextEdit::singleline(&mut text)
+                    .id_salt("text_search")
+                    .hint_text("text search")
+                    .desired_width(260.0),
+            )
+            .accessible_name("Text search");
+        if response.changed() {
+            draft.text_search = (!text.is_empty()).then_some(text);
+            form.mark_changed();
+        }
+    });
+    form.problems_where(ui, |path| path == "query");
+}
+
+/// The field a new row starts with: `type` where the view has it, else a short text field
+/// every reader knows (`category` of semantic threads), else `id`.
+pub(crate) fn starting_field(view: View) -> Field {
+    [Field::Type, Field::Category, Field::Id]
+        .into_iter()
+        .find(|field| view.has_field(*field))
+        .unwrap_or(Field::Id)
 }
 
 /// Draws the whole query builder for `draft` and edits it in place.
 pub fn query_form_ui(ui: &mut Ui, draft: &mut QueryDraft, ctx: &FormContext) -> FormOutput {
     let ledger_id = ui.make_persistent_id("query_form.requests");
-    let mut form = Form::new(ui, ledger_id, ctx);
+    let mut form = Form::new(ui, ledger_id, draft.view, ctx);
     ui.push_id("query_form", |ui| {
+        if let Some(view) = view_picker(ui, draft.view) {
+            form.output.view = Some(view);
+        }
         form.problems_where(ui, |path| !is_section_path(path));
+        text_search_ui(ui, draft, &mut form);
         let problems = form.problems;
         section(ui, "Select", "select", problems, |ui| {
             select_ui::select_ui(ui, &mut draft.select, &mut form);
@@ -140,7 +208,9 @@ pub fn query_form_ui(ui: &mut Ui, draft: &mut QueryDraft, ctx: &FormContext) -> 
 
 /// True for problems that belong to one of the sections (all others show at the top).
 fn is_section_path(path: &str) -> bool {
-    ["select", "groupBy", "where", "orderBy", "notes"].iter().any(|section| path_within(path, section))
+    ["query", "select", "groupBy", "where", "orderBy", "notes"]
+        .iter()
+        .any(|section| path_within(path, section))
 }
 
 /// A collapsible section, open at first; its state is kept under a stable id (from the
@@ -197,6 +267,8 @@ struct RequestLedger {
 
 /// The state shared by the sections while one frame of the form is drawn.
 pub(crate) struct Form<'a> {
+    /// The view the draft queries: the fields, types and suggestions offered are its.
+    pub(crate) view: View,
     pub(crate) problems: &'a [Problem],
     pub(crate) suggestions: &'a Suggestions,
     output: FormOutput,
@@ -205,7 +277,7 @@ pub(crate) struct Form<'a> {
 }
 
 impl<'a> Form<'a> {
-    fn new(ui: &Ui, ledger_id: Id, ctx: &FormContext<'a>) -> Form<'a> {
+    fn new(ui: &Ui, ledger_id: Id, view: View, ctx: &FormContext<'a>) -> Form<'a> {
         let mut ledger: RequestLedger = ui.data(|d| d.get_temp(ledger_id)).unwrap_or_default();
         let entry_count = ctx.suggestions.entry_count();
         if entry_count < ledger.cache_entry_count {
@@ -215,6 +287,7 @@ impl<'a> Form<'a> {
         ledger.in_flight.retain(|request| !ctx.suggestions.holds(request));
         ledger.cache_entry_count = entry_count;
         Form {
+            view,
             problems: ctx.problems,
             suggestions: ctx.suggestions,
             output: FormOutput::default(),
@@ -385,12 +458,16 @@ pub(crate) fn path_editor(
         .on_hover_text("JSON path: keys joined by “.” (write a “.” inside a key as “\\.”)")
         .accessible_name("Path");
     if response.gained_focus() || response.has_focus() {
-        form.request(SuggestionRequest::Keys { field });
+        form.request(SuggestionRequest::Keys { view: form.view, field });
     }
     let mut new_path = response.changed().then(|| path_from_text(&text));
-    if let Some(key) =
-        suggestion_menu(ui, form, "path_keys", "Suggested keys", SuggestionRequest::Keys { field })
-    {
+    if let Some(key) = suggestion_menu(
+        ui,
+        form,
+        "path_keys",
+        "Suggested keys",
+        SuggestionRequest::Keys { view: form.view, field },
+    ) {
         let mut keys = new_path.clone().unwrap_or_else(|| path.to_vec());
         match keys.last_mut() {
             Some(last) => *last = key,
@@ -414,8 +491,10 @@ pub(crate) fn suggestion_menu(
     let suggestions = form.suggestions;
     let inner = ComboBox::from_id_salt(id_salt).width(18.0).selected_text("").show_ui(ui, |ui| {
         let list = match &request {
-            SuggestionRequest::Keys { field } => suggestions.keys.get(field),
-            SuggestionRequest::Values { field, key } => suggestions.values.get(&(*field, key.clone())),
+            SuggestionRequest::Keys { view, field } => suggestions.keys.get(&(*view, *field)),
+            SuggestionRequest::Values { view, field, key } => {
+                suggestions.values.get(&(*view, *field, key.clone()))
+            }
         };
         match list {
             None => {

@@ -24,7 +24,8 @@ pub(crate) const NOT_SERVER_SORTABLE_TEXT: &str =
 
 /// Draws the sort keys with their add button.
 pub(crate) fn order_by_ui(ui: &mut Ui, draft: &mut QueryDraft, form: &mut Form) {
-    let columns = result_columns(View::Conversations, &draft.columns_body());
+    let view = draft.view;
+    let columns = result_columns(view, &draft.columns_body());
     let order_by = &mut draft.order_by;
     let len = order_by.len();
     let mut action: Option<(usize, RowAction)> = None;
@@ -34,7 +35,7 @@ pub(crate) fn order_by_ui(ui: &mut Ui, draft: &mut QueryDraft, form: &mut Form) 
                 if let Some(a) = row_buttons(ui, index, len) {
                     action = Some((index, a));
                 }
-                if sort_row(ui, entry, &columns) {
+                if sort_row(ui, view, entry, &columns) {
                     form.mark_changed();
                 }
             });
@@ -47,8 +48,8 @@ pub(crate) fn order_by_ui(ui: &mut Ui, draft: &mut QueryDraft, form: &mut Form) 
         form.mark_changed();
     }
     form.problems_where(ui, |p| p == "orderBy");
-    let options = column_options(&columns);
-    let grid_only = grid_only_columns(&columns);
+    let options = column_options(view, &columns);
+    let grid_only = grid_only_columns(view, &columns);
     let add = ui
         .add_enabled(!options.is_empty(), egui::Button::new("Add sort"))
         .on_hover_text("Have the server sort the result by one of its columns")
@@ -79,10 +80,10 @@ pub(crate) fn order_by_ui(ui: &mut Ui, draft: &mut QueryDraft, form: &mut Form) 
 
 /// The names the picker offers: the produced columns the server can sort by. An unpacked
 /// JSON field's `field.<key>` columns are path columns, never among them.
-pub(crate) fn column_options(columns: &[ResultColumn]) -> Vec<String> {
+pub(crate) fn column_options(view: View, columns: &[ResultColumn]) -> Vec<String> {
     let mut names: Vec<String> = columns
         .iter()
-        .filter(|c| !c.is_unpacked() && is_published_order_by_field(View::Conversations, &c.name))
+        .filter(|c| !c.is_unpacked() && is_published_order_by_field(view, &c.name))
         .map(|c| c.name.clone())
         .collect();
     let mut seen = std::collections::HashSet::new();
@@ -91,21 +92,21 @@ pub(crate) fn column_options(columns: &[ResultColumn]) -> Vec<String> {
 }
 
 /// The produced columns only the grid can sort (`properties.*` for an unpacked field).
-pub(crate) fn grid_only_columns(columns: &[ResultColumn]) -> Vec<String> {
+pub(crate) fn grid_only_columns(view: View, columns: &[ResultColumn]) -> Vec<String> {
     columns
         .iter()
         .filter_map(|c| match c.source {
             ColumnSource::Unpacked(_) => Some(format!("{}.*", c.name)),
-            _ if !is_published_order_by_field(View::Conversations, &c.name) => Some(c.name.clone()),
+            _ if !is_published_order_by_field(view, &c.name) => Some(c.name.clone()),
             _ => None,
         })
         .collect()
 }
 
-fn sort_row(ui: &mut Ui, entry: &mut OrderBy, columns: &[ResultColumn]) -> bool {
+fn sort_row(ui: &mut Ui, view: View, entry: &mut OrderBy, columns: &[ResultColumn]) -> bool {
     let mut changed = false;
     let produced = columns.iter().any(|c| c.matches(&entry.field));
-    let sortable = is_published_order_by_field(View::Conversations, &entry.field);
+    let sortable = is_published_order_by_field(view, &entry.field);
     let shown = if entry.field.is_empty() { "(choose)".to_string() } else { entry.field.clone() };
     let selected = if produced && sortable {
         RichText::new(shown)
@@ -115,7 +116,7 @@ fn sort_row(ui: &mut Ui, entry: &mut OrderBy, columns: &[ResultColumn]) -> bool 
     let mut picked: Option<String> = None;
     let inner =
         ComboBox::from_id_salt("column").width(width::COLUMN).selected_text(selected).show_ui(ui, |ui| {
-            let options = column_options(columns);
+            let options = column_options(view, columns);
             for name in &options {
                 if ui.selectable_label(*name == entry.field, name.as_str()).clicked() && *name != entry.field
                 {

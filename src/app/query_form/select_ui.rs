@@ -22,7 +22,7 @@ pub(crate) fn select_ui(ui: &mut Ui, select: &mut Vec<Selection>, form: &mut For
                 if selection_row(ui, selection, form) {
                     form.mark_changed();
                 }
-                selection_column_label(ui, selection);
+                selection_column_label(ui, form.view, selection);
             });
             form.problems_under(ui, &format!("select[{index}]"));
         });
@@ -35,7 +35,7 @@ pub(crate) fn select_ui(ui: &mut Ui, select: &mut Vec<Selection>, form: &mut For
     form.problems_where(ui, |p| p == "select");
     ui.horizontal_wrapped(|ui| {
         if ui.button("Add field").on_hover_text("Return a field or a value inside a JSON field").clicked() {
-            select.push(Selection::field(Field::Type));
+            select.push(Selection::field(super::starting_field(form.view)));
             form.mark_changed();
         }
         if ui
@@ -57,8 +57,8 @@ pub(crate) fn select_ui(ui: &mut Ui, select: &mut Vec<Selection>, form: &mut For
 }
 
 /// The column the row produces; an unpacked JSON field gives one `field.<key>` per key.
-fn selection_column_label(ui: &mut Ui, selection: &Selection) {
-    let column = selection_column(View::Conversations, selection);
+fn selection_column_label(ui: &mut Ui, view: View, selection: &Selection) {
+    let column = selection_column(view, selection);
     match column.source {
         ColumnSource::Unpacked(_) => column_label(ui, &format!("{}.*", column.name)),
         _ => column_label(ui, &column.name),
@@ -70,7 +70,7 @@ fn selection_row(ui: &mut Ui, selection: &mut Selection, form: &mut Form) -> boo
     let mut changed = false;
     match selection {
         Selection::Field { field, path, mode } => {
-            if let Some(f) = field_choice(ui, "field", *field, &View::Conversations.fields()) {
+            if let Some(f) = field_choice(ui, "field", *field, &form.view.fields()) {
                 *field = f;
                 if !f.is_json() {
                     *path = None;
@@ -110,15 +110,15 @@ fn selection_row(ui: &mut Ui, selection: &mut Selection, form: &mut Form) -> boo
                 |a| a.as_str().to_string(),
             ) {
                 *aggregation = a;
-                if !aggregation_fields(a).contains(field) {
-                    *field = aggregation_fields(a).first().copied().flatten();
+                if !aggregation_fields(form.view, a).contains(field) {
+                    *field = aggregation_fields(form.view, a).first().copied().flatten();
                     if !field.is_some_and(Field::is_json) {
                         *path = None;
                     }
                 }
                 changed = true;
             }
-            let options = aggregation_fields(*aggregation);
+            let options = aggregation_fields(form.view, *aggregation);
             if let Some(f) = choice(ui, "field", "Field", width::FIELD, *field, &options, optional_field_text)
             {
                 *field = f;
@@ -144,8 +144,9 @@ fn selection_row(ui: &mut Ui, selection: &mut Selection, form: &mut Form) -> boo
                 *time_unit = u;
                 changed = true;
             }
-            let timestamps: Vec<Field> = View::Conversations.timestamp_fields();
-            let current = field.unwrap_or(Field::FirstMessageTime);
+            // Buckets only on this view's timestamps; none named means its default time.
+            let timestamps: Vec<Field> = form.view.timestamp_fields();
+            let current = field.unwrap_or(form.view.default_time_field());
             if let Some(f) = field_choice(ui, "field", current, &timestamps) {
                 *field = Some(f);
                 changed = true;
@@ -171,14 +172,13 @@ fn optional_field_text(field: Option<Field>) -> String {
 
 /// The fields an aggregation can take: `sum` / `avg` need numbers (or a JSON path), only
 /// `count` counts rows (no field).
-fn aggregation_fields(aggregation: Aggregation) -> Vec<Option<Field>> {
+fn aggregation_fields(view: View, aggregation: Aggregation) -> Vec<Option<Field>> {
     let mut fields: Vec<Option<Field>> = Vec::new();
     if aggregation == Aggregation::Count {
         fields.push(None);
     }
     fields.extend(
-        View::Conversations
-            .fields()
+        view.fields()
             .into_iter()
             .filter(|f| !aggregation.needs_numeric() || f.is_numeric() || f.is_json())
             .map(Some),
@@ -193,10 +193,27 @@ mod tests {
     #[test]
     fn sum_offers_numbers_and_json_fields_only() {
         assert_eq!(
-            aggregation_fields(Aggregation::Sum),
+            aggregation_fields(View::Conversations, Aggregation::Sum),
             [Some(Field::UserMessageCount), Some(Field::Properties), Some(Field::UserProperties)]
         );
-        assert_eq!(aggregation_fields(Aggregation::Count).first(), Some(&None));
-        assert_eq!(aggregation_fields(Aggregation::Max).len(), View::Conversations.fields().len());
+        assert_eq!(aggregation_fields(View::Conversations, Aggregation::Count).first(), Some(&None));
+        assert_eq!(
+            aggregation_fields(View::Conversations, Aggregation::Max).len(),
+            View::Conversations.fields().len()
+        );
+        // Each view offers its own: feedback has no numbers, only JSON fields to sum paths of.
+        assert_eq!(
+            aggregation_fields(View::Feedback, Aggregation::Sum),
+            [
+                Some(Field::Reasons),
+                Some(Field::Sources),
+                Some(Field::Properties),
+                Some(Field::UserProperties)
+            ]
+        );
+        assert!(
+            aggregation_fields(View::SemanticThreads, Aggregation::Avg)
+                .contains(&Some(Field::QuestionLength))
+        );
     }
 }

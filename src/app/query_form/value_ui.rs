@@ -7,14 +7,12 @@ use egui::{RichText, TextEdit, Ui};
 use super::{Form, SuggestionRequest, choice, icon_button, suggestion_menu, width};
 use crate::api::query::Field;
 use crate::api::timestamp::is_filter_timestamp;
+use crate::api::view::View;
 use crate::app::draft::{
     ConditionDraft, ScalarDraft, ScalarKind, TargetForm, ValueDraft, ValueForm, accepts_null_target,
     check_timestamp, natural_form, natural_kind, parse_json_object, parse_number, relative_time_hint,
     takes_keys,
 };
-
-/// The three conversation types, offered as suggestions for the `type` field.
-const TYPE_VALUES: [&str; 3] = ["openai", "support_ticket", "support_copilot"];
 
 /// How a scalar editor behaves for a given field and operator.
 #[derive(Clone, Debug)]
@@ -36,7 +34,7 @@ struct ScalarEditor {
 }
 
 impl ScalarEditor {
-    fn new(condition: &ConditionDraft, at_path: bool) -> ScalarEditor {
+    fn new(view: View, condition: &ConditionDraft, at_path: bool) -> ScalarEditor {
         let field = condition.field;
         let keys = field.is_json() && takes_keys(condition.operator);
         ScalarEditor {
@@ -48,7 +46,8 @@ impl ScalarEditor {
             keys_of: (keys && !at_path).then_some(field),
             values_of: (at_path && !keys && !condition.value.path.is_empty())
                 .then(|| (field, condition.value.path.join("."))),
-            fixed_values: if field == Field::Type { &TYPE_VALUES } else { &[] },
+            // The view's documented values (`type` of conversations, of feedback).
+            fixed_values: view.documented_values(field).unwrap_or(&[]),
         }
     }
 
@@ -70,7 +69,7 @@ pub(crate) fn value_ui(ui: &mut Ui, condition: &mut ConditionDraft, form: &mut F
     let at_path = condition.value.form == ValueForm::Path;
     let shown =
         if at_path { ValueForm::Path } else { natural_form(condition.field, condition.operator, false) };
-    let mut editor = ScalarEditor::new(condition, at_path);
+    let mut editor = ScalarEditor::new(form.view, condition, at_path);
     let operator = condition.operator;
     let value = &mut condition.value;
     let mut edited = false;
@@ -173,17 +172,21 @@ fn scalar_editor(ui: &mut Ui, form: &mut Form, draft: &mut ScalarDraft, editor: 
     }
     if let Some(field) = editor.keys_of {
         if response.has_focus() {
-            form.request(SuggestionRequest::Keys { field });
+            form.request(SuggestionRequest::Keys { view: form.view, field });
         }
-        if let Some(key) =
-            suggestion_menu(ui, form, "value_keys", "Suggested keys", SuggestionRequest::Keys { field })
-        {
+        if let Some(key) = suggestion_menu(
+            ui,
+            form,
+            "value_keys",
+            "Suggested keys",
+            SuggestionRequest::Keys { view: form.view, field },
+        ) {
             draft.text = key;
             changed = true;
         }
     }
     if let Some((field, key)) = &editor.values_of {
-        let request = SuggestionRequest::Values { field: *field, key: key.clone() };
+        let request = SuggestionRequest::Values { view: form.view, field: *field, key: key.clone() };
         if response.has_focus() {
             form.request(request.clone());
         }

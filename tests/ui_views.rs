@@ -1,0 +1,184 @@
+//! The query views in the window, driven through egui_kittest: a tab's view picker, the
+//! builder's fields following the view, switching view dropping exactly what the new view
+//! lacks (and saying so), one Ctrl+Z bringing it all back, the text search of semantic
+//! threads, and the request the tab would send (body and endpoint) for each view.
+
+// Helpers outside #[test] functions panic on purpose too: a failed step is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use egui::{Key, Modifiers};
+use egui_kittest::kittest::Queryable as _;
+use inkeep_explorer::api::query::{Field, QueryBody, parse_query};
+use inkeep_explorer::api::view::View;
+use inkeep_explorer::app::AppEnv;
+use inkeep_explorer::app::commands::Command;
+use inkeep_explorer::app::presets_model::PresetsCommand;
+use inkeep_explorer::worker::ConnectionKind;
+use support::*;
+
+/// A conversations query with something every other view lacks in each section.
+fn conversations_query() -> QueryBody {
+    parse_query(
+        r#"{
+            "select": [
+                {"type": "time", "timeUnit": "week"},
+                {"type": "aggregation", "aggregation": "count", "field": "id"}
+            ],
+            "groupBy": [{"field": "userMessageCount"}, {"field": "integrationId"}],
+            "where": {"and": [
+                {"condition": {"field": "firstMessageTime", "operator": "gte", "value": "2024-01-01"}},
+                {"condition": {"field": "projectId", "operator": "isNotNull"}}
+            ]},
+            "orderBy": [{"field": "firstMessageTime_week", "direction": "asc"}]
+        }"#,
+    )
+    .unwrap()
+}
+
+fn views_window() -> Window {
+    let mut harness = window(AppEnv::isolated(300), Some(conversations_query()));
+    step_until(&mut harness, "the demo connection", connected(ConnectionKind::Demo));
+    harness
+}
+
+/// The entries of the `index`-th `Field` combo box: the field names that gain a widget when
+/// it opens (other rows show field names too). It is closed again after.
+fn field_options(harness: &mut Window, index: usize) -> Vec<String> {
+    let names: Vec<&str> = Field::ALL.into_iter().map(Field::as_str).collect();
+    let count = |harness: &Window, name: &str| harness.query_all_by_label(name).count();
+    let closed: Vec<usize> = names.iter().map(|name| count(harness, name)).collect();
+    click_nth(harness, "Field", index);
+    let options: Vec<String> = names
+        .iter()
+        .zip(closed)
+        .filter(|(name, before)| count(harness, name) > *before)
+        .map(|(name, _)| name.to_string())
+        .collect();
+    unfocus(harness);
+    assert!(!options.is_empty(), "the Field combo box #{index} opened");
+    options
+}
+
+/// The text of the Request tab's JSON editor.
+fn request_json(harness: &Window) -> serde_json::Value {
+    let text = app(harness).active().inspector.text.clone();
+    serde_json::from_str(&text).unwrap_or_else(|err| panic!("{err}: {text}"))
+}
+
+#[test]
+fn switching_view_drops_what_the_view_lacks_says_so_and_undoes_in_one_step() {
+    let mut harness = views_window();
+    let before = draft_body(app(&harness));
+    assert_eq!(app(&harness).active().draft.view, View::Conversations);
+    for view in View::ALL {
+        assert!(shows(&harness, &format!("View: {}", view.title())), "{view:?} in the picker");
+    }
+    // The group-by field picker (after the time bucket's and the count's) offers this view's fields.
+    let offered = field_options(&mut harness, 2);
+    assert!(offered.contains(&"userMessageCount".to_string()), "{offered:?}");
+    assert!(!offered.contains(&"reasons".to_string()), "{offered:?}");
+
+    click(&mut harness, "View: Feedback");
+    let tab = app(&harness).active();
+    assert_eq!(tab.draft.view, View::Feedback);
+    let notice = app(&harness).notice.as_ref().expect("a notice").text.clone();
+    assert_eq!(
+        notice,
+        "Dropped for Feedback: group by userMessageCount and filter on firstMessageTime (Ctrl+Z brings \
+         them back)."
+    );
+    assert!(
+        shows_containing(&harness, "Dropped for Feedback: group by userMessageCount"),
+        "in the status bar"
+    );
+    let after = draft_body(app(&harness));
+    assert_eq!(after.group_by.len(), 1);
+    assert_eq!(after.select, before.select, "the default bucket and the count apply to feedback too");
+    // The sort on the bucket follows it to feedback's time.
+    assert_eq!(after.order_by[0].field, "createdAt_week");
+    assert!(tab.title().starts_with("Feedback: "), "{}", tab.title());
+
+    // The builder now offers feedback's fields: the one group-by row is the third Field.
+    let offered = field_options(&mut harness, 2);
+    assert!(offered.contains(&"reasons".to_string()), "{offered:?}");
+    assert!(offered.contains(&"createdAt".to_string()), "{offered:?}");
+    assert!(!offered.contains(&"userMessageCount".to_string()), "{offered:?}");
+    // The time bucket offers feedback's timestamps only.
+    let buckets = field_options(&mut harness, 0);
+    assert_eq!(buckets, ["createdAt", "updatedAt"]);
+
+    // The request the tab would send: this body, to the feedback endpoint.
+    click(&mut harness, "Request");
+    assert!(shows(&harness, "POST /query/feedback"), "the endpoint is shown");
+    let sent = request_json(&harness);
+    assert_eq!(sent, serde_json::to_value(&after).unwrap());
+    assert!(!sent.to_string().contains("userMessageCount"), "{sent}");
+
+    // One undo brings the view and everything dropped back.
+    unfocus(&mut harness);
+    harness.key_press_modifiers(Modifiers::COMMAND, Key::Z);
+    harness.run_ok();
+    assert_eq!(app(&harness).active().draft.view, View::Conversations);
+    assert_eq!(draft_body(app(&harness)), before);
+    assert!(shows(&harness, "POST /query/conversations"));
+    // And redo goes forward again.
+    harness.key_press_modifiers(Modifiers::COMMAND | Modifiers::SHIFT, Key::Z);
+    harness.run_ok();
+    assert_eq!(app(&harness).active().draft.view, View::Feedback);
+    assert_eq!(draft_body(app(&harness)), after);
+}
+
+#[test]
+fn semantic_threads_take_a_text_search_that_no_other_view_is_sent() {
+    let mut harness = views_window();
+    assert!(!shows(&harness, "Text search"), "conversations have no text search");
+    click(&mut harness, "View: Semantic threads");
+    assert_eq!(app(&harness).active().draft.view, View::SemanticThreads);
+    let notice = app(&harness).notice.as_ref().expect("a notice").text.clone();
+    assert_eq!(notice, "Dropped for Semantic threads: group by userMessageCount (Ctrl+Z brings them back).");
+    type_into(&mut harness, "Text search", "refund");
+    unfocus(&mut harness);
+    let body = draft_body(app(&harness));
+    assert_eq!(body.query.as_deref(), Some("refund"));
+    // Threads begin at firstMessageTime: the filter on it and the bucket's sort stay.
+    assert_eq!(body.order_by[0].field, "firstMessageTime_week");
+    assert!(body.filter.is_some());
+    click(&mut harness, "Request");
+    assert!(shows(&harness, "POST /query/semantic-threads"));
+    assert_eq!(request_json(&harness)["query"], "refund");
+
+    click(&mut harness, "View: Events");
+    let notice = app(&harness).notice.as_ref().expect("a notice").text.clone();
+    assert!(notice.contains("text search"), "{notice}");
+    let body = draft_body(app(&harness));
+    assert_eq!(body.query, None, "events are not sent the search");
+    assert!(request_json(&harness).get("query").is_none());
+    assert!(shows(&harness, "POST /query/events"));
+    assert!(!shows(&harness, "Text search"));
+}
+
+#[test]
+fn a_preset_of_another_view_opens_on_that_view_and_its_run_and_history_say_so() {
+    let mut harness = views_window();
+    step_until(&mut harness, "the presets", |s| s.presets.store.is_some());
+    let preset = inkeep_explorer::presets::builtin_presets()
+        .into_iter()
+        .find(|preset| preset.view == View::Feedback)
+        .expect("a built-in feedback preset");
+    command(&mut harness, Command::Presets(PresetsCommand::Load { id: preset.id.clone(), new_tab: true }));
+    let tab = app(&harness).active();
+    assert_eq!(tab.draft.view, View::Feedback);
+    assert_eq!(tab.draft.best_effort_body(), preset.query);
+    click(&mut harness, "Run");
+    step_until(&mut harness, "the feedback run", finished);
+    let outcome = outcome(&harness);
+    assert_eq!(outcome.view, View::Feedback, "the outcome records the view it ran on");
+    step_until(&mut harness, "the history entry", |s| {
+        s.run_history
+            .store
+            .as_ref()
+            .is_some_and(|store| store.entries().iter().any(|e| e.view == View::Feedback))
+    });
+}
