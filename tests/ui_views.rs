@@ -182,3 +182,38 @@ fn a_preset_of_another_view_opens_on_that_view_and_its_run_and_history_say_so() 
             .is_some_and(|store| store.entries().iter().any(|e| e.view == View::Feedback))
     });
 }
+
+/// A row's menu opens the rows of another view it links to, in a new tab that runs: from a
+/// semantic thread to its conversation, and from that conversation to its threads.
+#[test]
+fn a_row_opens_its_linked_rows_of_another_view_in_a_new_tab() {
+    let mut harness = window(AppEnv::isolated(300), None);
+    step_until(&mut harness, "the demo connection", connected(ConnectionKind::Demo));
+    // Raw rows of semantic threads: every field, `question` and `conversationIds` among them.
+    click(&mut harness, "View: Semantic threads");
+    click(&mut harness, "Run");
+    step_until(&mut harness, "the threads", finished);
+    let conversation = grid_column(&harness, "conversationIds")[0].clone();
+    let conversation_id: Vec<String> = serde_json::from_str(&conversation).unwrap();
+    let question = grid_column(&harness, "question")[0].clone();
+    let tabs_before = app(&harness).tabs.len();
+
+    harness.get_by_label(&question).click_secondary();
+    harness.run_ok();
+    click(&mut harness, "Open conversation");
+    assert_eq!(app(&harness).tabs.len(), tabs_before + 1, "a new tab");
+    assert_eq!(app(&harness).active().draft.view, View::Conversations);
+    step_until(&mut harness, "the linked conversation", finished);
+    let opened = outcome(&harness);
+    assert_eq!(opened.view, View::Conversations);
+    assert_eq!(opened.meta.total, 1, "exactly the thread's conversation");
+    assert_eq!(grid_column(&harness, "id"), conversation_id);
+
+    // Back the other way: the conversation's threads include the one we came from.
+    harness.get_by_label(&conversation_id[0]).click_secondary();
+    harness.run_ok();
+    click(&mut harness, "Open semantic threads");
+    step_until(&mut harness, "the conversation's threads", finished);
+    assert_eq!(outcome(&harness).view, View::SemanticThreads);
+    assert!(grid_column(&harness, "question").contains(&question), "the thread is among them");
+}

@@ -6,6 +6,7 @@
 
 use std::path::Path;
 
+use crate::api::links::linked_query;
 use crate::app::commands::Command;
 use crate::app::draft::QueryDraft;
 use crate::app::effects::{AfterOpen, Effect, OpenRequest};
@@ -204,6 +205,25 @@ impl WindowState {
                 };
                 let effects = self.presets.update(command, context);
                 self.apply_effects(ctx, effects);
+            }
+            Command::OpenLinked { from, ids, to } => {
+                let Some(query) = linked_query(from, &ids, to) else {
+                    self.notify(NoticeKind::Warning, "This row names no conversation to link from.");
+                    return;
+                };
+                let text =
+                    format!("Opened the {} linked to that {} row in a new tab.", to.noun(), from.noun());
+                let then = AfterOpen::Say { in_tab_shown: text.clone(), in_new_tab: text };
+                let request = OpenRequest {
+                    view: to,
+                    query,
+                    grid_sort: Vec::new(),
+                    new_tab: true,
+                    preset_name: None,
+                    then,
+                };
+                self.open_query(ctx, request);
+                self.handle(ctx, Command::Run);
             }
             Command::History(command) => {
                 let effects = self.run_history.update(command);

@@ -133,4 +133,14 @@ pub enum Command {
     Presets(PresetsCommand),
     /// Something of the History panel.
     History(HistoryCommand),
+    /// Open, in a new tab, the rows of `to` linked to a row of `from` (its conversations, or
+    /// a conversation's feedback, events or threads); see `api::links`.
+    OpenLinked {
+        /// The view of the row.
+        from: View,
+        /// The conversation ids the row is about.
+        ids: Vec<String>,
+        /// The view to open.
+        to: View,
+    },
 }

@@ -42,6 +42,8 @@ use egui::{Align, Color32, Event, Key, Label, Layout, Modifiers, RichText, Sense
 use egui_extras::{Column as TableColumn, TableBuilder, TableRow};
 use serde::{Deserialize, Serialize};
 
+use crate::api::links::{conversation_ids, link_targets};
+use crate::api::view::View;
 use crate::app::chart_ui::long_bucket_label;
 use crate::app::format::thousands;
 use crate::app::grid_view_cache::{ViewCache, ViewRequest};
@@ -93,6 +95,16 @@ pub enum GridAction {
     /// Text the grid put on the clipboard (already sent with `ctx.copy_text`; returned so
     /// the shell can show a toast and tests can read it).
     CopyToClipboard(String),
+    /// Open, in a new tab, the rows of `to` linked to a row (its conversations, or a
+    /// conversation's feedback, events or threads).
+    OpenLinked {
+        /// The view the row is from.
+        from: View,
+        /// The conversation ids the row is about.
+        ids: Vec<String>,
+        /// The view to open.
+        to: View,
+    },
 }
 
 /// The name a column is shown under (`count_id` reads `count`); defined with the column
@@ -177,6 +189,11 @@ pub struct GridState {
     /// The row detail panel: which table row it shows (none: closed).
     #[serde(skip)]
     pub detail: RowDetail,
+    /// The view the rows on screen come from, when they are rows of a view (set by the
+    /// owner each frame): a row's menu then offers the linked rows of the other views
+    /// ("Open conversation", "Open feedback"…; see `api::links`).
+    #[serde(skip)]
+    pub source_view: Option<View>,
     #[serde(skip)]
     cache: GridCache,
 }
@@ -191,6 +208,7 @@ impl Clone for GridState {
             column_widths: self.column_widths.clone(),
             selection: self.selection,
             server_order: self.server_order.clone(),
+            source_view: self.source_view,
             pending_sort: self.pending_sort.clone(),
             detail: RowDetail::default(),
             cache: GridCache::default(),
@@ -475,6 +493,28 @@ fn grid_contents_ui(
     }
     table_ui(ui, table, state, &visible, &mut actions);
     actions
+}
+
+/// The buttons opening the rows of other views linked to table row `row` of view `from`:
+/// none when the row does not carry its conversation ids (a grouped result).
+fn links_menu_ui(ui: &mut Ui, table: &ResultTable, row: usize, from: View, actions: &mut Vec<GridAction>) {
+    let serde_json::Value::Object(values) = row_to_json(table, row) else { return };
+    let ids = conversation_ids(from, &values);
+    if ids.is_empty() {
+        return;
+    }
+    for to in link_targets(from) {
+        let label = match (to, ids.len()) {
+            (View::Conversations, 1) => "Open conversation".to_string(),
+            (View::Conversations, n) => format!("Open {n} conversations"),
+            (to, _) => format!("Open {}", to.noun()),
+        };
+        if ui.button(label).on_hover_text(format!("In a new tab, on the {} view", to.noun())).clicked() {
+            actions.push(GridAction::OpenLinked { from, ids: ids.clone(), to: *to });
+            ui.close();
+        }
+    }
+    ui.separator();
 }
 
 /// Row `row` as pretty-printed JSON, for "Copy row as JSON".
@@ -1034,6 +1074,9 @@ fn row_context_menu(
         {
             copy_text(ui, cell_copy_text(table, table_row, col).into_owned(), actions);
             ui.close();
+        }
+        if let Some(from) = state.source_view {
+            links_menu_ui(ui, table, table_row, from, actions);
         }
         if ui.button("Copy row as JSON").clicked() {
             copy_text(ui, row_json(table, table_row), actions);

@@ -69,6 +69,7 @@ pub fn table_tab_ui<'s>(
     };
     let persisted_before = (grid.sort.clone(), grid.hidden_columns.clone(), grid.column_widths.clone());
     grid.set_server_order(&outcome.body.order_by);
+    grid.source_view = Some(outcome.view);
     let actions = grid_ui(ui, &outcome.table, &meta, grid);
     if (&grid.sort, &grid.hidden_columns, &grid.column_widths)
         != (&persisted_before.0, &persisted_before.1, &persisted_before.2)
@@ -79,6 +80,7 @@ pub fn table_tab_ui<'s>(
         commands.push(match action {
             GridAction::LoadAllRows => Command::LoadAllRows,
             GridAction::ExportAllRows => Command::ExportAll,
+            GridAction::OpenLinked { from, ids, to } => Command::OpenLinked { from, ids, to },
             GridAction::CopyToClipboard(text) => {
                 let line_count = text.lines().count();
                 let what = if line_count == 1 { "1 line".to_string() } else { format!("{line_count} lines") };

@@ -305,7 +305,7 @@ mod tests {
         assert_eq!(indexes.len(), 4, "{indexes:?}");
         let meta = column_strings(&conn, "SELECT key || '=' || value FROM demo_meta ORDER BY key");
         let meta: Vec<String> = meta.into_iter().flatten().collect();
-        assert_eq!(meta, ["end_date=2025-06-30", "generator_version=2", "rows=5000", "seed=42"]);
+        assert_eq!(meta, ["end_date=2025-06-30", "generator_version=3", "rows=5000", "seed=42"]);
 
         // Populating again with other params replaces the dataset.
         let smaller = DatasetParams { rows: 300, seed: 9, ..p };

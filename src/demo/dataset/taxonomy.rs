@@ -81,8 +81,8 @@ pub(super) const SUBJECTS: [Subject; 13] = [
             ("Does SSO with {} also provision and deprovision users?", "conceptual"),
         ],
         answers: &[
-            "Open Settings → Security → Single sign-on, choose {}, paste the metadata URL of your identity provider and test the connection before enforcing it.",
-            "SAML errors with {} usually mean the ACS URL or the entity ID differ from the ones in your identity provider; copy both again from Settings → Security.",
+            "Open Settings > Security > Single sign-on, choose {}, paste the metadata URL of your identity provider and test the connection before enforcing it.",
+            "SAML errors with {} usually mean the ACS URL or the entity ID differ from the ones in your identity provider; copy both again from Settings > Security.",
         ],
         gaps: &[
             "No guide covers SCIM provisioning with {}.",
@@ -109,7 +109,7 @@ pub(super) const SUBJECTS: [Subject; 13] = [
             ("What is the difference between a project key and a personal key in the {}?", "conceptual"),
         ],
         answers: &[
-            "Create the new key under Settings → API keys, deploy it to the {}, then revoke the old key; both work until you revoke it.",
+            "Create the new key under Settings > API keys, deploy it to the {}, then revoke the old key; both work until you revoke it.",
             "A new key works only for the project it was created in; check that the {} points at that project and sends the key as a Bearer token.",
         ],
         gaps: &[
@@ -221,7 +221,7 @@ pub(super) const SUBJECTS: [Subject; 13] = [
             ("In which order are webhook events delivered to {}?", "conceptual"),
         ],
         answers: &[
-            "Add an endpoint under Settings → Webhooks with the URL {} gives you, pick the events, and verify the signature with the endpoint's secret.",
+            "Add an endpoint under Settings > Webhooks with the URL {} gives you, pick the events, and verify the signature with the endpoint's secret.",
             "Signature errors with {} come from verifying a re-serialised body; verify the raw request body with the endpoint secret.",
         ],
         gaps: &[
@@ -245,7 +245,7 @@ pub(super) const SUBJECTS: [Subject; 13] = [
             ("Can the assistant answer in private {} channels?", "feature_request"),
         ],
         answers: &[
-            "Install the app from Settings → Integrations → {}, then invite the bot to the channels where it should answer.",
+            "Install the app from Settings > Integrations > {}, then invite the bot to the channels where it should answer.",
             "If the assistant is silent in {}, reinstall the app: its token expires when the installing user leaves the workspace.",
         ],
         gaps: &["Private channels in {} are not covered by the docs."],
@@ -291,7 +291,7 @@ pub(super) const SUBJECTS: [Subject; 13] = [
             ("Can exports to {} be incremental?", "feature_request"),
         ],
         answers: &[
-            "Create a destination for {} under Settings → Data export and schedule it; the first run exports everything.",
+            "Create a destination for {} under Settings > Data export and schedule it; the first run exports everything.",
             "A stalled export to {} usually means its credentials expired; reconnect the destination and the next run catches up.",
         ],
         gaps: &[
@@ -339,7 +339,7 @@ pub(super) const SUBJECTS: [Subject; 13] = [
             ("Can search rank {} lower than guides?", "feature_request"),
         ],
         answers: &[
-            "Add the {} as a source under Settings → Sources; they are indexed within an hour.",
+            "Add the {} as a source under Settings > Sources; they are indexed within an hour.",
             "Search finds {} only once their source is crawled; start a re-crawl from the source's page.",
         ],
         gaps: &["Ranking of {} is not documented.", "Which file types of {} are indexed is not documented."],
