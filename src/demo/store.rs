@@ -189,30 +189,47 @@ fn prepare_connection(conn: &Connection, cache_kib: Option<i64>) -> Result<(), S
     Ok(())
 }
 
-/// Indexes that let the common chart queries (counts by day or week, by type) read rows in
-/// group order instead of sorting the table. The expressions are exactly those
+/// Indexes that let the common chart queries of every view (counts by day or week, by type,
+/// event type or category) read rows in group order instead of sorting the table. The expressions are exactly those
 /// [`sql::time_bucket_sql`] puts in the queries, or SQLite would not use them.
 fn create_store_indexes(conn: &Connection) -> Result<(), StoreError> {
-    let has_table: bool = conn
-        .query_row(
-            "SELECT count(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = ?1",
-            [sql::table_name(View::Conversations)],
-            |row| row.get(0),
-        )
-        .map_err(db("looking for the conversations table"))?;
-    if !has_table {
-        return Ok(());
-    }
-    let epoch = "\"firstMessageEpoch\"";
+    // Tests build stores with some tables only: index the tables there are.
+    let tables: HashSet<String> = conn
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table'")
+        .and_then(|mut stmt| stmt.query_map([], |row| row.get(0))?.collect())
+        .map_err(db("listing the tables"))?;
     let mut batch = String::new();
-    for (name, unit) in
-        [("conversations_day_type", TimeUnit::Day), ("conversations_week_type", TimeUnit::Week)]
-    {
-        let bucket = sql::time_bucket_sql(unit, epoch);
-        batch.push_str(&format!(
-            "CREATE INDEX IF NOT EXISTS {name} ON \"{}\" ({bucket}, \"type\", {epoch});\n",
-            sql::table_name(View::Conversations)
-        ));
+    // (view, epoch column, the column charts split by): the common "per day/week by …".
+    let charts = [
+        (View::Conversations, "firstMessageEpoch", "type"),
+        (View::Events, "createdAtEpoch", "eventType"),
+        (View::Feedback, "createdAtEpoch", "type"),
+        (View::SemanticThreads, "firstMessageEpoch", "category"),
+    ];
+    for (view, epoch_column, by) in charts {
+        let table = sql::table_name(view);
+        if !tables.contains(table) {
+            continue;
+        }
+        let epoch = format!("\"{epoch_column}\"");
+        for (unit, unit_name) in [(TimeUnit::Day, "day"), (TimeUnit::Week, "week")] {
+            let bucket = sql::time_bucket_sql(unit, &epoch);
+            batch.push_str(&format!(
+                "CREATE INDEX IF NOT EXISTS {table}_{unit_name}_{by} ON \"{table}\" ({bucket}, \"{by}\", {epoch});\n"
+            ));
+        }
+    }
+    // Knowledge gaps (undocumented threads by category) read this index alone, not the
+    // threads' long texts; events filtered on their source read their generated column.
+    if tables.contains("semantic_threads") {
+        batch.push_str(
+            "CREATE INDEX IF NOT EXISTS semantic_threads_documented_category
+                 ON semantic_threads (isDocumented, category);\n",
+        );
+    }
+    if tables.contains("events") {
+        batch
+            .push_str("CREATE INDEX IF NOT EXISTS events_properties_source ON events (properties_source);\n");
     }
     conn.execute_batch(&batch).map_err(db("creating the bucket indexes"))
 }
