@@ -176,7 +176,7 @@ pub(crate) const SCHEMA: &str = "CREATE TABLE conversations (
     id TEXT NOT NULL PRIMARY KEY, userMessageCount INTEGER NOT NULL, organizationId TEXT NOT NULL,
     projectId TEXT NOT NULL, integrationId TEXT, firstMessageTime TEXT NOT NULL,
     firstMessageEpoch INTEGER NOT NULL, type TEXT, properties TEXT, userProperties TEXT,
-    properties_source TEXT GENERATED ALWAYS AS (properties ->> '$.source') VIRTUAL);
+    properties_source TEXT GENERATED ALWAYS AS (CASE json_type(properties, '$.source') WHEN 'text' THEN properties ->> '$.source' END) VIRTUAL);
     CREATE TABLE demo_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);";
 
 /// Creates the table and inserts [`ROWS`] (epochs computed with jiff, independently

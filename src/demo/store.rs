@@ -229,7 +229,7 @@ fn create_store_indexes(conn: &Connection) -> Result<(), StoreError> {
     }
     if tables.contains("events") {
         batch
-            .push_str("CREATE INDEX IF NOT EXISTS events_properties_source ON events (properties_source);\n");
+            .push_str("CREATE INDEX IF NOT EXISTS events_properties_source ON events (properties_source, createdAtEpoch);\n");
     }
     conn.execute_batch(&batch).map_err(db("creating the bucket indexes"))
 }

@@ -71,7 +71,7 @@ pub use threads::SemanticThread;
 /// Version of the generation rules; stored in `demo_meta` so that a kept database made by
 /// other rules is never mistaken for the current one. Version 2 added the events, feedback
 /// and semantic threads tables.
-pub const GENERATOR_VERSION: u32 = 3;
+pub const GENERATOR_VERSION: u32 = 4;
 
 /// Number of days the dataset covers, ending on (and including) `end_date`.
 pub const SPAN_DAYS: u32 = 180;

@@ -13,8 +13,9 @@ use super::{Activity, Conversation, DatasetParams, GENERATOR_VERSION, generate, 
 /// tables (without the secondary indexes, which [`populate`] builds after the bulk insert).
 /// Existing tables are left as they are.
 ///
-/// `properties_source` is a virtual generated column (`properties ->> '$.source'`, computed
-/// when read, stored only in its index) for queries that filter on that key.
+/// `properties_source` is a virtual generated column (the string at `properties.source`,
+/// NULL when that is missing or not a string; computed when read, stored only in its index)
+/// for queries that filter on that key.
 pub fn create_schema(conn: &Connection) -> rusqlite::Result<()> {
     conn.execute_batch(SCHEMA_SQL)?;
     conn.execute_batch(
@@ -29,7 +30,7 @@ pub fn create_schema(conn: &Connection) -> rusqlite::Result<()> {
             type TEXT,
             properties TEXT,
             userProperties TEXT,
-            properties_source TEXT GENERATED ALWAYS AS (properties ->> '$.source') VIRTUAL
+            properties_source TEXT GENERATED ALWAYS AS (CASE json_type(properties, '$.source') WHEN 'text' THEN properties ->> '$.source' END) VIRTUAL
         );
         CREATE TABLE IF NOT EXISTS demo_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);",
     )
@@ -47,7 +48,7 @@ pub fn create_indexes(conn: &Connection) -> rusqlite::Result<()> {
         CREATE INDEX IF NOT EXISTS conversations_type_epoch
             ON conversations (type, firstMessageEpoch);
         CREATE INDEX IF NOT EXISTS conversations_properties_source
-            ON conversations (properties_source);",
+            ON conversations (properties_source, firstMessageEpoch);",
     )
 }
 
@@ -305,7 +306,7 @@ mod tests {
         assert_eq!(indexes.len(), 4, "{indexes:?}");
         let meta = column_strings(&conn, "SELECT key || '=' || value FROM demo_meta ORDER BY key");
         let meta: Vec<String> = meta.into_iter().flatten().collect();
-        assert_eq!(meta, ["end_date=2025-06-30", "generator_version=3", "rows=5000", "seed=42"]);
+        assert_eq!(meta, ["end_date=2025-06-30", "generator_version=4", "rows=5000", "seed=42"]);
 
         // Populating again with other params replaces the dataset.
         let smaller = DatasetParams { rows: 300, seed: 9, ..p };

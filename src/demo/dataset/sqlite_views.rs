@@ -55,7 +55,7 @@ pub(super) const SCHEMA_SQL: &str = "
         searchQuery TEXT,
         properties TEXT,
         userProperties TEXT,
-        properties_source TEXT GENERATED ALWAYS AS (properties ->> '$.source') VIRTUAL
+        properties_source TEXT GENERATED ALWAYS AS (CASE json_type(properties, '$.source') WHEN 'text' THEN properties ->> '$.source' END) VIRTUAL
     ) WITHOUT ROWID;
     CREATE TABLE IF NOT EXISTS feedback (
         id TEXT NOT NULL PRIMARY KEY,
@@ -74,7 +74,7 @@ pub(super) const SCHEMA_SQL: &str = "
         conversationId TEXT NOT NULL,
         projectId TEXT NOT NULL,
         integrationId TEXT,
-        properties_source TEXT GENERATED ALWAYS AS (properties ->> '$.source') VIRTUAL
+        properties_source TEXT GENERATED ALWAYS AS (CASE json_type(properties, '$.source') WHEN 'text' THEN properties ->> '$.source' END) VIRTUAL
     ) WITHOUT ROWID;
     CREATE TABLE IF NOT EXISTS semantic_threads (
         id TEXT NOT NULL PRIMARY KEY,
@@ -113,7 +113,7 @@ pub(super) const SCHEMA_SQL: &str = "
         conversationIds TEXT NOT NULL,
         areAIAnnotationsVerified INTEGER NOT NULL,
         isInitialQuestionAnswer INTEGER NOT NULL,
-        properties_source TEXT GENERATED ALWAYS AS (properties ->> '$.source') VIRTUAL
+        properties_source TEXT GENERATED ALWAYS AS (CASE json_type(properties, '$.source') WHEN 'text' THEN properties ->> '$.source' END) VIRTUAL
     ) WITHOUT ROWID;";
 
 /// The secondary indexes of the three tables: time ranges (text) and buckets (epoch) by the
@@ -126,10 +126,11 @@ pub(super) const INDEXES_SQL: &str = "
     CREATE INDEX IF NOT EXISTS feedback_type_epoch ON feedback (type, createdAtEpoch);
     CREATE INDEX IF NOT EXISTS feedback_conversation ON feedback (conversationId);
     CREATE INDEX IF NOT EXISTS feedback_message ON feedback (messageId);
-    CREATE INDEX IF NOT EXISTS feedback_properties_source ON feedback (properties_source);
+    CREATE INDEX IF NOT EXISTS feedback_properties_source ON feedback (properties_source, createdAtEpoch);
     CREATE INDEX IF NOT EXISTS semantic_threads_category_epoch
         ON semantic_threads (category, firstMessageEpoch);
-    CREATE INDEX IF NOT EXISTS semantic_threads_properties_source ON semantic_threads (properties_source);";
+    CREATE INDEX IF NOT EXISTS semantic_threads_properties_source
+        ON semantic_threads (properties_source, firstMessageEpoch);";
 
 const INSERT_CONVERSATION_SQL: &str = "INSERT INTO conversations (id, userMessageCount,
     organizationId, projectId, integrationId, firstMessageTime, firstMessageEpoch, type, properties,

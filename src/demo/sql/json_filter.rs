@@ -21,9 +21,9 @@ fn typed_scalar(scalar: &Scalar) -> (&'static str, SqlValue) {
 
 /// `value at path = scalar`, type-aware (a JSON number never equals a string, `true` is not 1).
 ///
-/// `indexed` is the generated column holding the value at that path, when the table has one
-/// (`properties_source`): a string is then looked up in its index, and only the rows found
-/// have their JSON read, for the type check.
+/// `indexed` is the generated column holding the string at that path, when the table has one
+/// (`properties_source`, NULL unless the value there is a string): a string is then looked
+/// up in its index alone, without reading any row's JSON.
 fn typed_eq_sql(
     column: &str,
     path: &str,
@@ -37,7 +37,7 @@ fn typed_eq_sql(
         }
         (Scalar::String(text), Some(indexed)) => {
             let p = bind(params, SqlValue::Text(text.clone()));
-            format!("({indexed} = {p} AND json_type({column}, {path}) = 'text')")
+            format!("({indexed} = {p})")
         }
         _ => {
             let (types, value) = typed_scalar(scalar);
@@ -64,9 +64,7 @@ fn typed_in_sql(
     let strings = match indexed {
         Some(indexed) if !strings.is_empty() => {
             let p = bind(params, SqlValue::Text(Value::Array(strings).to_string()));
-            parts.push(format!(
-                "({indexed} IN (SELECT value FROM json_each({p})) AND json_type({column}, {path}) = 'text')"
-            ));
+            parts.push(format!("({indexed} IN (SELECT value FROM json_each({p})))"));
             Vec::new()
         }
         _ => strings,

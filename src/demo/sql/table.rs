@@ -117,8 +117,8 @@ pub(super) fn field_value_kind(field: Field) -> ValueKind {
 
 /// The generated column that holds the value at `path` inside `field`, when every table with
 /// that field has one (`properties_source`, the most filtered key, indexed: see
-/// `dataset::sqlite`). Its values are `field ->> path` with text affinity, so only strings
-/// may be compared through it; the caller keeps a JSON type check.
+/// `dataset::sqlite`). It holds the value at the path when that is a string, NULL otherwise
+/// (a number 5 is not the string "5"), so only strings may be compared through it.
 pub(super) fn indexed_path_column(field: Field, path: &[String]) -> Option<&'static str> {
     match (field, path) {
         (Field::Properties, [key]) if key == "source" => Some("t.\"properties_source\""),

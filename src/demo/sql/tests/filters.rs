@@ -323,7 +323,7 @@ fn the_source_key_is_read_from_its_index_and_stays_type_aware() {
                firstMessageEpoch, properties)
            VALUES ('n1', 1, 'o', 'p', '2024-01-01T00:00:00.000Z', 1704067200, '{"source":5}'),
                   ('s1', 1, 'o', 'p', '2024-01-01T00:00:00.000Z', 1704067200, '{"source":"5"}');
-           CREATE INDEX conversations_properties_source ON conversations (properties_source);"#,
+           CREATE INDEX conversations_properties_source ON conversations (properties_source, firstMessageEpoch);"#,
     )
     .unwrap();
     let matching = |value: Value, operator: &str| {
