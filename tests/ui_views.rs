@@ -217,3 +217,65 @@ fn a_row_opens_its_linked_rows_of_another_view_in_a_new_tab() {
     assert_eq!(outcome(&harness).view, View::SemanticThreads);
     assert!(grid_column(&harness, "question").contains(&question), "the thread is among them");
 }
+
+/// `--query FILE` and `--preset NAME` open on the view the file or the preset names.
+#[test]
+fn a_query_file_or_preset_opens_on_its_view() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("events.json");
+    std::fs::write(
+        &path,
+        r#"{"view": "events_view", "body": {"select": [{"type": "aggregation", "aggregation": "count"}]}}"#,
+    )
+    .unwrap();
+    let launch = inkeep_explorer::app::LaunchOptions { query_file: Some(path), ..Default::default() };
+    let harness = open_window(launch, AppEnv::isolated(300), None);
+    assert_eq!(app(&harness).active().draft.view, View::Events);
+    assert!(app(&harness).active().derived.problems.is_empty(), "a valid events query");
+
+    let launch = inkeep_explorer::app::LaunchOptions {
+        preset: Some("Knowledge gaps by category (last 30 days)".to_string()),
+        ..Default::default()
+    };
+    let harness = open_window(launch, AppEnv::isolated(300), None);
+    assert_eq!(app(&harness).active().draft.view, View::SemanticThreads);
+    assert!(app(&harness).active().derived.problems.is_empty(), "a valid threads query");
+}
+
+/// A built-in preset of each new view runs on the demo and reads as a table and as a chart.
+#[test]
+fn a_built_in_preset_of_each_new_view_shows_as_a_table_and_a_chart() {
+    use inkeep_explorer::app::state::ResultView;
+    let mut harness = views_window();
+    step_until(&mut harness, "the presets", |s| s.presets.store.is_some());
+    for name in [
+        "Negative feedback per week by reason",
+        "Question sentiment per week",
+        "Knowledge gaps by category (last 30 days)",
+        "Most frequent search queries (last 30 days)",
+    ] {
+        let preset = inkeep_explorer::presets::builtin_presets()
+            .into_iter()
+            .find(|preset| preset.name == name)
+            .unwrap_or_else(|| panic!("no built-in {name}"));
+        command(
+            &mut harness,
+            Command::Presets(PresetsCommand::Load { id: preset.id.clone(), new_tab: true }),
+        );
+        command(&mut harness, Command::SetView(ResultView::Table));
+        click(&mut harness, "Run");
+        step_until(&mut harness, name, finished);
+        let outcome = outcome(&harness);
+        assert_eq!(outcome.view, preset.view, "{name}");
+        assert!(outcome.row_count() > 0, "{name}: the demo answers rows");
+        let first_column = outcome.table.columns()[0].name().to_string();
+        assert!(!grid_column(&harness, &first_column).is_empty(), "{name}: the grid shows them");
+
+        command(&mut harness, Command::SetView(ResultView::Chart));
+        for _ in 0..10 {
+            harness.step();
+        }
+        harness.run_ok();
+        assert!(shows_containing(&harness, " series"), "{name}: the chart draws its series");
+    }
+}

@@ -58,7 +58,9 @@ use anyhow::Context as _;
 use egui::{Key, Modifiers, RichText, Ui};
 
 use crate::api::client::{ApiKey, ClientConfig, DEFAULT_BASE_URL, SERVER_URL_ENV};
-use crate::api::query::{QueryBody, parse_query};
+use crate::api::query::QueryBody;
+use crate::api::query_file::{QueryFile, parse_query_file};
+use crate::api::view::View;
 use crate::app::command::apply_theme;
 use crate::app::commands::Command;
 use crate::app::connection_model::{Connection, ConnectionCommand, ConnectionStatus};
@@ -193,6 +195,9 @@ pub struct Startup {
     pub launch: LaunchOptions,
     /// The query from `--query` / `--preset`, opened in a tab of its own.
     pub query: Option<QueryBody>,
+    /// The view that query is for: the one the query file or the preset names
+    /// (conversations for a plain body).
+    pub query_view: View,
     /// The preset's name when the query came from `--preset`, for the tab's title.
     pub preset_name: Option<String>,
     /// The tabs saved last time (`tabs.json`).
@@ -212,27 +217,31 @@ impl Startup {
             },
             None => (Settings::default(), None),
         };
-        let (query, preset_name) = match (&launch.query_file, &launch.preset) {
-            (Some(path), _) => (Some(load_query_file(path)?), None),
+        let (query, query_view, preset_name) = match (&launch.query_file, &launch.preset) {
+            (Some(path), _) => {
+                let file = load_query_file(path)?;
+                (Some(file.body.clone()), file.view(), None)
+            }
             (None, Some(name)) => {
                 let preset = crate::presets::find_preset(env.config_dir.as_deref(), name)?;
-                (Some(preset.query), Some(preset.name))
+                (Some(preset.query), preset.view, Some(preset.name))
             }
-            (None, None) => (None, None),
+            (None, None) => (None, View::Conversations, None),
         };
         let tabs = match &env.config_dir {
             Some(dir) => SavedTabs::load(dir),
             None => LoadedTabs::default(),
         };
-        Ok(Startup { env, settings, launch, query, preset_name, tabs, notice })
+        Ok(Startup { env, settings, launch, query, query_view, preset_name, tabs, notice })
     }
 }
 
-/// Reads a query body from a JSON file, with the path and the position of any error.
-pub fn load_query_file(path: &std::path::Path) -> anyhow::Result<QueryBody> {
+/// Reads a query file (a plain body, or one naming its view; see `api::query_file`), with
+/// the path and the position of any error.
+pub fn load_query_file(path: &std::path::Path) -> anyhow::Result<QueryFile> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("could not read the query file ({})", path.display()))?;
-    parse_query(&text)
+    parse_query_file(&text)
         .map_err(|err| anyhow::anyhow!("the query file is not a valid query: {err} ({})", path.display()))
 }
 
@@ -293,7 +302,7 @@ impl std::fmt::Debug for ExplorerApp {
 impl ExplorerApp {
     /// Builds the app and starts its worker (which connects in the background).
     pub fn new(ctx: &egui::Context, startup: Startup) -> std::io::Result<ExplorerApp> {
-        let Startup { env, settings, launch, query, preset_name, tabs, notice } = startup;
+        let Startup { env, settings, launch, query, query_view, preset_name, tabs, notice } = startup;
         let repaint_ctx = ctx.clone();
         let worker = Worker::spawn(
             WorkerConfig {
@@ -324,7 +333,7 @@ impl ExplorerApp {
             let blank =
                 tabs.len() == 1 && tabs.active().is_empty() && tabs.active().draft == QueryDraft::default();
             let id = if blank { tabs.active_id() } else { tabs.new_id() };
-            let mut tab = QueryTab::new(id, QueryDraft::from_body(body));
+            let mut tab = QueryTab::new(id, QueryDraft::from_body_in(query_view, body));
             tab.preset_name = preset_name;
             if blank {
                 *tabs.active_mut() = tab;
