@@ -16,6 +16,7 @@ use egui::{
 use jiff::Timestamp;
 
 use crate::api::query::{QueryBody, Selection};
+use crate::api::view::View;
 use crate::app::format::thousands;
 use crate::history::{HistoryEntry, RunStatus};
 use crate::presets::Preset;
@@ -305,9 +306,14 @@ fn preset_card_ui(ui: &mut Ui, preset: &Preset, size: Vec2) -> egui::Response {
     let name = wrapped(ui, name, name_font, visuals.strong_text_color(), inner.width(), 2);
     painter.galley(inner.left_top(), name.clone(), widget.text_color());
 
-    let footer = match (preset.builtin, view_summary(&preset.query)) {
-        (true, view) => format!("{view}  ·  Built-in"),
-        (false, view) => format!("{view}  ·  Saved"),
+    // Which view the preset queries, when it is not conversations (most are).
+    let shape = match preset.view {
+        View::Conversations => view_summary(&preset.query),
+        other => format!("{}  ·  {}", other.title(), view_summary(&preset.query)),
+    };
+    let footer = match preset.builtin {
+        true => format!("{shape}  ·  Built-in"),
+        false => format!("{shape}  ·  Saved"),
     };
     let footer = wrapped(ui, footer, small_font.clone(), visuals.weak_text_color(), inner.width(), 1);
     let footer_top = inner.bottom() - footer.size().y;
