@@ -12,6 +12,13 @@
 //!
 //! Round trip: for every body `b` that passes validation,
 //! `QueryDraft::from_body(&b).to_body() == Ok(b)`.
+//!
+//! # One responsibility
+//!
+//! The draft and its two conversions (from a body, to a body with located problems) belong
+//! together: every draft type's `from_…` and `to_…` mirror each other, and the round-trip
+//! tests beside them check that pair by pair. Editing operations live in the form
+//! (`query_form/`), the view switch in `view_switch.rs`.
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Number, Value};

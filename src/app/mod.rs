@@ -438,7 +438,14 @@ impl ExplorerApp {
             tab_strip_ui::tab_strip_ui(ui, &self.state.tabs, &mut self.tab_strip, &mut commands);
         });
         egui::Panel::bottom("status_bar").show(ui, |ui| {
-            status_ui::status_ui(ui, &self.state.active().run, self.state.notice.as_ref(), &mut commands);
+            let on_demo = self.state.connection_info().is_some_and(|info| info.kind == ConnectionKind::Demo);
+            status_ui::status_ui(
+                ui,
+                &self.state.active().run,
+                on_demo,
+                self.state.notice.as_ref(),
+                &mut commands,
+            );
         });
         egui::Panel::left("query_panel")
             .resizable(true)
