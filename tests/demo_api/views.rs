@@ -436,3 +436,55 @@ fn a_path_into_an_array_groups_by_its_element() {
         .collect();
     assert_eq!(got, expected);
 }
+
+/// Every time unit on every timestamp field of the new views: the count of each bucket.
+#[test]
+fn every_time_unit_on_every_timestamp_field() {
+    for (view, field) in [
+        (events(), "createdAt"),
+        (feedback(), "createdAt"),
+        (feedback(), "updatedAt"),
+        (threads(), "firstMessageTime"),
+        (threads(), "lastMessageTime"),
+        (threads(), "lastUpdated"),
+    ] {
+        for unit in ["hour", "day", "week", "month"] {
+            let body = json!({
+                "select": [{"type": "time", "timeUnit": unit, "field": field},
+                           {"type": "aggregation", "aggregation": "count"}],
+            });
+            let page = query_view(view, body);
+            let mut expected: BTreeMap<String, u64> = BTreeMap::new();
+            for row in &view.rows {
+                *expected.entry(bucket_text(bucket(time_value(&row[field]), unit))).or_default() += 1;
+            }
+            assert_eq!(page.total, expected.len() as u64, "{field}_{unit}");
+            let column = format!("{field}_{unit}");
+            for row in &page.rows {
+                let key = row[column.as_str()].as_str().unwrap();
+                assert_eq!(row["count"].as_u64(), expected.get(key).copied(), "{column} {key}");
+            }
+        }
+    }
+}
+
+/// The ordering comparisons on each view's own text fields compare by code point (the
+/// demo's documented stand-in for PostgreSQL's collation, see `demo::sql`).
+#[test]
+fn ordering_comparisons_on_text_fields() {
+    for (view, field) in [(events(), "eventType"), (feedback(), "type"), (threads(), "sentiment")] {
+        let pivot = view.rows[view.rows.len() / 2][field].as_str().unwrap().to_string();
+        for (operator, keep) in [
+            ("lt", (|a: &str, b: &str| a < b) as fn(&str, &str) -> bool),
+            ("lte", |a: &str, b: &str| a <= b),
+            ("gt", |a: &str, b: &str| a > b),
+            ("gte", |a: &str, b: &str| a >= b),
+        ] {
+            assert_eq!(
+                total(view, condition(field, operator, Some(json!(pivot)))),
+                count(view, |row| row[field].as_str().is_some_and(|text| keep(text, &pivot))),
+                "{field} {operator} {pivot}"
+            );
+        }
+    }
+}
