@@ -220,7 +220,8 @@ impl Startup {
         let (query, query_view, preset_name) = match (&launch.query_file, &launch.preset) {
             (Some(path), _) => {
                 let file = load_query_file(path)?;
-                (Some(file.body.clone()), file.view(), None)
+                let view = file.view();
+                (Some(file.body), view, None)
             }
             (None, Some(name)) => {
                 let preset = crate::presets::find_preset(env.config_dir.as_deref(), name)?;

@@ -344,25 +344,15 @@ async fn ready(sender: &watch::Sender<StoreState>) -> Result<Arc<DemoStore>, Arc
 
 /// The router with every route and layer, serving `state`.
 pub fn router(state: Arc<AppState>) -> Router {
+    // Every view's query and export endpoint, at the paths the view names.
+    let mut routes = Router::new();
+    for view in View::ALL {
+        routes = routes
+            .route(view.query_path(), post(move |s, c, h, b| query_view(view, s, c, h, b)))
+            .route(view.export_path(), post(move |s, c, h, b| export_view(view, s, c, h, b)));
+    }
     with_layers(
-        Router::new()
-            .route("/query/conversations", post(|s, c, h, b| query_view(View::Conversations, s, c, h, b)))
-            .route(
-                "/query/conversations/export",
-                post(|s, c, h, b| export_view(View::Conversations, s, c, h, b)),
-            )
-            .route("/query/events", post(|s, c, h, b| query_view(View::Events, s, c, h, b)))
-            .route("/query/events/export", post(|s, c, h, b| export_view(View::Events, s, c, h, b)))
-            .route("/query/feedback", post(|s, c, h, b| query_view(View::Feedback, s, c, h, b)))
-            .route("/query/feedback/export", post(|s, c, h, b| export_view(View::Feedback, s, c, h, b)))
-            .route(
-                "/query/semantic-threads",
-                post(|s, c, h, b| query_view(View::SemanticThreads, s, c, h, b)),
-            )
-            .route(
-                "/query/semantic-threads/export",
-                post(|s, c, h, b| export_view(View::SemanticThreads, s, c, h, b)),
-            )
+        routes
             .route("/query/property-keys", post(property_keys))
             .route("/query/property-values", post(property_values))
             .fallback(not_found)
