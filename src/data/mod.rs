@@ -10,11 +10,13 @@
 //!   [`SearchCursor`];
 //! - [`copy`]: TSV and JSON for the clipboard;
 //! - [`display`]: how cells read in the grid (grouped numbers, local times);
+//! - [`drill`]: the query for the rows behind a number of a grouped result;
 //! - [`view`]: [`TableView`], the rows and columns on screen of a table.
 
 mod builder;
 pub mod copy;
 pub mod display;
+pub mod drill;
 pub mod export;
 pub mod parse;
 pub mod search;

@@ -181,6 +181,18 @@ impl View {
         }
     }
 
+    /// The raw fields a drill-down ("the rows behind this number") selects by default, in
+    /// the order they are shown: enough to tell the rows apart and read what they are,
+    /// without the wide JSON fields.
+    pub fn drill_columns(self) -> &'static [Field] {
+        match self {
+            View::Conversations => tables::CONVERSATIONS_DRILL,
+            View::Events => tables::EVENTS_DRILL,
+            View::Feedback => tables::FEEDBACK_DRILL,
+            View::SemanticThreads => tables::SEMANTIC_THREADS_DRILL,
+        }
+    }
+
     /// True for the one view whose body takes the free-text `query` key (semantic threads).
     pub fn takes_text_search(self) -> bool {
         self == View::SemanticThreads

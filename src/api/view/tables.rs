@@ -95,3 +95,27 @@ pub(super) const SEMANTIC_THREADS: &[(Field, FieldType)] = &[
     (Field::AreAiAnnotationsVerified, Boolean),
     (Field::IsInitialQuestionAnswer, Boolean),
 ];
+
+/// The columns a drill-down into conversations shows: which conversation, when, what kind,
+/// how long, through which integration.
+pub(super) const CONVERSATIONS_DRILL: &[Field] =
+    &[Field::Id, Field::FirstMessageTime, Field::Type, Field::UserMessageCount, Field::IntegrationId];
+
+/// The columns a drill-down into events shows; `conversationId` keeps the row's links.
+pub(super) const EVENTS_DRILL: &[Field] =
+    &[Field::Id, Field::CreatedAt, Field::EventType, Field::Type, Field::SearchQuery, Field::ConversationId];
+
+/// The columns a drill-down into feedback shows; `conversationId` keeps the row's links.
+pub(super) const FEEDBACK_DRILL: &[Field] =
+    &[Field::Id, Field::CreatedAt, Field::Type, Field::Details, Field::ConversationId];
+
+/// The columns a drill-down into semantic threads shows: the question and its annotations
+/// a manager reads first; `conversationIds` keeps the row's links.
+pub(super) const SEMANTIC_THREADS_DRILL: &[Field] = &[
+    Field::Question,
+    Field::Category,
+    Field::Subject,
+    Field::Sentiment,
+    Field::FirstMessageTime,
+    Field::ConversationIds,
+];

@@ -99,3 +99,16 @@ fn a_foreign_field_message_names_the_view_and_the_owners() {
         "`conversationId` is not a field of the conversations view; it belongs to events and feedback."
     );
 }
+
+#[test]
+fn drill_columns_are_the_views_own_fields_and_include_its_time() {
+    for view in View::ALL {
+        let columns = view.drill_columns();
+        assert!(!columns.is_empty(), "{view}");
+        for field in columns {
+            assert!(view.has_field(*field), "{view} drills into {field}, not its field");
+            assert!(!field.is_json(), "{view}: {field} would unpack into many columns");
+        }
+        assert!(columns.contains(&view.default_time_field()), "{view} drill-down shows no time");
+    }
+}

@@ -561,6 +561,15 @@ fn push_label(table: &ResultTable, row: usize, col: usize, out: &mut String) {
 }
 
 /// Builds the series name of `row` from the key columns into `out`.
+/// The name of the series table row `row` belongs to, when the series are split by the
+/// columns `keys` (their labels joined with [`KEY_SEPARATOR`]): how a drill-down finds the
+/// rows of a series it was given by name.
+pub fn row_series_name(table: &ResultTable, row: usize, keys: &[usize]) -> String {
+    let mut name = String::new();
+    series_key(table, row, keys, &mut name);
+    name
+}
+
 fn series_key(table: &ResultTable, row: usize, keys: &[usize], out: &mut String) {
     out.clear();
     for (position, &col) in keys.iter().enumerate() {
