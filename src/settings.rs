@@ -53,6 +53,11 @@ pub struct SavedTab {
     /// The chart's settings (raw JSON owned by `app::chart_ui`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub chart: Option<Value>,
+    /// Where a drill-down tab came from (raw JSON of `data::drill::Provenance`, so one that
+    /// no longer reads costs the line in the status bar, never the file); absent in files
+    /// written before drill-down.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drilled_from: Option<Value>,
 }
 
 /// The query tabs of the window, saved across restarts (`tabs.json`).

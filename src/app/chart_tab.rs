@@ -7,6 +7,7 @@ use crate::api::query::QueryBody;
 use crate::app::chart_ui::{ChartAction, ChartSettings, chart_ui};
 use crate::app::commands::Command;
 use crate::app::state::RunState;
+use crate::data::drill::DrillTarget;
 use crate::data::series::SeriesCache;
 
 /// Opacity of the previous result's chart while a new run is pending.
@@ -54,6 +55,7 @@ pub fn chart_tab_ui(
             ChartAction::AddDayBucket => Command::AddDayBucket,
             ChartAction::ExportPng { rect } => Command::ExportChartPng { rect },
             ChartAction::ExportSeriesCsv(text) => Command::ExportSeriesCsv(text),
+            ChartAction::DrillDown(point) => Command::DrillDown(DrillTarget::Chart(point)),
         });
     }
 }

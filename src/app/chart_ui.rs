@@ -31,7 +31,9 @@ use jiff::tz::Offset;
 use serde::{Deserialize, Serialize};
 
 use crate::api::query::{QueryBody, TimeUnit};
+use crate::app::drill_ui::{PickKind, PlotDrill, PointerOnPlot, pick_series, plot_drill_ui};
 use crate::data::ResultTable;
+use crate::data::drill::ChartPoint;
 use crate::data::series::{
     CategoryData, Chart, ChartData, DEFAULT_TOP_N, MeasureKind, NoChart, Series, SeriesCache, SeriesOptions,
     bucket_end,
@@ -129,6 +131,8 @@ pub enum ChartAction {
     },
     /// Save this CSV of the series (bucket in RFC 3339, then one column per series).
     ExportSeriesCsv(String),
+    /// Open the rows behind a point, a bar or a whole series in a new tab.
+    DrillDown(ChartPoint),
 }
 
 /// Draws the Chart tab for `table` (the result of `query`) and returns what the shell should do.
@@ -154,7 +158,8 @@ pub fn chart_ui(
     };
     let toolbar = toolbar_ui(ui, &view, settings);
     info_ui(ui, &view, settings, now);
-    let plot_rect = plot_ui(ui, &view, settings);
+    let (plot_rect, drill) = plot_ui(ui, &view, settings);
+    actions.extend(drill.map(ChartAction::DrillDown));
     if toolbar.export_png {
         actions.push(ChartAction::ExportPng { rect: plot_rect });
     }
@@ -495,8 +500,9 @@ impl Scale {
     }
 }
 
-/// Draws the plot and returns its rectangle (axes and legend included).
-fn plot_ui(ui: &mut Ui, view: &View<'_>, settings: &mut ChartSettings) -> egui::Rect {
+/// Draws the plot and returns its rectangle (axes and legend included) and the point whose
+/// rows were asked for (`drill_ui`).
+fn plot_ui(ui: &mut Ui, view: &View<'_>, settings: &mut ChartSettings) -> (egui::Rect, Option<ChartPoint>) {
     let kind = view.effective_kind(settings.kind);
     let visible: Vec<bool> = view.series.iter().map(|s| !settings.hidden_series.contains(&s.name)).collect();
     let scale = Scale::new(settings.log_scale, view.series, &visible);
@@ -579,11 +585,15 @@ fn plot_ui(ui: &mut Ui, view: &View<'_>, settings: &mut ChartSettings) -> egui::
                 plot_ui.add(Span::new("", at - 0.5..=at + 0.5).axis(axis).fill(highlight));
             }
             add_series_items(plot_ui, view, &visible, kind, scale, layout);
-            hovered
+            (hovered, plot_ui.pointer_coordinate(), plot_ui.transform().dvalue_dpos())
         })
     });
     let response = scope.inner;
-    if let Some(index) = response.inner {
+    let (hovered, pointer, units_per_point) = response.inner;
+    let drill =
+        plot_drill(view, &visible, PlotPointer { hovered, pointer, units_per_point, kind, scale, layout });
+    let drill = plot_drill_ui(&response.response, PlotDrill { series: view.series, hovered: drill });
+    if let Some(index) = hovered {
         let scale_for_tooltip = scale;
         let _ = response.response.clone().on_hover_ui_at_pointer(|ui| {
             tooltip_ui(ui, view, &visible, kind, index, scale_for_tooltip);
@@ -608,7 +618,45 @@ fn plot_ui(ui: &mut Ui, view: &View<'_>, settings: &mut ChartSettings) -> egui::
         .small()
         .weak(),
     );
-    scope.response.rect
+    (scope.response.rect, drill)
+}
+
+/// The pointer over the plot, for the drill-down.
+struct PlotPointer {
+    hovered: Option<usize>,
+    pointer: Option<PlotPoint>,
+    units_per_point: [f64; 2],
+    kind: ChartKind,
+    scale: Scale,
+    layout: Layout,
+}
+
+/// The point under the pointer, its label and the series a click there hits.
+fn plot_drill(view: &View<'_>, visible: &[bool], at: PlotPointer) -> Option<(usize, String, Option<usize>)> {
+    let PlotPointer { hovered, pointer, units_per_point, kind, scale, layout } = at;
+    let index = hovered?;
+    let series = pointer.and_then(|p| {
+        let (value, argument, units) =
+            if layout.horizontal { (p.x, p.y, units_per_point[0]) } else { (p.y, p.x, units_per_point[1]) };
+        let offset = argument - layout.position(index);
+        let plotted = move |v: f64| scale.y(v);
+        pick_series(&PointerOnPlot {
+            series: view.series,
+            visible,
+            index,
+            kind: match kind {
+                ChartKind::Line => PickKind::Line,
+                ChartKind::Bars => PickKind::Bars,
+                ChartKind::StackedBars | ChartKind::StackedArea => PickKind::Stacked,
+            },
+            plotted: &plotted,
+            floor: scale.floor,
+            at: value,
+            offset: if layout.horizontal { -offset } else { offset },
+            units_per_point: units,
+        })
+    });
+    Some((index, view.axis.long_label(index), series))
 }
 
 /// The height the hint line under the plot takes.

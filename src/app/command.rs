@@ -229,6 +229,7 @@ impl WindowState {
                 let effects = self.run_history.update(command);
                 self.apply_effects(ctx, effects);
             }
+            Command::DrillDown(target) => self.drill_down(ctx, target),
         }
     }
 

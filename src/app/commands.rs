@@ -12,6 +12,7 @@ use crate::app::export_model::ExportCommand;
 use crate::app::history_model::HistoryCommand;
 use crate::app::presets_model::PresetsCommand;
 use crate::app::state::{NoticeKind, ResultView, ScreenshotPurpose};
+use crate::data::drill::DrillTarget;
 use crate::settings::ThemeSetting;
 use crate::worker::{Event, TabId};
 
@@ -143,4 +144,7 @@ pub enum Command {
         /// The view to open.
         to: View,
     },
+    /// Open, in a new tab on the same view, the rows behind a number of the tab shown's
+    /// result (a grid row, a chart point or bar, a whole series) and run them.
+    DrillDown(DrillTarget),
 }

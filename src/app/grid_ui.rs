@@ -95,6 +95,8 @@ pub enum GridAction {
     /// Text the grid put on the clipboard (already sent with `ctx.copy_text`; returned so
     /// the shell can show a toast and tests can read it).
     CopyToClipboard(String),
+    /// Open, in a new tab, the rows behind a row of a grouped result (its table index).
+    DrillDown(usize),
     /// Open, in a new tab, the rows of `to` linked to a row (its conversations, or a
     /// conversation's feedback, events or threads).
     OpenLinked {
@@ -106,6 +108,9 @@ pub enum GridAction {
         to: View,
     },
 }
+
+/// The row menu's drill-down entry (`app::drill` opens the rows).
+pub const ROWS_BEHIND_LABEL: &str = "Show rows behind this";
 
 /// The name a column is shown under (`count_id` reads `count`); defined with the column
 /// naming rules.
@@ -194,6 +199,10 @@ pub struct GridState {
     /// ("Open conversation", "Open feedback"…; see `api::links`).
     #[serde(skip)]
     pub source_view: Option<View>,
+    /// The rows are groups (set by the owner each frame): a row's menu then offers the rows
+    /// behind it (`drill_ui`).
+    #[serde(skip)]
+    pub drillable: bool,
     #[serde(skip)]
     cache: GridCache,
 }
@@ -209,6 +218,7 @@ impl Clone for GridState {
             selection: self.selection,
             server_order: self.server_order.clone(),
             source_view: self.source_view,
+            drillable: self.drillable,
             pending_sort: self.pending_sort.clone(),
             detail: RowDetail::default(),
             cache: GridCache::default(),
@@ -1073,6 +1083,10 @@ fn row_context_menu(
             && ui.button("Copy value").clicked()
         {
             copy_text(ui, cell_copy_text(table, table_row, col).into_owned(), actions);
+            ui.close();
+        }
+        if state.drillable && ui.button(ROWS_BEHIND_LABEL).clicked() {
+            actions.push(GridAction::DrillDown(table_row));
             ui.close();
         }
         if let Some(from) = state.source_view {

@@ -20,6 +20,8 @@ pub mod commands;
 pub mod connection_model;
 pub mod connection_ui;
 pub mod draft;
+pub mod drill;
+pub mod drill_ui;
 pub mod effects;
 pub mod export_dialog;
 pub mod export_model;
@@ -439,6 +441,7 @@ impl ExplorerApp {
             tab_strip_ui::tab_strip_ui(ui, &self.state.tabs, &mut self.tab_strip, &mut commands);
         });
         egui::Panel::bottom("status_bar").show(ui, |ui| {
+            drill_ui::provenance_ui(ui, self.state.active().drilled_from.as_ref());
             let on_demo = self.state.connection_info().is_some_and(|info| info.kind == ConnectionKind::Demo);
             status_ui::status_ui(
                 ui,

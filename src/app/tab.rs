@@ -22,6 +22,7 @@ use crate::app::state::{
     RunState, UndoHistory,
 };
 use crate::app::view_switch::adapt_to_view;
+use crate::data::drill::Provenance;
 use crate::data::series::SeriesCache;
 use crate::data::{LoadProgress, ResultTable};
 use crate::relative_time::resolve_relative_times;
@@ -99,6 +100,12 @@ pub struct QueryTab {
     pub inspector: InspectorState,
     /// The error details are unfolded.
     pub show_error_details: bool,
+    /// The number this tab's query shows the rows behind, when it was opened by a
+    /// drill-down: its status bar says so, and it is saved and exported with the tab.
+    pub drilled_from: Option<Provenance>,
+    /// The last run's query as the builder had it (relative times unresolved), by request
+    /// id: a drill-down from its result keeps "last 30 days" as written.
+    pub run_query: Option<(u64, QueryBody)>,
 }
 
 impl QueryTab {
@@ -125,6 +132,8 @@ impl QueryTab {
             view: ResultView::default(),
             inspector,
             show_error_details: false,
+            drilled_from: None,
+            run_query: None,
         }
     }
 
@@ -136,6 +145,7 @@ impl QueryTab {
         copy.preset_name.clone_from(&self.preset_name);
         copy.chart_settings = self.chart_settings.clone();
         copy.view = self.view;
+        copy.drilled_from.clone_from(&self.drilled_from);
         copy
     }
 
@@ -321,6 +331,7 @@ impl QueryTab {
             previous,
         };
         self.show_error_details = false;
+        self.run_query = Some((request_id, query.clone()));
         effects.push(TabEffect::Job(Job::Run { tag: self.tag(Purpose::Run), request_id, view, body }));
         if let Some(superseded) = superseded {
             effects.push(TabEffect::RunEnded { request_id: superseded });

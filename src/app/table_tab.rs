@@ -14,6 +14,7 @@ use crate::app::history_model::HistoryCommand;
 use crate::app::presets_model::PresetsCommand;
 use crate::app::start_page::{StartPage, StartPageCommand, start_page_ui};
 use crate::app::state::{LoadAllState, NoticeKind, ResultView, RunState};
+use crate::data::drill::DrillTarget;
 
 /// Draws the Table tab; before any result, the start page (`start_page` builds its model
 /// only then).
@@ -70,6 +71,7 @@ pub fn table_tab_ui<'s>(
     let persisted_before = (grid.sort.clone(), grid.hidden_columns.clone(), grid.column_widths.clone());
     grid.set_server_order(&outcome.body.order_by);
     grid.source_view = Some(outcome.view);
+    grid.drillable = outcome.body.is_grouped();
     let actions = grid_ui(ui, &outcome.table, &meta, grid);
     if (&grid.sort, &grid.hidden_columns, &grid.column_widths)
         != (&persisted_before.0, &persisted_before.1, &persisted_before.2)
@@ -81,6 +83,7 @@ pub fn table_tab_ui<'s>(
             GridAction::LoadAllRows => Command::LoadAllRows,
             GridAction::ExportAllRows => Command::ExportAll,
             GridAction::OpenLinked { from, ids, to } => Command::OpenLinked { from, ids, to },
+            GridAction::DrillDown(row) => Command::DrillDown(DrillTarget::Row(row)),
             GridAction::CopyToClipboard(text) => {
                 let line_count = text.lines().count();
                 let what = if line_count == 1 { "1 line".to_string() } else { format!("{line_count} lines") };

@@ -75,6 +75,8 @@ impl Tabs {
                 .as_ref()
                 .and_then(|value| serde_json::from_value(value.clone()).ok())
                 .unwrap_or_default();
+            tab.drilled_from =
+                saved_tab.drilled_from.as_ref().and_then(|value| serde_json::from_value(value.clone()).ok());
             tabs.push(tab);
         }
         if tabs.is_empty() {
@@ -108,6 +110,7 @@ impl Tabs {
                     view: Some(tab.view.as_str().to_string()),
                     grid: serde_json::to_value(&tab.grid).ok(),
                     chart: serde_json::to_value(&tab.chart_settings).ok(),
+                    drilled_from: tab.drilled_from.as_ref().and_then(|from| serde_json::to_value(from).ok()),
                 })
                 .collect(),
             active: self.active,

@@ -34,8 +34,8 @@ use crate::api::view::View;
 
 use super::display::push_bucket_label;
 use super::series::{
-    CategoryData, ChartData, EMPTY_LABEL, NONE_LABEL, OTHER_NAME, ROWS_MEASURE, bucket_end, bucket_start,
-    column_roles, row_series_name,
+    CategoryData, ChartData, EMPTY_LABEL, NONE_LABEL, OTHER_NAME, ROWS_MEASURE, Series, bucket_end,
+    bucket_start, column_roles, row_series_name,
 };
 use super::table::{CellRef, ResultTable};
 
@@ -115,18 +115,23 @@ pub struct DrillRequest {
     pub measure: String,
     /// The group values of the clicked number.
     pub picks: Vec<DrillPick>,
+    /// The number clicked (a cell, a point, a series' total), when there is one.
+    pub clicked: Option<f64>,
 }
 
 /// Where a drill-down tab came from: kept with the tab (`tabs.json`) and written into its
 /// exports.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Provenance {
-    /// One line: "from: count per day by type → 2026-11-12, support_ticket".
+    /// One line: "from: count per day by type ➡ 2026-11-12, support_ticket".
     pub text: String,
     /// The view of the query drilled from.
     pub view: View,
     /// The query drilled from, relative times as written.
     pub query: QueryBody,
+    /// The number clicked: for a count, the `total` the drill-down should answer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clicked: Option<f64>,
 }
 
 /// A drill-down query and the line saying where it came from.
@@ -168,9 +173,10 @@ pub enum DrillError {
     NotFinite(String),
 }
 
-/// The separator of the measure and the values in the provenance line. The arrow is drawn
-/// by the window's fonts (a test in `app::drill_ui` checks every glyph of the line).
-pub const PROVENANCE_ARROW: &str = "→";
+/// The separator of the measure and the values in the provenance line. egui's default fonts
+/// have no `→` (a missing glyph panics in tests): this arrow is in them (a test in
+/// `app::drill_ui` checks every glyph of the line).
+pub const PROVENANCE_ARROW: &str = "➡";
 
 // ---------------------------------------------------------------------------------------
 // From a table and a chart to a request.
@@ -264,7 +270,9 @@ pub fn row_request(
     let values = row_values(table, row, &keys)?;
     let picks =
         keys.into_iter().zip(values).map(|((_, key), value)| DrillPick::Value { key, value }).collect();
-    Ok(DrillRequest { view, query: query.clone(), measure: first_measure(view, query), picks })
+    let measure = first_measure(view, query);
+    let clicked = table.column_index(&measure).and_then(|col| table.cell(row, col).as_f64());
+    Ok(DrillRequest { view, query: query.clone(), measure, picks, clicked })
 }
 
 /// The query's grouping keys among the table columns at `cols`, in that order.
@@ -327,6 +335,15 @@ pub struct ChartPoint {
     pub index: Option<usize>,
 }
 
+/// What was clicked in a result: a row of the table, or a point, bar or series of its chart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DrillTarget {
+    /// A row of the table (its index in the table, not in a sorted view).
+    Row(usize),
+    /// A point, a bar or a whole series of the chart drawn from the table.
+    Chart(ChartPoint),
+}
+
 /// The drill-down of a point (or a whole series) of a time chart drawn from `table`.
 pub fn time_chart_request(
     view: View,
@@ -336,6 +353,7 @@ pub fn time_chart_request(
     point: ChartPoint,
 ) -> Result<DrillRequest, DrillError> {
     let mut picks = Vec::new();
+    let clicked = chart_value(&chart.series, point);
     if let Some(index) = point.index {
         let start = *chart.buckets.get(index).ok_or(DrillError::NoSuchPoint(index))?;
         let field = column_roles(table)
@@ -358,7 +376,18 @@ pub fn time_chart_request(
         // Checks the query is grouped at all (a bucket of raw rows is no number).
         group_keys(view, query)?;
     }
-    Ok(DrillRequest { view, query: query.clone(), measure: chart.measure.clone(), picks })
+    Ok(DrillRequest { view, query: query.clone(), measure: chart.measure.clone(), picks, clicked })
+}
+
+/// The value of a chart point: one series at one point, a whole series (its total), or
+/// every series at one point (their sum).
+fn chart_value(series: &[Series], point: ChartPoint) -> Option<f64> {
+    match (point.series, point.index) {
+        (Some(s), Some(i)) => series.get(s)?.values.get(i).copied().flatten(),
+        (Some(s), None) => series.get(s).map(|s| s.total),
+        (None, Some(i)) => Some(series.iter().filter_map(|s| s.values.get(i).copied().flatten()).sum()),
+        (None, None) => Some(series.iter().map(|s| s.total).sum()),
+    }
 }
 
 /// The drill-down of a bar (or a whole series, or a whole category) of a category chart
@@ -373,6 +402,7 @@ pub fn category_chart_request(
     let category =
         table.column_index(&chart.column).ok_or_else(|| DrillError::MissingColumn(chart.column.clone()))?;
     let mut picks = Vec::new();
+    let clicked = chart_value(&chart.series, point);
     if let Some(index) = point.index {
         let label = chart.categories.get(index).ok_or(DrillError::NoSuchPoint(index))?;
         let kept = chart.categories.len() - usize::from(chart.folded_category_count > 0);
@@ -387,7 +417,7 @@ pub fn category_chart_request(
         let shown: Vec<&str> = chart.series.iter().filter(|s| !s.is_other).map(|s| s.name.as_str()).collect();
         picks.extend(series_picks(table, &keys, &chosen.name, chosen.is_other, &shown)?);
     }
-    Ok(DrillRequest { view, query: query.clone(), measure: chart.measure.clone(), picks })
+    Ok(DrillRequest { view, query: query.clone(), measure: chart.measure.clone(), picks, clicked })
 }
 
 // ---------------------------------------------------------------------------------------
@@ -395,7 +425,7 @@ pub fn category_chart_request(
 
 /// Builds the drill-down query and its provenance line.
 pub fn build_drill_down(request: &DrillRequest) -> DrillDown {
-    let DrillRequest { view, query, measure, picks } = request;
+    let DrillRequest { view, query, measure, picks, clicked } = request;
     let mut conditions: Vec<Filter> = match &query.filter {
         Some(Filter::And(items)) => items.clone(),
         Some(filter) => vec![filter.clone()],
@@ -423,7 +453,12 @@ pub fn build_drill_down(request: &DrillRequest) -> DrillDown {
         }],
         notes: None,
     };
-    let provenance = Provenance { text: provenance_text(measure, picks), view: *view, query: query.clone() };
+    let provenance = Provenance {
+        text: provenance_text(measure, picks),
+        view: *view,
+        query: query.clone(),
+        clicked: *clicked,
+    };
     DrillDown { body, provenance }
 }
 
@@ -600,7 +635,7 @@ fn not_in(key: &DrillKey, shown: &[Vec<KeyValue>]) -> Option<Filter> {
 // ---------------------------------------------------------------------------------------
 // The provenance line.
 
-/// "from: count per day by type → 2026-11-12, support_ticket".
+/// "from: count per day by type ➡ 2026-11-12, support_ticket".
 pub fn provenance_text(measure: &str, picks: &[DrillPick]) -> String {
     let mut per = None;
     let mut by: Vec<String> = Vec::new();

@@ -46,7 +46,7 @@ fn a_grid_row_becomes_its_filter_and_bucket_as_a_half_open_range() {
     );
     let request = row_request(View::Conversations, &query, &table, 0).unwrap();
     let drill = build_drill_down(&request);
-    assert_eq!(drill.provenance.text, "from: count per day by type → 2026-11-12, support_ticket");
+    assert_eq!(drill.provenance.text, "from: count per day by type ➡ 2026-11-12, support_ticket");
     assert_eq!(
         filter_json(&drill.body),
         json!({"and":[
@@ -66,7 +66,7 @@ fn a_grid_row_becomes_its_filter_and_bucket_as_a_half_open_range() {
     assert_valid(View::Conversations, &drill.body);
 
     let null_row = build_drill_down(&row_request(View::Conversations, &query, &table, 1).unwrap());
-    assert_eq!(null_row.provenance.text, "from: count per day by type → 2026-11-12, (none)");
+    assert_eq!(null_row.provenance.text, "from: count per day by type ➡ 2026-11-12, (none)");
     let Some(Filter::And(parts)) = &null_row.body.filter else { panic!() };
     assert_eq!(
         serde_json::to_value(parts.last()).unwrap(),
@@ -101,7 +101,7 @@ fn bucket_ends_follow_the_unit_weeks_from_monday_months_by_calendar() {
             .map(|part| serde_json::to_value(part).unwrap()["condition"]["value"].clone())
             .collect();
         assert_eq!(bounds[1], json!(end), "{unit}");
-        assert_eq!(drill.provenance.text, format!("from: count per {unit} → {label}"));
+        assert_eq!(drill.provenance.text, format!("from: count per {unit} ➡ {label}"));
         assert_eq!(drill.body.order_by[0].field, "createdAt", "sorted by the bucketed field");
         assert_valid(View::Events, &drill.body);
     }
@@ -140,7 +140,7 @@ fn path_groups_compare_the_value_at_their_path_and_null_means_missing() {
         filter_json(&missing.body)["and"][0],
         json!({"condition":{"field":"properties","operator":"eq","value":{"path":["source"],"value":null}}})
     );
-    assert_eq!(missing.provenance.text, "from: count by properties.source, isOnTopic → (none), false");
+    assert_eq!(missing.provenance.text, "from: count by properties.source, isOnTopic ➡ (none), false");
     assert_valid(View::SemanticThreads, &missing.body);
 }
 
@@ -223,13 +223,13 @@ fn a_chart_point_an_other_point_and_a_legend_entry_drill_into_their_rows() {
     let point = ChartPoint { series: Some(0), index: Some(1) };
     let drill =
         build_drill_down(&time_chart_request(View::Conversations, &query, &table, &chart, point).unwrap());
-    assert_eq!(drill.provenance.text, "from: count per day by type → 2026-11-13, support_ticket");
+    assert_eq!(drill.provenance.text, "from: count per day by type ➡ 2026-11-13, support_ticket");
     assert_valid(View::Conversations, &drill.body);
 
     let other = ChartPoint { series: Some(1), index: Some(0) };
     let drill =
         build_drill_down(&time_chart_request(View::Conversations, &query, &table, &chart, other).unwrap());
-    assert_eq!(drill.provenance.text, "from: count per day by type → 2026-11-12, Other");
+    assert_eq!(drill.provenance.text, "from: count per day by type ➡ 2026-11-12, Other");
     assert_eq!(
         filter_json(&drill.body)["and"][1],
         json!({"or":[
@@ -241,7 +241,7 @@ fn a_chart_point_an_other_point_and_a_legend_entry_drill_into_their_rows() {
     let legend = ChartPoint { series: Some(0), index: None };
     let drill =
         build_drill_down(&time_chart_request(View::Conversations, &query, &table, &chart, legend).unwrap());
-    assert_eq!(drill.provenance.text, "from: count by type → support_ticket");
+    assert_eq!(drill.provenance.text, "from: count by type ➡ support_ticket");
     assert_eq!(
         filter_json(&drill.body),
         json!({"condition":{"field":"type","operator":"eq","value":"support_ticket"}})
@@ -267,7 +267,7 @@ fn a_category_bar_drills_into_its_category_and_other_category() {
     };
     let bar = ChartPoint { series: Some(0), index: Some(0) };
     let drill = build_drill_down(&category_chart_request(View::Events, &query, &table, &chart, bar).unwrap());
-    assert_eq!(drill.provenance.text, "from: count by eventType → message");
+    assert_eq!(drill.provenance.text, "from: count by eventType ➡ message");
     let other = ChartPoint { series: Some(0), index: Some(1) };
     let drill =
         build_drill_down(&category_chart_request(View::Events, &query, &table, &chart, other).unwrap());
