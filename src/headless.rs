@@ -547,6 +547,7 @@ impl Job<'_> {
             run_at: self.now,
             request_id,
             total,
+            drilled_from: None,
         }
     }
 

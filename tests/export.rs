@@ -13,6 +13,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use calamine::{Data, Reader, Xlsx, open_workbook};
 use inkeep_explorer::api::query::{Field, Filter, FilterValue, Operator, QueryBody, Selection};
 use inkeep_explorer::api::view::View;
+use inkeep_explorer::data::drill::Provenance;
 use inkeep_explorer::data::export::{
     CellTyping, ExportControl, ExportError, ExportFormat, ExportMeta, ExportOptions, ExportSidecar,
     ShortExport, StreamExport, check_all_rows, excess_rows_warning, export_csv_stream_to_path, export_view,
@@ -63,6 +64,7 @@ fn meta(total: Option<u64>) -> ExportMeta {
         run_at: "2026-01-07T08:30:00Z".parse().unwrap(),
         request_id: Some("req-abc".into()),
         total,
+        drilled_from: None,
     }
 }
 
@@ -528,6 +530,73 @@ fn the_sidecar_and_the_query_sheet_record_the_view() {
     let old: ExportSidecar = serde_json::from_str(old).unwrap();
     assert_eq!(old.view, View::Conversations);
     assert_eq!(old.query.select, [Selection::count()]);
+}
+
+/// A drill-down tab's export says where it came from: the sidecar and the Query sheet carry
+/// the provenance line, the view and the query drilled from; other exports carry none.
+#[test]
+fn a_drill_down_export_records_where_it_came_from() {
+    let dir = tempfile::tempdir().unwrap();
+    let rows = rows_of(vec![json!({"id": "c1", "type": "support_ticket"})]);
+    let table = ResultTable::from_rows(&QueryBody::default(), &rows);
+    let never = AtomicBool::new(false);
+    let from = Provenance {
+        text: "from: count per day by type ➡ 2026-11-12, support_ticket".into(),
+        view: View::Conversations,
+        query: QueryBody { select: vec![Selection::count()], ..QueryBody::default() },
+        clicked: Some(1.0),
+    };
+    let drill_meta = ExportMeta { drilled_from: Some(from.clone()), ..meta(Some(1)) };
+    for format in [ExportFormat::Csv { bom: false }, ExportFormat::Xlsx] {
+        let path = dir.path().join(format!("drill.{}", format.extension()));
+        let table_view = TableView { table: &table, rows: &[0], columns: &[0, 1] };
+        let outcome = export_view(
+            table_view,
+            format,
+            &path,
+            &drill_meta,
+            &ExportOptions::default(),
+            &mut ExportControl::new(&mut |_| {}, &never),
+        )
+        .unwrap();
+        match outcome.sidecar {
+            Some(sidecar) => {
+                let text = std::fs::read_to_string(sidecar).unwrap();
+                let raw: Value = serde_json::from_str(&text).unwrap();
+                assert_eq!(raw["drilledFrom"]["text"], json!(from.text), "{text}");
+                assert_eq!(raw["drilledFrom"]["view"], json!("conversations_view"), "{text}");
+                let parsed: ExportSidecar = serde_json::from_str(&text).unwrap();
+                assert_eq!(parsed.drilled_from, Some(from.clone()));
+            }
+            None => {
+                let (labels, body) = query_sheet(&path);
+                let value = |name: &str| labels.iter().find(|(l, _)| l == name).map(|(_, v)| v.clone());
+                assert_eq!(value("Drilled from"), Some(Data::String(from.text.clone())), "{labels:?}");
+                assert_eq!(value("Drilled from view"), Some(Data::String("conversations_view".into())));
+                assert!(value("Query drilled from").is_some(), "{labels:?}");
+                assert_eq!(body, drill_meta.body.to_pretty_json(), "the request body is still whole");
+                let sheet = read_sheet(&path, "Query");
+                let start =
+                    sheet.iter().position(|row| row[0] == Data::String("Query drilled from".into())).unwrap();
+                let lines: Vec<String> = sheet[start..].iter().map(|row| text(&row[1])).collect();
+                assert_eq!(lines.join("\n"), from.query.to_pretty_json());
+            }
+        }
+    }
+    // An export of an ordinary tab records no provenance.
+    let plain = dir.path().join("plain.csv");
+    let table_view = TableView { table: &table, rows: &[0], columns: &[0, 1] };
+    let outcome = export_view(
+        table_view,
+        ExportFormat::Csv { bom: false },
+        &plain,
+        &meta(Some(1)),
+        &ExportOptions::default(),
+        &mut ExportControl::new(&mut |_| {}, &never),
+    )
+    .unwrap();
+    let text = std::fs::read_to_string(outcome.sidecar.unwrap()).unwrap();
+    assert!(!text.contains("drilledFrom"), "{text}");
 }
 
 #[test]

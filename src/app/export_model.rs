@@ -315,7 +315,7 @@ impl Exports {
             ExportSource::View { rows, .. } => Some(rows.len() as u64),
             ExportSource::AllRows { .. } => Some(total_rows),
         };
-        let meta = export_meta(outcome);
+        let meta = export_meta(outcome, tab.drilled_from.as_ref());
         let options =
             ExportOptions { sidecar: sidecar && format.takes_sidecar(), ..ExportOptions::default() };
         let job_id = inputs.ids.take();

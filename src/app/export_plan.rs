@@ -15,6 +15,7 @@ use crate::app::format::{format_duration_ms, thousands};
 use crate::app::path_input::resolve_typed_path;
 use crate::app::state::RunOutcome;
 use crate::data::ResultTable;
+use crate::data::drill::Provenance;
 use crate::data::export::{EXCEL_MAX_ROWS, ExportFormat, ExportMeta, ExportOutcome, redact_url};
 use crate::worker::ExportSource;
 
@@ -154,17 +155,18 @@ pub fn plan_export(
     }
 }
 
-/// What the sidecar and the XLSX "Query" sheet record: the body sent, the server (without
-/// credentials), when it ran, the server's request id and the rows matching. Never the key.
-pub fn export_meta(outcome: &RunOutcome) -> ExportMeta {
+/// What the sidecar and the XLSX "Query" sheet record: the body sent, the view, the server
+/// (without credentials), when it ran, the server's request id, the rows matching and, for a
+/// drill-down tab, where it came from. Never the key.
+pub fn export_meta(outcome: &RunOutcome, drilled_from: Option<&Provenance>) -> ExportMeta {
     ExportMeta {
-        // The run does not carry its view yet (the window's tabs learn views separately).
-        view: crate::api::view::View::Conversations,
+        view: outcome.view,
         body: outcome.body.clone(),
         server_url: redact_url(&outcome.server_url),
         run_at: outcome.run_at,
         request_id: outcome.server_request_id.clone(),
         total: Some(outcome.meta.total.max(outcome.row_count() as u64)),
+        drilled_from: drilled_from.cloned(),
     }
 }
 

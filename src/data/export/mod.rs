@@ -70,6 +70,7 @@ use serde::{Deserialize, Serialize};
 use crate::api::query::QueryBody;
 use crate::api::view::View;
 
+use super::drill::Provenance;
 use super::parse::TableError;
 use super::table::Column;
 use super::view::TableView;
@@ -178,6 +179,8 @@ pub struct ExportMeta {
     pub request_id: Option<String>,
     /// Rows matching the query, when known.
     pub total: Option<u64>,
+    /// Where the query came from when it is a drill-down (the rows behind a number).
+    pub drilled_from: Option<Provenance>,
 }
 
 /// The content of a `<file>.query.json` sidecar.
@@ -212,6 +215,10 @@ pub struct ExportSidecar {
     pub view: View,
     /// The request body.
     pub query: QueryBody,
+    /// Where the query came from when it is a drill-down: the line the window shows, the
+    /// query drilled from and its view, and the number clicked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub drilled_from: Option<Provenance>,
 }
 
 impl Default for ExportSidecar {
@@ -229,6 +236,7 @@ impl Default for ExportSidecar {
             warning: None,
             view: View::Conversations,
             query: QueryBody::default(),
+            drilled_from: None,
         }
     }
 }
@@ -454,5 +462,6 @@ fn sidecar_for(path: &Path, format: ExportFormat, meta: &ExportMeta, rows_export
         warning: excess_rows_warning(rows_exported, meta.total),
         view: meta.view,
         query: meta.body.clone(),
+        drilled_from: meta.drilled_from.clone(),
     }
 }

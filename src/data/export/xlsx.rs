@@ -270,11 +270,27 @@ fn write_query_sheet(
         let at = label(sheet, "Notes")?;
         sheet.write_string(at, 1, notes)?;
     }
+    if let Some(from) = &meta.drilled_from {
+        let at = label(sheet, "Drilled from")?;
+        sheet.write_string(at, 1, &from.text)?;
+        let at = label(sheet, "Drilled from view")?;
+        sheet.write_string(at, 1, from.view.as_str())?;
+    }
     let at = label(sheet, "Request body")?;
     // One line per row: a range of cells copies out as the JSON document.
-    for (offset, line) in meta.body.to_pretty_json().lines().enumerate() {
+    let body = meta.body.to_pretty_json();
+    for (offset, line) in body.lines().enumerate() {
         let (line, _) = excel_text(line);
         sheet.write_string(at + offset as u32, 1, line)?;
+    }
+    // A drill-down's own query, after the body, one line per row like it.
+    if let Some(from) = &meta.drilled_from {
+        let at = at + body.lines().count() as u32;
+        sheet.write_string_with_format(at, 0, "Query drilled from", &bold)?;
+        for (offset, line) in from.query.to_pretty_json().lines().enumerate() {
+            let (line, _) = excel_text(line);
+            sheet.write_string(at + offset as u32, 1, line)?;
+        }
     }
     Ok(())
 }
