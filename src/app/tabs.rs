@@ -369,4 +369,32 @@ mod tests {
             Some(crate::api::view::View::Conversations)
         );
     }
+
+    #[test]
+    fn a_drill_down_tab_keeps_where_it_came_from_and_old_files_still_load() {
+        use crate::data::drill::Provenance;
+        let mut tabs = tabs_of(2);
+        let from = Provenance {
+            text: "from: count per day by type \u{27a1} 2026-11-12, support_ticket".into(),
+            view: crate::api::view::View::Conversations,
+            query: crate::api::query::parse_query(
+                r#"{"select":[{"type":"aggregation","aggregation":"count"}]}"#,
+            )
+            .unwrap(),
+            clicked: Some(42.0),
+        };
+        tabs.active_mut().drilled_from = Some(from.clone());
+        let text = serde_json::to_string(&tabs.to_saved()).unwrap();
+        let restored = Tabs::restore(&serde_json::from_str(&text).unwrap()).unwrap();
+        assert_eq!(restored.active().drilled_from, Some(from));
+        assert_eq!(restored.iter().next().and_then(|tab| tab.drilled_from.clone()), None);
+        // A file from before drill-down, and one whose provenance no longer reads: both load.
+        let old = r#"{"tabs":[{"id":1,"name":"Old"}],"active":0}"#;
+        let restored = Tabs::restore(&serde_json::from_str(old).unwrap()).unwrap();
+        assert_eq!(restored.active().drilled_from, None);
+        assert_eq!(restored.active().title(), "Old");
+        let odd = r#"{"tabs":[{"id":1,"name":"Odd","drilledFrom":{"text":7}}],"active":0}"#;
+        let restored = Tabs::restore(&serde_json::from_str(odd).unwrap()).unwrap();
+        assert_eq!((restored.active().title(), restored.active().drilled_from.clone()), ("Odd".into(), None));
+    }
 }
