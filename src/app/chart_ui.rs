@@ -647,7 +647,8 @@ fn plot_drill(view: &View<'_>, visible: &[bool], at: PlotPointer) -> Option<(usi
             kind: match kind {
                 ChartKind::Line => PickKind::Line,
                 ChartKind::Bars => PickKind::Bars,
-                ChartKind::StackedBars | ChartKind::StackedArea => PickKind::Stacked,
+                ChartKind::StackedBars => PickKind::StackedBars,
+                ChartKind::StackedArea => PickKind::StackedArea,
             },
             plotted: &plotted,
             floor: scale.floor,

@@ -32,8 +32,10 @@ pub enum PickKind {
     Line,
     /// Bars side by side in each bucket: the bar under the pointer.
     Bars,
-    /// Stacked bars or areas: the band under the pointer.
-    Stacked,
+    /// Stacked bars: the band under the pointer, within the bar's width.
+    StackedBars,
+    /// Stacked areas: the band under the pointer, anywhere across the bucket.
+    StackedArea,
 }
 
 /// Where the pointer is on the plot, for [`pick_series`].
@@ -89,7 +91,11 @@ pub fn pick_series(pointer: &PointerOnPlot<'_>) -> Option<usize> {
             let y = (pointer.plotted)(value(pointer.series.get(index)?)?)?;
             within(pointer.floor, y).then_some(index)
         }
-        PickKind::Stacked => {
+        PickKind::StackedBars | PickKind::StackedArea => {
+            // Stacked bars are 0.8 of a bucket wide: the gap between them is no bar.
+            if pointer.kind == PickKind::StackedBars && pointer.offset.abs() > 0.4 {
+                return None;
+            }
             let mut height = 0.0;
             let stack_y = |h: f64| (pointer.plotted)(h).map_or(pointer.floor, |y| y.max(pointer.floor));
             for &i in &shown {
@@ -223,9 +229,15 @@ mod tests {
         assert_eq!(pick_series(&pointer(PickKind::Bars, 2.0, 0.0)), Some(1));
         assert_eq!(pick_series(&pointer(PickKind::Bars, 6.0, 0.0)), None, "above the bar");
         // Stacked: a 0..10, b 10..14, c 14..15.
-        assert_eq!(pick_series(&pointer(PickKind::Stacked, 12.0, 0.0)), Some(1));
-        assert_eq!(pick_series(&pointer(PickKind::Stacked, 14.5, 0.0)), Some(2));
-        assert_eq!(pick_series(&pointer(PickKind::Stacked, 30.0, 0.0)), None);
+        assert_eq!(pick_series(&pointer(PickKind::StackedBars, 12.0, 0.0)), Some(1));
+        assert_eq!(pick_series(&pointer(PickKind::StackedBars, 14.5, 0.0)), Some(2));
+        assert_eq!(pick_series(&pointer(PickKind::StackedBars, 30.0, 0.0)), None);
+        assert_eq!(pick_series(&pointer(PickKind::StackedBars, 12.0, 0.45)), None, "between bars");
+        assert_eq!(
+            pick_series(&pointer(PickKind::StackedArea, 12.0, 0.45)),
+            Some(1),
+            "areas fill the bucket"
+        );
         // A hidden series is never hit.
         let hidden = [true, false, true];
         let pointer = PointerOnPlot { visible: &hidden, ..pointer(PickKind::Line, 4.0, 0.0) };
