@@ -30,6 +30,7 @@ use crate::api::query::{
     TimeUnit,
 };
 use crate::api::timestamp::format_utc;
+use crate::api::validate::MAX_NOTES_CHARS;
 use crate::api::view::View;
 
 use super::display::push_bucket_label;
@@ -451,7 +452,7 @@ pub fn build_drill_down(request: &DrillRequest) -> DrillDown {
             field: drill_time_field(*view, picks).as_str().to_string(),
             direction: Direction::Desc,
         }],
-        notes: None,
+        notes: Some(drill_notes(picks)),
     };
     let provenance = Provenance {
         text: provenance_text(measure, picks),
@@ -460,6 +461,23 @@ pub fn build_drill_down(request: &DrillRequest) -> DrillDown {
         clicked: *clicked,
     };
     DrillDown { body, provenance }
+}
+
+/// The drill-down's notes, which title its tab: "Rows behind 2026-11-12, support_ticket",
+/// cut to the API's 80 characters.
+fn drill_notes(picks: &[DrillPick]) -> String {
+    let values = provenance_values(picks);
+    let text = if values.is_empty() {
+        "Rows behind every group".to_string()
+    } else {
+        format!("Rows behind {values}")
+    };
+    if text.chars().count() <= MAX_NOTES_CHARS {
+        return text;
+    }
+    let mut cut: String = text.chars().take(MAX_NOTES_CHARS - 1).collect();
+    cut.push('…');
+    cut
 }
 
 /// The view's drill columns, then every grouped field that is not among them (so the values
@@ -637,6 +655,27 @@ fn not_in(key: &DrillKey, shown: &[Vec<KeyValue>]) -> Option<Filter> {
 
 /// "from: count per day by type ➡ 2026-11-12, support_ticket".
 pub fn provenance_text(measure: &str, picks: &[DrillPick]) -> String {
+    let (per, by, values) = provenance_parts(picks);
+    let mut text = format!("from: {}", column_display_name(measure));
+    if let Some(unit) = per {
+        let _ = write!(text, " per {unit}");
+    }
+    if !by.is_empty() {
+        let _ = write!(text, " by {}", by.join(", "));
+    }
+    if !values.is_empty() {
+        let _ = write!(text, " {PROVENANCE_ARROW} {}", values.join(", "));
+    }
+    text
+}
+
+/// The values picked, bucket first: "2026-11-12, support_ticket".
+fn provenance_values(picks: &[DrillPick]) -> String {
+    provenance_parts(picks).2.join(", ")
+}
+
+/// The bucket unit, the grouping keys and the values of the picks, bucket first.
+fn provenance_parts(picks: &[DrillPick]) -> (Option<TimeUnit>, Vec<String>, Vec<String>) {
     let mut per = None;
     let mut by: Vec<String> = Vec::new();
     let mut values: Vec<String> = Vec::new();
@@ -656,17 +695,7 @@ pub fn provenance_text(measure: &str, picks: &[DrillPick]) -> String {
             }
         }
     }
-    let mut text = format!("from: {}", column_display_name(measure));
-    if let Some(unit) = per {
-        let _ = write!(text, " per {unit}");
-    }
-    if !by.is_empty() {
-        let _ = write!(text, " by {}", by.join(", "));
-    }
-    if !values.is_empty() {
-        let _ = write!(text, " {PROVENANCE_ARROW} {}", values.join(", "));
-    }
-    text
+    (per, by, values)
 }
 
 fn value_label(key: &DrillKey, value: &KeyValue) -> String {

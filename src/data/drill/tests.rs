@@ -58,6 +58,8 @@ fn a_grid_row_becomes_its_filter_and_bucket_as_a_half_open_range() {
         "the relative time stays as written; the bucket is concrete"
     );
     assert!(drill.body.group_by.is_empty() && !drill.body.is_grouped(), "raw rows");
+    assert_eq!(drill.body.notes.as_deref(), Some("Rows behind 2026-11-12, support_ticket"), "titles the tab");
+    assert_eq!(request.clicked, Some(4.0), "the row's count");
     assert_eq!(drill.body.select.first(), Some(&Selection::field(Field::Id)));
     assert_eq!(
         drill.body.order_by,
@@ -324,4 +326,25 @@ fn every_views_drill_down_is_valid_for_it() {
             assert!(drill.body.select.contains(&Selection::field(*field)), "{view}: {field}");
         }
     }
+}
+
+#[test]
+fn long_group_values_are_cut_to_the_notes_limit() {
+    let long = "x".repeat(200);
+    let request = DrillRequest {
+        view: View::Conversations,
+        query: QueryBody { select: vec![Selection::count()], ..QueryBody::default() },
+        measure: "count".into(),
+        picks: vec![DrillPick::Value {
+            key: DrillKey::Field { field: Field::Properties, path: vec!["source".into()] },
+            value: KeyValue::Text(long.clone()),
+        }],
+        clicked: None,
+    };
+    let drill = build_drill_down(&request);
+    let notes = drill.body.notes.clone().unwrap();
+    assert_eq!(notes.chars().count(), crate::api::validate::MAX_NOTES_CHARS);
+    assert!(notes.starts_with("Rows behind xxx") && notes.ends_with('…'), "{notes}");
+    assert!(drill.provenance.text.ends_with(&long), "the status bar line is whole");
+    assert_valid(View::Conversations, &drill.body);
 }
