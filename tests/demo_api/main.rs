@@ -340,3 +340,4 @@ mod sanity;
 mod selections;
 mod serve;
 mod views;
+mod views_operators;
