@@ -12,7 +12,7 @@ use super::*;
 
 /// A view's endpoint and its rows, as the API answers them.
 pub(super) struct ViewData {
-    path: &'static str,
+    pub(super) path: &'static str,
     pub(super) rows: Vec<Map<String, Value>>,
 }
 
@@ -100,13 +100,13 @@ pub(super) fn threads() -> &'static ViewData {
     &views()[2]
 }
 
-fn query_view(view: &ViewData, body: Value) -> Page {
+pub(super) fn query_view(view: &ViewData, body: Value) -> Page {
     let page = read_page(&post(view.path, &body), &body);
     assert_eq!(page.page_size, PAGE_SIZE);
     page
 }
 
-fn total(view: &ViewData, filter: Value) -> u64 {
+pub(super) fn total(view: &ViewData, filter: Value) -> u64 {
     query_view(view, json!({ "where": filter })).total
 }
 
