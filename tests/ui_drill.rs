@@ -160,13 +160,21 @@ fn a_click_on_a_bar_of_the_chart_opens_the_rows_behind_it() {
     let mut harness = stacked_chart(View::Conversations, query);
     let (table, body) = (outcome(&harness).table.clone(), outcome(&harness).body.clone());
     let area = plot_area(&harness);
-    // Low in the plot, the first series' bars stand; a click between bars hits nothing, so
-    // try a few heights until one opens a tab.
-    let x = area.left() + area.width() * 0.45;
-    let mut y = area.bottom() - 20.0;
-    while app(&harness).tabs.len() == 1 && y > area.top() {
-        click_at(&mut harness, Pos2::new(x, y), PointerButton::Primary);
-        y -= 25.0;
+    // Low in the plot the first series' bars stand; a click between bars or above them hits
+    // nothing, so try points across the plot until one opens a tab.
+    let points = (0..12).flat_map(|column| {
+        (0..6).map(move |row| {
+            Pos2::new(
+                area.left() + area.width() * (0.2 + 0.05 * column as f32),
+                area.bottom() - 20.0 - 30.0 * row as f32,
+            )
+        })
+    });
+    for point in points {
+        click_at(&mut harness, point, PointerButton::Primary);
+        if app(&harness).tabs.len() > 1 {
+            break;
+        }
     }
     let from = drilled(&mut harness, View::Conversations);
     assert!(from.text.starts_with("from: count per month by type \u{27a1} "), "{}", from.text);
