@@ -474,6 +474,31 @@ mod tests {
     use super::*;
     use crate::api::query::{Field, Filter, FilterValue, Operator, Selection};
 
+    #[test]
+    fn a_file_of_this_version_reopens_and_a_newer_one_is_refused_read_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut store, _) = HistoryStore::open(dir.path());
+        store.record(entry("mine", RunStatus::Ok)).unwrap();
+        let path = dir.path().join(HISTORY_FILE_NAME);
+        let written: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+        assert_eq!(written["schemaVersion"], Value::from(SCHEMA_VERSION));
+        let (reopened, report) = HistoryStore::open(dir.path());
+        assert_eq!(reopened.len(), 1);
+        assert_eq!(report.read_only, None);
+
+        // A newer version's file whose entries changed shape: refused, not moved aside.
+        let newer =
+            serde_json::json!({"schemaVersion": SCHEMA_VERSION + 1, "entries": {"byId": {}}}).to_string();
+        std::fs::write(&path, &newer).unwrap();
+        let (mut store, report) = HistoryStore::open(dir.path());
+        let reason = report.read_only.clone().unwrap();
+        assert!(reason.contains("newer version"), "{reason}");
+        assert!(report.message().unwrap().contains("read-only"));
+        assert!(matches!(store.record(entry("lost", RunStatus::Ok)), Err(HistoryError::ReadOnly { .. })));
+        assert!(store.clear().is_err());
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), newer, "left as the newer version wrote it");
+    }
+
     fn entry(notes: &str, status: RunStatus) -> HistoryEntry {
         HistoryEntry {
             query: QueryBody {

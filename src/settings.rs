@@ -344,6 +344,59 @@ mod tests {
     }
 
     #[test]
+    fn settings_and_tabs_files_carry_their_version_and_reload() {
+        let dir = tempfile::tempdir().unwrap();
+        let settings = Settings { theme: ThemeSetting::Dark, ..Settings::default() };
+        settings.save(dir.path()).unwrap();
+        let tabs = SavedTabs { tabs: vec![SavedTab { id: 2, ..SavedTab::default() }], active: 0 };
+        tabs.save(dir.path()).unwrap();
+        for (file, version) in [(SETTINGS_FILE_NAME, SCHEMA_VERSION), (TABS_FILE_NAME, TABS_SCHEMA_VERSION)] {
+            let written: Value =
+                serde_json::from_slice(&std::fs::read(dir.path().join(file)).unwrap()).unwrap();
+            assert_eq!(file_version::version_of(&written), version, "{file}");
+        }
+        assert_eq!(Settings::load(dir.path()).unwrap(), settings);
+        let loaded = SavedTabs::load(dir.path());
+        assert_eq!(loaded.tabs, Some(tabs));
+        assert!(loaded.read_only.is_none() && loaded.notice.is_none());
+
+        // Files from before versions (no schemaVersion) load as they always did.
+        std::fs::write(Settings::path_in(dir.path()), r#"{"theme":"light"}"#).unwrap();
+        assert_eq!(Settings::load(dir.path()).unwrap().theme, ThemeSetting::Light);
+        std::fs::write(SavedTabs::path_in(dir.path()), r#"{"tabs":[{"id":5}],"active":0}"#).unwrap();
+        assert_eq!(SavedTabs::load(dir.path()).tabs.unwrap().tabs[0].id, 5);
+    }
+
+    #[test]
+    fn newer_settings_and_tabs_files_are_refused_read_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let settings = format!(r#"{{"schemaVersion": {}, "theme": "dark"}}"#, SCHEMA_VERSION + 1);
+        std::fs::write(Settings::path_in(dir.path()), &settings).unwrap();
+        let err = Settings::load(dir.path()).unwrap_err();
+        assert!(matches!(err, SettingsError::Newer(_)), "{err}");
+        assert!(err.to_string().contains("newer version") && err.to_string().contains(SETTINGS_FILE_NAME));
+
+        // Tabs are restored as far as this version reads them, and marked never to be written.
+        let tabs = format!(
+            r#"{{"schemaVersion": {}, "tabs": [{{"id": 4, "name": "Later"}}]}}"#,
+            TABS_SCHEMA_VERSION + 1
+        );
+        std::fs::write(SavedTabs::path_in(dir.path()), &tabs).unwrap();
+        let loaded = SavedTabs::load(dir.path());
+        assert_eq!(loaded.tabs.unwrap().tabs[0].name.as_deref(), Some("Later"));
+        assert!(loaded.read_only.unwrap().contains("newer version"));
+        assert!(loaded.notice.unwrap().contains("will not be saved"));
+        // One whose shape this version cannot read is not restored, and not moved aside either.
+        let reshaped =
+            format!(r#"{{"schemaVersion": {}, "tabs": {{"byId": {{}}}}}}"#, TABS_SCHEMA_VERSION + 1);
+        std::fs::write(SavedTabs::path_in(dir.path()), &reshaped).unwrap();
+        let loaded = SavedTabs::load(dir.path());
+        assert!(loaded.tabs.is_none() && loaded.read_only.is_some());
+        assert_eq!(std::fs::read_to_string(SavedTabs::path_in(dir.path())).unwrap(), reshaped);
+        assert_eq!(std::fs::read_to_string(Settings::path_in(dir.path())).unwrap(), settings);
+    }
+
+    #[test]
     fn missing_file_gives_defaults() {
         let dir = tempfile::tempdir().unwrap();
         assert_eq!(Settings::load(dir.path()).unwrap(), Settings::default());

@@ -65,7 +65,7 @@ fn about_body_ui(ui: &mut Ui, dialog: &AboutDialog, commands: &mut Vec<Command>)
                 what: "the version",
             });
         }
-        if ui.button("Close").clicked() {
+        if ui.button("Close").accessible_name("Close About").clicked() {
             commands.push(Command::About(AboutCommand::Close));
         }
     });
