@@ -122,8 +122,8 @@ Architecture: $arch
 Maintainer: Inkeep Explorer maintainers <maintainers@inkeep-explorer.invalid>
 Installed-Size: $installed_kb
 Depends: $depends
-Recommends: libgl1, libegl1, libxkbcommon-x11-0
-Suggests: gnome-keyring
+Recommends: libgl1, libegl1, libxkbcommon-x11-0, xdg-utils
+Suggests: gnome-keyring, xdg-desktop-portal-gtk
 Section: utils
 Priority: optional
 Description: Desktop explorer for the Inkeep Analytics query API
@@ -131,7 +131,8 @@ Description: Desktop explorer for the Inkeep Analytics query API
  sortable, searchable table or a chart. Presets, a run history, query tabs and
  exports to CSV, JSON and Excel; a built-in demo API with synthetic data works
  without a key. The window needs OpenGL (the Recommends); the command-line
- \`inkeep-explorer run\` does not.
+ \`inkeep-explorer run\` does not. The API key is kept in a Secret Service
+ keyring (gnome-keyring); the system file dialog comes from a desktop portal.
 EOF
 (cd "$root" && find usr -type f -print0 | sort -z | xargs -0 md5sum >DEBIAN/md5sums)
 

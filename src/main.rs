@@ -20,9 +20,8 @@ use inkeep_explorer::headless::{self, Connection, DemoOptions, QuerySource, RunO
 use jiff::civil::Date;
 
 /// Explore the Inkeep Analytics API; without a subcommand, open the window.
-///
-/// `--version` names the git commit and build date as the About dialog does
-/// ([`inkeep_explorer::build_info::VERSION_LINE`]).
+// (`--version` prints `build_info::VERSION_LINE`, as the About dialog does; a plain comment, so
+// it stays out of --help and the man page.)
 #[derive(Debug, Parser)]
 #[command(name = "inkeep-explorer", version = inkeep_explorer::build_info::VERSION_LINE, about)]
 struct Cli {
