@@ -2,6 +2,14 @@
 //! (`build.rs`). `inkeep-explorer --version` and the About dialog both print
 //! [`VERSION_LINE`], so a bug report names the same build whichever one the user copies.
 
+/// The app's name, as the window title, the menu entry and the About dialog show it.
+pub const APP_NAME: &str = "Inkeep Explorer";
+
+/// The window's app id: the Wayland app id and X11 class that desktops match to the installed
+/// `inkeep-explorer.desktop` (its icon and menu entry), and the name of the folder where
+/// eframe keeps the window's size and panel widths.
+pub const APP_ID: &str = "inkeep-explorer";
+
 /// The crate's version (`Cargo.toml`).
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 

@@ -10,9 +10,9 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::app::APP_ID;
 use crate::app::effects::Effect;
 use crate::app::state::NoticeKind;
+use crate::build_info::APP_ID;
 
 /// The About dialog while it is open.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]

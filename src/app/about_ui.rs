@@ -33,7 +33,7 @@ fn about_body_ui(ui: &mut Ui, dialog: &AboutDialog, commands: &mut Vec<Command>)
             ui.add(egui::Image::new(&texture).fit_to_exact_size(egui::vec2(64.0, 64.0)));
         }
         ui.vertical(|ui| {
-            ui.label(RichText::new(crate::app::APP_NAME).strong().size(18.0));
+            ui.label(RichText::new(build_info::APP_NAME).strong().size(18.0));
             ui.label(env!("CARGO_PKG_DESCRIPTION"));
         });
     });

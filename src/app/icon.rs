@@ -1,7 +1,7 @@
 //! The app's icon, embedded in the binary (drawn in `assets/icon/inkeep-explorer.svg`, rendered
 //! to PNGs there by `packaging/render-icons.sh`): the window's icon at runtime and the picture
 //! in the About dialog. Installed desktops take the same PNGs from the hicolor theme instead
-//! (`scripts/package.sh`), matched to the window through [`crate::app::APP_ID`].
+//! (`scripts/package.sh`), matched to the window through [`crate::build_info::APP_ID`].
 
 /// The 256 px icon: what the window hands the window manager (it scales down from there).
 pub const ICON_256_PNG: &[u8] = include_bytes!("../../assets/icon/inkeep-explorer-256.png");

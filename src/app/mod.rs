@@ -82,13 +82,8 @@ use crate::secrets::Keychain;
 use crate::settings::{LoadedTabs, SavedTabs, Settings, SettingsError, default_config_dir};
 use crate::worker::{ConnectionKind, DEMO_TOKEN, Worker, WorkerConfig};
 
-/// The window title.
-pub const APP_NAME: &str = "Inkeep Explorer";
-
-/// The window's app id: the Wayland app id and X11 class that desktops match to the installed
-/// `inkeep-explorer.desktop` (its icon and menu entry), and the name of the folder where
-/// eframe keeps the window's size and panel widths.
-pub const APP_ID: &str = "inkeep-explorer";
+/// The window title and the window's app id, kept with the rest of the app's identity.
+pub use crate::build_info::{APP_ID, APP_NAME};
 
 /// Settings are written this long after the last change (and on exit).
 const SETTINGS_SAVE_DELAY: Duration = Duration::from_millis(1500);
