@@ -16,9 +16,11 @@
 # the package has no maintainer scripts.
 #
 # The .deb goes to $CARGO_TARGET_DIR/debian/ (target/debian/ by default).
-# Environment: CARGO_TARGET_DIR (honoured), SOURCE_DATE_EPOCH (default: the commit's time, so
-# the build date is the commit's and two builds of one commit agree), KEEP_INSTALLED=1 to
-# leave the package installed after the checks.
+# Environment: CARGO_TARGET_DIR (honoured); SOURCE_DATE_EPOCH, when set, is the build date
+# --version and About show (else the day of the build). It is not set here: the C compiler
+# wrappers of the bundled libraries (SQLite, aws-lc) rebuild whenever it changes, and a new
+# value per commit would rebuild them every time. KEEP_INSTALLED=1 leaves the package
+# installed after the checks.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -47,9 +49,6 @@ fi
 command -v cargo >/dev/null || fail "cargo is needed (install Rust with rustup first)"
 
 # --- Build ----------------------------------------------------------------------------------
-if [[ -z "${SOURCE_DATE_EPOCH:-}" ]] && commit_time=$(git log -1 --format=%ct 2>/dev/null); then
-  export SOURCE_DATE_EPOCH=$commit_time
-fi
 say "cargo build --release"
 cargo build --release --locked --bin "$name"
 bin="$target_dir/release/$name"
