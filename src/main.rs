@@ -20,8 +20,10 @@ use inkeep_explorer::headless::{self, Connection, DemoOptions, QuerySource, RunO
 use jiff::civil::Date;
 
 /// Explore the Inkeep Analytics API; without a subcommand, open the window.
+// (`--version` prints `build_info::VERSION_LINE`, as the About dialog does; a plain comment, so
+// it stays out of --help and the man page.)
 #[derive(Debug, Parser)]
-#[command(name = "inkeep-explorer", version, about)]
+#[command(name = "inkeep-explorer", version = inkeep_explorer::build_info::VERSION_LINE, about)]
 struct Cli {
     /// What to do; none opens the window.
     #[command(subcommand)]
@@ -78,6 +80,14 @@ enum Commands {
     /// INKEEPANALYTICS_SERVER_URL. Exit status: 0 done, 1 the run failed, 2 bad usage, an
     /// invalid query or an unknown preset.
     Run(RunArgs),
+    /// Write the man pages (inkeep-explorer.1 and one per subcommand) into DIR, generated from
+    /// these definitions; for packaging (scripts/package.sh), hence hidden.
+    #[command(hide = true)]
+    GenerateMan {
+        /// The directory to write into (created if missing).
+        #[arg(value_name = "DIR")]
+        out_dir: PathBuf,
+    },
 }
 
 /// Options of `run`.
@@ -184,6 +194,7 @@ fn main() -> ExitCode {
         None => open_window(cli.window),
         Some(Commands::Serve(args)) => serve(args),
         Some(Commands::Run(args)) => return ExitCode::from(run_headless(args)),
+        Some(Commands::GenerateMan { out_dir }) => generate_man(&out_dir),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -249,6 +260,16 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .build()
         .context("could not start the async runtime")?;
     runtime.block_on(server::serve_until_signal(config)).context("the demo API stopped")?;
+    Ok(())
+}
+
+/// `generate-man`: the man pages from the clap definitions, so they never drift from `--help`.
+fn generate_man(out_dir: &std::path::Path) -> anyhow::Result<()> {
+    use clap::CommandFactory as _;
+    std::fs::create_dir_all(out_dir)
+        .with_context(|| format!("could not create the man page folder ({})", out_dir.display()))?;
+    clap_mangen::generate_to(Cli::command(), out_dir)
+        .with_context(|| format!("could not write the man pages ({})", out_dir.display()))?;
     Ok(())
 }
 

@@ -229,6 +229,14 @@ impl WindowState {
                 let effects = self.run_history.update(command);
                 self.apply_effects(ctx, effects);
             }
+            Command::About(command) => {
+                let effects = crate::app::about_model::update(
+                    &mut self.about,
+                    command,
+                    self.settings.config_dir.as_deref(),
+                );
+                self.apply_effects(ctx, effects);
+            }
         }
     }
 
@@ -542,7 +550,8 @@ impl WindowState {
         }
         if let Some(dir) = self.settings_dir() {
             let tabs = self.settings.tabs_writable.then(|| Box::new(self.current_tabs()));
-            self.worker.send(Job::SaveSettings { dir, settings: Box::new(self.current_settings()), tabs });
+            let settings = self.settings.settings_writable.then(|| Box::new(self.current_settings()));
+            self.worker.send(Job::SaveSettings { dir, settings, tabs });
         }
     }
 }

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use crate::api::query::QueryBody;
 use crate::api::view::View;
+use crate::app::about_model::AboutCommand;
 use crate::app::connection_model::ConnectionCommand;
 use crate::app::export_model::ExportCommand;
 use crate::app::history_model::HistoryCommand;
@@ -133,6 +134,8 @@ pub enum Command {
     Presets(PresetsCommand),
     /// Something of the History panel.
     History(HistoryCommand),
+    /// Something of the About dialog.
+    About(AboutCommand),
     /// Open, in a new tab, the rows of `to` linked to a row of `from` (its conversations, or
     /// a conversation's feedback, events or threads); see `api::links`.
     OpenLinked {

@@ -13,6 +13,8 @@
 //! (shared models), [`format`](mod@format) (shared formatting and colours), and one file per feature's
 //! UI (`*_ui`, `*_tab`, `*_dialog`).
 
+pub mod about_model;
+pub mod about_ui;
 pub mod chart_tab;
 pub mod chart_ui;
 pub mod command;
@@ -29,6 +31,7 @@ pub mod grid_ui;
 mod grid_view_cache;
 pub mod history_model;
 pub mod history_ui;
+pub mod icon;
 pub mod inspector_ui;
 pub mod path_input;
 pub mod presets_model;
@@ -77,11 +80,11 @@ use crate::app::tabs::Tabs;
 use crate::app::window::WindowState;
 use crate::demo::dataset::DatasetParams;
 use crate::secrets::Keychain;
-use crate::settings::{LoadedTabs, SavedTabs, Settings, default_config_dir};
+use crate::settings::{LoadedTabs, SavedTabs, Settings, SettingsError, default_config_dir};
 use crate::worker::{ConnectionKind, DEMO_TOKEN, Worker, WorkerConfig};
 
-/// The window title, also eframe's app id (where it keeps window size and panel widths).
-pub const APP_NAME: &str = "Inkeep Explorer";
+/// The window title and the window's app id, kept with the rest of the app's identity.
+pub use crate::build_info::{APP_ID, APP_NAME};
 
 /// Settings are written this long after the last change (and on exit).
 const SETTINGS_SAVE_DELAY: Duration = Duration::from_millis(1500);
@@ -205,18 +208,26 @@ pub struct Startup {
     pub tabs: LoadedTabs,
     /// A problem to tell the user about once the window is up (unreadable settings…).
     pub notice: Option<String>,
+    /// Why `settings.json` must not be written (a newer version of the app wrote it).
+    pub settings_read_only: Option<String>,
 }
 
 impl Startup {
     /// Reads the settings and the query file. A query file that cannot be read or parsed is
     /// an error (the user asked for it); unreadable settings are not (defaults are used).
     pub fn prepare(launch: LaunchOptions, env: AppEnv) -> anyhow::Result<Startup> {
-        let (settings, notice) = match &env.config_dir {
+        let (settings, notice, settings_read_only) = match &env.config_dir {
             Some(dir) => match Settings::load(dir) {
-                Ok(settings) => (settings, None),
-                Err(err) => (Settings::default(), Some(format!("{err}; starting with default settings."))),
+                Ok(settings) => (settings, None, None),
+                Err(err @ SettingsError::Newer(_)) => {
+                    let reason = err.to_string();
+                    (Settings::default(), Some(format!("Using default settings: {reason}.")), Some(reason))
+                }
+                Err(err) => {
+                    (Settings::default(), Some(format!("{err}; starting with default settings.")), None)
+                }
             },
-            None => (Settings::default(), None),
+            None => (Settings::default(), None, None),
         };
         let (query, query_view, preset_name) = match (&launch.query_file, &launch.preset) {
             (Some(path), _) => {
@@ -234,7 +245,17 @@ impl Startup {
             Some(dir) => SavedTabs::load(dir),
             None => LoadedTabs::default(),
         };
-        Ok(Startup { env, settings, launch, query, query_view, preset_name, tabs, notice })
+        Ok(Startup {
+            env,
+            settings,
+            launch,
+            query,
+            query_view,
+            preset_name,
+            tabs,
+            notice,
+            settings_read_only,
+        })
     }
 }
 
@@ -263,14 +284,15 @@ pub fn run_native(options: LaunchOptions) -> anyhow::Result<()> {
     let startup = Startup::prepare(options, AppEnv::from_process())?;
     let failure_slot: Arc<Mutex<Option<String>>> = Arc::new(Mutex::new(None));
     let slot = Arc::clone(&failure_slot);
-    let native_options = eframe::NativeOptions {
-        viewport: egui::ViewportBuilder::default()
-            .with_title(APP_NAME)
-            .with_app_id("inkeep-explorer")
-            .with_inner_size([1280.0, 800.0])
-            .with_min_inner_size([720.0, 420.0]),
-        ..eframe::NativeOptions::default()
-    };
+    let mut viewport = egui::ViewportBuilder::default()
+        .with_title(APP_NAME)
+        .with_app_id(APP_ID)
+        .with_inner_size([1280.0, 800.0])
+        .with_min_inner_size([720.0, 420.0]);
+    if let Some(icon) = icon::window_icon() {
+        viewport = viewport.with_icon(Arc::new(icon));
+    }
+    let native_options = eframe::NativeOptions { viewport, ..eframe::NativeOptions::default() };
     eframe::run_native(
         APP_NAME,
         native_options,
@@ -304,7 +326,17 @@ impl std::fmt::Debug for ExplorerApp {
 impl ExplorerApp {
     /// Builds the app and starts its worker (which connects in the background).
     pub fn new(ctx: &egui::Context, startup: Startup) -> std::io::Result<ExplorerApp> {
-        let Startup { env, settings, launch, query, query_view, preset_name, tabs, notice } = startup;
+        let Startup {
+            env,
+            settings,
+            launch,
+            query,
+            query_view,
+            preset_name,
+            tabs,
+            notice,
+            settings_read_only,
+        } = startup;
         let repaint_ctx = ctx.clone();
         let worker = Worker::spawn(
             WorkerConfig {
@@ -369,24 +401,26 @@ impl ExplorerApp {
                 dirty_since: None,
                 config_dir: env.config_dir.clone(),
                 tabs_writable: tabs_read_only.is_none(),
+                settings_writable: settings_read_only.is_none(),
                 save_dir: env.save_dir.clone(),
             },
             presets: Default::default(),
             run_history: Default::default(),
             export: export_model::Exports { dialog: None, last_dir: settings.last_export_dir.clone() },
             save_dialog: None,
+            about: None,
             notice: None,
             automation,
             screenshot_sender,
             worker,
         };
-        if let Some(notice) = tabs_notice {
-            state.notify(NoticeKind::Warning, notice);
-        }
+
         // Presets and history are read (and written) on the worker, never on this thread.
         state.worker.send(crate::worker::Job::OpenStores { config_dir: env.config_dir.clone() });
-        if let Some(notice) = notice {
-            state.notify(NoticeKind::Warning, notice);
+        // One notice holds both problems: a second would replace the first before anyone read it.
+        let notices: Vec<String> = notice.into_iter().chain(tabs_notice).collect();
+        if !notices.is_empty() {
+            state.notify(NoticeKind::Warning, notices.join(" "));
         }
         let target = state.connection.startup_target();
         state.connect(target);
@@ -473,6 +507,7 @@ impl ExplorerApp {
         export_dialog::export_dialog_ui(&ctx, &mut self.state.export.dialog, &export_context, &mut commands);
         presets_ui::presets_dialogs_ui(&ctx, &mut self.state.presets, &mut commands);
         history_ui::clear_confirm_ui(&ctx, &self.state.run_history, &mut commands);
+        about_ui::about_dialog_ui(&ctx, self.state.about.as_ref(), &mut commands);
 
         for command in commands {
             self.state.handle(&ctx, command);
@@ -697,7 +732,9 @@ impl eframe::App for ExplorerApp {
     fn on_exit(&mut self, _gl: Option<&eframe::glow::Context>) {
         // The worker may be gone by the time a job would run: write directly, once, at exit.
         if let Some(dir) = self.state.settings_dir() {
-            if let Err(err) = self.state.current_settings().save(&dir) {
+            if self.state.settings.settings_writable
+                && let Err(err) = self.state.current_settings().save(&dir)
+            {
                 tracing::warn!("{err}");
             }
             if self.state.settings.tabs_writable
@@ -769,6 +806,11 @@ fn top_bar_ui(ui: &mut Ui, state: &mut WindowState, commands: &mut Vec<Command>)
             commands.push(Command::History(crate::app::history_model::HistoryCommand::TogglePanel));
         }
         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+            let about =
+                ui.button("About").on_hover_text("Version, licence and where the app keeps its files");
+            if about.clicked() {
+                commands.push(Command::About(about_model::AboutCommand::Open));
+            }
             let (icon, next) = if ui.visuals().dark_mode { ("☀", "light") } else { ("🌙", "dark") };
             let theme = ui
                 .button(icon)

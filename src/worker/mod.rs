@@ -353,7 +353,9 @@ impl Core {
                 let emitter = self.emitter.clone();
                 tokio::spawn(async move {
                     let result = blocking(move || {
-                        settings.save(&dir).map_err(|err| err.to_string())?;
+                        if let Some(settings) = settings {
+                            settings.save(&dir).map_err(|err| err.to_string())?;
+                        }
                         match tabs {
                             Some(tabs) => tabs.save(&dir).map_err(|err| err.to_string()),
                             None => Ok(()),
