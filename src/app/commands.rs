@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use crate::api::query::QueryBody;
 use crate::api::view::View;
+use crate::app::compare_model::CompareCommand;
 use crate::app::connection_model::ConnectionCommand;
 use crate::app::export_model::ExportCommand;
 use crate::app::history_model::HistoryCommand;
@@ -143,4 +144,6 @@ pub enum Command {
         /// The view to open.
         to: View,
     },
+    /// The shown tab's comparison with an earlier period: on, off, or another period.
+    Compare(CompareCommand),
 }

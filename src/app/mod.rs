@@ -17,6 +17,8 @@ pub mod chart_tab;
 pub mod chart_ui;
 pub mod command;
 pub mod commands;
+pub mod compare_model;
+pub mod compare_ui;
 pub mod connection_model;
 pub mod connection_ui;
 pub mod draft;
@@ -584,6 +586,15 @@ impl ExplorerApp {
                     commands.push(Command::SetView(view));
                 }
             }
+            if matches!(tab.view, ResultView::Table | ResultView::Chart) {
+                ui.separator();
+                let availability = compare_model::compare_availability(
+                    tab.draft.view,
+                    tab.derived.body.as_ref(),
+                    jiff::Timestamp::now(),
+                );
+                compare_ui::compare_toggle_ui(ui, &tab.compare, &availability, commands);
+            }
             if tab.view == ResultView::Table {
                 ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                     // The dialog belongs to this tab's result only if it was opened for it.
@@ -598,6 +609,13 @@ impl ExplorerApp {
             response_ui::failure_banner_ui(ui, failure, tab.show_error_details, commands);
         }
         table_tab::load_progress_ui(ui, &tab.load_all, commands);
+        if matches!(tab.view, ResultView::Table | ResultView::Chart) {
+            compare_ui::compare_summary_ui(
+                ui,
+                &tab.compare,
+                tab.run.outcome().map(|outcome| outcome.request_id),
+            );
+        }
         ui.separator();
         // Widget state (grid scroll, chart zoom) is per tab.
         ui.push_id(tab.id, |ui| match tab.view {
@@ -608,13 +626,15 @@ impl ExplorerApp {
                     connection: start_connection(&connection.status),
                     now: jiff::Timestamp::now(),
                 };
-                table_tab::table_tab_ui(ui, &tab.run, &tab.load_all, &mut tab.grid, start_page, commands)
+                let (run, load_all, grid, compare) = (&tab.run, &tab.load_all, &mut tab.grid, &tab.compare);
+                table_tab::table_tab_ui(ui, run, load_all, grid, compare, start_page, commands)
             }
             ResultView::Chart => chart_tab::chart_tab_ui(
                 ui,
                 &tab.run,
                 &mut tab.series_cache,
                 &mut tab.chart_settings,
+                &mut tab.compare,
                 commands,
             ),
             ResultView::Request => {

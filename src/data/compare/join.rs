@@ -36,6 +36,10 @@ pub struct Comparison {
     /// Totals of the first `count` or `sum` column; `None` when the query has neither
     /// (averages, minima, maxima and distinct counts do not add up over rows).
     pub summary: Option<CompareSummary>,
+    /// The previous period laid over the current one, for the chart: the current answer's
+    /// columns (same names and sources) over the joined rows, each bucket the current
+    /// period's bucket at the same offset and each measure its previous value.
+    pub aligned_previous: ResultTable,
 }
 
 /// What a column of the current answer is to the join.
@@ -237,6 +241,7 @@ pub fn join_comparison(
 
     let measure_count = roles.iter().filter(|r| **r == Role::Measure).count();
     let mut columns = Vec::new();
+    let mut aligned = Vec::new();
     for (col, (column, role)) in current.columns().iter().zip(&roles).enumerate() {
         let hint = match role {
             Role::Bucket(_) => Hint::Timestamp,
@@ -256,7 +261,9 @@ pub fn join_comparison(
                         (None, None) => values.push_null(),
                     }
                 }
-                columns.push(values.finish(column.name().to_string(), column.source().cloned()));
+                let finished = values.finish(column.name().to_string(), column.source().cloned());
+                aligned.push(finished.clone());
+                columns.push(finished);
             }
             Role::Bucket(unit) => {
                 let mut earlier = ColumnBuilder::with_nulls(Hint::Timestamp, 0);
@@ -274,7 +281,9 @@ pub fn join_comparison(
                     }
                     push_instant(&mut earlier, at(periods.previous.start));
                 }
-                columns.push(values.finish(column.name().to_string(), column.source().cloned()));
+                let finished = values.finish(column.name().to_string(), column.source().cloned());
+                aligned.push(finished.clone());
+                columns.push(finished);
                 columns.push(earlier.finish(format!("previous {}", column.name()), column.source().cloned()));
             }
             Role::Measure => {
@@ -300,7 +309,11 @@ pub fn join_comparison(
                     (format!("previous {}", column.name()), format!("change % {}", column.name()))
                 };
                 columns.push(values.finish(column.name().to_string(), column.source().cloned()));
-                columns.push(earlier.finish(previous_name, column.source().cloned()));
+                let earlier = earlier.finish(previous_name, column.source().cloned());
+                let mut laid_over = earlier.clone();
+                laid_over.name = column.name().to_string();
+                aligned.push(laid_over);
+                columns.push(earlier);
                 columns.push(change.finish(change_name, None));
             }
         }
@@ -317,7 +330,11 @@ pub fn join_comparison(
                 (0..previous.row_count()).map(|row| previous_side.measure(col, row)).sum();
             CompareSummary::new(column.name(), current_total, previous_total, offset)
         });
-    Comparison { table: ResultTable { row_count: pairs.len(), columns }, summary }
+    Comparison {
+        table: ResultTable { row_count: pairs.len(), columns },
+        summary,
+        aligned_previous: ResultTable { row_count: pairs.len(), columns: aligned },
+    }
 }
 
 impl Side<'_> {

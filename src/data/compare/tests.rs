@@ -258,6 +258,11 @@ fn buckets_join_on_their_offset_and_missing_buckets_count_as_zero() {
     assert_eq!(cells(table, "count"), vec!["12", "5", "0"]);
     assert_eq!(cells(table, "previous"), vec!["10", "0", "4"]);
     assert_eq!(cells(table, "change %"), vec!["20", "new", "-100"]);
+    // The chart's previous line: the current buckets, the previous counts.
+    let aligned = &joined.aligned_previous;
+    assert_eq!(aligned.column_names(), vec!["firstMessageTime_day", "count"]);
+    assert_eq!(cells(aligned, "firstMessageTime_day"), cells(table, "firstMessageTime_day"));
+    assert_eq!(cells(aligned, "count"), vec!["10", "0", "4"]);
     let summary = joined.summary.unwrap();
     assert_eq!((summary.current_total, summary.previous_total), (17.0, 14.0));
     assert_eq!(summary.change, Change::Percent(21.4));
