@@ -115,8 +115,12 @@ fn counts_by_offset(csv: &str, start: Date) -> BTreeMap<(i64, String), u64> {
         .collect()
 }
 
-/// The expected comparison: key → (count, previous), zero where a side has no row.
-fn expected() -> (BTreeMap<(i64, String), (u64, u64)>, (Value, Value)) {
+/// (days from the range start, type) → (count, previous).
+type Joined = BTreeMap<(i64, String), (u64, u64)>;
+
+/// The expected comparison: key → (count, previous), zero where a side has no row; and the
+/// two queries run.
+fn expected() -> (Joined, (Value, Value)) {
     let sandbox = Sandbox::new();
     let ((start, end), (previous_start, previous_end)) = ranges();
     let current_query = per_day_by_type(start, end);
