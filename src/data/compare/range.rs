@@ -6,6 +6,13 @@
 //! `gte "last 30 days"` + `lt "now"` and explicit RFC 3339 / date bounds are read alike:
 //! `gte a` / `gt a` start the range at `a` / just after it, `lt b` / `lte b` end it at `b` /
 //! just after it, and the tightest bound on each side wins.
+//!
+//! A relative bound stands for its whole range when the other side is missing, as the
+//! presets write it: `gte "last 30 days"` alone is the 30 days up to now (the condition
+//! becomes `eq "last 30 days"`), `gte "this week"` alone the whole week, and a relative instant
+//! alone (`gte "start of this week - 12 weeks"`) ends now (`lt "now"` is added). Both
+//! periods' bodies then carry both bounds. An explicit bound alone (`gte 2026-01-01`) is
+//! refused: its end is not for the explorer to guess.
 
 use jiff::tz::Offset;
 use jiff::{SignedDuration, Span, Timestamp};
@@ -14,7 +21,7 @@ use crate::api::field::Field;
 use crate::api::query::{Condition, Filter, FilterValue, Operator, QueryBody, Scalar, Selection};
 use crate::api::timestamp::{format_utc, parse_filter_timestamp};
 use crate::api::view::View;
-use crate::relative_time::{RelativeTimeError, resolve_relative_times};
+use crate::relative_time::{RelativeTime, RelativeTimeError, resolve_relative_times};
 
 use super::CompareOffset;
 
@@ -138,6 +145,83 @@ pub fn bounded_range(view: View, body: &QueryBody) -> Result<TimeRange, CompareE
     })
 }
 
+/// The query with a one-sided relative bound closed (see the module docs).
+fn close_relative_ranges(body: &QueryBody) -> QueryBody {
+    let mut closed = body.clone();
+    let Some(filter) = closed.filter.as_mut() else { return closed };
+    let mut fields = Vec::new();
+    {
+        let mut conditions = Vec::new();
+        binding_conditions(filter, &mut conditions);
+        for condition in &conditions {
+            if condition.field.is_timestamp() && !fields.contains(&condition.field) {
+                fields.push(condition.field);
+            }
+        }
+    }
+    for field in fields {
+        let (lower, upper) = {
+            let mut conditions = Vec::new();
+            binding_conditions(filter, &mut conditions);
+            let on_field: Vec<&Condition> = conditions.into_iter().filter(|c| c.field == field).collect();
+            let has =
+                |ops: &[Operator]| on_field.iter().any(|c| ops.contains(&c.operator) && c.value.is_some());
+            (
+                has(&[Operator::Gte, Operator::Gt, Operator::Eq]),
+                has(&[Operator::Lt, Operator::Lte, Operator::Eq]),
+            )
+        };
+        if lower == upper {
+            continue;
+        }
+        let wanted: &[Operator] =
+            if lower { &[Operator::Gte, Operator::Gt] } else { &[Operator::Lt, Operator::Lte] };
+        let mut instant_lower = false;
+        let mut widened = false;
+        visit_binding_mut(filter, &mut |condition| {
+            if widened || condition.field != field || !wanted.contains(&condition.operator) {
+                return;
+            }
+            let Some(FilterValue::Scalar(Scalar::String(text))) = &condition.value else { return };
+            if parse_filter_timestamp(text).is_some() {
+                return;
+            }
+            match RelativeTime::parse(text) {
+                Ok(expression) if expression.is_range() => {
+                    condition.operator = Operator::Eq;
+                    widened = true;
+                }
+                Ok(_) if lower => instant_lower = true,
+                _ => {}
+            }
+        });
+        if !widened && instant_lower {
+            let until_now = Filter::Condition(Condition {
+                field,
+                operator: Operator::Lt,
+                value: Some(FilterValue::Scalar(Scalar::String("now".to_string()))),
+            });
+            match &mut *filter {
+                Filter::And(items) => items.push(until_now),
+                other => *other = Filter::And(vec![other.clone(), until_now]),
+            }
+        }
+    }
+    closed
+}
+
+/// Calls `visit` on every condition every matching row meets (see [`binding_conditions`]).
+fn visit_binding_mut(filter: &mut Filter, visit: &mut impl FnMut(&mut Condition)) {
+    match filter {
+        Filter::Condition(condition) => visit(condition),
+        Filter::And(items) => items.iter_mut().for_each(|item| visit_binding_mut(item, visit)),
+        Filter::Or(items) if items.len() == 1 => {
+            items.iter_mut().for_each(|item| visit_binding_mut(item, visit))
+        }
+        Filter::Or(_) => {}
+    }
+}
+
 /// The conditions every matching row meets: the top condition and those under `and`s.
 fn binding_conditions<'f>(filter: &'f Filter, out: &mut Vec<&'f Condition>) {
     match filter {
@@ -193,7 +277,7 @@ pub fn plan_comparison(
     if !body.select.iter().any(|selection| matches!(selection, Selection::Aggregation { .. })) {
         return Err(CompareError::NotAggregated);
     }
-    let current_body = resolve_relative_times(body, now)?;
+    let current_body = resolve_relative_times(&close_relative_ranges(body), now)?;
     let current = bounded_range(view, &current_body)?;
     let step = Step::for_range(offset, &current);
     let previous =

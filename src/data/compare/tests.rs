@@ -141,6 +141,43 @@ fn a_calendar_month_is_compared_with_the_calendar_month_before() {
 }
 
 #[test]
+fn a_one_sided_relative_bound_stands_for_its_range() {
+    // As the built-in presets write it: gte "last 30 days" alone is the 30 days up to now.
+    let rolling = count_per_day(
+        json!({"condition": {"field": "firstMessageTime", "operator": "gte", "value": "last 30 days"}}),
+    );
+    let plan = plan_for(View::Conversations, &rolling, NOW, CompareOffset::Previous);
+    assert_eq!(format_utc(plan.periods.current.start), "2026-03-01T15:30:00Z");
+    assert_eq!(format_utc(plan.periods.current.end), NOW);
+    assert_eq!(previous_bounds(&plan), vec!["2026-01-30T15:30:00Z", "2026-03-01T15:30:00Z"]);
+    validate_for_send(View::Conversations, &plan.previous_body).unwrap();
+    // gte "this week" alone: the whole week.
+    let week = count_per_day(json!({"and": [
+        {"condition": {"field": "type", "operator": "eq", "value": "openai"}},
+        {"condition": {"field": "firstMessageTime", "operator": "gte", "value": "this week"}}
+    ]}));
+    let plan = plan_for(View::Conversations, &week, NOW, CompareOffset::Week);
+    assert_eq!(format_utc(plan.periods.current.end), "2026-04-06T00:00:00Z");
+    assert_eq!(previous_bounds(&plan), vec!["openai", "2026-03-23T00:00:00Z", "2026-03-30T00:00:00Z"]);
+    // A relative instant alone ends now; both bodies get the end.
+    let since = count_per_day(
+        json!({"condition": {"field": "firstMessageTime", "operator": "gte", "value": "now - 2 days"}}),
+    );
+    let plan = plan_for(View::Conversations, &since, NOW, CompareOffset::Previous);
+    assert_eq!(format_utc(plan.periods.current.end), NOW);
+    assert_eq!(previous_bounds(&plan), vec!["2026-03-27T15:30:00Z", "2026-03-29T15:30:00Z"]);
+    assert_eq!(collect(&plan.current_body), vec!["2026-03-29T15:30:00Z", NOW]);
+    // The user's query is untouched.
+    assert_eq!(collect(&since), vec!["now - 2 days"]);
+}
+
+fn collect(body: &QueryBody) -> Vec<String> {
+    let mut out = Vec::new();
+    collect_values(&serde_json::to_value(body).unwrap()["where"], &mut out);
+    out
+}
+
+#[test]
 fn gt_and_lte_bounds_close_the_range_just_after_the_value() {
     let query = count_per_day(json!({"and": [
         {"condition": {"field": "createdAt", "operator": "gt", "value": "2026-03-01T00:00:00Z"}},
@@ -163,7 +200,7 @@ fn an_unbounded_query_is_refused_with_what_it_needs() {
         "Compare needs a time range with both a start and an end on createdAt; add e.g. createdAt in the last 30 days"
     );
     let start_only = count_per_day(
-        json!({"condition": {"field": "lastMessageTime", "operator": "gte", "value": "last 7 days"}}),
+        json!({"condition": {"field": "lastMessageTime", "operator": "gte", "value": "2026-03-01"}}),
     );
     let error =
         plan_comparison(View::SemanticThreads, &start_only, utc(NOW), CompareOffset::Week).unwrap_err();
