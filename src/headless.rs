@@ -400,6 +400,8 @@ pub fn execute(options: &RunOptions, stdout: &mut dyn Write) -> Result<RunSummar
         Some(offset) => Some(compare::plan(options, view, &query, now, offset, &origin)?),
         None => None,
     };
+    // A comparison sends its own current body (a lone relative bound closed): record that one.
+    let body = plan.as_ref().map_or(body, |plan| plan.current_body.clone());
 
     // The demo server lives until the end of the run (dropping it shuts it down).
     let (client, _demo) = connect(&options.connection)?;

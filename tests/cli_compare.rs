@@ -309,3 +309,37 @@ fn compare_on_an_unbounded_query_exits_2_saying_what_it_needs() {
     let output = sandbox.run(&["--query", &query, "--compare", "fortnight"]);
     assert_eq!(output.status.code(), Some(2));
 }
+
+#[test]
+fn a_builtin_preset_with_a_lone_relative_start_compares_as_written() {
+    let sandbox = Sandbox::new();
+    let out = sandbox.path("trend.csv");
+    let preset = "Conversations per day by type (last 30 days)";
+    let stderr =
+        success(&sandbox.run(&["--preset", preset, "--compare", "previous", "--out", out.to_str().unwrap()]));
+    let (header, records) = parse_csv(&std::fs::read_to_string(&out).unwrap());
+    let (count, previous) = (column(&header, "count"), column(&header, "previous"));
+    let total: u64 = records.iter().map(|r| r[count].parse::<u64>().unwrap()).sum();
+    let previous_total: u64 = records.iter().map(|r| r[previous].parse::<u64>().unwrap()).sum();
+    assert!(total > 0 && previous_total > 0, "both 30-day periods hold conversations");
+    assert!(stderr.contains("on the previous period (count "), "{stderr}");
+    assert!(stderr.contains(&format!("previous {previous_total})")) || previous_total >= 1000, "{stderr}");
+    let sidecar: Value =
+        serde_json::from_str(&std::fs::read_to_string(sandbox.path("trend.csv.query.json")).unwrap())
+            .unwrap();
+    // Both bodies carry both bounds, 30 days long each, the previous ending where this one starts.
+    let bounds = |query: &Value| -> Vec<jiff::Timestamp> {
+        query["where"]["and"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|item| item["condition"]["value"].as_str().unwrap().parse().unwrap())
+            .collect()
+    };
+    let now = bounds(&sidecar["query"]);
+    let before = bounds(&sidecar["comparison"]["previousQuery"]);
+    assert_eq!(now.len(), 2);
+    assert_eq!(before[1], now[0]);
+    assert_eq!(now[1].duration_since(now[0]), jiff::SignedDuration::from_hours(30 * 24));
+    assert_eq!(before[1].duration_since(before[0]), jiff::SignedDuration::from_hours(30 * 24));
+}
