@@ -47,6 +47,9 @@ struct WindowArgs {
     /// Show this tab.
     #[arg(long, value_enum)]
     tab: Option<TabArg>,
+    /// Turn Compare on in the query's tab: previous, week, month or year.
+    #[arg(long, value_name = "OFFSET", value_parser = parse_compare)]
+    compare: Option<CompareOffset>,
     /// Write a PNG of the whole window once the run has finished and a frame was drawn.
     #[arg(long, value_name = "FILE")]
     screenshot: Option<PathBuf>,
@@ -232,6 +235,7 @@ fn open_window(args: WindowArgs) -> anyhow::Result<()> {
         preset: args.preset,
         run: args.run,
         tab,
+        compare: args.compare,
         screenshot: args.screenshot,
         exit: args.exit,
     })

@@ -102,6 +102,8 @@ pub struct LaunchOptions {
     pub run: bool,
     /// Show this result view (table, chart, request, response) in the flags' tab.
     pub tab: Option<ResultView>,
+    /// Turn Compare on in the flags' tab, with this earlier period.
+    pub compare: Option<crate::data::compare::CompareOffset>,
     /// Write a PNG of the window once the run finished and a frame was drawn.
     pub screenshot: Option<PathBuf>,
     /// Close the window when done; the exit status is non-zero if the run failed.
@@ -346,6 +348,11 @@ impl ExplorerApp {
         }
         if let Some(view) = launch.tab {
             tabs.active_mut().view = view;
+        }
+        if let Some(offset) = launch.compare {
+            let compare = &mut tabs.active_mut().compare;
+            compare.enabled = true;
+            compare.offset = offset;
         }
         let automation = Automation {
             tab: tabs.active_id(),
@@ -662,7 +669,13 @@ impl ExplorerApp {
         if automation.finished || automation.screenshot_requested {
             return;
         }
+        let comparing = self
+            .state
+            .tabs
+            .get(automation.tab)
+            .is_some_and(|tab| matches!(tab.compare.run, compare_model::CompareRun::Pending { .. }));
         let waiting = automation.run_pending
+            || comparing
             || automation.run_id.is_some()
             || matches!(self.state.connection.status, ConnectionStatus::Connecting);
         if waiting {
