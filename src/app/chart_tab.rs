@@ -1,5 +1,6 @@
-//! The Chart tab: [`chart_ui`] for the result shown (the previous one, dimmed, while a new
-//! run is pending), its actions turned into [`Command`]s.
+//! The Chart tab: [`chart_ui`](crate::app::chart_ui) for the result shown (the previous one,
+//! dimmed, while a new run is pending; a comparison's previous period dashed over it), its
+//! actions turned into [`Command`]s.
 
 use egui::{RichText, Ui};
 

@@ -1,7 +1,7 @@
 //! A tab's comparison with an earlier period: the toggle and offset the user chose, the
 //! run of the previous period's query (a second job on the worker, tagged
-//! [`Purpose::Compare`], beside the tab's own run), and the joined result once both answers
-//! are in ([`crate::data::compare`]).
+//! [`Purpose::Compare`](crate::worker::Purpose::Compare), beside the tab's own run), and the
+//! joined result once both answers are in ([`crate::data::compare`]).
 //!
 //! The tab holds one [`CompareState`]. Starting the tab's run starts this one with the same
 //! clock reading, so relative times resolve alike in both queries; the join is made once,
