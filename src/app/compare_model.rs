@@ -302,3 +302,104 @@ impl CompareState {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::api::query::parse_query;
+    use crate::app::state::RunOutcome;
+    use crate::data::Meta;
+    use crate::worker::{Purpose, RawAnswer, TabId};
+
+    fn query() -> QueryBody {
+        parse_query(
+            &json!({
+                "select": [{"type": "time", "timeUnit": "day"}, {"type": "aggregation", "aggregation": "count"}],
+                "where": {"and": [
+                    {"condition": {"field": "firstMessageTime", "operator": "gte", "value": "2026-03-10"}},
+                    {"condition": {"field": "firstMessageTime", "operator": "lt", "value": "2026-03-12"}}
+                ]}
+            })
+            .to_string(),
+        )
+        .unwrap()
+    }
+
+    fn answer(rows: serde_json::Value) -> RunAnswer {
+        let rows: Vec<_> = rows.as_array().unwrap().iter().map(|r| r.as_object().unwrap().clone()).collect();
+        let table = ResultTable::from_rows(&query(), &rows);
+        let meta = Meta { total: rows.len() as u64, page_size: 1000, count: rows.len() as u64 };
+        RunAnswer {
+            table: Arc::new(table),
+            meta,
+            server_request_id: None,
+            raw: RawAnswer::keep(Default::default()),
+        }
+    }
+
+    fn done(request_id: u64, rows: serde_json::Value) -> RunState {
+        RunState::Done(Box::new(RunOutcome::new(request_id, View::Conversations, query(), answer(rows), 1)))
+    }
+
+    fn started(state: &mut CompareState, request_id: u64) -> Option<Job> {
+        let query = query();
+        let start = CompareStart {
+            tag: JobTag::new(TabId(1), Purpose::Compare),
+            request_id,
+            view: View::Conversations,
+            query: &query,
+            now: "2026-03-31T00:00:00Z".parse().unwrap(),
+        };
+        state.start(start).unwrap()
+    }
+
+    #[test]
+    fn the_join_waits_for_both_answers_in_either_order_and_ignores_stale_ones() {
+        let current = json!([{"firstMessageTime_day": "2026-03-10T00:00:00Z", "count": 4}]);
+        let previous = json!([{"firstMessageTime_day": "2026-03-08T00:00:00Z", "count": 2}]);
+        for previous_first in [true, false] {
+            let mut state = CompareState::default();
+            assert!(state.update(CompareCommand::SetEnabled(true)), "turning it on runs again");
+            let Some(Job::Run { body, request_id: 7, .. }) = started(&mut state, 7) else { panic!("no job") };
+            assert_eq!(
+                serde_json::to_value(&body).unwrap()["where"]["and"][0]["condition"]["value"],
+                "2026-03-08T00:00:00Z"
+            );
+            // An answer for another run is stale.
+            state.on_finished(6, Ok(answer(previous.clone())), &RunState::NotRequested);
+            assert_eq!(state.pending_id(), Some(7));
+            if previous_first {
+                state.on_finished(7, Ok(answer(previous.clone())), &RunState::NotRequested);
+                assert!(state.compared_for(7).is_none(), "the tab's own answer is still out");
+                state.join_if_ready(&done(7, current.clone()));
+            } else {
+                state.join_if_ready(&done(7, current.clone()));
+                assert!(state.compared_for(7).is_none());
+                state.on_finished(7, Ok(answer(previous.clone())), &done(7, current.clone()));
+            }
+            let compared = state.compared_for(7).expect("joined");
+            assert_eq!(compared.summary.as_ref().unwrap().line(), "count: 4 · previous period: 2 · +100 %");
+            assert_eq!(state.status_line(Some(7)).unwrap(), "count: 4 · previous period: 2 · +100 %");
+            assert!(state.compared_for(8).is_none(), "a later run's result is not this comparison's");
+        }
+    }
+
+    #[test]
+    fn off_sends_nothing_and_an_offset_change_reruns_only_when_on() {
+        let mut state = CompareState::default();
+        assert!(started(&mut state, 1).is_none());
+        assert!(!state.update(CompareCommand::SetOffset(CompareOffset::Year)));
+        assert!(state.status_line(Some(1)).is_none());
+        state.update(CompareCommand::SetEnabled(true));
+        assert!(state.update(CompareCommand::SetOffset(CompareOffset::Week)));
+        assert!(!state.update(CompareCommand::SetOffset(CompareOffset::Week)), "the same offset again");
+        assert!(started(&mut state, 2).is_some());
+        state.abandon();
+        assert_eq!(state.pending_id(), None);
+        let refused =
+            compare_availability(View::Conversations, Some(&QueryBody::default()), Timestamp::now());
+        assert!(refused.unwrap_err().contains("Compare needs"));
+    }
+}
