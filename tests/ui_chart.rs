@@ -255,3 +255,108 @@ fn a_grouped_result_without_a_time_bucket_is_drawn_as_bars_by_the_first_key() {
     // One series (the measure) in the legend.
     assert_eq!(legend(&harness).into_keys().collect::<Vec<_>>(), vec!["count".to_string()]);
 }
+
+/// A count-per-`unit` table of `count` buckets from `start`, as the API answers it.
+fn buckets_table(unit: &str, start: &str, count: i64) -> (ResultTable, QueryBody) {
+    let query = parse_query(
+        &json!({
+            "select": [
+                {"type": "time", "timeUnit": unit},
+                {"type": "aggregation", "aggregation": "count"}
+            ],
+            "orderBy": [{"field": format!("firstMessageTime_{unit}"), "direction": "asc"}]
+        })
+        .to_string(),
+    )
+    .unwrap();
+    let start: Timestamp = start.parse().unwrap();
+    let zoned = start.to_zoned(jiff::tz::TimeZone::UTC);
+    let rows: Vec<Map<String, Value>> = (0..count)
+        .map(|i| {
+            let span = match unit {
+                "hour" => jiff::Span::new().hours(i),
+                "day" => jiff::Span::new().days(i),
+                "week" => jiff::Span::new().weeks(i),
+                _ => jiff::Span::new().months(i),
+            };
+            let at = zoned.checked_add(span).unwrap().timestamp();
+            let mut row = Map::new();
+            row.insert(
+                format!("firstMessageTime_{unit}"),
+                json!(at.strftime("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()),
+            );
+            row.insert("count".into(), json!(10 + (i * 7) % 13));
+            row
+        })
+        .collect();
+    (ResultTable::from_rows(&query, &rows), query)
+}
+
+/// Every text the frame painted, with its layout rectangle (where it starts, and its galley's
+/// size), flattened out of nested shapes.
+fn painted_texts(harness: &Harness<'static, Fixture>) -> Vec<(String, egui::Rect)> {
+    fn walk(shape: &egui::Shape, out: &mut Vec<(String, egui::Rect)>) {
+        match shape {
+            egui::Shape::Text(text) => out.push((
+                text.galley.text().to_string(),
+                egui::Rect::from_min_size(text.pos, text.galley.size()),
+            )),
+            egui::Shape::Vec(shapes) => shapes.iter().for_each(|s| walk(s, out)),
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    for clipped in &harness.output().shapes {
+        walk(&clipped.shape, &mut out);
+    }
+    out
+}
+
+/// Tried as a new user would: on a 30-day daily chart the first of the month was drawn over
+/// the Monday before it ("Jun 30" under "Jul 2025"). The x tick labels share one baseline;
+/// no two of them may overlap, at any window width and bucket unit.
+#[test]
+fn time_axis_labels_never_overlap() {
+    let cases = [
+        // 30 days where a month starts the day after a Monday (Mon Jun 30, Tue Jul 1 2025).
+        ("day", "2025-06-05T00:00:00Z", 30),
+        ("day", "2025-01-01T00:00:00Z", 365),
+        ("hour", "2025-06-27T00:00:00Z", 24 * 7),
+        ("week", "2024-06-03T00:00:00Z", 80),
+        ("month", "2019-01-01T00:00:00Z", 84),
+    ];
+    for (unit, start, count) in cases {
+        let (table, query) = buckets_table(unit, start, count);
+        let mut harness = harness(Some(table), query);
+        let mut widths_with_labels = 0;
+        for width in (320..=2000).step_by(80) {
+            harness.set_size(egui::vec2(width as f32, 600.0));
+            harness.run_ok();
+            harness.run_ok();
+            let texts = painted_texts(&harness);
+            // The x tick labels: texts holding a digit, laid out on one line (egui_plot starts every
+            // x tick label at the same y).
+            let label_rows: BTreeMap<i64, Vec<&(String, egui::Rect)>> = texts
+                .iter()
+                .filter(|(text, _)| text.chars().any(|c| c.is_ascii_digit()))
+                .fold(BTreeMap::new(), |mut rows, entry| {
+                    rows.entry((entry.1.top() * 4.0).round() as i64).or_insert_with(Vec::new).push(entry);
+                    rows
+                });
+            for row in label_rows.values().filter(|row| row.len() > 1) {
+                for (i, (a, ra)) in row.iter().map(|e| (&e.0, e.1)).enumerate() {
+                    for (b, rb) in row.iter().skip(i + 1).map(|e| (&e.0, e.1)) {
+                        assert!(
+                            !ra.intersects(rb),
+                            "{unit} × {count} at {width} px: {a:?} {ra:?} overlaps {b:?} {rb:?}"
+                        );
+                    }
+                }
+            }
+            if label_rows.values().any(|row| row.len() > 2) {
+                widths_with_labels += 1;
+            }
+        }
+        assert!(widths_with_labels > 10, "{unit}: the axis was labelled at most widths");
+    }
+}

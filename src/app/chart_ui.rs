@@ -5,8 +5,8 @@
 //! [`SeriesCache`], so a frame never re-derives it. This module only lays it out:
 //!
 //! - the x axis is the bucket index (one unit per bucket, so months of any length are equally
-//!   wide), labelled by a formatter that turns the index back into its date, with grid marks
-//!   on calendar boundaries (hours, days, Mondays, months, years), all in UTC;
+//!   wide); its grid marks and tick labels are [`time_axis`](crate::app::time_axis)'s, which
+//!   keeps labels of different calendar levels from overlapping;
 //! - lines, grouped bars, stacked bars or stacked areas; a log scale draws `log10` of the
 //!   values with real values on the axis (zeros cannot be drawn on it and are left out);
 //! - partial buckets: dashed line segments, lighter bars, a shaded band labelled "partial";
@@ -18,20 +18,19 @@
 //! returned as [`ChartAction`]s for the shell.
 
 use std::collections::BTreeSet;
-use std::ops::RangeInclusive;
 
-use egui::{Align2, Color32, RichText, Stroke, Ui};
+use egui::{Align2, Color32, RichText, Stroke, TextStyle, Ui};
 use egui_plot::{
     Bar, BarChart, ColorConflictHandling, FilledArea, GridInput, GridMark, ItemId, Legend, Line, LineStyle,
     Plot, PlotMemory, PlotPoint, PlotPoints, PlotUi, Points, Span, Text,
 };
 use jiff::Timestamp;
-use jiff::civil::Weekday;
-use jiff::tz::Offset;
 use serde::{Deserialize, Serialize};
 
 use crate::api::query::{QueryBody, TimeUnit};
 use crate::app::compare_model::PreviousLine;
+use crate::app::time_axis::{GRID_SPACING_MAX, GRID_SPACING_MIN, XAxis, x_grid_marks, x_tick_label};
+pub use crate::app::time_axis::{long_bucket_label, short_bucket_label};
 use crate::data::ResultTable;
 use crate::data::series::{
     CategoryData, Chart, ChartData, DEFAULT_TOP_N, MeasureKind, NoChart, Series, SeriesCache, SeriesOptions,
@@ -196,34 +195,6 @@ fn unavailable_ui(ui: &mut Ui, reason: NoChart, actions: &mut Vec<ChartAction>) 
             }
         }
     });
-}
-
-/// The x axis of a chart.
-#[derive(Clone, Copy)]
-enum XAxis<'a> {
-    /// Bucket starts (epoch ms, UTC).
-    Time { unit: TimeUnit, buckets: &'a [i64] },
-    /// Category labels.
-    Category { column: &'a str, labels: &'a [String] },
-}
-
-impl XAxis<'_> {
-    fn len(&self) -> usize {
-        match self {
-            XAxis::Time { buckets, .. } => buckets.len(),
-            XAxis::Category { labels, .. } => labels.len(),
-        }
-    }
-
-    /// The full label of point `index` (tooltips).
-    fn long_label(&self, index: usize) -> String {
-        match *self {
-            XAxis::Time { unit, buckets } => {
-                buckets.get(index).map(|&ms| long_bucket_label(unit, ms)).unwrap_or_default()
-            }
-            XAxis::Category { labels, .. } => labels.get(index).cloned().unwrap_or_default(),
-        }
-    }
 }
 
 /// What the UI needs of a chart, whatever its kind.
@@ -545,8 +516,14 @@ fn plot_ui(
 
     let axis = view.axis;
     let layout = Layout { horizontal: view.category.is_some(), count };
+    // Tick labels are measured as egui_plot draws them (body text), so they can be kept apart.
+    let painter = ui.painter().clone();
+    let font = TextStyle::Body.resolve(ui.style());
+    let label_width =
+        move |text: &str| painter.layout_no_wrap(text.to_owned(), font.clone(), Color32::WHITE).size().x;
     let mut plot = Plot::new("inkeep_chart_plot")
         .id(plot_id)
+        .grid_spacing(GRID_SPACING_MIN..=GRID_SPACING_MAX)
         .legend(legend)
         .show_x(false)
         .show_y(false)
@@ -558,9 +535,9 @@ fn plot_ui(
         plot = plot
             .x_axis_label(y_axis_title(view, settings.log_scale))
             .y_axis_label(x_axis_title(view))
-            .y_axis_formatter(move |mark, range| x_tick_label(axis, layout.mark_at_index(mark), range))
+            .y_axis_formatter(move |mark, _| x_tick_label(axis, layout.mark_at_index(mark)))
             .y_grid_spacer(move |input| {
-                layout.marks_from_index(x_grid_marks(axis, layout.input_in_index(input)))
+                layout.marks_from_index(x_grid_marks(axis, layout.input_in_index(input), &label_width))
             })
             .include_y(-0.5)
             .include_y(count as f64 - 0.5)
@@ -574,8 +551,8 @@ fn plot_ui(
         plot = plot
             .x_axis_label(x_axis_title(view))
             .y_axis_label(y_axis_title(view, settings.log_scale))
-            .x_axis_formatter(move |mark, range| x_tick_label(axis, mark, range))
-            .x_grid_spacer(move |input| x_grid_marks(axis, input))
+            .x_axis_formatter(move |mark, _| x_tick_label(axis, mark))
+            .x_grid_spacer(move |input| x_grid_marks(axis, input, &label_width))
             .include_x(-0.5)
             .include_x(count as f64 - 0.5)
             .include_y(scale.floor);
@@ -1032,115 +1009,6 @@ fn format_value(value: f64) -> String {
 // ---------------------------------------------------------------------------------------
 // Axis labels and grid marks.
 
-/// The importance of bucket `index` as a grid mark, in buckets: 1 for any bucket, larger on
-/// calendar boundaries (a Monday in days is 7, a first of the month 30, a new year 365…).
-/// egui_plot shows a mark (and its label) only when that many buckets are wide enough.
-fn mark_step(axis: XAxis<'_>, index: usize) -> f64 {
-    let XAxis::Time { unit, buckets } = axis else {
-        return 1.0;
-    };
-    let Some(time) = buckets.get(index).and_then(|&ms| Timestamp::from_millisecond(ms).ok()) else {
-        return 1.0;
-    };
-    // Buckets are UTC, so their calendar fields are read in UTC.
-    let time = Offset::UTC.to_datetime(time);
-    let new_year = time.month() == 1;
-    let quarter = (time.month() - 1) % 3 == 0;
-    match unit {
-        TimeUnit::Hour => match (time.hour(), time.day(), time.weekday()) {
-            (0, 1, _) if new_year => 8760.0,
-            (0, 1, _) => 720.0,
-            (0, _, Weekday::Monday) => 168.0,
-            (0, _, _) => 24.0,
-            (12, _, _) => 12.0,
-            (6 | 18, _, _) => 6.0,
-            (h, _, _) if h % 3 == 0 => 3.0,
-            _ => 1.0,
-        },
-        TimeUnit::Day => match (time.day(), time.weekday()) {
-            (1, _) if new_year => 365.0,
-            (1, _) if quarter => 91.0,
-            (1, _) => 30.0,
-            (_, Weekday::Monday) => 7.0,
-            _ => 1.0,
-        },
-        TimeUnit::Week => match time.day() {
-            1..=7 if new_year => 52.0,
-            1..=7 if quarter => 13.0,
-            1..=7 => 4.0,
-            _ => 1.0,
-        },
-        TimeUnit::Month => match time.month() {
-            1 => 12.0,
-            _ if quarter => 3.0,
-            _ => 1.0,
-        },
-    }
-}
-
-/// Grid marks on the visible buckets, skipping those too dense to be drawn.
-fn x_grid_marks(axis: XAxis<'_>, input: GridInput) -> Vec<GridMark> {
-    let count = axis.len();
-    if count == 0 {
-        return Vec::new();
-    }
-    let first = input.bounds.0.ceil().max(0.0);
-    let last = input.bounds.1.floor().min(count as f64 - 1.0);
-    if first.is_nan() || last.is_nan() || first > last {
-        return Vec::new();
-    }
-    let mut marks = Vec::new();
-    for index in first as usize..=last as usize {
-        let step_size = mark_step(axis, index);
-        if step_size > input.base_step_size {
-            marks.push(GridMark { value: index as f64, step_size });
-        }
-    }
-    marks
-}
-
-/// The tick label of a grid mark: finer marks read as dates ("Mar 3", "Mar 3 14:00",
-/// "Week of Mar 2"), month and year boundaries as "Mar 2026" and "2026".
-fn x_tick_label(axis: XAxis<'_>, mark: GridMark, _range: &RangeInclusive<f64>) -> String {
-    let index = mark.value.round();
-    if index < 0.0 || (index - mark.value).abs() > 1e-6 {
-        return String::new();
-    }
-    let index = index as usize;
-    match axis {
-        XAxis::Category { labels, .. } => {
-            labels.get(index).map(|label| truncate(label, 24)).unwrap_or_default()
-        }
-        XAxis::Time { unit, buckets } => {
-            let Some(time) = buckets.get(index).and_then(|&ms| Timestamp::from_millisecond(ms).ok()) else {
-                return String::new();
-            };
-            let step = mark.step_size;
-            let format = match unit {
-                TimeUnit::Hour if step < 24.0 => "%b %-d %H:%M",
-                TimeUnit::Hour if step < 720.0 => "%b %-d",
-                TimeUnit::Hour if step < 8760.0 => "%b %Y",
-                TimeUnit::Day if step < 30.0 => "%b %-d",
-                TimeUnit::Day if step < 365.0 => "%b %Y",
-                TimeUnit::Week if step < 4.0 => "Week of %b %-d",
-                TimeUnit::Week if step < 52.0 => "%b %Y",
-                TimeUnit::Month => "%b %Y",
-                _ => "%Y",
-            };
-            time.strftime(format).to_string()
-        }
-    }
-}
-
-fn truncate(text: &str, max_chars: usize) -> String {
-    if text.chars().count() <= max_chars {
-        return text.to_string();
-    }
-    let mut out: String = text.chars().take(max_chars.saturating_sub(1)).collect();
-    out.push('…');
-    out
-}
-
 /// Log-scale marks: decades strong, 2…9 times a decade faint.
 fn log_grid_marks(input: GridInput) -> Vec<GridMark> {
     let (low, high) = input.bounds;
@@ -1167,98 +1035,9 @@ fn log_grid_marks(input: GridInput) -> Vec<GridMark> {
     marks
 }
 
-/// The tooltip title of a bucket: "Tue 2026-03-03 14:00–15:00 UTC", "Tue 2026-03-03 (UTC)",
-/// "Week of Mon 2026-03-02 (UTC)", "March 2026 (UTC)".
-pub fn long_bucket_label(unit: TimeUnit, bucket_ms: i64) -> String {
-    let Some(time) = Timestamp::from_millisecond(bucket_ms).ok() else {
-        return bucket_ms.to_string();
-    };
-    match unit {
-        TimeUnit::Hour => {
-            let end = Timestamp::from_millisecond(bucket_end(unit, bucket_ms)).unwrap_or(time);
-            format!("{}–{} UTC", time.strftime("%a %Y-%m-%d %H:%M"), end.strftime("%H:%M"))
-        }
-        TimeUnit::Day => format!("{} (UTC)", time.strftime("%a %Y-%m-%d")),
-        TimeUnit::Week => format!("Week of {} (UTC)", time.strftime("%a %Y-%m-%d")),
-        TimeUnit::Month => format!("{} (UTC)", time.strftime("%B %Y")),
-    }
-}
-
-/// A short bucket label for notes: "Mar 3 14:00", "2026-03-03", "week of Mar 2", "Mar 2026".
-pub fn short_bucket_label(unit: TimeUnit, bucket_ms: i64) -> String {
-    let Some(time) = Timestamp::from_millisecond(bucket_ms).ok() else {
-        return bucket_ms.to_string();
-    };
-    let format = match unit {
-        TimeUnit::Hour => "%b %-d %H:%M UTC",
-        TimeUnit::Day => "%Y-%m-%d",
-        TimeUnit::Week => "week of %b %-d",
-        TimeUnit::Month => "%b %Y",
-    };
-    time.strftime(format).to_string()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn ms(text: &str) -> i64 {
-        text.parse::<Timestamp>().unwrap().as_millisecond()
-    }
-
-    #[test]
-    fn bucket_labels_name_their_unit_in_utc() {
-        assert_eq!(
-            long_bucket_label(TimeUnit::Hour, ms("2026-03-03T14:00:00Z")),
-            "Tue 2026-03-03 14:00–15:00 UTC"
-        );
-        assert_eq!(long_bucket_label(TimeUnit::Day, ms("2026-03-03T00:00:00Z")), "Tue 2026-03-03 (UTC)");
-        assert_eq!(
-            long_bucket_label(TimeUnit::Week, ms("2026-03-02T00:00:00Z")),
-            "Week of Mon 2026-03-02 (UTC)"
-        );
-        assert_eq!(long_bucket_label(TimeUnit::Month, ms("2026-03-01T00:00:00Z")), "March 2026 (UTC)");
-    }
-
-    #[test]
-    fn tick_labels_follow_the_mark_level() {
-        let days = [ms("2026-02-28T00:00:00Z"), ms("2026-03-01T00:00:00Z"), ms("2026-03-02T00:00:00Z")];
-        let axis = XAxis::Time { unit: TimeUnit::Day, buckets: &days };
-        assert_eq!(mark_step(axis, 0), 1.0);
-        assert_eq!(mark_step(axis, 1), 30.0, "the first of a month");
-        assert_eq!(mark_step(axis, 2), 7.0, "a Monday");
-        let label = |index: usize| {
-            x_tick_label(
-                axis,
-                GridMark { value: index as f64, step_size: mark_step(axis, index) },
-                &(0.0..=2.0),
-            )
-        };
-        assert_eq!(label(0), "Feb 28");
-        assert_eq!(label(1), "Mar 2026");
-        assert_eq!(label(2), "Mar 2");
-        let hours = [ms("2026-03-03T14:00:00Z")];
-        let axis = XAxis::Time { unit: TimeUnit::Hour, buckets: &hours };
-        assert_eq!(x_tick_label(axis, GridMark { value: 0.0, step_size: 1.0 }, &(0.0..=1.0)), "Mar 3 14:00");
-        let weeks = [ms("2026-03-09T00:00:00Z")];
-        let axis = XAxis::Time { unit: TimeUnit::Week, buckets: &weeks };
-        assert_eq!(
-            x_tick_label(axis, GridMark { value: 0.0, step_size: 1.0 }, &(0.0..=1.0)),
-            "Week of Mar 9"
-        );
-    }
-
-    #[test]
-    fn grid_marks_skip_what_is_too_dense() {
-        let days: Vec<i64> = (0..60).map(|d| ms("2026-01-01T00:00:00Z") + d * 86_400_000).collect();
-        let axis = XAxis::Time { unit: TimeUnit::Day, buckets: &days };
-        let all = x_grid_marks(axis, GridInput { bounds: (-0.5, 59.5), base_step_size: 0.5 });
-        assert_eq!(all.len(), 60);
-        let coarse = x_grid_marks(axis, GridInput { bounds: (-0.5, 59.5), base_step_size: 10.0 });
-        let values: Vec<f64> = coarse.iter().map(|m| m.value).collect();
-        // Jan 1 (a new year), Feb 1 and Mar 1 (months); Mondays (7) are too dense.
-        assert_eq!(values, vec![0.0, 31.0, 59.0]);
-    }
 
     #[test]
     fn values_format_plainly() {

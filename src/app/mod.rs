@@ -49,6 +49,7 @@ pub mod tab;
 pub mod tab_strip_ui;
 pub mod table_tab;
 pub mod tabs;
+pub mod time_axis;
 pub mod view_switch;
 pub mod window;
 

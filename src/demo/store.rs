@@ -199,15 +199,17 @@ fn create_store_indexes(conn: &Connection) -> Result<(), StoreError> {
         .and_then(|mut stmt| stmt.query_map([], |row| row.get(0))?.collect())
         .map_err(db("listing the tables"))?;
     let mut batch = String::new();
-    // (view, epoch column, the column charts split by): the common "per day/week by …".
+    // (view, the column charts split by): the common "per day/week by …" on the view's
+    // default time field.
     let charts = [
-        (View::Conversations, "firstMessageEpoch", "type"),
-        (View::Events, "createdAtEpoch", "eventType"),
-        (View::Feedback, "createdAtEpoch", "type"),
-        (View::SemanticThreads, "firstMessageEpoch", "category"),
+        (View::Conversations, "type"),
+        (View::Events, "eventType"),
+        (View::Feedback, "type"),
+        (View::SemanticThreads, "category"),
     ];
-    for (view, epoch_column, by) in charts {
+    for (view, by) in charts {
         let table = sql::table_name(view);
+        let Some(epoch_column) = sql::epoch_column(view.default_time_field()) else { continue };
         if !tables.contains(table) {
             continue;
         }

@@ -341,3 +341,4 @@ mod sanity;
 mod selections;
 mod serve;
 mod views;
+mod views_operators;

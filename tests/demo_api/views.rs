@@ -11,9 +11,9 @@ use jiff::Timestamp;
 use super::*;
 
 /// A view's endpoint and its rows, as the API answers them.
-struct ViewData {
-    path: &'static str,
-    rows: Vec<Map<String, Value>>,
+pub(super) struct ViewData {
+    pub(super) path: &'static str,
+    pub(super) rows: Vec<Map<String, Value>>,
 }
 
 fn time_json(millis: i64) -> Value {
@@ -88,29 +88,29 @@ fn views() -> &'static [ViewData; 3] {
     })
 }
 
-fn events() -> &'static ViewData {
+pub(super) fn events() -> &'static ViewData {
     &views()[0]
 }
 
-fn feedback() -> &'static ViewData {
+pub(super) fn feedback() -> &'static ViewData {
     &views()[1]
 }
 
-fn threads() -> &'static ViewData {
+pub(super) fn threads() -> &'static ViewData {
     &views()[2]
 }
 
-fn query_view(view: &ViewData, body: Value) -> Page {
+pub(super) fn query_view(view: &ViewData, body: Value) -> Page {
     let page = read_page(&post(view.path, &body), &body);
     assert_eq!(page.page_size, PAGE_SIZE);
     page
 }
 
-fn total(view: &ViewData, filter: Value) -> u64 {
+pub(super) fn total(view: &ViewData, filter: Value) -> u64 {
     query_view(view, json!({ "where": filter })).total
 }
 
-fn count(view: &ViewData, predicate: impl Fn(&Map<String, Value>) -> bool) -> u64 {
+pub(super) fn count(view: &ViewData, predicate: impl Fn(&Map<String, Value>) -> bool) -> u64 {
     view.rows.iter().filter(|row| predicate(row)).count() as u64
 }
 

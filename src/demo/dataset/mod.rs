@@ -65,7 +65,6 @@ pub use events::Event;
 pub use feedback::Feedback;
 use random::{Rng, mix64};
 pub use sqlite::{Tables, create_indexes, create_schema, matches_params, populate, populate_tables};
-pub use sqlite_views::EPOCH_COLUMNS;
 pub use threads::SemanticThread;
 
 /// Version of the generation rules; stored in `demo_meta` so that a kept database made by

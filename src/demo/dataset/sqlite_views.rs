@@ -3,7 +3,8 @@
 //!
 //! Stored like `conversations`: timestamps as the fixed-width text
 //! `YYYY-MM-DDTHH:MM:SS.sssZ` (whose order is chronological) plus an integer epoch-seconds
-//! column for time buckets (named in [`EPOCH_COLUMNS`]); JSON objects and arrays as compact
+//! column for time buckets (named by [`crate::demo::sql::epoch_column`], which the tests check
+//! against these tables); JSON objects and arrays as compact
 //! JSON text; booleans as 0/1.
 //!
 //! The tables are `WITHOUT ROWID`, clustered by `id` (ids increase in generation order, so
@@ -26,18 +27,6 @@ use rusqlite::{CachedStatement, Transaction, params_from_iter};
 use serde_json::Value;
 
 use super::{Activity, Conversation, time_text};
-
-/// For every timestamp field, its table and the integer column holding the same instant in
-/// whole seconds since 1970-01-01 UTC (floored), which time buckets are computed from.
-pub const EPOCH_COLUMNS: [(&str, &str, &str); 7] = [
-    ("conversations", "firstMessageTime", "firstMessageEpoch"),
-    ("events", "createdAt", "createdAtEpoch"),
-    ("feedback", "createdAt", "createdAtEpoch"),
-    ("feedback", "updatedAt", "updatedAtEpoch"),
-    ("semantic_threads", "firstMessageTime", "firstMessageEpoch"),
-    ("semantic_threads", "lastMessageTime", "lastMessageEpoch"),
-    ("semantic_threads", "lastUpdated", "lastUpdatedEpoch"),
-];
 
 /// The `CREATE TABLE` statements of the three tables.
 pub(super) const SCHEMA_SQL: &str = "

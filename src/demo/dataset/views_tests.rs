@@ -10,6 +10,7 @@ use super::sqlite_views::{PreparedRow, Table, prepare_rows};
 use super::taxonomy::{OFF_TOPIC, SUBJECTS};
 use super::tests::params;
 use super::*;
+use crate::api::view::View;
 
 fn with_activity(rows: u64) -> Vec<(Conversation, Activity)> {
     generate_with_activity(&params(rows)).collect()
@@ -334,7 +335,12 @@ fn populate_stores_exactly_the_generated_rows_of_every_view() {
     assert_eq!(negative_rows as usize, feedback.iter().filter(|f| f.feedback_type == "negative").count());
 
     // SQLite reads the text timestamps as the stored epochs, and the JSON as JSON.
-    for (table, text, epoch) in EPOCH_COLUMNS {
+    // Every timestamp field of every view, with the epoch column the SQL compiler reads.
+    let timestamps = View::ALL.into_iter().flat_map(|view| {
+        view.timestamp_fields().into_iter().map(move |field| (crate::demo::sql::table_name(view), field))
+    });
+    for (table, field) in timestamps {
+        let (text, epoch) = (field.as_str(), crate::demo::sql::epoch_column(field).unwrap());
         let mismatched: i64 = conn
             .query_row(
                 &format!("SELECT count(*) FROM {table} WHERE unixepoch({text}) IS NOT {epoch}"),

@@ -74,7 +74,7 @@ mod tests;
 pub use filter::compile_filter;
 pub use jsonb::{json_array_contains_object, jsonb_contains, jsonb_exists, register_functions};
 pub use select::{compile_count, compile_query, format_bucket, time_bucket_sql};
-pub use table::table_name;
+pub use table::{epoch_column, table_name};
 
 /// The deepest filter tree accepted (and/or nesting levels, the root counting as one).
 pub const MAX_FILTER_DEPTH: usize = 32;

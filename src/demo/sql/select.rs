@@ -88,7 +88,7 @@ fn source_expr(source: &ColumnSource, params: &mut Vec<SqlValue>, loc: &str) -> 
             aggregation_expr(*aggregation, *field, path, params, loc)
         }
         ColumnSource::TimeBucket { unit, field } => match epoch_column_sql(*field) {
-            Some(epoch) => Ok(Expr::value(time_bucket_sql(*unit, epoch), ValueKind::TimeBucket, false)),
+            Some(epoch) => Ok(Expr::value(time_bucket_sql(*unit, &epoch), ValueKind::TimeBucket, false)),
             None => {
                 Err(CompileError::new(loc, format!("time buckets need a timestamp field, not `{field}`")))
             }

@@ -72,17 +72,23 @@ pub(super) fn column_sql(field: Field) -> &'static str {
 }
 
 /// The integer epoch-seconds column stored beside a timestamp field (`firstMessageTime` →
-/// `firstMessageEpoch`, `createdAt` → `createdAtEpoch`): time buckets are computed from it.
-/// `None` for a field that is not a timestamp.
-pub(super) fn epoch_column_sql(field: Field) -> Option<&'static str> {
+/// `firstMessageEpoch`, `createdAt` → `createdAtEpoch`), unquoted: time buckets and their
+/// indexes are computed from it, and the dataset writes it. This is the one place that
+/// pairs them. `None` for a field that is not a timestamp.
+pub fn epoch_column(field: Field) -> Option<&'static str> {
     Some(match field {
-        Field::FirstMessageTime => "t.\"firstMessageEpoch\"",
-        Field::LastMessageTime => "t.\"lastMessageEpoch\"",
-        Field::CreatedAt => "t.\"createdAtEpoch\"",
-        Field::UpdatedAt => "t.\"updatedAtEpoch\"",
-        Field::LastUpdated => "t.\"lastUpdatedEpoch\"",
+        Field::FirstMessageTime => "firstMessageEpoch",
+        Field::LastMessageTime => "lastMessageEpoch",
+        Field::CreatedAt => "createdAtEpoch",
+        Field::UpdatedAt => "updatedAtEpoch",
+        Field::LastUpdated => "lastUpdatedEpoch",
         _ => return None,
     })
+}
+
+/// [`epoch_column`] as a column reference of the query's table (`t."firstMessageEpoch"`).
+pub(super) fn epoch_column_sql(field: Field) -> Option<String> {
+    epoch_column(field).map(|column| format!("t.\"{column}\""))
 }
 
 /// True for the fields whose column may hold NULL (in any table that has them). Columns
