@@ -127,3 +127,89 @@ fn every_offset_on_every_view_equals_two_independent_runs() {
         }
     }
 }
+
+/// Count per day and type between two instants (RFC 3339, end excluded).
+fn per_day_between(start: &str, end: &str) -> Value {
+    json!({
+        "select": [
+            {"type": "time", "timeUnit": "day", "field": "firstMessageTime"},
+            {"type": "aggregation", "aggregation": "count"}
+        ],
+        "groupBy": [{"field": "type"}],
+        "where": {"and": [
+            {"condition": {"field": "firstMessageTime", "operator": "gte", "value": start}},
+            {"condition": {"field": "firstMessageTime", "operator": "lt", "value": end}}
+        ]}
+    })
+}
+
+#[test]
+fn a_lone_relative_start_compares_like_its_range_written_out() {
+    // `gte "last 14 days"` alone, as the presets write it, at a fixed clock reading.
+    let now = instant("2025-06-20T12:00:00Z");
+    let relative = json!({
+        "select": [
+            {"type": "time", "timeUnit": "day", "field": "firstMessageTime"},
+            {"type": "aggregation", "aggregation": "count"}
+        ],
+        "groupBy": [{"field": "type"}],
+        "where": {"condition": {"field": "firstMessageTime", "operator": "gte", "value": "last 14 days"}}
+    });
+    let plan = plan_comparison(
+        View::Conversations,
+        &parse_query(&relative.to_string()).unwrap(),
+        now,
+        CompareOffset::Previous,
+    )
+    .unwrap();
+    let answer = |body| {
+        let json = serde_json::to_value(body).unwrap();
+        ResultTable::from_answer_in(View::Conversations, body, &post("/query/conversations", &json).body)
+            .unwrap()
+            .0
+    };
+    let joined = join_comparison(
+        &plan.periods,
+        plan.offset,
+        &answer(&plan.current_body),
+        &answer(&plan.previous_body),
+    );
+    // The same two periods written out by hand, run independently; the first and last buckets
+    // are partial days (noon to noon).
+    let current = query(per_day_between("2025-06-06T12:00:00Z", "2025-06-20T12:00:00Z"));
+    let previous = query(per_day_between("2025-05-23T12:00:00Z", "2025-06-06T12:00:00Z"));
+    let total = |page: &Page| page.rows.iter().map(|row| row["count"].as_u64().unwrap()).sum::<u64>();
+    let summary = joined.summary.unwrap();
+    assert_eq!(summary.current_total, total(&current) as f64);
+    assert_eq!(summary.previous_total, total(&previous) as f64);
+    assert!(total(&current) > 0 && total(&previous) > 0);
+    // Row by row: the first current day (June 6) meets the first previous day (May 23).
+    let day = joined.table.column_index("firstMessageTime_day").unwrap();
+    let earlier = joined.table.column_index("previous firstMessageTime_day").unwrap();
+    let kind = joined.table.column_index("type").unwrap();
+    let (count, before) =
+        (joined.table.column_index("count").unwrap(), joined.table.column_index("previous").unwrap());
+    let lookup = |page: &Page, day: &str, kind: &str| {
+        page.rows
+            .iter()
+            .find(|row| {
+                row["firstMessageTime_day"] == day && row["type"].as_str().unwrap_or_default() == kind
+            })
+            .map_or(0, |row| row["count"].as_u64().unwrap())
+    };
+    for row in 0..joined.table.row_count() {
+        let kind_text = joined.table.cell_text(row, kind);
+        let day_text = joined.table.cell_text(row, day);
+        let earlier_text = joined.table.cell_text(row, earlier);
+        assert_eq!(
+            joined.table.cell_text(row, count).parse::<u64>().unwrap(),
+            lookup(&current, &day_text, &kind_text),
+            "{day_text} {kind_text}"
+        );
+        assert_eq!(
+            joined.table.cell_text(row, before).parse::<u64>().unwrap(),
+            lookup(&previous, &earlier_text, &kind_text),
+            "{earlier_text} {kind_text}"
+        );
+    }
+}
