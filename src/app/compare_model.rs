@@ -121,6 +121,11 @@ pub struct CompareStart<'a> {
 }
 
 impl CompareState {
+    /// The toggle and period without the run: what a duplicated tab starts with.
+    pub fn settings_only(&self) -> CompareState {
+        CompareState { enabled: self.enabled, offset: self.offset, ..CompareState::default() }
+    }
+
     /// Applies a command; true when the tab should run again (to fetch both periods).
     pub fn update(&mut self, command: CompareCommand) -> bool {
         match command {

@@ -140,8 +140,7 @@ impl QueryTab {
         copy.preset_name.clone_from(&self.preset_name);
         copy.chart_settings = self.chart_settings.clone();
         copy.view = self.view;
-        copy.compare =
-            CompareState { enabled: self.compare.enabled, offset: self.compare.offset, ..Default::default() };
+        copy.compare = self.compare.settings_only();
         copy
     }
 
