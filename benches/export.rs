@@ -53,6 +53,7 @@ fn benches(c: &mut Criterion) {
         run_at: jiff::Timestamp::constant(1_769_860_800, 0), // 2026-01-31T12:00:00Z
         request_id: Some("bench".to_string()),
         total: Some(ROWS),
+        comparison: None,
     };
     let options = ExportOptions { sidecar: false, ..ExportOptions::default() };
     let never = AtomicBool::new(false);

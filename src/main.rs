@@ -13,6 +13,7 @@ use inkeep_explorer::api::client::{ApiKey, SERVER_URL_ENV};
 use inkeep_explorer::api::query_file::parse_view_name;
 use inkeep_explorer::api::view::View;
 use inkeep_explorer::app::{self, LaunchOptions, state::ResultView};
+use inkeep_explorer::data::compare::CompareOffset;
 use inkeep_explorer::data::export::ExportFormat;
 use inkeep_explorer::demo::dataset::DatasetParams;
 use inkeep_explorer::demo::server::{self, ServerConfig};
@@ -48,6 +49,9 @@ struct WindowArgs {
     /// Show this tab.
     #[arg(long, value_enum)]
     tab: Option<TabArg>,
+    /// Turn Compare on in the query's tab: previous, week, month or year.
+    #[arg(long, value_name = "OFFSET", value_parser = parse_compare)]
+    compare: Option<CompareOffset>,
     /// Write a PNG of the whole window once the run has finished and a frame was drawn.
     #[arg(long, value_name = "FILE")]
     screenshot: Option<PathBuf>,
@@ -127,6 +131,11 @@ struct RunArgs {
     /// Start a CSV with a byte order mark, so that Excel reads it as UTF-8.
     #[arg(long)]
     bom: bool,
+    /// Also run the query over an earlier period and add `previous` and `change %` columns:
+    /// the previous period (as long as the query's range), or the same period last week,
+    /// month or year. The query needs a time range with a start and an end.
+    #[arg(long, value_name = "OFFSET", value_parser = parse_compare, conflicts_with = "all")]
+    compare: Option<CompareOffset>,
     /// Conversations in the demo dataset (for tests).
     #[arg(long, hide = true, default_value_t = 100_000)]
     demo_rows: u64,
@@ -139,6 +148,12 @@ struct RunArgs {
     /// Rows in one demo answer (for tests).
     #[arg(long, hide = true, default_value_t = server::DEFAULT_PAGE_SIZE)]
     demo_page_size: usize,
+}
+
+/// `--compare OFFSET`: previous, week, month or year.
+fn parse_compare(name: &str) -> Result<CompareOffset, String> {
+    CompareOffset::from_name(name)
+        .ok_or_else(|| format!("`{name}` is not an offset; use previous, week, month or year"))
 }
 
 /// `--view NAME`, in any form [`parse_view_name`] reads.
@@ -231,6 +246,7 @@ fn open_window(args: WindowArgs) -> anyhow::Result<()> {
         preset: args.preset,
         run: args.run,
         tab,
+        compare: args.compare,
         screenshot: args.screenshot,
         exit: args.exit,
     })
@@ -307,6 +323,7 @@ fn run_headless(args: RunArgs) -> u8 {
         bom: args.bom,
         all: args.all,
         sidecar: !args.no_sidecar,
+        compare: args.compare,
         config_dir: inkeep_explorer::presets::default_config_dir(),
         handle_signals: true,
         ..RunOptions::new(source, connection, args.out)

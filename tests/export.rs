@@ -63,6 +63,7 @@ fn meta(total: Option<u64>) -> ExportMeta {
         run_at: "2026-01-07T08:30:00Z".parse().unwrap(),
         request_id: Some("req-abc".into()),
         total,
+        comparison: None,
     }
 }
 

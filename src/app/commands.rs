@@ -8,6 +8,7 @@ use std::sync::Arc;
 use crate::api::query::QueryBody;
 use crate::api::view::View;
 use crate::app::about_model::AboutCommand;
+use crate::app::compare_model::CompareCommand;
 use crate::app::connection_model::ConnectionCommand;
 use crate::app::export_model::ExportCommand;
 use crate::app::history_model::HistoryCommand;
@@ -146,4 +147,6 @@ pub enum Command {
         /// The view to open.
         to: View,
     },
+    /// The shown tab's comparison with an earlier period: on, off, or another period.
+    Compare(CompareCommand),
 }

@@ -165,6 +165,7 @@ pub fn export_meta(outcome: &RunOutcome) -> ExportMeta {
         run_at: outcome.run_at,
         request_id: outcome.server_request_id.clone(),
         total: Some(outcome.meta.total.max(outcome.row_count() as u64)),
+        comparison: None,
     }
 }
 

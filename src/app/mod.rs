@@ -19,6 +19,8 @@ pub mod chart_tab;
 pub mod chart_ui;
 pub mod command;
 pub mod commands;
+pub mod compare_model;
+pub mod compare_ui;
 pub mod connection_model;
 pub mod connection_ui;
 pub mod draft;
@@ -104,6 +106,8 @@ pub struct LaunchOptions {
     pub run: bool,
     /// Show this result view (table, chart, request, response) in the flags' tab.
     pub tab: Option<ResultView>,
+    /// Turn Compare on in the flags' tab, with this earlier period.
+    pub compare: Option<crate::data::compare::CompareOffset>,
     /// Write a PNG of the window once the run finished and a frame was drawn.
     pub screenshot: Option<PathBuf>,
     /// Close the window when done; the exit status is non-zero if the run failed.
@@ -378,6 +382,11 @@ impl ExplorerApp {
         if let Some(view) = launch.tab {
             tabs.active_mut().view = view;
         }
+        if let Some(offset) = launch.compare {
+            let compare = &mut tabs.active_mut().compare;
+            compare.enabled = true;
+            compare.offset = offset;
+        }
         let automation = Automation {
             tab: tabs.active_id(),
             run_pending: launch.run,
@@ -620,6 +629,15 @@ impl ExplorerApp {
                     commands.push(Command::SetView(view));
                 }
             }
+            if matches!(tab.view, ResultView::Table | ResultView::Chart) {
+                ui.separator();
+                let availability = compare_model::compare_availability(
+                    tab.draft.view,
+                    tab.derived.body.as_ref(),
+                    jiff::Timestamp::now(),
+                );
+                compare_ui::compare_toggle_ui(ui, &tab.compare, &availability, commands);
+            }
             if tab.view == ResultView::Table {
                 ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                     // The dialog belongs to this tab's result only if it was opened for it.
@@ -634,6 +652,13 @@ impl ExplorerApp {
             response_ui::failure_banner_ui(ui, failure, tab.show_error_details, commands);
         }
         table_tab::load_progress_ui(ui, &tab.load_all, commands);
+        if matches!(tab.view, ResultView::Table | ResultView::Chart) {
+            compare_ui::compare_summary_ui(
+                ui,
+                &tab.compare,
+                tab.run.outcome().map(|outcome| outcome.request_id),
+            );
+        }
         ui.separator();
         // Widget state (grid scroll, chart zoom) is per tab.
         ui.push_id(tab.id, |ui| match tab.view {
@@ -644,13 +669,15 @@ impl ExplorerApp {
                     connection: start_connection(&connection.status),
                     now: jiff::Timestamp::now(),
                 };
-                table_tab::table_tab_ui(ui, &tab.run, &tab.load_all, &mut tab.grid, start_page, commands)
+                let (run, load_all, grid, compare) = (&tab.run, &tab.load_all, &mut tab.grid, &tab.compare);
+                table_tab::table_tab_ui(ui, run, load_all, grid, compare, start_page, commands)
             }
             ResultView::Chart => chart_tab::chart_tab_ui(
                 ui,
                 &tab.run,
                 &mut tab.series_cache,
                 &mut tab.chart_settings,
+                &mut tab.compare,
                 commands,
             ),
             ResultView::Request => {
@@ -678,7 +705,13 @@ impl ExplorerApp {
         if automation.finished || automation.screenshot_requested {
             return;
         }
+        let comparing = self
+            .state
+            .tabs
+            .get(automation.tab)
+            .is_some_and(|tab| matches!(tab.compare.run, compare_model::CompareRun::Pending { .. }));
         let waiting = automation.run_pending
+            || comparing
             || automation.run_id.is_some()
             || matches!(self.state.connection.status, ConnectionStatus::Connecting);
         if waiting {

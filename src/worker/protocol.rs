@@ -39,6 +39,9 @@ impl std::fmt::Display for TabId {
 pub enum Purpose {
     /// The tab's query run.
     Run,
+    /// The run of the same query over the earlier period of a comparison, beside the tab's
+    /// own run.
+    Compare,
     /// "Load all rows" of the tab's result.
     LoadAll,
     /// The export dialog: the export itself, and the file picked for it.

@@ -52,6 +52,7 @@
 //! `data::export::…` whatever file it lives in.
 
 mod cell;
+mod comparison;
 mod csv;
 mod file;
 mod formula_guard;
@@ -74,6 +75,7 @@ use super::parse::TableError;
 use super::table::Column;
 use super::view::TableView;
 
+pub use self::comparison::ComparisonRecord;
 pub use self::csv::{csv_field, write_csv};
 pub use self::file::export_view;
 pub use self::formula_guard::{CellTyping, needs_formula_guard};
@@ -178,6 +180,8 @@ pub struct ExportMeta {
     pub request_id: Option<String>,
     /// Rows matching the query, when known.
     pub total: Option<u64>,
+    /// For a comparison: the previous period's query, request id and the change.
+    pub comparison: Option<ComparisonRecord>,
 }
 
 /// The content of a `<file>.query.json` sidecar.
@@ -212,6 +216,10 @@ pub struct ExportSidecar {
     pub view: View,
     /// The request body.
     pub query: QueryBody,
+    /// For a comparison: the previous period's request body and `requestId`, both periods
+    /// and the change (`+12.2 % on last week`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub comparison: Option<ComparisonRecord>,
 }
 
 impl Default for ExportSidecar {
@@ -229,6 +237,7 @@ impl Default for ExportSidecar {
             warning: None,
             view: View::Conversations,
             query: QueryBody::default(),
+            comparison: None,
         }
     }
 }
@@ -454,5 +463,6 @@ fn sidecar_for(path: &Path, format: ExportFormat, meta: &ExportMeta, rows_export
         warning: excess_rows_warning(rows_exported, meta.total),
         view: meta.view,
         query: meta.body.clone(),
+        comparison: meta.comparison.clone(),
     }
 }
