@@ -54,6 +54,7 @@ fn benches(c: &mut Criterion) {
         request_id: Some("bench".to_string()),
         total: Some(ROWS),
         drilled_from: None,
+        comparison: None,
     };
     let options = ExportOptions { sidecar: false, ..ExportOptions::default() };
     let never = AtomicBool::new(false);

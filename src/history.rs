@@ -25,11 +25,13 @@ use serde_json::Value;
 use crate::api::query::QueryBody;
 use crate::api::view::View;
 use crate::atomic_file;
+use crate::file_version::{self, LoadedVersioned};
 use crate::presets::{LocalSort, is_conversations, migrate_order_by};
 
 /// The name of the history file inside the config dir.
 pub const HISTORY_FILE_NAME: &str = "history.json";
-/// The file format version this build writes and fully understands.
+/// The file format version this build writes and fully understands (see
+/// [`crate::file_version`]).
 pub const SCHEMA_VERSION: u32 = 1;
 /// Entries kept; older ones are dropped.
 pub const MAX_ENTRIES: usize = 500;
@@ -305,26 +307,26 @@ impl HistoryStore {
         let path = config_dir.join(HISTORY_FILE_NAME);
         let mut store = HistoryStore { path: Some(path.clone()), ..HistoryStore::default() };
         let mut report = HistoryLoadReport::default();
-        let file: HistoryFile = match atomic_file::load_json_file(&path, "history") {
-            atomic_file::LoadedJson::Missing => return (store, report),
-            atomic_file::LoadedJson::Parsed(file) => file,
-            atomic_file::LoadedJson::Unusable { moved_aside, read_only } => {
+        // A newer file's version is checked before its shape, so a format change cannot get
+        // it moved aside as damaged; what of it this version reads is shown, never written.
+        let file: HistoryFile = match file_version::load_versioned(&path, "history", SCHEMA_VERSION) {
+            LoadedVersioned::Missing => return (store, report),
+            LoadedVersioned::Parsed(file) => file,
+            LoadedVersioned::Newer { newer, body } => {
+                store.read_only = Some(newer.to_string());
+                report.read_only = Some(newer.to_string());
+                match body {
+                    Some(file) => file,
+                    None => return (store, report),
+                }
+            }
+            LoadedVersioned::Unusable { moved_aside, read_only } => {
                 report.moved_aside = moved_aside;
                 store.read_only.clone_from(&read_only);
                 report.read_only = read_only;
                 return (store, report);
             }
         };
-        if file.schema_version > SCHEMA_VERSION {
-            let reason = format!(
-                "the history file was written by a newer version of inkeep-explorer (schema {}, this version \
-                 understands {SCHEMA_VERSION}) ({})",
-                file.schema_version,
-                path.display()
-            );
-            store.read_only = Some(reason.clone());
-            report.read_only = Some(reason);
-        }
         // Distinct changes, with how many entries each touched, in first-seen order.
         let mut changes: Vec<(String, usize)> = Vec::new();
         for value in file.entries {
@@ -471,6 +473,31 @@ impl HistoryStore {
 mod tests {
     use super::*;
     use crate::api::query::{Field, Filter, FilterValue, Operator, Selection};
+
+    #[test]
+    fn a_file_of_this_version_reopens_and_a_newer_one_is_refused_read_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut store, _) = HistoryStore::open(dir.path());
+        store.record(entry("mine", RunStatus::Ok)).unwrap();
+        let path = dir.path().join(HISTORY_FILE_NAME);
+        let written: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+        assert_eq!(written["schemaVersion"], Value::from(SCHEMA_VERSION));
+        let (reopened, report) = HistoryStore::open(dir.path());
+        assert_eq!(reopened.len(), 1);
+        assert_eq!(report.read_only, None);
+
+        // A newer version's file whose entries changed shape: refused, not moved aside.
+        let newer =
+            serde_json::json!({"schemaVersion": SCHEMA_VERSION + 1, "entries": {"byId": {}}}).to_string();
+        std::fs::write(&path, &newer).unwrap();
+        let (mut store, report) = HistoryStore::open(dir.path());
+        let reason = report.read_only.clone().unwrap();
+        assert!(reason.contains("newer version"), "{reason}");
+        assert!(report.message().unwrap().contains("read-only"));
+        assert!(matches!(store.record(entry("lost", RunStatus::Ok)), Err(HistoryError::ReadOnly { .. })));
+        assert!(store.clear().is_err());
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), newer, "left as the newer version wrote it");
+    }
 
     fn entry(notes: &str, status: RunStatus) -> HistoryEntry {
         HistoryEntry {

@@ -35,8 +35,10 @@
 pub mod api;
 pub mod app;
 pub mod atomic_file;
+pub mod build_info;
 pub mod data;
 pub mod demo;
+pub mod file_version;
 pub mod headless;
 pub mod history;
 pub mod presets;

@@ -13,6 +13,7 @@ use inkeep_explorer::api::client::{ApiKey, SERVER_URL_ENV};
 use inkeep_explorer::api::query_file::parse_view_name;
 use inkeep_explorer::api::view::View;
 use inkeep_explorer::app::{self, LaunchOptions, state::ResultView};
+use inkeep_explorer::data::compare::CompareOffset;
 use inkeep_explorer::data::export::ExportFormat;
 use inkeep_explorer::demo::dataset::DatasetParams;
 use inkeep_explorer::demo::server::{self, ServerConfig};
@@ -20,8 +21,10 @@ use inkeep_explorer::headless::{self, Connection, DemoOptions, QuerySource, RunO
 use jiff::civil::Date;
 
 /// Explore the Inkeep Analytics API; without a subcommand, open the window.
+// (`--version` prints `build_info::VERSION_LINE`, as the About dialog does; a plain comment, so
+// it stays out of --help and the man page.)
 #[derive(Debug, Parser)]
-#[command(name = "inkeep-explorer", version, about)]
+#[command(name = "inkeep-explorer", version = inkeep_explorer::build_info::VERSION_LINE, about)]
 struct Cli {
     /// What to do; none opens the window.
     #[command(subcommand)]
@@ -46,6 +49,9 @@ struct WindowArgs {
     /// Show this tab.
     #[arg(long, value_enum)]
     tab: Option<TabArg>,
+    /// Turn Compare on in the query's tab: previous, week, month or year.
+    #[arg(long, value_name = "OFFSET", value_parser = parse_compare)]
+    compare: Option<CompareOffset>,
     /// Write a PNG of the whole window once the run has finished and a frame was drawn.
     #[arg(long, value_name = "FILE")]
     screenshot: Option<PathBuf>,
@@ -78,6 +84,14 @@ enum Commands {
     /// INKEEPANALYTICS_SERVER_URL. Exit status: 0 done, 1 the run failed, 2 bad usage, an
     /// invalid query or an unknown preset.
     Run(RunArgs),
+    /// Write the man pages (inkeep-explorer.1 and one per subcommand) into DIR, generated from
+    /// these definitions; for packaging (scripts/package.sh), hence hidden.
+    #[command(hide = true)]
+    GenerateMan {
+        /// The directory to write into (created if missing).
+        #[arg(value_name = "DIR")]
+        out_dir: PathBuf,
+    },
 }
 
 /// Options of `run`.
@@ -117,6 +131,11 @@ struct RunArgs {
     /// Start a CSV with a byte order mark, so that Excel reads it as UTF-8.
     #[arg(long)]
     bom: bool,
+    /// Also run the query over an earlier period and add `previous` and `change %` columns:
+    /// the previous period (as long as the query's range), or the same period last week,
+    /// month or year. The query needs a time range with a start and an end.
+    #[arg(long, value_name = "OFFSET", value_parser = parse_compare, conflicts_with = "all")]
+    compare: Option<CompareOffset>,
     /// Conversations in the demo dataset (for tests).
     #[arg(long, hide = true, default_value_t = 100_000)]
     demo_rows: u64,
@@ -129,6 +148,12 @@ struct RunArgs {
     /// Rows in one demo answer (for tests).
     #[arg(long, hide = true, default_value_t = server::DEFAULT_PAGE_SIZE)]
     demo_page_size: usize,
+}
+
+/// `--compare OFFSET`: previous, week, month or year.
+fn parse_compare(name: &str) -> Result<CompareOffset, String> {
+    CompareOffset::from_name(name)
+        .ok_or_else(|| format!("`{name}` is not an offset; use previous, week, month or year"))
 }
 
 /// `--view NAME`, in any form [`parse_view_name`] reads.
@@ -184,6 +209,7 @@ fn main() -> ExitCode {
         None => open_window(cli.window),
         Some(Commands::Serve(args)) => serve(args),
         Some(Commands::Run(args)) => return ExitCode::from(run_headless(args)),
+        Some(Commands::GenerateMan { out_dir }) => generate_man(&out_dir),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -220,6 +246,7 @@ fn open_window(args: WindowArgs) -> anyhow::Result<()> {
         preset: args.preset,
         run: args.run,
         tab,
+        compare: args.compare,
         screenshot: args.screenshot,
         exit: args.exit,
     })
@@ -249,6 +276,16 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .build()
         .context("could not start the async runtime")?;
     runtime.block_on(server::serve_until_signal(config)).context("the demo API stopped")?;
+    Ok(())
+}
+
+/// `generate-man`: the man pages from the clap definitions, so they never drift from `--help`.
+fn generate_man(out_dir: &std::path::Path) -> anyhow::Result<()> {
+    use clap::CommandFactory as _;
+    std::fs::create_dir_all(out_dir)
+        .with_context(|| format!("could not create the man page folder ({})", out_dir.display()))?;
+    clap_mangen::generate_to(Cli::command(), out_dir)
+        .with_context(|| format!("could not write the man pages ({})", out_dir.display()))?;
     Ok(())
 }
 
@@ -286,6 +323,7 @@ fn run_headless(args: RunArgs) -> u8 {
         bom: args.bom,
         all: args.all,
         sidecar: !args.no_sidecar,
+        compare: args.compare,
         config_dir: inkeep_explorer::presets::default_config_dir(),
         handle_signals: true,
         ..RunOptions::new(source, connection, args.out)

@@ -41,10 +41,12 @@ use crate::api::columns::is_published_order_by_field;
 use crate::api::query::{Aggregation, Direction, Field, QueryBody, Selection};
 use crate::api::view::View;
 use crate::atomic_file::{self, AtomicWriter};
+use crate::file_version::{self, LoadedVersioned};
 
 /// The name of the presets file inside the config dir.
 pub const PRESETS_FILE_NAME: &str = "presets.json";
-/// The file format version this build writes and fully understands.
+/// The file format version this build writes and fully understands (see
+/// [`crate::file_version`]).
 pub const SCHEMA_VERSION: u32 = 1;
 /// The built-in presets, as shipped.
 const BUILTIN_PRESETS_JSON: &str = include_str!("../assets/presets.json");
@@ -450,26 +452,26 @@ impl PresetStore {
         let path = config_dir.join(PRESETS_FILE_NAME);
         let mut store = PresetStore { path: Some(path.clone()), ..PresetStore::in_memory() };
         let mut report = PresetLoadReport::default();
-        let file: PresetFile = match atomic_file::load_json_file(&path, "presets") {
-            atomic_file::LoadedJson::Missing => return (store, report),
-            atomic_file::LoadedJson::Parsed(file) => file,
-            atomic_file::LoadedJson::Unusable { moved_aside, read_only } => {
+        // A newer file's version is checked before its shape, so a format change cannot get
+        // it moved aside as damaged; what of it this version reads is shown, never written.
+        let file: PresetFile = match file_version::load_versioned(&path, "presets", SCHEMA_VERSION) {
+            LoadedVersioned::Missing => return (store, report),
+            LoadedVersioned::Parsed(file) => file,
+            LoadedVersioned::Newer { newer, body } => {
+                store.read_only = Some(newer.to_string());
+                report.read_only = Some(newer.to_string());
+                match body {
+                    Some(file) => file,
+                    None => return (store, report),
+                }
+            }
+            LoadedVersioned::Unusable { moved_aside, read_only } => {
                 report.moved_aside = moved_aside;
                 store.read_only.clone_from(&read_only);
                 report.read_only = read_only;
                 return (store, report);
             }
         };
-        if file.schema_version > SCHEMA_VERSION {
-            let reason = format!(
-                "the presets file was written by a newer version of inkeep-explorer (schema {}, this version \
-                 understands {SCHEMA_VERSION}) ({})",
-                file.schema_version,
-                path.display()
-            );
-            store.read_only = Some(reason.clone());
-            report.read_only = Some(reason);
-        }
         for value in file.presets {
             match serde_json::from_value::<Preset>(value.clone()) {
                 Ok(mut preset) => {

@@ -1,5 +1,11 @@
-//! The API key: read from the environment, or kept in the OS keychain (Secret Service on
-//! Linux, through `keyring-core`), never in a plain file.
+//! The API key: read from the environment, or kept in the OS keychain (through
+//! `keyring-core`), never in a plain file.
+//!
+//! The store is chosen at compile time, one per platform, each a target-specific dependency
+//! so a Linux build compiles none of the others: the Secret Service on Linux (tested in CI
+//! against gnome-keyring), the login keychain on macOS, the Credential Manager on Windows
+//! (both compiled only on their platform, and not tested here). Any other platform gets a
+//! clear "no keychain" error and the key is kept for the session only.
 //!
 //! Keychain calls block (they talk D-Bus), so the window makes them on the worker, never
 //! on the UI thread. When no keychain is available the caller keeps the key in memory for
@@ -180,9 +186,27 @@ fn connect_system_store() -> Result<Arc<CredentialStore>, String> {
     }
 }
 
-#[cfg(not(target_os = "linux"))]
+#[cfg(target_os = "macos")]
 fn connect_system_store() -> Result<Arc<CredentialStore>, String> {
-    Err("this build has no keychain support for this platform".to_string())
+    // The user's login keychain (the "legacy" keychain every macOS app can use unsigned).
+    match apple_native_keyring_store::keychain::Store::new() {
+        Ok(store) => Ok(store as Arc<CredentialStore>),
+        Err(err) => Err(err.to_string()),
+    }
+}
+
+#[cfg(windows)]
+fn connect_system_store() -> Result<Arc<CredentialStore>, String> {
+    // The user's Credential Manager (generic credentials).
+    match windows_native_keyring_store::Store::new() {
+        Ok(store) => Ok(store as Arc<CredentialStore>),
+        Err(err) => Err(err.to_string()),
+    }
+}
+
+#[cfg(not(any(target_os = "linux", target_os = "macos", windows)))]
+fn connect_system_store() -> Result<Arc<CredentialStore>, String> {
+    Err("this build has no keychain support for this platform yet".to_string())
 }
 
 fn classify(err: keyring_core::Error) -> SecretError {

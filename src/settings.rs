@@ -9,6 +9,10 @@
 //! a crash mid-write leaves either the old or the new file, never half of one. Every
 //! field has a default and a field that no longer parses falls back to its default,
 //! so an old or partly damaged file still loads.
+//!
+//! Both files carry a format version ([`SCHEMA_VERSION`], [`TABS_SCHEMA_VERSION`]; see
+//! [`crate::file_version`]): a file from a newer version of the app is not used and never
+//! written over, and the window says so.
 
 use std::path::{Path, PathBuf};
 
@@ -17,13 +21,20 @@ use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 
 use crate::api::query::QueryBody;
-use crate::atomic_file::{LoadedJson, load_json_file, write_atomic};
+use crate::atomic_file::write_atomic;
+use crate::file_version::{self, LoadedVersioned, NewerFile};
 
 /// The name of the settings file inside the config dir.
 pub const SETTINGS_FILE_NAME: &str = "settings.json";
 
 /// The name of the tabs file inside the config dir.
 pub const TABS_FILE_NAME: &str = "tabs.json";
+
+/// The format version of `settings.json` this build writes and fully understands.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// The format version of `tabs.json` this build writes and fully understands.
+pub const TABS_SCHEMA_VERSION: u32 = 1;
 
 /// One query tab as saved: its query and settings, never its result.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -87,13 +98,22 @@ impl SavedTabs {
         config_dir.join(TABS_FILE_NAME)
     }
 
-    /// Reads `tabs.json`: a missing file is no tabs; a damaged one is moved aside (and said so).
+    /// Reads `tabs.json`: a missing file is no tabs; a damaged one is moved aside (and said so);
+    /// one from a newer version is restored as far as it reads, and is never written.
     pub fn load(config_dir: &Path) -> LoadedTabs {
         let path = SavedTabs::path_in(config_dir);
-        match load_json_file::<SavedTabs>(&path, "tabs") {
-            LoadedJson::Missing => LoadedTabs::default(),
-            LoadedJson::Parsed(tabs) => LoadedTabs { tabs: Some(tabs), ..LoadedTabs::default() },
-            LoadedJson::Unusable { moved_aside, read_only } => {
+        match file_version::load_versioned::<SavedTabs>(&path, "tabs", TABS_SCHEMA_VERSION) {
+            LoadedVersioned::Missing => LoadedTabs::default(),
+            LoadedVersioned::Parsed(tabs) => LoadedTabs { tabs: Some(tabs), ..LoadedTabs::default() },
+            LoadedVersioned::Newer { newer, body } => {
+                let reason = newer.to_string();
+                let notice = match body {
+                    Some(_) => format!("The tabs are restored but will not be saved: {reason}."),
+                    None => format!("The tabs were not restored: {reason}."),
+                };
+                LoadedTabs { tabs: body, notice: Some(notice), read_only: Some(reason) }
+            }
+            LoadedVersioned::Unusable { moved_aside, read_only } => {
                 let notice = match (&moved_aside, &read_only) {
                     (_, Some(reason)) => format!("The tabs were not restored: {reason}."),
                     (Some(moved), None) => format!(
@@ -110,7 +130,7 @@ impl SavedTabs {
     /// Writes `tabs.json` into `config_dir` atomically, creating the directory if needed.
     pub fn save(&self, config_dir: &Path) -> Result<(), SettingsError> {
         let path = SavedTabs::path_in(config_dir);
-        let bytes = match serde_json::to_vec_pretty(self) {
+        let bytes = match file_version::to_versioned_json(self, TABS_SCHEMA_VERSION) {
             Ok(bytes) => bytes,
             Err(err) => return Err(SettingsError::Write { path, source: std::io::Error::other(err) }),
         };
@@ -229,6 +249,10 @@ pub enum SettingsError {
         /// The JSON error.
         source: serde_json::Error,
     },
+    /// The file was written by a newer version of the app: it is not used, and must not be
+    /// written over.
+    #[error(transparent)]
+    Newer(#[from] NewerFile),
     /// The file could not be written.
     #[error("could not save the settings: {source} ({})", path.display())]
     Write {
@@ -252,7 +276,9 @@ impl Settings {
         config_dir.join(SETTINGS_FILE_NAME)
     }
 
-    /// Reads the settings from `config_dir`; a missing file gives the defaults.
+    /// Reads the settings from `config_dir`; a missing file gives the defaults. A file from a
+    /// newer version is [`SettingsError::Newer`]: the caller uses the defaults and does not
+    /// save over it.
     pub fn load(config_dir: &Path) -> Result<Settings, SettingsError> {
         let path = Settings::path_in(config_dir);
         let bytes = match std::fs::read(&path) {
@@ -260,13 +286,18 @@ impl Settings {
             Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(Settings::default()),
             Err(source) => return Err(SettingsError::Read { path, source }),
         };
-        serde_json::from_slice(&bytes).map_err(|source| SettingsError::Parse { path, source })
+        let file: Value = match serde_json::from_slice(&bytes) {
+            Ok(file) => file,
+            Err(source) => return Err(SettingsError::Parse { path, source }),
+        };
+        file_version::check("settings", file_version::version_of(&file), SCHEMA_VERSION, &path)?;
+        serde_json::from_value(file).map_err(|source| SettingsError::Parse { path, source })
     }
 
     /// Writes the settings into `config_dir` atomically, creating the directory if needed.
     pub fn save(&self, config_dir: &Path) -> Result<(), SettingsError> {
         let path = Settings::path_in(config_dir);
-        let bytes = match serde_json::to_vec_pretty(self) {
+        let bytes = match file_version::to_versioned_json(self, SCHEMA_VERSION) {
             Ok(bytes) => bytes,
             Err(err) => return Err(SettingsError::Write { path, source: std::io::Error::other(err) }),
         };
@@ -315,6 +346,59 @@ mod tests {
         assert!(loaded.read_only.is_none());
         assert!(loaded.notice.unwrap().contains("moved aside"));
         assert!(!SavedTabs::path_in(dir.path()).exists(), "the damaged file is out of the way");
+    }
+
+    #[test]
+    fn settings_and_tabs_files_carry_their_version_and_reload() {
+        let dir = tempfile::tempdir().unwrap();
+        let settings = Settings { theme: ThemeSetting::Dark, ..Settings::default() };
+        settings.save(dir.path()).unwrap();
+        let tabs = SavedTabs { tabs: vec![SavedTab { id: 2, ..SavedTab::default() }], active: 0 };
+        tabs.save(dir.path()).unwrap();
+        for (file, version) in [(SETTINGS_FILE_NAME, SCHEMA_VERSION), (TABS_FILE_NAME, TABS_SCHEMA_VERSION)] {
+            let written: Value =
+                serde_json::from_slice(&std::fs::read(dir.path().join(file)).unwrap()).unwrap();
+            assert_eq!(file_version::version_of(&written), version, "{file}");
+        }
+        assert_eq!(Settings::load(dir.path()).unwrap(), settings);
+        let loaded = SavedTabs::load(dir.path());
+        assert_eq!(loaded.tabs, Some(tabs));
+        assert!(loaded.read_only.is_none() && loaded.notice.is_none());
+
+        // Files from before versions (no schemaVersion) load as they always did.
+        std::fs::write(Settings::path_in(dir.path()), r#"{"theme":"light"}"#).unwrap();
+        assert_eq!(Settings::load(dir.path()).unwrap().theme, ThemeSetting::Light);
+        std::fs::write(SavedTabs::path_in(dir.path()), r#"{"tabs":[{"id":5}],"active":0}"#).unwrap();
+        assert_eq!(SavedTabs::load(dir.path()).tabs.unwrap().tabs[0].id, 5);
+    }
+
+    #[test]
+    fn newer_settings_and_tabs_files_are_refused_read_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let settings = format!(r#"{{"schemaVersion": {}, "theme": "dark"}}"#, SCHEMA_VERSION + 1);
+        std::fs::write(Settings::path_in(dir.path()), &settings).unwrap();
+        let err = Settings::load(dir.path()).unwrap_err();
+        assert!(matches!(err, SettingsError::Newer(_)), "{err}");
+        assert!(err.to_string().contains("newer version") && err.to_string().contains(SETTINGS_FILE_NAME));
+
+        // Tabs are restored as far as this version reads them, and marked never to be written.
+        let tabs = format!(
+            r#"{{"schemaVersion": {}, "tabs": [{{"id": 4, "name": "Later"}}]}}"#,
+            TABS_SCHEMA_VERSION + 1
+        );
+        std::fs::write(SavedTabs::path_in(dir.path()), &tabs).unwrap();
+        let loaded = SavedTabs::load(dir.path());
+        assert_eq!(loaded.tabs.unwrap().tabs[0].name.as_deref(), Some("Later"));
+        assert!(loaded.read_only.unwrap().contains("newer version"));
+        assert!(loaded.notice.unwrap().contains("will not be saved"));
+        // One whose shape this version cannot read is not restored, and not moved aside either.
+        let reshaped =
+            format!(r#"{{"schemaVersion": {}, "tabs": {{"byId": {{}}}}}}"#, TABS_SCHEMA_VERSION + 1);
+        std::fs::write(SavedTabs::path_in(dir.path()), &reshaped).unwrap();
+        let loaded = SavedTabs::load(dir.path());
+        assert!(loaded.tabs.is_none() && loaded.read_only.is_some());
+        assert_eq!(std::fs::read_to_string(SavedTabs::path_in(dir.path())).unwrap(), reshaped);
+        assert_eq!(std::fs::read_to_string(Settings::path_in(dir.path())).unwrap(), settings);
     }
 
     #[test]

@@ -65,6 +65,7 @@ fn meta(total: Option<u64>) -> ExportMeta {
         request_id: Some("req-abc".into()),
         total,
         drilled_from: None,
+        comparison: None,
     }
 }
 

@@ -1,11 +1,13 @@
-//! The Chart tab: [`chart_ui`] for the result shown (the previous one, dimmed, while a new
-//! run is pending), its actions turned into [`Command`]s.
+//! The Chart tab: [`chart_ui`](crate::app::chart_ui) for the result shown (the previous one,
+//! dimmed, while a new run is pending; a comparison's previous period dashed over it), its
+//! actions turned into [`Command`]s.
 
 use egui::{RichText, Ui};
 
 use crate::api::query::QueryBody;
-use crate::app::chart_ui::{ChartAction, ChartSettings, chart_ui};
+use crate::app::chart_ui::{ChartAction, ChartSettings, chart_ui_with_previous};
 use crate::app::commands::Command;
+use crate::app::compare_model::CompareState;
 use crate::app::state::RunState;
 use crate::data::drill::DrillTarget;
 use crate::data::series::SeriesCache;
@@ -19,6 +21,7 @@ pub fn chart_tab_ui(
     run: &RunState,
     cache: &mut SeriesCache,
     settings: &mut ChartSettings,
+    compare: &mut CompareState,
     commands: &mut Vec<Command>,
 ) {
     let outcome = run.outcome();
@@ -46,7 +49,12 @@ pub fn chart_tab_ui(
     let query = outcome.map_or(&empty_query, |outcome| &outcome.body);
     let table = outcome.map(|outcome| outcome.table.as_ref());
     let before = settings.clone();
-    let actions = chart_ui(ui, table, query, cache, settings, jiff::Timestamp::now());
+    let now = jiff::Timestamp::now();
+    let previous = outcome.and_then(|outcome| {
+        compare.previous_lines(outcome.request_id, query, &settings.series_options(), now)
+    });
+    let previous = previous.as_deref().map_or(&[][..], Vec::as_slice);
+    let actions = chart_ui_with_previous(ui, table, query, cache, settings, now, previous);
     if *settings != before {
         commands.push(Command::ChartSettingsChanged);
     }

@@ -28,6 +28,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use crate::api::query::{QueryBody, TimeUnit};
+use crate::app::compare_model::PreviousLine;
 use crate::app::drill_ui::{PickKind, PlotDrill, PointerOnPlot, pick_series, plot_drill_ui};
 use crate::app::time_axis::{GRID_SPACING_MAX, GRID_SPACING_MIN, XAxis, x_grid_marks, x_tick_label};
 pub use crate::app::time_axis::{long_bucket_label, short_bucket_label};
@@ -144,6 +145,20 @@ pub fn chart_ui(
     settings: &mut ChartSettings,
     now: Timestamp,
 ) -> Vec<ChartAction> {
+    chart_ui_with_previous(ui, table, query, series_cache, settings, now, &[])
+}
+
+/// [`chart_ui`] with a comparison's previous period drawn dashed over the series of the
+/// same name, aligned on the current period's buckets (see `compare_model`).
+pub fn chart_ui_with_previous(
+    ui: &mut Ui,
+    table: Option<&ResultTable>,
+    query: &QueryBody,
+    series_cache: &mut SeriesCache,
+    settings: &mut ChartSettings,
+    now: Timestamp,
+    previous: &[PreviousLine],
+) -> Vec<ChartAction> {
     let mut actions = Vec::new();
     let options = settings.series_options();
     let chart = series_cache.get(table, query, &options, now);
@@ -157,7 +172,7 @@ pub fn chart_ui(
     };
     let toolbar = toolbar_ui(ui, &view, settings);
     info_ui(ui, &view, settings, now);
-    let (plot_rect, drill) = plot_ui(ui, &view, settings);
+    let (plot_rect, drill) = plot_ui(ui, &view, settings, previous);
     actions.extend(drill.map(ChartAction::DrillDown));
     if toolbar.export_png {
         actions.push(ChartAction::ExportPng { rect: plot_rect });
@@ -473,7 +488,12 @@ impl Scale {
 
 /// Draws the plot and returns its rectangle (axes and legend included) and the point whose
 /// rows were asked for (`drill_ui`).
-fn plot_ui(ui: &mut Ui, view: &View<'_>, settings: &mut ChartSettings) -> (egui::Rect, Option<ChartPoint>) {
+fn plot_ui(
+    ui: &mut Ui,
+    view: &View<'_>,
+    settings: &mut ChartSettings,
+    previous_period: &[PreviousLine],
+) -> (egui::Rect, Option<ChartPoint>) {
     let kind = view.effective_kind(settings.kind);
     let visible: Vec<bool> = view.series.iter().map(|s| !settings.hidden_series.contains(&s.name)).collect();
     let scale = Scale::new(settings.log_scale, view.series, &visible);
@@ -562,6 +582,7 @@ fn plot_ui(ui: &mut Ui, view: &View<'_>, settings: &mut ChartSettings) -> (egui:
                 plot_ui.add(Span::new("", at - 0.5..=at + 0.5).axis(axis).fill(highlight));
             }
             add_series_items(plot_ui, view, &visible, kind, scale, layout);
+            add_previous_lines(plot_ui, view, &visible, scale, previous_period);
             (hovered, plot_ui.pointer_coordinate(), plot_ui.transform().dvalue_dpos())
         })
     });
@@ -719,6 +740,41 @@ fn y_axis_title(view: &View<'_>, log_scale: bool) -> String {
     };
     let log = if log_scale { " (log scale)" } else { "" };
     format!("{}{per}{log}", view.measure)
+}
+
+/// Draws a comparison's previous period: one dashed line per visible series, in its colour,
+/// at the index of each current bucket it was aligned with (time charts only).
+fn add_previous_lines(
+    plot_ui: &mut PlotUi<'_>,
+    view: &View<'_>,
+    visible: &[bool],
+    scale: Scale,
+    previous: &[PreviousLine],
+) {
+    let (XAxis::Time { buckets, .. }, None) = (view.axis, view.category) else { return };
+    for line in previous {
+        let Some((index, series)) = view.series.iter().enumerate().find(|(_, s)| s.name == line.series)
+        else {
+            continue;
+        };
+        if !visible.get(index).copied().unwrap_or(false) {
+            continue;
+        }
+        let points: Vec<[f64; 2]> = line
+            .points
+            .iter()
+            .filter_map(|(bucket, value)| {
+                Some([buckets.binary_search(bucket).ok()? as f64, scale.y(*value)?])
+            })
+            .collect();
+        plot_ui.add(
+            Line::new(format!("{} (previous)", series.name), PlotPoints::new(points))
+                .color(series_color(index, series).gamma_multiply(0.75))
+                .width(1.5)
+                .style(LineStyle::dashed_loose())
+                .allow_hover(false),
+        );
+    }
 }
 
 /// Adds every series' items: an empty legend anchor first (so hidden series and series with

@@ -87,6 +87,12 @@ impl WindowState {
             Command::RevertRequestJson => self.active_mut().revert_request_json(),
             Command::InspectorEdited => self.active_mut().inspector.edited = true,
             Command::SetView(view) => self.update_tab(active, |tab, effects| tab.set_view(view, effects)),
+            Command::Compare(command) => {
+                let run_again = self.tabs.get_mut(active).is_some_and(|tab| tab.compare.update(command));
+                if run_again {
+                    self.run_tab(active);
+                }
+            }
             Command::SetQueryView(view) => {
                 self.update_tab(active, |tab, effects| tab.switch_query_view(view, effects))
             }
@@ -230,6 +236,14 @@ impl WindowState {
                 self.apply_effects(ctx, effects);
             }
             Command::DrillDown(target) => self.drill_down(ctx, target),
+            Command::About(command) => {
+                let effects = crate::app::about_model::update(
+                    &mut self.about,
+                    command,
+                    self.settings.config_dir.as_deref(),
+                );
+                self.apply_effects(ctx, effects);
+            }
         }
     }
 
@@ -353,6 +367,18 @@ impl WindowState {
     fn on_worker_event(&mut self, ctx: &egui::Context, event: Event) {
         match event {
             Event::Started { .. } => {}
+            Event::Finished { tag, request_id, result, .. } if tag.purpose == Purpose::Compare => {
+                if let Some(tab) = self.tabs.get_mut(tag.tab) {
+                    tab.compare.on_finished(request_id, result, &tab.run);
+                }
+            }
+            Event::Cancelled { tag, request_id } if tag.purpose == Purpose::Compare => {
+                if let Some(tab) = self.tabs.get_mut(tag.tab)
+                    && tab.compare.pending_id() == Some(request_id)
+                {
+                    tab.compare.abandon();
+                }
+            }
             Event::Finished { tag, request_id, duration_ms, result } => {
                 // A new connection cancels pending runs, so this is the server that answered.
                 let server_url = self.connection_info().map(|info| info.base_url.clone()).unwrap_or_default();
@@ -543,7 +569,8 @@ impl WindowState {
         }
         if let Some(dir) = self.settings_dir() {
             let tabs = self.settings.tabs_writable.then(|| Box::new(self.current_tabs()));
-            self.worker.send(Job::SaveSettings { dir, settings: Box::new(self.current_settings()), tabs });
+            let settings = self.settings.settings_writable.then(|| Box::new(self.current_settings()));
+            self.worker.send(Job::SaveSettings { dir, settings, tabs });
         }
     }
 }

@@ -7,6 +7,8 @@ use std::sync::Arc;
 
 use crate::api::query::QueryBody;
 use crate::api::view::View;
+use crate::app::about_model::AboutCommand;
+use crate::app::compare_model::CompareCommand;
 use crate::app::connection_model::ConnectionCommand;
 use crate::app::export_model::ExportCommand;
 use crate::app::history_model::HistoryCommand;
@@ -134,6 +136,8 @@ pub enum Command {
     Presets(PresetsCommand),
     /// Something of the History panel.
     History(HistoryCommand),
+    /// Something of the About dialog.
+    About(AboutCommand),
     /// Open, in a new tab, the rows of `to` linked to a row of `from` (its conversations, or
     /// a conversation's feedback, events or threads); see `api::links`.
     OpenLinked {
@@ -147,4 +151,6 @@ pub enum Command {
     /// Open, in a new tab on the same view, the rows behind a number of the tab shown's
     /// result (a grid row, a chart point or bar, a whole series) and run them.
     DrillDown(DrillTarget),
+    /// The shown tab's comparison with an earlier period: on, off, or another period.
+    Compare(CompareCommand),
 }

@@ -38,7 +38,13 @@ pub fn tab_drill_request(tab: &mut QueryTab, target: DrillTarget) -> Result<Dril
     };
     let (view, table) = (outcome.view, outcome.table.as_ref());
     Ok(match target {
-        DrillTarget::Row(row) => row_request(view, query, table, row)?,
+        // With a comparison on, the grid shows the joined table (previous, change %), its
+        // rows in its own order: the row index is into that table.
+        DrillTarget::Row(row) => {
+            let shown =
+                tab.compare.compared_for(outcome.request_id).map_or(table, |compared| &compared.table);
+            row_request(view, query, shown, row)?
+        }
         DrillTarget::Chart(point) => {
             // The chart as drawn: the same cache, result and settings (a cache hit).
             let options = tab.chart_settings.series_options();

@@ -286,7 +286,9 @@ impl Exports {
         let Some(outcome) = tab.run.outcome() else {
             return self.fail("There is no result to export.".to_string());
         };
-        let truncated = outcome.is_truncated();
+        // A comparison exports its joined table (previous and change % included), whole.
+        let compared = tab.compare.compared_for(outcome.request_id);
+        let truncated = outcome.is_truncated() && compared.is_none();
         if scope == ExportScope::CurrentView && tab.grid.is_updating() {
             return self
                 .fail("The grid is still sorting or searching; export when it shows the rows.".to_string());
@@ -302,7 +304,7 @@ impl Exports {
                 ));
             }
         }
-        let table = &outcome.table;
+        let table = compared.map_or(&outcome.table, |compared| &compared.table);
         let view = tab.grid.view_of(table);
         let visible = tab.grid.visible_columns(table);
         let source = match plan_export(scope, table, view, visible, truncated, (outcome.view, &outcome.body))
@@ -310,12 +312,19 @@ impl Exports {
             Ok(source) => source,
             Err(message) => return self.fail(message),
         };
-        let total_rows = outcome.meta.total.max(outcome.row_count() as u64);
+        let total_rows = match compared {
+            Some(compared) => compared.table.row_count() as u64,
+            None => outcome.meta.total.max(outcome.row_count() as u64),
+        };
         let rows_to_write = match &source {
             ExportSource::View { rows, .. } => Some(rows.len() as u64),
             ExportSource::AllRows { .. } => Some(total_rows),
         };
-        let meta = export_meta(outcome, tab.drilled_from.as_ref());
+        let mut meta = export_meta(outcome, tab.drilled_from.as_ref());
+        if let Some(compared) = compared {
+            meta.comparison = Some(compared.record.clone());
+            meta.total = None;
+        }
         let options =
             ExportOptions { sidecar: sidecar && format.takes_sidecar(), ..ExportOptions::default() };
         let job_id = inputs.ids.take();

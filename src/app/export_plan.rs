@@ -167,6 +167,7 @@ pub fn export_meta(outcome: &RunOutcome, drilled_from: Option<&Provenance>) -> E
         request_id: outcome.server_request_id.clone(),
         total: Some(outcome.meta.total.max(outcome.row_count() as u64)),
         drilled_from: drilled_from.cloned(),
+        comparison: None,
     }
 }
 

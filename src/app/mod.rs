@@ -13,10 +13,14 @@
 //! (shared models), [`format`](mod@format) (shared formatting and colours), and one file per feature's
 //! UI (`*_ui`, `*_tab`, `*_dialog`).
 
+pub mod about_model;
+pub mod about_ui;
 pub mod chart_tab;
 pub mod chart_ui;
 pub mod command;
 pub mod commands;
+pub mod compare_model;
+pub mod compare_ui;
 pub mod connection_model;
 pub mod connection_ui;
 pub mod draft;
@@ -31,6 +35,7 @@ pub mod grid_ui;
 mod grid_view_cache;
 pub mod history_model;
 pub mod history_ui;
+pub mod icon;
 pub mod inspector_ui;
 pub mod path_input;
 pub mod presets_model;
@@ -79,11 +84,11 @@ use crate::app::tabs::Tabs;
 use crate::app::window::WindowState;
 use crate::demo::dataset::DatasetParams;
 use crate::secrets::Keychain;
-use crate::settings::{LoadedTabs, SavedTabs, Settings, default_config_dir};
+use crate::settings::{LoadedTabs, SavedTabs, Settings, SettingsError, default_config_dir};
 use crate::worker::{ConnectionKind, DEMO_TOKEN, Worker, WorkerConfig};
 
-/// The window title, also eframe's app id (where it keeps window size and panel widths).
-pub const APP_NAME: &str = "Inkeep Explorer";
+/// The window title and the window's app id, kept with the rest of the app's identity.
+pub use crate::build_info::{APP_ID, APP_NAME};
 
 /// Settings are written this long after the last change (and on exit).
 const SETTINGS_SAVE_DELAY: Duration = Duration::from_millis(1500);
@@ -103,6 +108,8 @@ pub struct LaunchOptions {
     pub run: bool,
     /// Show this result view (table, chart, request, response) in the flags' tab.
     pub tab: Option<ResultView>,
+    /// Turn Compare on in the flags' tab, with this earlier period.
+    pub compare: Option<crate::data::compare::CompareOffset>,
     /// Write a PNG of the window once the run finished and a frame was drawn.
     pub screenshot: Option<PathBuf>,
     /// Close the window when done; the exit status is non-zero if the run failed.
@@ -207,18 +214,26 @@ pub struct Startup {
     pub tabs: LoadedTabs,
     /// A problem to tell the user about once the window is up (unreadable settings…).
     pub notice: Option<String>,
+    /// Why `settings.json` must not be written (a newer version of the app wrote it).
+    pub settings_read_only: Option<String>,
 }
 
 impl Startup {
     /// Reads the settings and the query file. A query file that cannot be read or parsed is
     /// an error (the user asked for it); unreadable settings are not (defaults are used).
     pub fn prepare(launch: LaunchOptions, env: AppEnv) -> anyhow::Result<Startup> {
-        let (settings, notice) = match &env.config_dir {
+        let (settings, notice, settings_read_only) = match &env.config_dir {
             Some(dir) => match Settings::load(dir) {
-                Ok(settings) => (settings, None),
-                Err(err) => (Settings::default(), Some(format!("{err}; starting with default settings."))),
+                Ok(settings) => (settings, None, None),
+                Err(err @ SettingsError::Newer(_)) => {
+                    let reason = err.to_string();
+                    (Settings::default(), Some(format!("Using default settings: {reason}.")), Some(reason))
+                }
+                Err(err) => {
+                    (Settings::default(), Some(format!("{err}; starting with default settings.")), None)
+                }
             },
-            None => (Settings::default(), None),
+            None => (Settings::default(), None, None),
         };
         let (query, query_view, preset_name) = match (&launch.query_file, &launch.preset) {
             (Some(path), _) => {
@@ -236,7 +251,17 @@ impl Startup {
             Some(dir) => SavedTabs::load(dir),
             None => LoadedTabs::default(),
         };
-        Ok(Startup { env, settings, launch, query, query_view, preset_name, tabs, notice })
+        Ok(Startup {
+            env,
+            settings,
+            launch,
+            query,
+            query_view,
+            preset_name,
+            tabs,
+            notice,
+            settings_read_only,
+        })
     }
 }
 
@@ -265,14 +290,15 @@ pub fn run_native(options: LaunchOptions) -> anyhow::Result<()> {
     let startup = Startup::prepare(options, AppEnv::from_process())?;
     let failure_slot: Arc<Mutex<Option<String>>> = Arc::new(Mutex::new(None));
     let slot = Arc::clone(&failure_slot);
-    let native_options = eframe::NativeOptions {
-        viewport: egui::ViewportBuilder::default()
-            .with_title(APP_NAME)
-            .with_app_id("inkeep-explorer")
-            .with_inner_size([1280.0, 800.0])
-            .with_min_inner_size([720.0, 420.0]),
-        ..eframe::NativeOptions::default()
-    };
+    let mut viewport = egui::ViewportBuilder::default()
+        .with_title(APP_NAME)
+        .with_app_id(APP_ID)
+        .with_inner_size([1280.0, 800.0])
+        .with_min_inner_size([720.0, 420.0]);
+    if let Some(icon) = icon::window_icon() {
+        viewport = viewport.with_icon(Arc::new(icon));
+    }
+    let native_options = eframe::NativeOptions { viewport, ..eframe::NativeOptions::default() };
     eframe::run_native(
         APP_NAME,
         native_options,
@@ -306,7 +332,17 @@ impl std::fmt::Debug for ExplorerApp {
 impl ExplorerApp {
     /// Builds the app and starts its worker (which connects in the background).
     pub fn new(ctx: &egui::Context, startup: Startup) -> std::io::Result<ExplorerApp> {
-        let Startup { env, settings, launch, query, query_view, preset_name, tabs, notice } = startup;
+        let Startup {
+            env,
+            settings,
+            launch,
+            query,
+            query_view,
+            preset_name,
+            tabs,
+            notice,
+            settings_read_only,
+        } = startup;
         let repaint_ctx = ctx.clone();
         let worker = Worker::spawn(
             WorkerConfig {
@@ -348,6 +384,11 @@ impl ExplorerApp {
         if let Some(view) = launch.tab {
             tabs.active_mut().view = view;
         }
+        if let Some(offset) = launch.compare {
+            let compare = &mut tabs.active_mut().compare;
+            compare.enabled = true;
+            compare.offset = offset;
+        }
         let automation = Automation {
             tab: tabs.active_id(),
             run_pending: launch.run,
@@ -371,24 +412,26 @@ impl ExplorerApp {
                 dirty_since: None,
                 config_dir: env.config_dir.clone(),
                 tabs_writable: tabs_read_only.is_none(),
+                settings_writable: settings_read_only.is_none(),
                 save_dir: env.save_dir.clone(),
             },
             presets: Default::default(),
             run_history: Default::default(),
             export: export_model::Exports { dialog: None, last_dir: settings.last_export_dir.clone() },
             save_dialog: None,
+            about: None,
             notice: None,
             automation,
             screenshot_sender,
             worker,
         };
-        if let Some(notice) = tabs_notice {
-            state.notify(NoticeKind::Warning, notice);
-        }
+
         // Presets and history are read (and written) on the worker, never on this thread.
         state.worker.send(crate::worker::Job::OpenStores { config_dir: env.config_dir.clone() });
-        if let Some(notice) = notice {
-            state.notify(NoticeKind::Warning, notice);
+        // One notice holds both problems: a second would replace the first before anyone read it.
+        let notices: Vec<String> = notice.into_iter().chain(tabs_notice).collect();
+        if !notices.is_empty() {
+            state.notify(NoticeKind::Warning, notices.join(" "));
         }
         let target = state.connection.startup_target();
         state.connect(target);
@@ -476,6 +519,7 @@ impl ExplorerApp {
         export_dialog::export_dialog_ui(&ctx, &mut self.state.export.dialog, &export_context, &mut commands);
         presets_ui::presets_dialogs_ui(&ctx, &mut self.state.presets, &mut commands);
         history_ui::clear_confirm_ui(&ctx, &self.state.run_history, &mut commands);
+        about_ui::about_dialog_ui(&ctx, self.state.about.as_ref(), &mut commands);
 
         for command in commands {
             self.state.handle(&ctx, command);
@@ -588,6 +632,15 @@ impl ExplorerApp {
                     commands.push(Command::SetView(view));
                 }
             }
+            if matches!(tab.view, ResultView::Table | ResultView::Chart) {
+                ui.separator();
+                let availability = compare_model::compare_availability(
+                    tab.draft.view,
+                    tab.derived.body.as_ref(),
+                    jiff::Timestamp::now(),
+                );
+                compare_ui::compare_toggle_ui(ui, &tab.compare, &availability, commands);
+            }
             if tab.view == ResultView::Table {
                 ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                     // The dialog belongs to this tab's result only if it was opened for it.
@@ -602,6 +655,13 @@ impl ExplorerApp {
             response_ui::failure_banner_ui(ui, failure, tab.show_error_details, commands);
         }
         table_tab::load_progress_ui(ui, &tab.load_all, commands);
+        if matches!(tab.view, ResultView::Table | ResultView::Chart) {
+            compare_ui::compare_summary_ui(
+                ui,
+                &tab.compare,
+                tab.run.outcome().map(|outcome| outcome.request_id),
+            );
+        }
         ui.separator();
         // Widget state (grid scroll, chart zoom) is per tab.
         ui.push_id(tab.id, |ui| match tab.view {
@@ -612,13 +672,15 @@ impl ExplorerApp {
                     connection: start_connection(&connection.status),
                     now: jiff::Timestamp::now(),
                 };
-                table_tab::table_tab_ui(ui, &tab.run, &tab.load_all, &mut tab.grid, start_page, commands)
+                let (run, load_all, grid, compare) = (&tab.run, &tab.load_all, &mut tab.grid, &tab.compare);
+                table_tab::table_tab_ui(ui, run, load_all, grid, compare, start_page, commands)
             }
             ResultView::Chart => chart_tab::chart_tab_ui(
                 ui,
                 &tab.run,
                 &mut tab.series_cache,
                 &mut tab.chart_settings,
+                &mut tab.compare,
                 commands,
             ),
             ResultView::Request => {
@@ -646,7 +708,13 @@ impl ExplorerApp {
         if automation.finished || automation.screenshot_requested {
             return;
         }
+        let comparing = self
+            .state
+            .tabs
+            .get(automation.tab)
+            .is_some_and(|tab| matches!(tab.compare.run, compare_model::CompareRun::Pending { .. }));
         let waiting = automation.run_pending
+            || comparing
             || automation.run_id.is_some()
             || matches!(self.state.connection.status, ConnectionStatus::Connecting);
         if waiting {
@@ -700,7 +768,9 @@ impl eframe::App for ExplorerApp {
     fn on_exit(&mut self, _gl: Option<&eframe::glow::Context>) {
         // The worker may be gone by the time a job would run: write directly, once, at exit.
         if let Some(dir) = self.state.settings_dir() {
-            if let Err(err) = self.state.current_settings().save(&dir) {
+            if self.state.settings.settings_writable
+                && let Err(err) = self.state.current_settings().save(&dir)
+            {
                 tracing::warn!("{err}");
             }
             if self.state.settings.tabs_writable
@@ -772,6 +842,11 @@ fn top_bar_ui(ui: &mut Ui, state: &mut WindowState, commands: &mut Vec<Command>)
             commands.push(Command::History(crate::app::history_model::HistoryCommand::TogglePanel));
         }
         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+            let about =
+                ui.button("About").on_hover_text("Version, licence and where the app keeps its files");
+            if about.clicked() {
+                commands.push(Command::About(about_model::AboutCommand::Open));
+            }
             let (icon, next) = if ui.visuals().dark_mode { ("☀", "light") } else { ("🌙", "dark") };
             let theme = ui
                 .button(icon)

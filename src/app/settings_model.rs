@@ -18,8 +18,10 @@ pub struct WindowSettings {
     /// Where settings are kept; `None` keeps nothing (tests).
     pub config_dir: Option<PathBuf>,
     /// `tabs.json` may be written (false when it exists but could not be read or moved aside:
-    /// writing would destroy what we could not look at).
+    /// writing would destroy what we could not look at; or when a newer version wrote it).
     pub tabs_writable: bool,
+    /// `settings.json` may be written (false when a newer version of the app wrote it).
+    pub settings_writable: bool,
     /// Where exports are suggested (the user's download folder); `None` in tests.
     pub save_dir: Option<PathBuf>,
 }

@@ -14,6 +14,7 @@ use crate::api::columns::result_columns;
 use crate::api::query::{QueryBody, Selection, TimeUnit, parse_query};
 use crate::api::view::View;
 use crate::app::chart_ui::ChartSettings;
+use crate::app::compare_model::{CompareStart, CompareState};
 use crate::app::draft::QueryDraft;
 use crate::app::format::{format_duration_ms, thousands};
 use crate::app::grid_ui::GridState;
@@ -106,6 +107,8 @@ pub struct QueryTab {
     /// The last run's query as the builder had it (relative times unresolved), by request
     /// id: a drill-down from its result keeps "last 30 days" as written.
     pub run_query: Option<(u64, QueryBody)>,
+    /// The comparison with an earlier period: toggle, offset, its run and joined result.
+    pub compare: CompareState,
 }
 
 impl QueryTab {
@@ -134,6 +137,7 @@ impl QueryTab {
             show_error_details: false,
             drilled_from: None,
             run_query: None,
+            compare: CompareState::default(),
         }
     }
 
@@ -146,6 +150,7 @@ impl QueryTab {
         copy.chart_settings = self.chart_settings.clone();
         copy.view = self.view;
         copy.drilled_from.clone_from(&self.drilled_from);
+        copy.compare = self.compare.settings_only();
         copy
     }
 
@@ -310,7 +315,8 @@ impl QueryTab {
         }
         // Relative times ("this week") mean the week of the run, so they are resolved now;
         // the builder, presets and history keep them as written.
-        let body = match resolve_relative_times(&query, jiff::Timestamp::now()) {
+        let now = jiff::Timestamp::now();
+        let body = match resolve_relative_times(&query, now) {
             Ok(body) => body,
             Err(err) => {
                 effects.push(TabEffect::Notice(NoticeKind::Warning, format!("The query cannot run: {err}")));
@@ -333,6 +339,12 @@ impl QueryTab {
         self.show_error_details = false;
         self.run_query = Some((request_id, query.clone()));
         effects.push(TabEffect::Job(Job::Run { tag: self.tag(Purpose::Run), request_id, view, body }));
+        let start = CompareStart { tag: self.tag(Purpose::Compare), request_id, view, query: &query, now };
+        match self.compare.start(start) {
+            Ok(Some(job)) => effects.push(TabEffect::Job(job)),
+            Ok(None) => {}
+            Err(message) => effects.push(TabEffect::Notice(NoticeKind::Warning, message)),
+        }
         if let Some(superseded) = superseded {
             effects.push(TabEffect::RunEnded { request_id: superseded });
         }
@@ -471,6 +483,10 @@ impl QueryTab {
 
     /// Leaves the pending state for the previous result (cancel, or a cancelled answer).
     fn end_pending_without_answer(&mut self, effects: &mut Vec<TabEffect>) {
+        if let Some(request_id) = self.compare.pending_id() {
+            effects.push(TabEffect::Job(Job::Cancel { tag: self.tag(Purpose::Compare), request_id }));
+        }
+        self.compare.abandon();
         let ended = self.run.pending_id();
         self.run = match self.run.take_previous() {
             Some(previous) => RunState::Done(previous),
@@ -506,9 +522,11 @@ impl QueryTab {
                 // A new connection cancels pending runs, so this is the server that answered.
                 outcome.server_url = server_url;
                 self.run = RunState::Done(Box::new(outcome));
+                self.compare.join_if_ready(&self.run);
             }
             Err(ClientError::Cancelled) => {
                 self.run = previous.map_or(RunState::NotRequested, RunState::Done);
+                self.compare.abandon();
             }
             Err(error) => {
                 let failure = RunFailure {
@@ -519,6 +537,7 @@ impl QueryTab {
                     duration_ms,
                 };
                 self.run = RunState::Failed { error: Box::new(failure), previous };
+                self.compare.abandon();
             }
         }
         effects.push(TabEffect::RunEnded { request_id });

@@ -7,6 +7,7 @@ use egui::{ProgressBar, RichText, Ui};
 
 use crate::api::client::format_bytes;
 use crate::app::commands::Command;
+use crate::app::compare_model::CompareState;
 use crate::app::connection_model::ConnectionCommand;
 use crate::app::format::{format_duration_ms, thousands};
 use crate::app::grid_ui::{GridAction, GridMeta, GridState, grid_ui};
@@ -23,6 +24,7 @@ pub fn table_tab_ui<'s>(
     run: &RunState,
     load_all: &LoadAllState,
     grid: &mut GridState,
+    compare: &CompareState,
     start_page: impl FnOnce() -> StartPage<'s>,
     commands: &mut Vec<Command>,
 ) {
@@ -63,16 +65,23 @@ pub fn table_tab_ui<'s>(
         });
     }
     let loading = load_all.loading_id().is_some();
+    // A comparison shows its joined table: the answer's columns with previous and change %.
+    let compared = compare.compared_for(outcome.request_id);
+    let table = compared.map_or(&outcome.table, |compared| &compared.table);
     let meta = GridMeta {
         // While loading, the progress banner replaces the grid's "Showing N of T rows" banner.
-        total_rows: if loading { outcome.row_count() as u64 } else { outcome.meta.total },
+        total_rows: match compared {
+            Some(compared) => compared.table.row_count() as u64,
+            None if loading => outcome.row_count() as u64,
+            None => outcome.meta.total,
+        },
         is_stale: matches!(run, RunState::Pending { .. }),
     };
     let persisted_before = (grid.sort.clone(), grid.hidden_columns.clone(), grid.column_widths.clone());
     grid.set_server_order(&outcome.body.order_by);
     grid.source_view = Some(outcome.view);
     grid.drillable = outcome.body.is_grouped();
-    let actions = grid_ui(ui, &outcome.table, &meta, grid);
+    let actions = grid_ui(ui, table, &meta, grid);
     if (&grid.sort, &grid.hidden_columns, &grid.column_widths)
         != (&persisted_before.0, &persisted_before.1, &persisted_before.2)
     {

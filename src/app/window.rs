@@ -5,6 +5,7 @@
 use std::sync::{Arc, mpsc};
 use std::time::Instant;
 
+use crate::app::about_model::AboutDialog;
 use crate::app::connection_model::Connection;
 use crate::app::export_model::Exports;
 use crate::app::history_model::RunHistory;
@@ -34,6 +35,8 @@ pub struct WindowState {
     pub export: Exports,
     /// The "Save as" dialog of a chart export, when open.
     pub save_dialog: Option<SaveDialog>,
+    /// The About dialog, when open.
+    pub about: Option<AboutDialog>,
     /// A short message for the status bar.
     pub notice: Option<Notice>,
     /// Command-line automation.

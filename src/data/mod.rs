@@ -11,9 +11,11 @@
 //! - [`copy`]: TSV and JSON for the clipboard;
 //! - [`display`]: how cells read in the grid (grouped numbers, local times);
 //! - [`drill`]: the query for the rows behind a number of a grouped result;
-//! - [`view`]: [`TableView`], the rows and columns on screen of a table.
+//! - [`view`]: [`TableView`], the rows and columns on screen of a table;
+//! - [`compare`]: a query against an earlier period, joined row by row.
 
 mod builder;
+pub mod compare;
 pub mod copy;
 pub mod display;
 pub mod drill;

@@ -218,7 +218,8 @@ struct Core {
     /// Kept once started so switching back to the demo is instant.
     demo: Option<Arc<DemoServer>>,
     /// The run in flight of each tab: its id and what cancels it.
-    in_flight: HashMap<TabId, (u64, CancellationToken)>,
+    /// Runs in flight: one per tab and purpose (a tab's run and its comparison's run).
+    in_flight: HashMap<JobTag, (u64, CancellationToken)>,
     /// The "Load all rows" in progress.
     loading: HashMap<TabId, (u64, CancellationToken)>,
     /// The export in progress: its id, and what stops its download and its file thread.
@@ -252,8 +253,8 @@ impl Core {
             Job::Connect(target) => self.connect(target).await,
             Job::Run { tag, request_id, view, body } => self.run(tag, request_id, view, body),
             Job::Cancel { tag, request_id } => {
-                if self.in_flight.get(&tag.tab).is_some_and(|(id, _)| *id == request_id) {
-                    self.cancel_run_of(tag.tab);
+                if self.in_flight.get(&tag).is_some_and(|(id, _)| *id == request_id) {
+                    self.cancel_run_tagged(tag);
                 }
             }
             Job::LoadAll { tag, job_id, view, body, total } => self.load_all(tag, job_id, view, body, total),
@@ -353,7 +354,9 @@ impl Core {
                 let emitter = self.emitter.clone();
                 tokio::spawn(async move {
                     let result = blocking(move || {
-                        settings.save(&dir).map_err(|err| err.to_string())?;
+                        if let Some(settings) = settings {
+                            settings.save(&dir).map_err(|err| err.to_string())?;
+                        }
                         match tabs {
                             Some(tabs) => tabs.save(&dir).map_err(|err| err.to_string()),
                             None => Ok(()),

@@ -39,6 +39,9 @@ impl std::fmt::Display for TabId {
 pub enum Purpose {
     /// The tab's query run.
     Run,
+    /// The run of the same query over the earlier period of a comparison, beside the tab's
+    /// own run.
+    Compare,
     /// "Load all rows" of the tab's result.
     LoadAll,
     /// The export dialog: the export itself, and the file picked for it.
@@ -254,12 +257,12 @@ pub enum Job {
     TestConnection,
     /// Delete the key saved in the keychain.
     ForgetSavedKey,
-    /// Write the settings file and, when given, the tabs file beside it.
+    /// Write the settings file and the tabs file beside it, each when given.
     SaveSettings {
         /// The config dir.
         dir: PathBuf,
-        /// What to write.
-        settings: Box<Settings>,
+        /// What to write (`None` when the file must not be written: a newer version wrote it).
+        settings: Option<Box<Settings>>,
         /// The query tabs (`None` when their file must not be written: it could not be read).
         tabs: Option<Box<SavedTabs>>,
     },

@@ -12,12 +12,12 @@ use crate::api::redact::redact_key_in_envelope;
 use crate::api::view::View;
 use crate::data::ResultTable;
 
-use super::{Core, Event, JobTag, RawAnswer, RunAnswer, TabId, blocking, elapsed_ms};
+use super::{Core, Event, JobTag, RawAnswer, RunAnswer, blocking, elapsed_ms};
 
 impl Core {
-    /// Cancels the run in flight of `tab`, if any.
-    pub(super) fn cancel_run_of(&mut self, tab: TabId) {
-        if let Some((_, token)) = self.in_flight.remove(&tab) {
+    /// Cancels the run in flight for `tag` (a tab and purpose), if any.
+    pub(super) fn cancel_run_tagged(&mut self, tag: JobTag) {
+        if let Some((_, token)) = self.in_flight.remove(&tag) {
             token.cancel();
         }
     }
@@ -29,10 +29,10 @@ impl Core {
         }
     }
 
-    /// Starts a run on its own task. A run still going *in the same tab* is cancelled first;
-    /// other tabs' runs go on.
+    /// Starts a run on its own task. A run still going *in the same tab for the same purpose*
+    /// is cancelled first; other tabs' runs, and a comparison's run beside the tab's own, go on.
     pub(super) fn run(&mut self, tag: JobTag, request_id: u64, view: View, body: QueryBody) {
-        self.cancel_run_of(tag.tab);
+        self.cancel_run_tagged(tag);
         let emitter = self.emitter.clone();
         let Some(client) = self.client.clone() else {
             emitter.emit(Event::Finished {
@@ -47,7 +47,7 @@ impl Core {
             return;
         };
         let token = CancellationToken::new();
-        self.in_flight.insert(tag.tab, (request_id, token.clone()));
+        self.in_flight.insert(tag, (request_id, token.clone()));
         emitter.emit(Event::Started { tag, request_id });
         let key = self.client_key.clone();
         tokio::spawn(async move {

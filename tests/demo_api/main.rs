@@ -327,6 +327,7 @@ fn export(body: &Value) -> (Vec<String>, Vec<csv::StringRecord>) {
 }
 
 mod buckets;
+mod compare;
 mod drill;
 mod errors;
 mod exports;

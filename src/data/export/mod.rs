@@ -52,6 +52,7 @@
 //! `data::export::…` whatever file it lives in.
 
 mod cell;
+mod comparison;
 mod csv;
 mod file;
 mod formula_guard;
@@ -75,6 +76,7 @@ use super::parse::TableError;
 use super::table::Column;
 use super::view::TableView;
 
+pub use self::comparison::ComparisonRecord;
 pub use self::csv::{csv_field, write_csv};
 pub use self::file::export_view;
 pub use self::formula_guard::{CellTyping, needs_formula_guard};
@@ -181,6 +183,8 @@ pub struct ExportMeta {
     pub total: Option<u64>,
     /// Where the query came from when it is a drill-down (the rows behind a number).
     pub drilled_from: Option<Provenance>,
+    /// For a comparison: the previous period's query, request id and the change.
+    pub comparison: Option<ComparisonRecord>,
 }
 
 /// The content of a `<file>.query.json` sidecar.
@@ -219,6 +223,10 @@ pub struct ExportSidecar {
     /// query drilled from and its view, and the number clicked.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub drilled_from: Option<Provenance>,
+    /// For a comparison: the previous period's request body and `requestId`, both periods
+    /// and the change (`+12.2 % on last week`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub comparison: Option<ComparisonRecord>,
 }
 
 impl Default for ExportSidecar {
@@ -237,6 +245,7 @@ impl Default for ExportSidecar {
             view: View::Conversations,
             query: QueryBody::default(),
             drilled_from: None,
+            comparison: None,
         }
     }
 }
@@ -463,5 +472,6 @@ fn sidecar_for(path: &Path, format: ExportFormat, meta: &ExportMeta, rows_export
         view: meta.view,
         query: meta.body.clone(),
         drilled_from: meta.drilled_from.clone(),
+        comparison: meta.comparison.clone(),
     }
 }

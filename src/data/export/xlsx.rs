@@ -8,13 +8,14 @@ use rust_xlsxwriter::{Format, Workbook, Worksheet, XlsxError};
 
 use crate::api::columns::ColumnSource;
 use crate::api::query::TimeUnit;
+use crate::api::timestamp::format_utc;
 use crate::data::table::{CellRef, Column, ColumnType};
 use crate::data::view::TableView;
 
 use super::cell::cell_text;
 use super::{
-    ExportControl, ExportError, ExportMeta, ExportOptions, WriteSummary, excess_rows_warning, exported_by,
-    redact_url, view_columns,
+    ComparisonRecord, ExportControl, ExportError, ExportMeta, ExportOptions, WriteSummary,
+    excess_rows_warning, exported_by, redact_url, view_columns,
 };
 
 /// The most rows an Excel sheet holds, header included.
@@ -278,19 +279,67 @@ fn write_query_sheet(
     }
     let at = label(sheet, "Request body")?;
     // One line per row: a range of cells copies out as the JSON document.
-    let body = meta.body.to_pretty_json();
-    for (offset, line) in body.lines().enumerate() {
+    let mut after_body = at;
+    for (offset, line) in meta.body.to_pretty_json().lines().enumerate() {
         let (line, _) = excel_text(line);
+        after_body = at + offset as u32 + 1;
         sheet.write_string(at + offset as u32, 1, line)?;
     }
     // A drill-down's own query, after the body, one line per row like it.
     if let Some(from) = &meta.drilled_from {
-        let at = at + body.lines().count() as u32;
-        sheet.write_string_with_format(at, 0, "Query drilled from", &bold)?;
+        let start = after_body;
+        sheet.write_string_with_format(start, 0, "Query drilled from", &bold)?;
         for (offset, line) in from.query.to_pretty_json().lines().enumerate() {
             let (line, _) = excel_text(line);
-            sheet.write_string(at + offset as u32, 1, line)?;
+            after_body = start + offset as u32 + 1;
+            sheet.write_string(start + offset as u32, 1, line)?;
         }
+    }
+    if let Some(comparison) = &meta.comparison {
+        write_comparison_rows(sheet, comparison, after_body.max(row) + 1, &bold)?;
+    }
+    Ok(())
+}
+
+/// The comparison's rows below the request body: the periods, the previous period's
+/// `requestId`, total and body, and the change.
+fn write_comparison_rows(
+    sheet: &mut Worksheet,
+    comparison: &ComparisonRecord,
+    first_row: u32,
+    bold: &Format,
+) -> Result<(), XlsxError> {
+    let mut row = first_row;
+    let mut pair = |sheet: &mut Worksheet, label: &str, value: &str| -> Result<u32, XlsxError> {
+        sheet.write_string_with_format(row, 0, label, bold)?;
+        sheet.write_string(row, 1, value)?;
+        row += 1;
+        Ok(row)
+    };
+    pair(sheet, "Compared with", comparison.offset.label())?;
+    pair(
+        sheet,
+        "Period (UTC)",
+        &format!("{} … {} on {}", format_utc(comparison.start), format_utc(comparison.end), comparison.field),
+    )?;
+    pair(
+        sheet,
+        "Previous period (UTC)",
+        &format!("{} … {}", format_utc(comparison.previous_start), format_utc(comparison.previous_end)),
+    )?;
+    if let Some(summary) = &comparison.summary {
+        pair(sheet, "Totals", summary)?;
+    }
+    if let Some(change) = &comparison.change {
+        pair(sheet, "Change", change)?;
+    }
+    pair(sheet, "Previous request ID", comparison.previous_request_id.as_deref().unwrap_or("(none)"))?;
+    let total = comparison.previous_total.map_or_else(|| "unknown".to_string(), |total| total.to_string());
+    pair(sheet, "Previous total rows", &total)?;
+    let at = pair(sheet, "Previous request body", "")? - 1;
+    for (offset, line) in comparison.previous_query.to_pretty_json().lines().enumerate() {
+        let (line, _) = excel_text(line);
+        sheet.write_string(at + offset as u32, 1, line)?;
     }
     Ok(())
 }
