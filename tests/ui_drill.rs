@@ -219,3 +219,32 @@ fn other_and_a_whole_series_open_from_the_charts_menu_on_another_view() {
     let from = drilled(&mut harness, View::Events);
     assert_eq!(from.clicked, Some(first.total));
 }
+
+/// With a comparison on, the grid shows the joined table (previous, change %): a row of it
+/// still drills into that group's rows of the current period. (The joined table keeps the
+/// current rows in their order, so this does not tell its row indices from the answer's; a
+/// group found only in the previous period would.)
+#[test]
+fn a_row_of_a_comparison_drills_into_its_current_period() {
+    use jiff::ToSpan;
+    let today = jiff::tz::Offset::UTC.to_datetime(jiff::Timestamp::now()).date();
+    let end = today.checked_sub(3.days()).unwrap();
+    let start = end.checked_sub(14.days()).unwrap();
+    let query = format!(
+        r#"{{"select":[{{"type":"aggregation","aggregation":"count"}}],"groupBy":[{{"field":"type"}}],
+             "where":{{"and":[
+                {{"condition":{{"field":"firstMessageTime","operator":"gte","value":"{start}"}}}},
+                {{"condition":{{"field":"firstMessageTime","operator":"lt","value":"{end}"}}}}]}}}}"#
+    );
+    let mut harness = ran(View::Conversations, &query);
+    let count = count_where(&harness, "type", Some("openai"));
+    click(&mut harness, "Compare");
+    step_until(&mut harness, "the comparison", |state| {
+        finished(state)
+            && matches!(state.active().compare.run, inkeep_explorer::app::compare_model::CompareRun::Done(_))
+    });
+    drill_from_cell(&mut harness, "openai");
+    let from = drilled(&mut harness, View::Conversations);
+    assert_eq!(from.clicked, Some(count), "the current period's count");
+    assert!(from.text.ends_with("by type \u{27a1} openai"), "{}", from.text);
+}
