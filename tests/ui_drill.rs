@@ -90,6 +90,7 @@ fn a_grid_row_opens_its_rows_in_a_new_tab_and_the_status_bar_says_from_where() {
     let from = drilled(&mut harness, View::Conversations);
     assert_eq!(from.clicked, Some(count));
     assert_eq!(from.text, "from: count by type \u{27a1} support_ticket");
+    assert_eq!(active_tab(&harness).title(), "Rows behind support_ticket", "the notes title the tab");
     // The rows shown are raw conversations of that type.
     assert!(grid_column(&harness, "type").iter().all(|kind| kind == "support_ticket"));
 }
