@@ -386,8 +386,8 @@ fn query() -> impl Strategy<Value = QueryBody> {
         })
 }
 
-/// Data rows of an export. A one-column CSV is counted by lines: the store writes a row
-/// whose only value is null as an empty line (not `""`), which CSV readers skip.
+/// Data rows of an export, as a CSV reader counts them (it skips empty lines, so a row or a
+/// header written as one would be lost: the store writes `""` and never an empty header).
 fn csv_row_count(body: &[u8]) -> u64 {
     let mut reader = csv::ReaderBuilder::new().has_headers(true).from_reader(body);
     // Every record must parse: a malformed CSV is a failure, not a shorter count.

@@ -781,7 +781,7 @@ impl<'a> CsvLayout<'a> {
     fn write_header(&self, buf: &mut Vec<u8>) {
         let mut first = true;
         for (column, keys) in self.columns.iter().zip(&self.keys) {
-            if column.kind == ValueKind::Unpacked {
+            if column.kind == ValueKind::Unpacked && !keys.is_empty() {
                 for key in keys {
                     separator(buf, &mut first);
                     write_field(buf, format!("{}.{key}", column.name).as_bytes());
@@ -799,7 +799,12 @@ impl<'a> CsvLayout<'a> {
         let mut first = true;
         for (index, (column, keys)) in self.columns.iter().zip(&self.keys).enumerate() {
             let raw = row.get_ref(index).map_err(db("reading a column"))?;
-            if column.kind == ValueKind::Unpacked {
+            if column.kind == ValueKind::Unpacked && keys.is_empty() {
+                // No row has a key to unpack (all null or empty objects): the field stays one
+                // empty column under its own name, so the export still has it, and a result
+                // of that column alone still has a header and one line per row.
+                separator(buf, &mut first);
+            } else if column.kind == ValueKind::Unpacked {
                 let mut object = match decode_value(ValueKind::Json, raw) {
                     Value::Object(map) => map,
                     _ => Map::new(),
@@ -885,7 +890,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::demo::fixture::{self, body, cond, rows, rows_to_values, store};
+    use crate::demo::fixture::{self, body, cond, cond_no_value, rows, rows_to_values, store};
 
     #[test]
     fn raw_rows_carry_every_field_in_order() {
@@ -1133,6 +1138,18 @@ mod tests {
         assert_eq!(count, 2);
         let reader_rows = csv::ReaderBuilder::new().from_reader(text.as_bytes()).records().count();
         assert_eq!(reader_rows, 2, "{text:?}");
+
+        // Unpacking a field no row has keys in keeps it as one empty column under its name,
+        // so the header is not an empty line (found by tests/demo_props.rs).
+        let (count, text) = export(json!({
+            "select": [{"type": "field", "field": "properties"}],
+            "where": cond_no_value("properties", "isNull"),
+        }));
+        assert!(count > 0);
+        assert!(text.starts_with("properties\r\n"), "{text:?}");
+        let mut reader = csv::ReaderBuilder::new().from_reader(text.as_bytes());
+        assert_eq!(reader.headers().unwrap().iter().collect::<Vec<_>>(), ["properties"]);
+        assert_eq!(reader.records().count() as u64, count, "{text:?}");
     }
 
     #[test]
