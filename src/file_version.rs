@@ -107,6 +107,37 @@ pub enum LoadedVersioned<T> {
     },
 }
 
+/// A versioned file as a store opens it: what to read, whether it must never be written,
+/// and where a damaged file went. [`LoadedVersioned`] flattened for the stores (presets,
+/// history) that treat a newer file and an unusable one alike: read what can be read,
+/// write nothing.
+#[derive(Debug)]
+pub struct OpenedVersioned<T> {
+    /// The file's contents, when there is a file this build can read.
+    pub body: Option<T>,
+    /// Why the file must not be written (a newer version's, or one that could not be moved
+    /// aside), if it must not.
+    pub read_only: Option<String>,
+    /// Where a damaged file was moved, if it was.
+    pub moved_aside: Option<PathBuf>,
+}
+
+/// [`load_versioned`], flattened into an [`OpenedVersioned`].
+pub fn open_versioned<T: DeserializeOwned>(path: &Path, what: &str, understood: u32) -> OpenedVersioned<T> {
+    match load_versioned(path, what, understood) {
+        LoadedVersioned::Missing => OpenedVersioned { body: None, read_only: None, moved_aside: None },
+        LoadedVersioned::Parsed(body) => {
+            OpenedVersioned { body: Some(body), read_only: None, moved_aside: None }
+        }
+        LoadedVersioned::Newer { newer, body } => {
+            OpenedVersioned { body, read_only: Some(newer.to_string()), moved_aside: None }
+        }
+        LoadedVersioned::Unusable { moved_aside, read_only } => {
+            OpenedVersioned { body: None, read_only, moved_aside }
+        }
+    }
+}
+
 /// Reads a versioned JSON file: checks its version *before* reading its fields (a newer
 /// format may not parse as this one, and must not be moved aside as damaged for that), then
 /// parses it as `T`. A file that is not JSON, or not in `T`'s shape, is moved aside as

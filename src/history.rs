@@ -25,7 +25,7 @@ use serde_json::Value;
 use crate::api::query::QueryBody;
 use crate::api::view::View;
 use crate::atomic_file;
-use crate::file_version::{self, LoadedVersioned};
+use crate::file_version;
 use crate::presets::{LocalSort, is_conversations, migrate_order_by};
 
 /// The name of the history file inside the config dir.
@@ -309,24 +309,11 @@ impl HistoryStore {
         let mut report = HistoryLoadReport::default();
         // A newer file's version is checked before its shape, so a format change cannot get
         // it moved aside as damaged; what of it this version reads is shown, never written.
-        let file: HistoryFile = match file_version::load_versioned(&path, "history", SCHEMA_VERSION) {
-            LoadedVersioned::Missing => return (store, report),
-            LoadedVersioned::Parsed(file) => file,
-            LoadedVersioned::Newer { newer, body } => {
-                store.read_only = Some(newer.to_string());
-                report.read_only = Some(newer.to_string());
-                match body {
-                    Some(file) => file,
-                    None => return (store, report),
-                }
-            }
-            LoadedVersioned::Unusable { moved_aside, read_only } => {
-                report.moved_aside = moved_aside;
-                store.read_only.clone_from(&read_only);
-                report.read_only = read_only;
-                return (store, report);
-            }
-        };
+        let opened = file_version::open_versioned::<HistoryFile>(&path, "history", SCHEMA_VERSION);
+        store.read_only.clone_from(&opened.read_only);
+        report.read_only = opened.read_only;
+        report.moved_aside = opened.moved_aside;
+        let Some(file) = opened.body else { return (store, report) };
         // Distinct changes, with how many entries each touched, in first-seen order.
         let mut changes: Vec<(String, usize)> = Vec::new();
         for value in file.entries {

@@ -41,7 +41,7 @@ use crate::api::columns::is_published_order_by_field;
 use crate::api::query::{Aggregation, Direction, Field, QueryBody, Selection};
 use crate::api::view::View;
 use crate::atomic_file::{self, AtomicWriter};
-use crate::file_version::{self, LoadedVersioned};
+use crate::file_version;
 
 /// The name of the presets file inside the config dir.
 pub const PRESETS_FILE_NAME: &str = "presets.json";
@@ -454,24 +454,11 @@ impl PresetStore {
         let mut report = PresetLoadReport::default();
         // A newer file's version is checked before its shape, so a format change cannot get
         // it moved aside as damaged; what of it this version reads is shown, never written.
-        let file: PresetFile = match file_version::load_versioned(&path, "presets", SCHEMA_VERSION) {
-            LoadedVersioned::Missing => return (store, report),
-            LoadedVersioned::Parsed(file) => file,
-            LoadedVersioned::Newer { newer, body } => {
-                store.read_only = Some(newer.to_string());
-                report.read_only = Some(newer.to_string());
-                match body {
-                    Some(file) => file,
-                    None => return (store, report),
-                }
-            }
-            LoadedVersioned::Unusable { moved_aside, read_only } => {
-                report.moved_aside = moved_aside;
-                store.read_only.clone_from(&read_only);
-                report.read_only = read_only;
-                return (store, report);
-            }
-        };
+        let opened = file_version::open_versioned::<PresetFile>(&path, "presets", SCHEMA_VERSION);
+        store.read_only.clone_from(&opened.read_only);
+        report.read_only = opened.read_only;
+        report.moved_aside = opened.moved_aside;
+        let Some(file) = opened.body else { return (store, report) };
         for value in file.presets {
             match serde_json::from_value::<Preset>(value.clone()) {
                 Ok(mut preset) => {
