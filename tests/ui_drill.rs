@@ -9,7 +9,7 @@
 mod support;
 
 use egui::{PointerButton, Pos2, Rect};
-use egui_kittest::kittest::Queryable as _;
+use egui_kittest::kittest::{NodeT as _, Queryable as _};
 use inkeep_explorer::api::view::View;
 use inkeep_explorer::app::AppEnv;
 use inkeep_explorer::app::commands::Command;
@@ -248,4 +248,38 @@ fn a_row_of_a_comparison_drills_into_its_current_period() {
     let from = drilled(&mut harness, View::Conversations);
     assert_eq!(from.clicked, Some(count), "the current period's count");
     assert!(from.text.ends_with("by type \u{27a1} openai"), "{}", from.text);
+}
+
+/// A right-click on a legend entry heads the plot's menu with that whole series (and leaves
+/// out the point under the pointer): its rows open in a new tab, as many as the series holds.
+#[test]
+fn a_right_click_on_a_legend_entry_opens_that_whole_series() {
+    let query = r#"{"select":[{"type":"time","timeUnit":"month","field":"createdAt"},
+                              {"type":"aggregation","aggregation":"count"}],
+                    "groupBy":[{"field":"eventType"}]}"#;
+    let mut harness = stacked_chart(View::Events, query);
+    let (table, body) = (outcome(&harness).table.clone(), outcome(&harness).body.clone());
+    let Chart::Time(chart) =
+        derive_chart(Some(&table), &body, &SeriesOptions::default(), jiff::Timestamp::now())
+    else {
+        panic!("a time chart")
+    };
+    let second = &chart.series[1];
+    let entry = harness.get_by_role_and_label(egui::accesskit::Role::CheckBox, &second.name).rect();
+    click_at(&mut harness, entry.center(), PointerButton::Secondary);
+    let label = format!("Show all rows of {}", second.name);
+    let menu: Vec<String> = harness
+        .query_all_by_role(egui::accesskit::Role::Button)
+        .filter_map(|node| node.accesskit_node().label())
+        .filter(|text| text.starts_with("Show "))
+        .collect();
+    assert_eq!(menu.first(), Some(&label), "the legend's series heads the menu: {menu:?}");
+    assert_eq!(menu.iter().filter(|text| **text == label).count(), 1, "{menu:?}");
+    assert!(!menu.iter().any(|text| text.starts_with("Show rows behind")), "{menu:?}");
+    click(&mut harness, &label);
+    let from = drilled(&mut harness, View::Events);
+    assert_eq!(from.clicked, Some(second.total));
+    // The legend entry still shows its series: the right-click did not toggle it.
+    let first_tab = app(&harness).tabs.iter().next().unwrap();
+    assert!(!first_tab.chart_settings.hidden_series.contains(&second.name));
 }

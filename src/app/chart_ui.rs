@@ -590,7 +590,13 @@ fn plot_ui(
     let (hovered, pointer, units_per_point) = response.inner;
     let drill =
         plot_drill(view, &visible, PlotPointer { hovered, pointer, units_per_point, kind, scale, layout });
-    let drill = plot_drill_ui(&response.response, PlotDrill { series: view.series, hovered: drill });
+    // A series item under the pointer is, in practice, its legend entry (the plot's own
+    // items do not take hover; the tooltip lists every series instead).
+    let legend_series = response
+        .hovered_plot_item
+        .and_then(|item| view.series.iter().position(|series| ItemId::new(&series.name) == item));
+    let drill =
+        plot_drill_ui(&response.response, PlotDrill { series: view.series, hovered: drill, legend_series });
     if let Some(index) = hovered {
         let scale_for_tooltip = scale;
         let _ = response.response.clone().on_hover_ui_at_pointer(|ui| {

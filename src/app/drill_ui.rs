@@ -1,6 +1,7 @@
 //! The drill-down's widgets: the status-bar row of a drill-down tab saying where it came
-//! from, the chart's "rows behind" menu (a point, every series at a bucket, a whole series as
-//! in its legend entry), and which series a click on the plot hits.
+//! from, the chart's "rows behind" menu (a point, every series at a bucket, a whole series;
+//! opened on a legend entry, that entry's series first), and which series a click on the plot
+//! hits.
 //!
 //! They read state and return what was asked for; `chart_ui` only calls them (and they
 //! import no command, so the chart and grid stay free of import cycles).
@@ -121,6 +122,8 @@ pub struct PlotDrill<'a> {
     /// The point under the pointer, its label ("Tue 2026-11-12 (UTC)", a category), and the
     /// series a click there hits.
     pub hovered: Option<(usize, String, Option<usize>)>,
+    /// The series whose legend entry is under the pointer: its whole series heads the menu.
+    pub legend_series: Option<usize>,
 }
 
 /// What the plot's menu remembers from the right-click that opened it (the pointer moves
@@ -143,7 +146,15 @@ pub fn plot_drill_ui(response: &egui::Response, drill: PlotDrill<'_>) -> Option<
         asked = Some(ChartPoint { series: Some(*series), index: Some(*index) });
     }
     let memory_id = response.id.with("drill_menu_point");
-    if response.secondary_clicked() {
+    let legend_id = response.id.with("drill_menu_legend_series");
+    // A container's right-click: the legend entries are child widgets that sense clicks.
+    if response.container_secondary_clicked() {
+        response.ctx.data_mut(|data| {
+            data.remove::<usize>(legend_id);
+            if let Some(series) = drill.legend_series {
+                data.insert_temp(legend_id, series);
+            }
+        });
         let point = drill.hovered.clone().map(|(index, label, series)| MenuPoint { index, label, series });
         response.ctx.data_mut(|data| match point {
             Some(point) => {
@@ -152,8 +163,17 @@ pub fn plot_drill_ui(response: &egui::Response, drill: PlotDrill<'_>) -> Option<
             None => data.remove::<MenuPoint>(memory_id),
         });
     }
-    response.context_menu(|ui| {
-        let point: Option<MenuPoint> = ui.data(|data| data.get_temp(memory_id));
+    response.container_context_menu(|ui| {
+        // Right-clicked on a legend entry: that series, whole, first.
+        let legend: Option<usize> = ui.data(|data| data.get_temp(legend_id));
+        if let Some((index, series)) = legend.and_then(|i| drill.series.get(i).map(|s| (i, s))) {
+            if ui.button(format!("Show all rows of {}", series.name)).clicked() {
+                asked = Some(ChartPoint { series: Some(index), index: None });
+                ui.close();
+            }
+            ui.separator();
+        }
+        let point: Option<MenuPoint> = ui.data(|data| data.get_temp(memory_id)).filter(|_| legend.is_none());
         if let Some(point) = point {
             if let Some(series) = point.series.and_then(|i| drill.series.get(i).map(|s| (i, s))) {
                 let text = format!("Show rows behind {} at {}", series.1.name, point.label);
@@ -169,7 +189,7 @@ pub fn plot_drill_ui(response: &egui::Response, drill: PlotDrill<'_>) -> Option<
             ui.separator();
         }
         ui.label(RichText::new("Every row of a series:").weak());
-        for (index, series) in drill.series.iter().enumerate() {
+        for (index, series) in drill.series.iter().enumerate().filter(|(index, _)| legend != Some(*index)) {
             if ui.button(format!("Show all rows of {}", series.name)).clicked() {
                 asked = Some(ChartPoint { series: Some(index), index: None });
                 ui.close();

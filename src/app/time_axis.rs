@@ -4,7 +4,7 @@
 //! The x axis is the bucket index, one unit per bucket, so months of any length are equally
 //! wide. A bucket's importance as a mark is its calendar boundary (a Monday, the first of a
 //! month, a new year); egui_plot shows a mark when that many buckets are wide enough, and
-//! [`x_grid_marks`] keeps the labels of different levels from drawing over each other.
+//! `x_grid_marks` keeps the labels of different levels from drawing over each other.
 //! Everything is UTC, as the buckets are.
 
 use egui_plot::{GridInput, GridMark};
