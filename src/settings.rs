@@ -69,6 +69,11 @@ pub struct SavedTab {
     /// written before drill-down.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub drilled_from: Option<Value>,
+    /// The comparison's period when Compare is on (`previous`, `week`, `month`, `year`), raw
+    /// JSON so an unknown one turns Compare off instead of losing the file; absent when off
+    /// and in files written before Compare.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compare: Option<Value>,
 }
 
 /// The query tabs of the window, saved across restarts (`tabs.json`).

@@ -188,6 +188,22 @@ impl CompareState {
         }
     }
 
+    /// All rows of run `request_id` were loaded: a comparison of it (made or on its way)
+    /// joins the first page of each period, so it is set aside rather than shown beside
+    /// rows it never saw. Returns whether there was one.
+    pub fn set_aside_for_all_rows(&mut self, request_id: u64) -> bool {
+        let belongs = match &self.run {
+            CompareRun::Pending { request_id: id, .. } => *id == request_id,
+            CompareRun::Done(compared) => compared.request_id == request_id,
+            _ => false,
+        };
+        if belongs {
+            self.run = CompareRun::Idle;
+            self.overlay = None;
+        }
+        belongs
+    }
+
     /// The previous period's answer (or failure) for run `request_id`. `tab_run` is the
     /// tab's run state, so the join is made as soon as both answers are in.
     pub fn on_finished(
@@ -406,5 +422,15 @@ mod tests {
         let refused =
             compare_availability(View::Conversations, Some(&QueryBody::default()), Timestamp::now());
         assert!(refused.unwrap_err().contains("Compare needs"));
+    }
+    #[test]
+    fn loading_all_rows_sets_the_comparison_of_that_run_aside() {
+        let mut state = CompareState { enabled: true, ..CompareState::default() };
+        let _ = started(&mut state, 7);
+        assert!(!state.set_aside_for_all_rows(8), "another run's rows");
+        assert!(matches!(state.run, CompareRun::Pending { .. }));
+        assert!(state.set_aside_for_all_rows(7));
+        assert!(matches!(state.run, CompareRun::Idle));
+        assert!(!state.set_aside_for_all_rows(7), "nothing left to set aside");
     }
 }

@@ -594,6 +594,12 @@ impl QueryTab {
                     thousands(row_count as u64),
                     format_duration_ms(duration_ms)
                 );
+                if self.compare.set_aside_for_all_rows(request_id) {
+                    message.push_str(
+                        " Compare joins the first page of each period, so it is set aside for these rows: \
+                         run again to compare.",
+                    );
+                }
                 // The worker refuses fewer rows than the run counted (an export cut at a row
                 // boundary looks complete); more means rows were added since: say so.
                 let kind =

@@ -77,6 +77,13 @@ impl Tabs {
                 .unwrap_or_default();
             tab.drilled_from =
                 saved_tab.drilled_from.as_ref().and_then(|value| serde_json::from_value(value.clone()).ok());
+            // Compare comes back on with its period; it runs with the tab's next run.
+            if let Some(offset) =
+                saved_tab.compare.as_ref().and_then(|value| serde_json::from_value(value.clone()).ok())
+            {
+                tab.compare.enabled = true;
+                tab.compare.offset = offset;
+            }
             tabs.push(tab);
         }
         if tabs.is_empty() {
@@ -111,6 +118,11 @@ impl Tabs {
                     grid: serde_json::to_value(&tab.grid).ok(),
                     chart: serde_json::to_value(&tab.chart_settings).ok(),
                     drilled_from: tab.drilled_from.as_ref().and_then(|from| serde_json::to_value(from).ok()),
+                    compare: tab
+                        .compare
+                        .enabled
+                        .then(|| serde_json::to_value(tab.compare.offset).ok())
+                        .flatten(),
                 })
                 .collect(),
             active: self.active,
@@ -396,5 +408,24 @@ mod tests {
         let odd = r#"{"tabs":[{"id":1,"name":"Odd","drilledFrom":{"text":7}}],"active":0}"#;
         let restored = Tabs::restore(&serde_json::from_str(odd).unwrap()).unwrap();
         assert_eq!((restored.active().title(), restored.active().drilled_from.clone()), ("Odd".into(), None));
+    }
+    #[test]
+    fn a_tab_keeps_compare_and_its_period_and_old_files_load_without_it() {
+        use crate::data::compare::CompareOffset;
+        let mut tabs = tabs_of(2);
+        tabs.active_mut().compare.enabled = true;
+        tabs.active_mut().compare.offset = CompareOffset::Week;
+        let saved = tabs.to_saved();
+        assert_eq!(saved.tabs[1].compare, Some(serde_json::json!("week")));
+        assert_eq!(saved.tabs[0].compare, None, "off is not written");
+        let text = serde_json::to_string(&saved).unwrap();
+        let restored = Tabs::restore(&serde_json::from_str(&text).unwrap()).unwrap();
+        assert!(restored.active().compare.enabled);
+        assert_eq!(restored.active().compare.offset, CompareOffset::Week);
+        assert!(!restored.iter().next().unwrap().compare.enabled);
+        // A period this build does not know turns Compare off; the tab still loads.
+        let odd = r#"{"tabs":[{"id":1,"name":"Odd","compare":"fortnight"}],"active":0}"#;
+        let restored = Tabs::restore(&serde_json::from_str(odd).unwrap()).unwrap();
+        assert_eq!((restored.active().title(), restored.active().compare.enabled), ("Odd".into(), false));
     }
 }
