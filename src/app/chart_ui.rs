@@ -617,7 +617,8 @@ fn plot_ui(
     ui.label(
         RichText::new(
             "Drag to pan, Ctrl+scroll to zoom, right-drag to zoom into a box, double-click to reset; \
-             click a legend entry to hide or show its series.",
+             click a legend entry to hide or show its series; click a point or bar, or right-click, for \
+             the rows behind it.",
         )
         .small()
         .weak(),
