@@ -27,15 +27,13 @@ pub enum TabDrillError {
     Drill(#[from] DrillError),
 }
 
-/// The drill-down request for `target` in `tab`'s result. The query drilled from is the one
-/// the tab ran with its relative times as written ("last 30 days" stays relative; the
-/// clicked bucket is concrete), or the body sent when that run is not the one shown.
+/// The drill-down request for `target` in `tab`'s result. The query drilled from is the body
+/// that result answered, relative times resolved as they were sent: the rows behind a number
+/// are the rows it counted, whenever the drill-down tab runs again ("last 30 days" kept as
+/// words would drift, and a bucket that has left the window would come back empty).
 pub fn tab_drill_request(tab: &mut QueryTab, target: DrillTarget) -> Result<DrillRequest, TabDrillError> {
     let outcome = tab.run.outcome().ok_or(TabDrillError::NoResult)?;
-    let query = match &tab.run_query {
-        Some((request_id, query)) if *request_id == outcome.request_id => query,
-        _ => &outcome.body,
-    };
+    let query = &outcome.body;
     let (view, table) = (outcome.view, outcome.table.as_ref());
     Ok(match target {
         // With a comparison on, the grid shows the joined table (previous, change %), its

@@ -104,9 +104,6 @@ pub struct QueryTab {
     /// The number this tab's query shows the rows behind, when it was opened by a
     /// drill-down: its status bar says so, and it is saved and exported with the tab.
     pub drilled_from: Option<Provenance>,
-    /// The last run's query as the builder had it (relative times unresolved), by request
-    /// id: a drill-down from its result keeps "last 30 days" as written.
-    pub run_query: Option<(u64, QueryBody)>,
     /// The comparison with an earlier period: toggle, offset, its run and joined result.
     pub compare: CompareState,
 }
@@ -136,7 +133,6 @@ impl QueryTab {
             inspector,
             show_error_details: false,
             drilled_from: None,
-            run_query: None,
             compare: CompareState::default(),
         }
     }
@@ -337,7 +333,6 @@ impl QueryTab {
             previous,
         };
         self.show_error_details = false;
-        self.run_query = Some((request_id, query.clone()));
         effects.push(TabEffect::Job(Job::Run { tag: self.tag(Purpose::Run), request_id, view, body }));
         let start = CompareStart { tag: self.tag(Purpose::Compare), request_id, view, query: &query, now };
         match self.compare.start(start) {

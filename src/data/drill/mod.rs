@@ -2,7 +2,8 @@
 //!
 //! A number in a grouped result (a grid row, a chart point or bar, a whole series) stands
 //! for the rows that share its group values. The drill-down query is the original query's
-//! filter (relative times kept as written: they resolve when the drill-down is sent), AND
+//! filter (the window passes the body that was sent, relative times resolved; a relative
+//! time given here is kept as written and resolves when the drill-down is sent), AND
 //! one condition per group value, selecting raw rows with the view's default columns
 //! ([`View::drill_columns`]) plus the grouped fields. So its `total` is the clicked count.
 //!
@@ -110,7 +111,7 @@ pub enum DrillPick {
 pub struct DrillRequest {
     /// The view of the query (the drill-down queries the same one).
     pub view: View,
-    /// The query drilled from, relative times as written.
+    /// The query drilled from (the window's: as sent, relative times resolved).
     pub query: QueryBody,
     /// The measure clicked (`count`, `sum_userMessageCount`), for the provenance line.
     pub measure: String,
@@ -128,7 +129,7 @@ pub struct Provenance {
     pub text: String,
     /// The view of the query drilled from.
     pub view: View,
-    /// The query drilled from, relative times as written.
+    /// The query drilled from.
     pub query: QueryBody,
     /// The number clicked: for a count, the `total` the drill-down should answer.
     #[serde(default, skip_serializing_if = "Option::is_none")]
