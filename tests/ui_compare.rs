@@ -11,7 +11,7 @@ mod support;
 
 use std::collections::BTreeMap;
 
-use egui_kittest::kittest::Queryable as _;
+use egui_kittest::kittest::{NodeT as _, Queryable as _};
 use inkeep_explorer::app::AppEnv;
 use inkeep_explorer::app::commands::Command;
 use inkeep_explorer::app::compare_model::CompareRun;
@@ -166,4 +166,25 @@ fn compare_in_the_window_equals_two_independent_runs() {
         harness.query_all_by_label_contains("(previous)").next().is_some(),
         "the chart's legend lists the previous period's lines"
     );
+
+    // Hovering a day lists, beside each type's count, that type's count the week before.
+    let hint = harness.get_by_label_contains("Drag to pan").rect();
+    harness.hover_at(egui::pos2(hint.left() + (hint.width().max(600.0)) * 0.5, hint.top() - 150.0));
+    harness.run_ok();
+    let labels: Vec<String> = harness
+        .query_all_by_role(egui::accesskit::Role::Label)
+        .filter_map(|node| node.accesskit_node().value().or_else(|| node.accesskit_node().label()))
+        .collect();
+    let title = labels.iter().find(|text| text.ends_with("(UTC)")).expect("the tooltip's day");
+    let day: Date = title.get(4..14).unwrap().parse().unwrap();
+    let offset = (day - start).get_days() as i64;
+    let shown: Vec<&String> = labels.iter().filter(|text| text.starts_with("previous ")).collect();
+    assert!(!shown.is_empty(), "the tooltip shows the previous period: {labels:?}");
+    for kind in ["openai", "support_copilot", "support_ticket"] {
+        let before = previous.get(&(offset, kind.to_string())).copied().unwrap_or(0);
+        let now = current.get(&(offset, kind.to_string())).copied().unwrap_or(0);
+        let change = inkeep_explorer::data::compare::Change::between(now as f64, before as f64).text();
+        let expected = format!("previous {before} · {change}");
+        assert!(shown.iter().any(|text| **text == expected), "{kind} on {day}: {expected:?} in {shown:?}");
+    }
 }

@@ -33,6 +33,7 @@ use crate::app::drill_ui::{PickKind, PlotDrill, PointerOnPlot, pick_series, plot
 use crate::app::time_axis::{GRID_SPACING_MAX, GRID_SPACING_MIN, XAxis, x_grid_marks, x_tick_label};
 pub use crate::app::time_axis::{long_bucket_label, short_bucket_label};
 use crate::data::ResultTable;
+use crate::data::compare::Change;
 use crate::data::drill::ChartPoint;
 use crate::data::series::{
     CategoryData, Chart, ChartData, DEFAULT_TOP_N, MeasureKind, NoChart, Series, SeriesCache, SeriesOptions,
@@ -600,7 +601,11 @@ fn plot_ui(
     if let Some(index) = hovered {
         let scale_for_tooltip = scale;
         let _ = response.response.clone().on_hover_ui_at_pointer(|ui| {
-            tooltip_ui(ui, view, &visible, kind, index, scale_for_tooltip);
+            tooltip_ui(
+                ui,
+                &Tooltip { view, visible: &visible, kind, scale: scale_for_tooltip, previous_period },
+                index,
+            );
         });
     }
 
@@ -985,49 +990,87 @@ fn flush_run(
 }
 
 /// Every series' value at `index`, with its colour; hidden series are listed, dimmed.
-fn tooltip_ui(ui: &mut Ui, view: &View<'_>, visible: &[bool], kind: ChartKind, index: usize, scale: Scale) {
+/// What the hover tooltip reads.
+struct Tooltip<'a> {
+    view: &'a View<'a>,
+    visible: &'a [bool],
+    kind: ChartKind,
+    scale: Scale,
+    /// The previous period's lines when Compare is on (empty otherwise).
+    previous_period: &'a [PreviousLine],
+}
+
+/// The previous period's value of `series` at the current bucket starting at `bucket_ms`:
+/// `None` when the comparison has no line for that series. A line without that bucket
+/// counts it as zero, as the joined table does.
+fn previous_value(previous_period: &[PreviousLine], series: &str, bucket_ms: Option<i64>) -> Option<f64> {
+    let line = previous_period.iter().find(|line| line.series == series)?;
+    let bucket_ms = bucket_ms?;
+    Some(line.points.iter().find(|(at, _)| *at == bucket_ms).map_or(0.0, |(_, value)| *value))
+}
+
+fn tooltip_ui(ui: &mut Ui, tooltip: &Tooltip<'_>, index: usize) {
+    let Tooltip { view, visible, kind, scale, previous_period } = *tooltip;
+    let bucket_ms = match view.axis {
+        XAxis::Time { buckets, .. } => buckets.get(index).copied(),
+        XAxis::Category { .. } => None,
+    };
     let mut title = view.axis.long_label(index);
     if view.is_partial(index) {
         title.push_str(" — partial");
     }
     ui.label(RichText::new(title).strong());
     let mut total = 0.0;
-    egui::Grid::new("chart_tooltip").num_columns(2).spacing([12.0, 2.0]).show(ui, |ui| {
-        for (i, series) in view.series.iter().enumerate() {
-            let shown = visible.get(i).copied().unwrap_or(true);
-            let value = series.values.get(index).copied().flatten();
-            let color = series_color(i, series);
-            let color = if shown { color } else { color.gamma_multiply(0.4) };
-            ui.horizontal(|ui| {
-                // A painted swatch: the UI fonts have no reliable bullet glyph.
-                let (swatch, _) = ui.allocate_exact_size(egui::vec2(10.0, 10.0), egui::Sense::hover());
-                ui.painter().rect_filled(swatch, 2.0, color);
-                ui.label(RichText::new(series.name.as_str()).color(color));
-            });
-            let text = match value {
-                Some(v) => {
-                    if shown {
-                        total += v;
+    egui::Grid::new("chart_tooltip")
+        .num_columns(if previous_period.is_empty() { 2 } else { 3 })
+        .spacing([12.0, 2.0])
+        .show(ui, |ui| {
+            for (i, series) in view.series.iter().enumerate() {
+                let shown = visible.get(i).copied().unwrap_or(true);
+                let value = series.values.get(index).copied().flatten();
+                let color = series_color(i, series);
+                let color = if shown { color } else { color.gamma_multiply(0.4) };
+                ui.horizontal(|ui| {
+                    // A painted swatch: the UI fonts have no reliable bullet glyph.
+                    let (swatch, _) = ui.allocate_exact_size(egui::vec2(10.0, 10.0), egui::Sense::hover());
+                    ui.painter().rect_filled(swatch, 2.0, color);
+                    ui.label(RichText::new(series.name.as_str()).color(color));
+                });
+                let text = match value {
+                    Some(v) => {
+                        if shown {
+                            total += v;
+                        }
+                        let mut text = format_value(v);
+                        if scale.log && v <= 0.0 {
+                            text.push_str(" (not on a log scale)");
+                        }
+                        text
                     }
-                    let mut text = format_value(v);
-                    if scale.log && v <= 0.0 {
-                        text.push_str(" (not on a log scale)");
-                    }
-                    text
+                    None => "no data".to_string(),
+                };
+                let text = if shown {
+                    RichText::new(text)
+                } else {
+                    RichText::new(format!("{text} (hidden)")).weak()
+                };
+                ui.label(text);
+                // With Compare on: the same bucket of the earlier period, and the change.
+                if let Some(before) = previous_value(previous_period, &series.name, bucket_ms) {
+                    let change = Change::between(value.unwrap_or(0.0), before);
+                    ui.label(
+                        RichText::new(format!("previous {} · {}", format_value(before), change.text()))
+                            .weak(),
+                    );
                 }
-                None => "no data".to_string(),
-            };
-            let text =
-                if shown { RichText::new(text) } else { RichText::new(format!("{text} (hidden)")).weak() };
-            ui.label(text);
-            ui.end_row();
-        }
-        if kind.is_stacked() && view.measure_kind.is_additive() && view.series.len() > 1 {
-            ui.label(RichText::new("Total shown").strong());
-            ui.label(RichText::new(format_value(total)).strong());
-            ui.end_row();
-        }
-    });
+                ui.end_row();
+            }
+            if kind.is_stacked() && view.measure_kind.is_additive() && view.series.len() > 1 {
+                ui.label(RichText::new("Total shown").strong());
+                ui.label(RichText::new(format_value(total)).strong());
+                ui.end_row();
+            }
+        });
     ui.label(RichText::new(format!("{} · times in UTC", view.measure)).weak().small());
 }
 
