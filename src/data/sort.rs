@@ -4,7 +4,8 @@
 //! numbers numerically, timestamps chronologically, booleans `false` before
 //! `true`, text case-insensitively with numbers inside text compared by value
 //! (`item2` < `item10`) and accents as a tie-breaker (`eclair` < `Éclair` <
-//! `ezra`). Nulls come last in both directions.
+//! `ezra`); a text column of numbers and a few words (`change %`: `-3`, `1.8`, `new`)
+//! sorts the numbers by value and the words after them. Nulls come last in both directions.
 //!
 //! Speed comes from turning the first key into one order-preserving `u64` per
 //! row and radix-sorting those: integers, floats, timestamps and booleans map
@@ -197,7 +198,12 @@ impl<'t> Prepared<'t> {
     fn new(column: &'t Column, descending: bool, rows: &'t [u32]) -> Prepared<'t> {
         let fixed =
             |f: &dyn Fn(usize) -> u64| KeyData::Fixed(rows.iter().map(|&row| f(row as usize)).collect());
+        let numeric = match &column.data {
+            ColumnData::Text(text) => numbers_then_words(column, text, rows),
+            _ => None,
+        };
         let data = match &column.data {
+            _ if numeric.is_some() => KeyData::Fixed(numeric.unwrap_or_default()),
             ColumnData::Int(values) | ColumnData::Timestamp { millis: values, .. } => {
                 fixed(&|row| values.get(row).map_or(0, |&v| (v as u64) ^ SIGN_BIT))
             }
@@ -350,6 +356,72 @@ fn compare(keys: &[Prepared<'_>], a: usize, b: usize) -> Ordering {
 }
 
 const SIGN_BIT: u64 = 1 << 63;
+
+/// The most distinct words a column of numbers may hold and still sort as numbers.
+const MAX_WORDS_AMONG_NUMBERS: usize = 8;
+
+/// Keys for a text column of numbers and a few words, such as a comparison's `change %`
+/// (`-17.7`, `1.8`, and `new` where the earlier value was zero): the numbers by value, then
+/// the words in natural order. Natural text order would put `-17.7` after `-3` and `1.75`
+/// after `1.8`. `None` (sort as text) unless some value is a number and every other one is
+/// a word without digits, at most [`MAX_WORDS_AMONG_NUMBERS`] distinct; names and ids give
+/// up at once.
+fn numbers_then_words(column: &Column, text: &TextColumn, rows: &[u32]) -> Option<Vec<u64>> {
+    enum Value<'a> {
+        Number(f64),
+        Word(&'a str),
+        Null,
+    }
+    let mut words: Vec<&str> = Vec::new();
+    let mut values = Vec::with_capacity(rows.len());
+    let mut any_number = false;
+    for &row in rows {
+        let row = row as usize;
+        if column.is_null(row) {
+            values.push(Value::Null);
+            continue;
+        }
+        let value = text.get(row);
+        match value.trim().parse::<f64>() {
+            Ok(number) if number.is_finite() => {
+                any_number = true;
+                values.push(Value::Number(number));
+            }
+            _ if value.bytes().any(|b| b.is_ascii_digit()) => return None,
+            _ => {
+                if !words.contains(&value) {
+                    if words.len() == MAX_WORDS_AMONG_NUMBERS {
+                        return None;
+                    }
+                    words.push(value);
+                }
+                values.push(Value::Word(value));
+            }
+        }
+    }
+    if !any_number {
+        return None;
+    }
+    words.sort_by_cached_key(|word| {
+        let mut key = Vec::new();
+        natural_key(word, &mut key, usize::MAX);
+        key
+    });
+    // Words sort above every finite number: just past +infinity's key.
+    let above_numbers = float_key(f64::INFINITY) + 1;
+    Some(
+        values
+            .into_iter()
+            .map(|value| match value {
+                Value::Number(number) => float_key(number),
+                Value::Word(word) => {
+                    above_numbers + words.iter().position(|w| *w == word).unwrap_or(0) as u64
+                }
+                Value::Null => 0,
+            })
+            .collect(),
+    )
+}
 
 /// An order-preserving `u64` for a float: negatives below positives, NaN last.
 fn float_key(value: f64) -> u64 {

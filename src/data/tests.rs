@@ -298,6 +298,22 @@ fn sort_mixed_numbers_numerically() {
 }
 
 #[test]
+fn sort_numbers_among_a_few_words_by_value_then_the_words() {
+    // A comparison's change %: signed decimals, and `new` where the earlier value was zero.
+    let table =
+        single_column("properties.x", json!(["12.5", "-3", "new", "0", "1.8", null, "-17.7", "1.75"]));
+    assert_eq!(table.column(0).unwrap().column_type(), ColumnType::Text);
+    let asc = sort_view(&table, &[SortKey::ascending(0)]);
+    assert_eq!(view_texts(&table, &asc, 0), ["-17.7", "-3", "0", "1.75", "1.8", "12.5", "new", ""]);
+    let desc = sort_view(&table, &[SortKey::descending(0)]);
+    assert_eq!(view_texts(&table, &desc, 0), ["new", "12.5", "1.8", "1.75", "0", "-3", "-17.7", ""]);
+    // Ids with digits in them stay natural text, as do plain words.
+    let ids = single_column("properties.x", json!(["v10", "v9", "2", "new"]));
+    let asc = sort_view(&ids, &[SortKey::ascending(0)]);
+    assert_eq!(view_texts(&ids, &asc, 0), ["2", "new", "v9", "v10"]);
+}
+
+#[test]
 fn sort_text_naturally_and_case_insensitively() {
     let words = json!([
         "item10", "Item2", "item1", "banana", "Apple", "apple", "éclair", "Eclair", "Éclair", "zebra",
