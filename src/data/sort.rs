@@ -16,7 +16,7 @@
 
 use std::cmp::Ordering;
 
-use super::storage::TextColumn;
+use super::storage::{NULL_CODE, TextColumn};
 use super::table::{Column, ColumnData, ResultTable};
 
 /// One sort key: a column and a direction.
@@ -364,63 +364,102 @@ const MAX_WORDS_AMONG_NUMBERS: usize = 8;
 /// (`-17.7`, `1.8`, and `new` where the earlier value was zero): the numbers by value, then
 /// the words in natural order. Natural text order would put `-17.7` after `-3` and `1.75`
 /// after `1.8`. `None` (sort as text) unless some value is a number and every other one is
-/// a word without digits, at most [`MAX_WORDS_AMONG_NUMBERS`] distinct; names and ids give
-/// up at once.
+/// a word without digits, at most [`MAX_WORDS_AMONG_NUMBERS`] distinct: ids give up at their
+/// first value, names after a few, and a dictionary column looks at its distinct values only.
 fn numbers_then_words(column: &Column, text: &TextColumn, rows: &[u32]) -> Option<Vec<u64>> {
-    enum Value<'a> {
-        Number(f64),
-        Word(&'a str),
-        Null,
-    }
-    let mut words: Vec<&str> = Vec::new();
-    let mut values = Vec::with_capacity(rows.len());
-    let mut any_number = false;
-    for &row in rows {
-        let row = row as usize;
-        if column.is_null(row) {
-            values.push(Value::Null);
-            continue;
+    let mut classes = NumbersAndWords::default();
+    match text {
+        TextColumn::Dict { values, codes } => {
+            let keys: Vec<u64> =
+                (0..values.len()).map(|code| classes.add(values.get(code))).collect::<Option<_>>()?;
+            let keys = classes.finish(keys)?;
+            Some(
+                rows.iter()
+                    .map(|&row| {
+                        let code = codes.get(row as usize).copied().unwrap_or(NULL_CODE);
+                        keys.get(code as usize).copied().unwrap_or(0)
+                    })
+                    .collect(),
+            )
         }
-        let value = text.get(row);
+        TextColumn::Plain(buf) => {
+            let keys: Vec<u64> =
+                rows.iter()
+                    .map(|&row| {
+                        if column.is_null(row as usize) {
+                            Some(0)
+                        } else {
+                            classes.add(buf.get(row as usize))
+                        }
+                    })
+                    .collect::<Option<_>>()?;
+            classes.finish(keys)
+        }
+    }
+}
+
+/// What [`numbers_then_words`] has seen: whether a number, and the distinct words.
+#[derive(Default)]
+struct NumbersAndWords<'a> {
+    any_number: bool,
+    words: Vec<&'a str>,
+}
+
+/// Word keys are this plus the word's first-seen index until [`NumbersAndWords::finish`]
+/// ranks them; numbers' keys are all below it.
+const WORD_KEYS: u64 = u64::MAX - MAX_WORDS_AMONG_NUMBERS as u64;
+
+impl<'a> NumbersAndWords<'a> {
+    /// The provisional key of `value`; `None` when the column is not numbers and words.
+    fn add(&mut self, value: &'a str) -> Option<u64> {
         match value.trim().parse::<f64>() {
             Ok(number) if number.is_finite() => {
-                any_number = true;
-                values.push(Value::Number(number));
+                self.any_number = true;
+                Some(float_key(number))
             }
-            _ if value.bytes().any(|b| b.is_ascii_digit()) => return None,
+            _ if value.bytes().any(|b| b.is_ascii_digit()) => None,
             _ => {
-                if !words.contains(&value) {
-                    if words.len() == MAX_WORDS_AMONG_NUMBERS {
-                        return None;
+                let index = match self.words.iter().position(|word| *word == value) {
+                    Some(index) => index,
+                    None if self.words.len() < MAX_WORDS_AMONG_NUMBERS => {
+                        self.words.push(value);
+                        self.words.len() - 1
                     }
-                    words.push(value);
-                }
-                values.push(Value::Word(value));
+                    None => return None,
+                };
+                Some(WORD_KEYS + index as u64)
             }
         }
     }
-    if !any_number {
-        return None;
+
+    /// The final keys: words above every number, in natural order among themselves.
+    fn finish(self, mut keys: Vec<u64>) -> Option<Vec<u64>> {
+        if !self.any_number {
+            return None;
+        }
+        let mut order: Vec<usize> = (0..self.words.len()).collect();
+        order.sort_by_cached_key(|&index| {
+            let mut key = Vec::new();
+            natural_key(self.words.get(index).copied().unwrap_or_default(), &mut key, usize::MAX);
+            key
+        });
+        // Every finite number's key is below +infinity's, so the words go just past it.
+        let above_numbers = float_key(f64::INFINITY) + 1;
+        let mut rank = vec![0u64; self.words.len()];
+        for (position, &index) in order.iter().enumerate() {
+            if let Some(slot) = rank.get_mut(index) {
+                *slot = above_numbers + position as u64;
+            }
+        }
+        for key in &mut keys {
+            if *key >= WORD_KEYS
+                && let Some(&ranked) = rank.get((*key - WORD_KEYS) as usize)
+            {
+                *key = ranked;
+            }
+        }
+        Some(keys)
     }
-    words.sort_by_cached_key(|word| {
-        let mut key = Vec::new();
-        natural_key(word, &mut key, usize::MAX);
-        key
-    });
-    // Words sort above every finite number: just past +infinity's key.
-    let above_numbers = float_key(f64::INFINITY) + 1;
-    Some(
-        values
-            .into_iter()
-            .map(|value| match value {
-                Value::Number(number) => float_key(number),
-                Value::Word(word) => {
-                    above_numbers + words.iter().position(|w| *w == word).unwrap_or(0) as u64
-                }
-                Value::Null => 0,
-            })
-            .collect(),
-    )
 }
 
 /// An order-preserving `u64` for a float: negatives below positives, NaN last.

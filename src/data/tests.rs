@@ -307,6 +307,19 @@ fn sort_numbers_among_a_few_words_by_value_then_the_words() {
     assert_eq!(view_texts(&table, &asc, 0), ["-17.7", "-3", "0", "1.75", "1.8", "12.5", "new", ""]);
     let desc = sort_view(&table, &[SortKey::descending(0)]);
     assert_eq!(view_texts(&table, &desc, 0), ["new", "12.5", "1.8", "1.75", "0", "-3", "-17.7", ""]);
+    // Many rows of few values (kept as a dictionary): the same order.
+    let cycle = ["new", "1.5", "-2", "10", "n/a"];
+    let many: Vec<&str> = (0..500).map(|i| cycle[i % cycle.len()]).collect();
+    let table = single_column("properties.x", json!(many));
+    let asc = sort_view(&table, &[SortKey::ascending(0)]);
+    let texts = view_texts(&table, &asc, 0);
+    let firsts: Vec<&str> = texts.iter().map(String::as_str).fold(Vec::new(), |mut seen, text| {
+        if seen.last() != Some(&text) {
+            seen.push(text);
+        }
+        seen
+    });
+    assert_eq!(firsts, ["-2", "1.5", "10", "n/a", "new"]);
     // Ids with digits in them stay natural text, as do plain words.
     let ids = single_column("properties.x", json!(["v10", "v9", "2", "new"]));
     let asc = sort_view(&ids, &[SortKey::ascending(0)]);
