@@ -6,57 +6,25 @@
 // Helpers outside `#[test]` functions panic on purpose too: a panic is how a test fails.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod cli_support;
+
 use std::collections::BTreeMap;
-use std::path::PathBuf;
-use std::process::{Command, Output};
+use std::process::Output;
 
 use calamine::{Data, Reader, Xlsx, open_workbook};
+use cli_support::{Demo, Sandbox, end_date};
 use jiff::ToSpan;
 use jiff::civil::Date;
 use serde_json::{Value, json};
-use tempfile::TempDir;
 
-const ROWS: &str = "3000";
-const SEED: &str = "11";
-
-fn end_date() -> Date {
-    static END: std::sync::OnceLock<Date> = std::sync::OnceLock::new();
-    *END.get_or_init(|| jiff::tz::Offset::UTC.to_datetime(jiff::Timestamp::now()).date())
+/// A sandbox whose `run --demo` uses this file's dataset.
+fn sandbox() -> Sandbox {
+    Sandbox::new(Demo { rows: 3_000, seed: 11, page_size: 1000 })
 }
 
-struct Sandbox {
-    dir: TempDir,
-}
-
-impl Sandbox {
-    fn new() -> Sandbox {
-        Sandbox { dir: tempfile::tempdir().unwrap() }
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
-    }
-
-    fn write(&self, name: &str, body: &Value) -> String {
-        let path = self.path(name);
-        std::fs::write(&path, serde_json::to_vec_pretty(body).unwrap()).unwrap();
-        path.to_str().unwrap().to_string()
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        let end = end_date().to_string();
-        Command::new(env!("CARGO_BIN_EXE_inkeep-explorer"))
-            .env_remove("INKEEPANALYTICS_API_INTEGRATION_KEY")
-            .env_remove("INKEEPANALYTICS_SERVER_URL")
-            .env("HOME", self.dir.path())
-            .env("XDG_CONFIG_HOME", self.dir.path().join("config"))
-            .current_dir(self.dir.path())
-            .args(["run", "--demo", "--demo-rows", ROWS, "--demo-seed", SEED, "--demo-end-date", &end])
-            .args(["--demo-page-size", "1000"])
-            .args(args)
-            .output()
-            .unwrap()
-    }
+/// Writes `body` into the sandbox and returns its path as an argument.
+fn query_arg(sandbox: &Sandbox, name: &str, body: &Value) -> String {
+    sandbox.write_query(name, body).to_str().unwrap().to_string()
 }
 
 fn success(output: &Output) -> String {
@@ -121,12 +89,12 @@ type Joined = BTreeMap<(i64, String), (u64, u64)>;
 /// The expected comparison: key → (count, previous), zero where a side has no row; and the
 /// two queries run.
 fn expected() -> (Joined, (Value, Value)) {
-    let sandbox = Sandbox::new();
+    let sandbox = sandbox();
     let ((start, end), (previous_start, previous_end)) = ranges();
     let current_query = per_day_by_type(start, end);
     let previous_query = per_day_by_type(previous_start, previous_end);
-    let current = sandbox.run(&["--query", &sandbox.write("now.json", &current_query)]);
-    let previous = sandbox.run(&["--query", &sandbox.write("then.json", &previous_query)]);
+    let current = sandbox.run_demo(&["--query", &query_arg(&sandbox, "now.json", &current_query)]);
+    let previous = sandbox.run_demo(&["--query", &query_arg(&sandbox, "then.json", &previous_query)]);
     success(&current);
     success(&previous);
     let current = counts_by_offset(&String::from_utf8(current.stdout).unwrap(), start);
@@ -157,12 +125,12 @@ fn expected_change(count: u64, previous: u64) -> String {
 fn compare_previous_equals_two_independent_runs_in_csv_json_and_xlsx() {
     let (expected, (current_query, previous_query)) = expected();
     let ((start, _), (previous_start, _)) = ranges();
-    let sandbox = Sandbox::new();
-    let query = sandbox.write("q.json", &current_query);
+    let sandbox = sandbox();
+    let query = query_arg(&sandbox, "q.json", &current_query);
 
     // CSV, with its sidecar.
     let csv_path = sandbox.path("compare.csv");
-    let stderr = success(&sandbox.run(&[
+    let stderr = success(&sandbox.run_demo(&[
         "--query",
         &query,
         "--compare",
@@ -214,7 +182,7 @@ fn compare_previous_equals_two_independent_runs_in_csv_json_and_xlsx() {
 
     // JSON: the same rows, typed.
     let json_path = sandbox.path("compare.json");
-    success(&sandbox.run(&[
+    success(&sandbox.run_demo(&[
         "--query",
         &query,
         "--compare",
@@ -241,7 +209,7 @@ fn compare_previous_equals_two_independent_runs_in_csv_json_and_xlsx() {
 
     // XLSX: the same numbers in the same rows as the CSV, and both requests in the Query sheet.
     let xlsx_path = sandbox.path("compare.xlsx");
-    success(&sandbox.run(&[
+    success(&sandbox.run_demo(&[
         "--query",
         &query,
         "--compare",
@@ -295,10 +263,10 @@ fn compare_previous_equals_two_independent_runs_in_csv_json_and_xlsx() {
 
 #[test]
 fn compare_on_an_unbounded_query_exits_2_saying_what_it_needs() {
-    let sandbox = Sandbox::new();
+    let sandbox = sandbox();
     let query =
-        sandbox.write("q.json", &json!({"select": [{"type": "aggregation", "aggregation": "count"}]}));
-    let output = sandbox.run(&["--query", &query, "--compare", "week"]);
+        query_arg(&sandbox, "q.json", &json!({"select": [{"type": "aggregation", "aggregation": "count"}]}));
+    let output = sandbox.run_demo(&["--query", &query, "--compare", "week"]);
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
@@ -306,17 +274,23 @@ fn compare_on_an_unbounded_query_exits_2_saying_what_it_needs() {
         "{stderr}"
     );
     assert!(output.stdout.is_empty());
-    let output = sandbox.run(&["--query", &query, "--compare", "fortnight"]);
+    let output = sandbox.run_demo(&["--query", &query, "--compare", "fortnight"]);
     assert_eq!(output.status.code(), Some(2));
 }
 
 #[test]
 fn a_builtin_preset_with_a_lone_relative_start_compares_as_written() {
-    let sandbox = Sandbox::new();
+    let sandbox = sandbox();
     let out = sandbox.path("trend.csv");
     let preset = "Conversations per day by type (last 30 days)";
-    let stderr =
-        success(&sandbox.run(&["--preset", preset, "--compare", "previous", "--out", out.to_str().unwrap()]));
+    let stderr = success(&sandbox.run_demo(&[
+        "--preset",
+        preset,
+        "--compare",
+        "previous",
+        "--out",
+        out.to_str().unwrap(),
+    ]));
     let (header, records) = parse_csv(&std::fs::read_to_string(&out).unwrap());
     let (count, previous) = (column(&header, "count"), column(&header, "previous"));
     let total: u64 = records.iter().map(|r| r[count].parse::<u64>().unwrap()).sum();

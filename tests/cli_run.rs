@@ -12,25 +12,23 @@
 // Helpers outside `#[test]` functions panic on purpose too: a panic is how a test fails.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod cli_support;
+
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::PathBuf;
-use std::process::{Command, Output};
+use std::process::Output;
 use std::sync::{Arc, Mutex};
 
 use axum::Router;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use calamine::{Data, Reader, Xlsx, open_workbook};
+use cli_support::{Demo, KEY_ENV, SERVER_URL_ENV, Sandbox, end_date};
 use inkeep_explorer::demo::dataset::{Conversation, DatasetParams, generate};
 use inkeep_explorer::demo::server::{DemoServer, ServerConfig};
 use inkeep_explorer::presets::builtin_presets;
 use jiff::Timestamp;
-use jiff::civil::Date;
 use serde_json::{Value, json};
-use tempfile::TempDir;
 
-const KEY_ENV: &str = "INKEEPANALYTICS_API_INTEGRATION_KEY";
-const SERVER_URL_ENV: &str = "INKEEPANALYTICS_SERVER_URL";
 const ROWS: u64 = 400;
 const SEED: u64 = 7;
 const PAGE_SIZE: usize = 50;
@@ -41,65 +39,13 @@ fn params() -> DatasetParams {
     DatasetParams { rows: ROWS, seed: SEED, end_date: end_date() }
 }
 
-fn end_date() -> Date {
-    // Fixed once per test process, so the binary and the expectation use the same day.
-    static END: std::sync::OnceLock<Date> = std::sync::OnceLock::new();
-    *END.get_or_init(|| jiff::tz::Offset::UTC.to_datetime(Timestamp::now()).date())
+/// A sandbox whose `run --demo` uses this file's dataset.
+fn sandbox() -> Sandbox {
+    Sandbox::new(Demo { rows: ROWS, seed: SEED, page_size: PAGE_SIZE })
 }
 
 fn conversations() -> Vec<Conversation> {
     generate(&params()).collect()
-}
-
-/// A temporary home for one test: config dir, query files, outputs.
-struct Sandbox {
-    dir: TempDir,
-}
-
-impl Sandbox {
-    fn new() -> Sandbox {
-        Sandbox { dir: tempfile::tempdir().unwrap() }
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
-    }
-
-    fn config_home(&self) -> PathBuf {
-        self.dir.path().join("config")
-    }
-
-    fn write_query(&self, name: &str, body: &Value) -> PathBuf {
-        let path = self.path(name);
-        std::fs::write(&path, serde_json::to_vec_pretty(body).unwrap()).unwrap();
-        path
-    }
-
-    /// The binary with a clean environment: no key, no server URL, config in the sandbox.
-    fn command(&self) -> Command {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_inkeep-explorer"));
-        command
-            .env_remove(KEY_ENV)
-            .env_remove(SERVER_URL_ENV)
-            .env_remove("RUST_LOG")
-            .env("HOME", self.dir.path())
-            .env("XDG_CONFIG_HOME", self.config_home())
-            .current_dir(self.dir.path());
-        command
-    }
-
-    /// `run --demo` on the small dataset, with `args` after it.
-    fn run_demo(&self, args: &[&str]) -> Output {
-        let end = end_date().to_string();
-        let page_size = PAGE_SIZE.to_string();
-        let rows = ROWS.to_string();
-        let seed = SEED.to_string();
-        let mut command = self.command();
-        command.args(["run", "--demo", "--demo-rows", &rows, "--demo-seed", &seed, "--demo-end-date", &end]);
-        command.args(["--demo-page-size", &page_size]);
-        command.args(args);
-        command.output().unwrap()
-    }
 }
 
 fn stderr(output: &Output) -> String {
@@ -169,7 +115,7 @@ fn sorted_conversations() -> Vec<Conversation> {
 
 #[test]
 fn csv_to_a_file_holds_the_first_page_with_a_sidecar_and_warns_about_the_rest() {
-    let sandbox = Sandbox::new();
+    let sandbox = sandbox();
     let query = sandbox.write_query("q.json", &fields_query());
     let out = sandbox.path("report.csv");
     let output = sandbox.run_demo(&["--query", query.to_str().unwrap(), "--out", out.to_str().unwrap()]);
@@ -209,7 +155,7 @@ fn csv_to_a_file_holds_the_first_page_with_a_sidecar_and_warns_about_the_rest() 
 
 #[test]
 fn all_rows_come_through_the_export_endpoint_to_a_file_and_to_stdout() {
-    let sandbox = Sandbox::new();
+    let sandbox = sandbox();
     let query = sandbox.write_query("q.json", &fields_query());
     let out = sandbox.path("all.csv");
     let output = sandbox.run_demo(&[
@@ -246,7 +192,7 @@ fn all_rows_come_through_the_export_endpoint_to_a_file_and_to_stdout() {
 
 #[test]
 fn csv_goes_to_stdout_without_out() {
-    let sandbox = Sandbox::new();
+    let sandbox = sandbox();
     let query = sandbox.write_query("q.json", &count_by_type_query());
     let output = sandbox.run_demo(&["--query", query.to_str().unwrap()]);
     assert_success(&output);
@@ -272,7 +218,7 @@ fn csv_goes_to_stdout_without_out() {
 
 #[test]
 fn json_is_an_array_of_typed_objects() {
-    let sandbox = Sandbox::new();
+    let sandbox = sandbox();
     let query = sandbox.write_query("q.json", &count_by_type_query());
     let out = sandbox.path("by-type.json");
     let output = sandbox.run_demo(&["--query", query.to_str().unwrap(), "--out", out.to_str().unwrap()]);
@@ -298,7 +244,7 @@ fn json_is_an_array_of_typed_objects() {
 
 #[test]
 fn xlsx_against_a_server_with_a_key_has_numbers_and_a_query_sheet_without_the_key() {
-    let sandbox = Sandbox::new();
+    let sandbox = sandbox();
     let server = DemoServer::start_in_background(ServerConfig {
         api_key: Some(SECRET_KEY.to_string()),
         page_size: PAGE_SIZE,
@@ -381,7 +327,7 @@ fn first_time_bound(query: &Value) -> Timestamp {
 
 #[test]
 fn a_builtin_preset_runs_with_its_relative_time_resolved() {
-    let sandbox = Sandbox::new();
+    let sandbox = sandbox();
     let out = sandbox.path("daily.json");
     let started = Timestamp::now();
     // Any case works.
@@ -424,7 +370,7 @@ fn a_builtin_preset_runs_with_its_relative_time_resolved() {
 
 #[test]
 fn a_user_preset_in_the_xdg_config_dir_is_found_by_name() {
-    let sandbox = Sandbox::new();
+    let sandbox = sandbox();
     let dir = sandbox.config_home().join("inkeep-explorer");
     std::fs::create_dir_all(&dir).unwrap();
     let presets = json!({
@@ -448,7 +394,7 @@ fn a_user_preset_in_the_xdg_config_dir_is_found_by_name() {
 
 #[test]
 fn an_unknown_preset_exits_2_listing_the_names() {
-    let sandbox = Sandbox::new();
+    let sandbox = sandbox();
     let output = sandbox.run_demo(&["--preset", "Weekly unicorns"]);
     assert_eq!(output.status.code(), Some(2));
     let message = stderr(&output);
@@ -463,7 +409,7 @@ fn an_unknown_preset_exits_2_listing_the_names() {
 
 #[test]
 fn an_invalid_query_file_exits_2_naming_the_path_and_writes_nothing() {
-    let sandbox = Sandbox::new();
+    let sandbox = sandbox();
     let out = sandbox.path("report.csv");
     std::fs::write(&out, "previous report\n").unwrap();
 
@@ -510,7 +456,7 @@ fn an_invalid_query_file_exits_2_naming_the_path_and_writes_nothing() {
 
 #[test]
 fn without_a_key_or_demo_the_run_says_how_to_get_one() {
-    let sandbox = Sandbox::new();
+    let sandbox = sandbox();
     let query = sandbox.write_query("q.json", &fields_query());
     let output = sandbox.command().args(["run", "--query", query.to_str().unwrap()]).output().unwrap();
     assert_eq!(output.status.code(), Some(2));
@@ -521,7 +467,7 @@ fn without_a_key_or_demo_the_run_says_how_to_get_one() {
 
 #[test]
 fn xlsx_needs_an_out_file() {
-    let sandbox = Sandbox::new();
+    let sandbox = sandbox();
     let query = sandbox.write_query("q.json", &fields_query());
     let output = sandbox.run_demo(&["--query", query.to_str().unwrap(), "--format", "xlsx"]);
     assert_eq!(output.status.code(), Some(2));
@@ -613,7 +559,7 @@ fn assert_problem_reported(output: &Output, status: u16, code: &str) {
 
 #[test]
 fn a_401_problem_exits_1_with_its_details_and_leaves_no_file() {
-    let sandbox = Sandbox::new();
+    let sandbox = sandbox();
     let server = ProblemServer::start(401, "unauthorized", "Unauthorized");
     let out = sandbox.path("report.xlsx");
     let output = run_against(&sandbox, &server, &["--out", out.to_str().unwrap()]);
@@ -637,7 +583,7 @@ const COUNTED: u64 = 12;
 
 #[test]
 fn a_500_problem_on_the_export_exits_1_and_keeps_the_old_file() {
-    let sandbox = Sandbox::new();
+    let sandbox = sandbox();
     let server = ProblemServer::start_with(500, "internal_server_error", "Internal Server Error", true);
     let out = sandbox.path("all.csv");
     std::fs::write(&out, "yesterday's rows\n").unwrap();
@@ -734,7 +680,7 @@ fn feedback_body() -> Value {
 
 #[test]
 fn a_query_file_naming_its_view_runs_on_that_views_endpoints_and_records_the_view() {
-    let sandbox = Sandbox::new();
+    let sandbox = sandbox();
     let server = RecordingServer::start();
     let file =
         sandbox.write_query("reasons.json", &json!({"view": "feedback_view", "body": feedback_body()}));
@@ -758,7 +704,7 @@ fn a_query_file_naming_its_view_runs_on_that_views_endpoints_and_records_the_vie
 
 #[test]
 fn view_names_the_view_of_a_plain_body_and_must_agree_with_a_named_one() {
-    let sandbox = Sandbox::new();
+    let sandbox = sandbox();
     let server = RecordingServer::start();
     let searches = json!({
         "select": [{"type": "aggregation", "aggregation": "count", "field": "id"}],
@@ -807,7 +753,7 @@ fn view_names_the_view_of_a_plain_body_and_must_agree_with_a_named_one() {
 
 #[test]
 fn a_preset_runs_on_its_view_with_its_relative_times_resolved() {
-    let sandbox = Sandbox::new();
+    let sandbox = sandbox();
     let server = RecordingServer::start();
     let out = sandbox.path("sentiment.xlsx");
     let started = Timestamp::now();
@@ -843,7 +789,7 @@ fn a_preset_runs_on_its_view_with_its_relative_times_resolved() {
 
 #[test]
 fn a_wrapped_conversations_file_runs_like_a_plain_one_on_the_demo() {
-    let sandbox = Sandbox::new();
+    let sandbox = sandbox();
     let wrapped = sandbox
         .write_query("wrapped.json", &json!({"view": "conversations_view", "body": count_by_type_query()}));
     let plain = sandbox.write_query("plain.json", &count_by_type_query());
