@@ -198,12 +198,12 @@ impl<'t> Prepared<'t> {
     fn new(column: &'t Column, descending: bool, rows: &'t [u32]) -> Prepared<'t> {
         let fixed =
             |f: &dyn Fn(usize) -> u64| KeyData::Fixed(rows.iter().map(|&row| f(row as usize)).collect());
-        let numeric = match &column.data {
-            ColumnData::Text(text) => numbers_then_words(column, text, rows),
-            _ => None,
-        };
+        if let ColumnData::Text(text) = &column.data
+            && let Some(keys) = numbers_then_words(column, text, rows)
+        {
+            return Prepared { column, rows, descending, data: KeyData::Fixed(keys) };
+        }
         let data = match &column.data {
-            _ if numeric.is_some() => KeyData::Fixed(numeric.unwrap_or_default()),
             ColumnData::Int(values) | ColumnData::Timestamp { millis: values, .. } => {
                 fixed(&|row| values.get(row).map_or(0, |&v| (v as u64) ^ SIGN_BIT))
             }
